@@ -1,0 +1,429 @@
+//! Bodies of the maestro's public API: what clients send and what they get back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCampo;
+use crate::trabajo::{
+    Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
+    TrabajoId,
+};
+
+/// Body of `POST /agregar_trabajo`: the original system's flat body
+/// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and `ms` for `espera` jobs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeticionTrabajo {
+    /// The kernel; `julia` when absent, as in the original system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tipo: Option<Tipo>,
+    /// The backend; `Paralelo` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algoritmo: Option<Algoritmo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteraciones: Option<u32>,
+    /// Milliseconds to sleep, for `espera` jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+    /// 1 (alta) to 3 (baja); 2 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prioridad: Option<Prioridad>,
+}
+
+impl PeticionTrabajo {
+    /// A Julia job request, as the original CLI sends it.
+    pub fn julia(algoritmo: Algoritmo, p: ParamsJulia, prioridad: Prioridad) -> Self {
+        Self {
+            tipo: Some(Tipo::Julia),
+            algoritmo: Some(algoritmo),
+            width: Some(p.width),
+            height: Some(p.height),
+            iteraciones: Some(p.iteraciones),
+            ms: None,
+            prioridad: Some(prioridad),
+        }
+    }
+
+    /// An `espera` job request.
+    pub fn espera(ms: u64, prioridad: Prioridad) -> Self {
+        Self {
+            tipo: Some(Tipo::Espera),
+            ms: Some(ms),
+            prioridad: Some(prioridad),
+            ..Self::default()
+        }
+    }
+
+    /// Checks the request and turns it into a job, naming the first field at fault.
+    pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
+        let tipo = self.tipo.unwrap_or(Tipo::Julia);
+        let requerido = |campo: &str, v: Option<u32>| {
+            v.ok_or_else(|| {
+                ErrorCampo::new(
+                    campo,
+                    format!("missing (required for tipo {})", tipo.nombre()),
+                )
+            })
+        };
+        let sobra = |campo: &str, presente: bool| {
+            if presente {
+                Err(ErrorCampo::new(
+                    campo,
+                    format!("not a parameter of tipo {}", tipo.nombre()),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let parametros = match tipo {
+            Tipo::Julia => {
+                sobra("ms", self.ms.is_some())?;
+                Parametros::Julia(ParamsJulia::new(
+                    requerido("width", self.width)?,
+                    requerido("height", self.height)?,
+                    requerido("iteraciones", self.iteraciones)?,
+                )?)
+            }
+            Tipo::Espera => {
+                sobra("width", self.width.is_some())?;
+                sobra("height", self.height.is_some())?;
+                sobra("iteraciones", self.iteraciones.is_some())?;
+                let ms = self
+                    .ms
+                    .ok_or_else(|| ErrorCampo::new("ms", "missing (required for tipo espera)"))?;
+                Parametros::Espera(ParamsEspera::new(ms)?)
+            }
+        };
+        Ok(NuevoTrabajo {
+            parametros,
+            algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
+            prioridad: self.prioridad.unwrap_or_default(),
+        })
+    }
+}
+
+/// Answer to an accepted job: it is in the database when this is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaAgregar {
+    pub id: TrabajoId,
+    pub estado: Estado,
+    pub prioridad: Prioridad,
+    pub mensaje: String,
+}
+
+/// Body of `POST /trabajos`: many jobs in one request, all accepted or none.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeticionLote {
+    pub trabajos: Vec<PeticionTrabajo>,
+}
+
+/// Answer to `POST /trabajos`: the ids, in the order of the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaLote {
+    pub ids: Vec<TrabajoId>,
+}
+
+/// Body of `POST /cargar_trabajos`: either the text of a jobs file, or the name of a file
+/// inside the maestro's jobs folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeticionCarga {
+    /// The text of a jobs file, uploaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contenido: Option<String>,
+    /// A file name relative to the maestro's jobs folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archivo: Option<String>,
+}
+
+/// A line of a jobs file that was not loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineaRechazada {
+    /// 1-based line number.
+    pub linea: usize,
+    /// The line as written (trimmed).
+    pub texto: String,
+    /// Why it was rejected, naming the field.
+    pub motivo: String,
+}
+
+/// Answer to `POST /cargar_trabajos`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaCarga {
+    /// Jobs queued.
+    pub cargados: usize,
+    /// Their ids, in line order.
+    pub ids: Vec<TrabajoId>,
+    /// Lines that were not loaded.
+    pub rechazadas: Vec<LineaRechazada>,
+}
+
+/// Answer to `POST /limpiar_cola`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaLimpiar {
+    /// Pending jobs that were cancelled.
+    pub eliminados: usize,
+    pub mensaje: String,
+}
+
+/// One attempt at running a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intento {
+    /// 1 for the first attempt.
+    pub numero: u32,
+    pub esclavo: String,
+    pub inicio_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fin_ms: Option<u64>,
+    /// Why the attempt failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Where a job came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "lowercase")]
+pub enum Origen {
+    /// `POST /agregar_trabajo` or `POST /trabajos`.
+    Api,
+    /// A line of a jobs file: the watched file, a named file or an upload (`archivo` is
+    /// `"(subido)"` for uploads).
+    Archivo { archivo: String, linea: usize },
+}
+
+impl std::fmt::Display for Origen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origen::Api => f.write_str("api"),
+            Origen::Archivo { archivo, linea } => write!(f, "{archivo}:{linea}"),
+        }
+    }
+}
+
+/// What a kernel computed, besides time and device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "tipo", rename_all = "lowercase")]
+pub enum Detalle {
+    Julia {
+        /// Sum of every pixel's iteration count: a checksum all backends agree on.
+        suma_conteos: u64,
+        pixeles: u64,
+        /// Iterations per second of kernel time.
+        iteraciones_por_segundo: f64,
+    },
+    Espera {
+        ms: u64,
+    },
+}
+
+/// A job's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resultado {
+    /// Kernel time in seconds.
+    pub duracion_s: f64,
+    /// What ran it: `cpu: 16 hilos (AMD EPYC …)`, later a GPU's name.
+    pub dispositivo: String,
+    pub detalle: Detalle,
+    /// Whether a PNG can be fetched at `GET /trabajos/{id}/imagen`.
+    pub imagen: bool,
+}
+
+/// A job as `GET /trabajos/{id}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trabajo {
+    pub id: TrabajoId,
+    #[serde(flatten)]
+    pub parametros: Parametros,
+    pub algoritmo: Algoritmo,
+    pub prioridad: Prioridad,
+    pub estado: Estado,
+    pub intentos: Vec<Intento>,
+    /// The esclavo running it, or the one that finished it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub esclavo: Option<String>,
+    pub creado_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iniciado_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminado_ms: Option<u64>,
+    pub origen: Origen,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resultado: Option<Resultado>,
+    /// For a pending job, why it is not running yet; for a failed or cancelled one, why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motivo: Option<String>,
+}
+
+/// Answer to `GET /trabajos`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListaTrabajos {
+    /// Jobs matching the filter, newest first, at most `limite`.
+    pub trabajos: Vec<Trabajo>,
+    /// How many match the filter in all.
+    pub total: u64,
+}
+
+/// Job counts by state; `version` changes whenever any count does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumen {
+    pub version: u64,
+    pub pendientes: u64,
+    pub asignados: u64,
+    pub completados: u64,
+    pub fallidos: u64,
+    pub cancelados: u64,
+}
+
+impl Resumen {
+    /// Jobs not finished yet.
+    pub fn activos(&self) -> u64 {
+        self.pendientes + self.asignados
+    }
+
+    pub fn total(&self) -> u64 {
+        self.activos() + self.completados + self.fallidos + self.cancelados
+    }
+}
+
+/// Queue counts of one priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColaPrioridad {
+    pub prioridad: Prioridad,
+    pub pendientes: u64,
+    pub asignados: u64,
+}
+
+/// Load an esclavo last reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Carga {
+    /// CPU use in percent of all cores.
+    pub cpu: f32,
+    pub memoria_usada: u64,
+    pub memoria_total: u64,
+}
+
+/// An esclavo as the maestro sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EsclavoInfo {
+    pub nombre: String,
+    pub url: String,
+    pub nodo: String,
+    pub capacidad: u32,
+    pub ejecutando: u32,
+    /// False once heartbeats stopped for longer than the maestro's limit.
+    pub vivo: bool,
+    pub ultimo_latido_hace_ms: u64,
+    pub carga: Carga,
+    pub capacidades: crate::nodo::Capacidades,
+    /// Jobs it completed since it registered.
+    pub completados: u64,
+}
+
+/// What the maestro made of its watched jobs file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InformeArchivo {
+    pub archivo: String,
+    /// When it was last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leido_ms: Option<u64>,
+    /// Jobs queued from it, since the maestro started.
+    pub cargados: u64,
+    /// Malformed lines of its current text.
+    pub rechazadas: Vec<LineaRechazada>,
+    /// Why it could not be read, if it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Answer to `GET /estado`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstadoCluster {
+    pub resumen: Resumen,
+    pub cola: Vec<ColaPrioridad>,
+    pub esclavos: Vec<EsclavoInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archivo: Option<InformeArchivo>,
+}
+
+/// Answer to `GET /ping` of every service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ping {
+    pub estado: String,
+    pub servicio: String,
+    pub version: String,
+}
+
+impl Ping {
+    pub fn ok(servicio: &str) -> Self {
+        Self {
+            estado: "ok".into(),
+            servicio: servicio.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_flat_body_works_as_is() {
+        let p: PeticionTrabajo = serde_json::from_str(
+            r#"{"algoritmo":"Numpy","width":800,"height":600,"iteraciones":100,"prioridad":1}"#,
+        )
+        .unwrap();
+        let t = p.validar().unwrap();
+        assert_eq!(t.algoritmo, Algoritmo::Paralelo);
+        assert_eq!(t.prioridad, Prioridad::ALTA);
+        assert_eq!(
+            t.parametros,
+            Parametros::Julia(ParamsJulia::new(800, 600, 100).unwrap())
+        );
+    }
+
+    #[test]
+    fn missing_and_foreign_fields_are_named() {
+        let p: PeticionTrabajo = serde_json::from_str(r#"{"width":8,"height":6}"#).unwrap();
+        assert_eq!(p.validar().unwrap_err().campo, "iteraciones");
+        let p: PeticionTrabajo =
+            serde_json::from_str(r#"{"tipo":"espera","ms":5,"width":3}"#).unwrap();
+        assert_eq!(p.validar().unwrap_err().campo, "width");
+        let p: PeticionTrabajo = serde_json::from_str(r#"{"tipo":"espera"}"#).unwrap();
+        assert_eq!(p.validar().unwrap_err().campo, "ms");
+        assert!(serde_json::from_str::<PeticionTrabajo>(r#"{"anchura":8}"#).is_err());
+    }
+
+    #[test]
+    fn a_job_reads_back_what_it_wrote() {
+        let t = Trabajo {
+            id: TrabajoId(7),
+            parametros: Parametros::Espera(ParamsEspera::new(5).unwrap()),
+            algoritmo: Algoritmo::Secuencial,
+            prioridad: Prioridad::BAJA,
+            estado: Estado::Completado,
+            intentos: vec![],
+            esclavo: Some("e1".into()),
+            creado_ms: 1,
+            iniciado_ms: Some(2),
+            terminado_ms: Some(3),
+            origen: Origen::Archivo {
+                archivo: "trabajos.txt".into(),
+                linea: 4,
+            },
+            resultado: Some(Resultado {
+                duracion_s: 0.005,
+                dispositivo: "cpu".into(),
+                detalle: Detalle::Espera { ms: 5 },
+                imagen: false,
+            }),
+            motivo: None,
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Trabajo>(&json).unwrap(), t);
+    }
+}

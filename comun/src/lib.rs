@@ -1,0 +1,29 @@
+//! Wire types shared by every crate of the cluster.
+//!
+//! Everything that crosses a process boundary (HTTP bodies between maestro, esclavos and
+//! cliente; the `trabajos.txt` format) is defined here and nowhere else. Services keep their
+//! own internal types and convert to and from these explicitly.
+//!
+//! - [`trabajo`]: a job's kernel parameters, algorithm, priority, state and limits.
+//! - [`api`]: bodies of the maestro's public API (`/agregar_trabajo`, `/estado`, …).
+//! - [`nodo`]: bodies exchanged between maestro and esclavos (registration, heartbeat,
+//!   dispatch, results).
+//! - [`archivo`]: the `trabajos.txt` parser.
+//! - [`error`]: the JSON error body every service answers with.
+
+pub mod api;
+pub mod archivo;
+pub mod error;
+pub mod nodo;
+pub mod trabajo;
+
+pub use error::{CuerpoError, ErrorCampo};
+pub use trabajo::{Algoritmo, Estado, NuevoTrabajo, Parametros, Prioridad, Tipo, TrabajoId};
+
+/// Milliseconds since the Unix epoch: the one time format of the wire.
+pub fn ahora_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

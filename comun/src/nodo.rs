@@ -1,0 +1,144 @@
+//! Bodies exchanged between the maestro and its esclavos.
+//!
+//! - `POST {maestro}/registrar_esclavo` [`Registro`] → [`RespuestaRegistro`]
+//! - `POST {maestro}/latido` [`Latido`] → [`RespuestaLatido`] (404 when the maestro does not know
+//!   the esclavo: it registers again)
+//! - `POST {esclavo}/ejecutar` [`PeticionEjecutar`] → [`RespuestaEjecutar`] (503 when it took none)
+//! - `POST {maestro}/resultado` [`LoteResultados`] → [`RespuestaResultados`]
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{Carga, Resultado};
+use crate::trabajo::{Algoritmo, Parametros, TrabajoId};
+
+/// A GPU an esclavo can run `Cuda` jobs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gpu {
+    pub nombre: String,
+    pub memoria_bytes: u64,
+    /// Compute capability, `9.0` for Hopper.
+    pub capacidad_computo: String,
+    pub driver: String,
+}
+
+/// What an esclavo's hardware offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capacidades {
+    pub nucleos: u32,
+    pub memoria_bytes: u64,
+    /// Present only on an esclavo built with `cuda` that found a usable GPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<Gpu>,
+}
+
+/// Body of `POST /registrar_esclavo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registro {
+    /// Unique name in the cluster (`ESCLAVO`).
+    pub nombre: String,
+    /// Changes every time the esclavo process starts: a new instance under a known name means
+    /// the old one died, and what it was running must run again.
+    pub instancia: u64,
+    /// How the maestro reaches it: `http://host:port`.
+    pub url: String,
+    /// The host it runs on; memoria reports of that node apply to it.
+    pub nodo: String,
+    /// Concurrent job slots.
+    pub capacidad: u32,
+    pub capacidades: Capacidades,
+}
+
+/// Answer to `POST /registrar_esclavo`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaRegistro {
+    /// How often the maestro expects a heartbeat.
+    pub latido_ms: u64,
+    pub mensaje: String,
+}
+
+/// Body of `POST /latido`, sent every couple of seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Latido {
+    pub nombre: String,
+    pub instancia: u64,
+    pub carga: Carga,
+    /// Jobs it is running now.
+    pub ejecutando: Vec<TrabajoId>,
+}
+
+/// Answer to `POST /latido`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaLatido {
+    pub ok: bool,
+}
+
+/// One job sent to an esclavo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Asignacion {
+    pub id: TrabajoId,
+    /// 1 for the first attempt; results carry it back.
+    pub intento: u32,
+    #[serde(flatten)]
+    pub parametros: Parametros,
+    pub algoritmo: Algoritmo,
+}
+
+/// Body of `POST /ejecutar`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeticionEjecutar {
+    pub trabajos: Vec<Asignacion>,
+}
+
+/// A job an esclavo did not take, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rechazo {
+    pub id: TrabajoId,
+    pub motivo: String,
+}
+
+/// Answer to `POST /ejecutar`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaEjecutar {
+    pub aceptados: Vec<TrabajoId>,
+    pub rechazados: Vec<Rechazo>,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "estado", rename_all = "lowercase")]
+pub enum Salida {
+    Completado {
+        resultado: Resultado,
+        /// The PNG of a Julia job, base64-encoded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imagen_png: Option<String>,
+    },
+    Fallido {
+        error: String,
+    },
+}
+
+/// One finished attempt, as an esclavo reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InformeResultado {
+    pub id: TrabajoId,
+    pub intento: u32,
+    pub esclavo: String,
+    pub instancia: u64,
+    pub salida: Salida,
+}
+
+/// Body of `POST /resultado`: one or more finished attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoteResultados {
+    pub resultados: Vec<InformeResultado>,
+}
+
+/// Answer to `POST /resultado`: every report in it is durably handled when this is sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RespuestaResultados {
+    /// Reports that recorded a result or a failed attempt.
+    pub registrados: u32,
+    /// Reports for jobs already finished (a late or repeated answer): ignored.
+    pub ignorados: u32,
+}

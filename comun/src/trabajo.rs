@@ -1,0 +1,480 @@
+//! A job (*trabajo*): which kernel, with which parameters, on which backend, how urgent.
+//!
+//! Every value that comes from a user goes through a validating constructor here, so the rest
+//! of the system only ever sees parameters within the documented [limits](self#limits).
+//!
+//! # Limits
+//!
+//! | parameter | range |
+//! |---|---|
+//! | `width`, `height` | 1 ..= [`MAX_LADO`] |
+//! | `width × height` | ..= [`MAX_PIXELES`] |
+//! | `iteraciones` | 1 ..= [`MAX_ITERACIONES`] |
+//! | `ms` (espera) | 0 ..= [`MAX_ESPERA_MS`] |
+//! | `prioridad` | 1 (alta), 2 (media), 3 (baja) |
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCampo;
+
+/// Largest accepted `width` or `height` of a Julia image.
+pub const MAX_LADO: u32 = 16_384;
+/// Largest accepted `width × height` (8192², 256 MiB of counts on the esclavo).
+pub const MAX_PIXELES: u64 = 8_192 * 8_192;
+/// Largest accepted `iteraciones` of a Julia job.
+pub const MAX_ITERACIONES: u32 = 100_000;
+/// Longest accepted `espera` job: one hour.
+pub const MAX_ESPERA_MS: u64 = 3_600_000;
+
+/// A job's id: assigned by the maestro, increasing in order of acceptance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrabajoId(pub u64);
+
+impl fmt::Display for TrabajoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for TrabajoId {
+    type Err = ErrorCampo;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .parse()
+            .map(TrabajoId)
+            .map_err(|_| ErrorCampo::new("id", format!("'{s}' is not a job id (a whole number)")))
+    }
+}
+
+/// The kernel a job runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tipo {
+    /// The Julia set fractal.
+    Julia,
+    /// Sleep for `ms` milliseconds: for tests and for measuring the cluster's own overhead.
+    Espera,
+}
+
+impl Tipo {
+    pub fn nombre(self) -> &'static str {
+        match self {
+            Tipo::Julia => "julia",
+            Tipo::Espera => "espera",
+        }
+    }
+}
+
+impl FromStr for Tipo {
+    type Err = ErrorCampo;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "julia" => Ok(Tipo::Julia),
+            "espera" => Ok(Tipo::Espera),
+            _ => Err(ErrorCampo::new(
+                "tipo",
+                format!("unknown tipo '{s}' (expected julia or espera)"),
+            )),
+        }
+    }
+}
+
+/// The implementation a job runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Algoritmo {
+    /// One thread: the straightforward reference.
+    Secuencial,
+    /// All cores and the CPU's vector units.
+    Paralelo,
+    /// On an NVIDIA GPU; waits for an esclavo that has one.
+    Cuda,
+}
+
+impl Algoritmo {
+    pub fn nombre(self) -> &'static str {
+        match self {
+            Algoritmo::Secuencial => "Secuencial",
+            Algoritmo::Paralelo => "Paralelo",
+            Algoritmo::Cuda => "Cuda",
+        }
+    }
+
+    /// Whether only an esclavo with a GPU can run it.
+    pub fn necesita_gpu(self) -> bool {
+        self == Algoritmo::Cuda
+    }
+}
+
+impl fmt::Display for Algoritmo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.nombre())
+    }
+}
+
+impl FromStr for Algoritmo {
+    type Err = ErrorCampo;
+    /// Case-insensitive; the original system's `Numpy` and `juliaCython` mean `Paralelo`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "secuencial" => Ok(Algoritmo::Secuencial),
+            "paralelo" | "numpy" | "juliacython" => Ok(Algoritmo::Paralelo),
+            "cuda" => Ok(Algoritmo::Cuda),
+            _ => Err(ErrorCampo::new(
+                "algoritmo",
+                format!(
+                    "unknown algoritmo '{s}' (expected Secuencial, Paralelo or Cuda; \
+                     Numpy and juliaCython are accepted as Paralelo)"
+                ),
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Algoritmo {
+    type Error = ErrorCampo;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// How urgent a job is: 1 (alta) runs before 2 (media) before 3 (baja).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PrioridadCruda", into = "u8")]
+pub struct Prioridad(u8);
+
+impl Prioridad {
+    pub const ALTA: Prioridad = Prioridad(1);
+    pub const MEDIA: Prioridad = Prioridad(2);
+    pub const BAJA: Prioridad = Prioridad(3);
+    pub const TODAS: [Prioridad; 3] = [Self::ALTA, Self::MEDIA, Self::BAJA];
+
+    pub fn new(valor: i64) -> Result<Self, ErrorCampo> {
+        match valor {
+            1..=3 => Ok(Prioridad(valor as u8)),
+            _ => Err(ErrorCampo::new(
+                "prioridad",
+                format!("{valor} is not a priority (expected 1 = alta, 2 = media or 3 = baja)"),
+            )),
+        }
+    }
+
+    pub fn valor(self) -> u8 {
+        self.0
+    }
+
+    /// 0 for alta, 1 for media, 2 for baja: an index into per-priority arrays.
+    pub fn indice(self) -> usize {
+        usize::from(self.0 - 1)
+    }
+
+    pub fn nombre(self) -> &'static str {
+        match self.0 {
+            1 => "alta",
+            2 => "media",
+            _ => "baja",
+        }
+    }
+}
+
+impl Default for Prioridad {
+    fn default() -> Self {
+        Prioridad::MEDIA
+    }
+}
+
+impl fmt::Display for Prioridad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.0, self.nombre())
+    }
+}
+
+impl FromStr for Prioridad {
+    type Err = ErrorCampo;
+    /// `1`, `2`, `3` or `alta`, `media`, `baja`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "alta" => return Ok(Prioridad::ALTA),
+            "media" => return Ok(Prioridad::MEDIA),
+            "baja" => return Ok(Prioridad::BAJA),
+            _ => {}
+        }
+        match t.parse::<i64>() {
+            Ok(v) => Prioridad::new(v),
+            Err(_) => Err(ErrorCampo::new(
+                "prioridad",
+                format!("'{t}' is not a priority (expected 1, 2, 3 or alta, media, baja)"),
+            )),
+        }
+    }
+}
+
+impl From<Prioridad> for u8 {
+    fn from(p: Prioridad) -> u8 {
+        p.0
+    }
+}
+
+/// What the wire may carry as a priority: a number or its name.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PrioridadCruda {
+    Numero(i64),
+    Texto(String),
+}
+
+impl TryFrom<PrioridadCruda> for Prioridad {
+    type Error = ErrorCampo;
+    fn try_from(c: PrioridadCruda) -> Result<Self, Self::Error> {
+        match c {
+            PrioridadCruda::Numero(n) => Prioridad::new(n),
+            PrioridadCruda::Texto(t) => t.parse(),
+        }
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Estado {
+    /// In the queue, waiting for a slot.
+    Pendiente,
+    /// Sent to an esclavo, running there.
+    Asignado,
+    /// Finished with a result.
+    Completado,
+    /// Every attempt failed.
+    Fallido,
+    /// Cancelled by a user before it finished.
+    Cancelado,
+}
+
+impl Estado {
+    pub const TODOS: [Estado; 5] = [
+        Estado::Pendiente,
+        Estado::Asignado,
+        Estado::Completado,
+        Estado::Fallido,
+        Estado::Cancelado,
+    ];
+
+    pub fn nombre(self) -> &'static str {
+        match self {
+            Estado::Pendiente => "pendiente",
+            Estado::Asignado => "asignado",
+            Estado::Completado => "completado",
+            Estado::Fallido => "fallido",
+            Estado::Cancelado => "cancelado",
+        }
+    }
+
+    /// Whether the job will never change again.
+    pub fn es_final(self) -> bool {
+        matches!(
+            self,
+            Estado::Completado | Estado::Fallido | Estado::Cancelado
+        )
+    }
+}
+
+impl fmt::Display for Estado {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.nombre())
+    }
+}
+
+impl FromStr for Estado {
+    type Err = ErrorCampo;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_lowercase();
+        Estado::TODOS
+            .into_iter()
+            .find(|e| e.nombre() == t)
+            .ok_or_else(|| {
+                ErrorCampo::new(
+                    "estado",
+                    format!(
+                        "unknown estado '{s}' (expected pendiente, asignado, completado, \
+                         fallido or cancelado)"
+                    ),
+                )
+            })
+    }
+}
+
+/// Parameters of a Julia job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsJulia {
+    pub width: u32,
+    pub height: u32,
+    pub iteraciones: u32,
+}
+
+impl ParamsJulia {
+    /// Checks every parameter against the documented limits.
+    pub fn new(width: u32, height: u32, iteraciones: u32) -> Result<Self, ErrorCampo> {
+        for (campo, valor) in [("width", width), ("height", height)] {
+            if valor == 0 {
+                return Err(ErrorCampo::new(campo, "must be at least 1"));
+            }
+            if valor > MAX_LADO {
+                return Err(ErrorCampo::new(
+                    campo,
+                    format!("{valor} exceeds the limit of {MAX_LADO} pixels"),
+                )
+                .con_limite(MAX_LADO.into()));
+            }
+        }
+        let pixeles = u64::from(width) * u64::from(height);
+        if pixeles > MAX_PIXELES {
+            return Err(ErrorCampo::new(
+                "width",
+                format!("width × height = {pixeles} exceeds the limit of {MAX_PIXELES} pixels"),
+            )
+            .con_limite(MAX_PIXELES));
+        }
+        if iteraciones == 0 {
+            return Err(ErrorCampo::new("iteraciones", "must be at least 1"));
+        }
+        if iteraciones > MAX_ITERACIONES {
+            return Err(ErrorCampo::new(
+                "iteraciones",
+                format!("{iteraciones} exceeds the limit of {MAX_ITERACIONES}"),
+            )
+            .con_limite(MAX_ITERACIONES.into()));
+        }
+        Ok(Self {
+            width,
+            height,
+            iteraciones,
+        })
+    }
+
+    pub fn pixeles(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// Parameters of an `espera` job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsEspera {
+    pub ms: u64,
+}
+
+impl ParamsEspera {
+    pub fn new(ms: u64) -> Result<Self, ErrorCampo> {
+        if ms > MAX_ESPERA_MS {
+            return Err(ErrorCampo::new(
+                "ms",
+                format!("{ms} exceeds the limit of {MAX_ESPERA_MS} ms"),
+            )
+            .con_limite(MAX_ESPERA_MS));
+        }
+        Ok(Self { ms })
+    }
+}
+
+/// A job's kernel and its parameters, validated. On the wire: `{"tipo": "julia", "width": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "tipo", rename_all = "lowercase")]
+pub enum Parametros {
+    Julia(ParamsJulia),
+    Espera(ParamsEspera),
+}
+
+impl Parametros {
+    pub fn tipo(&self) -> Tipo {
+        match self {
+            Parametros::Julia(_) => Tipo::Julia,
+            Parametros::Espera(_) => Tipo::Espera,
+        }
+    }
+
+    /// Re-checks the limits (values decoded from the wire bypass the constructors).
+    pub fn validar(&self) -> Result<(), ErrorCampo> {
+        match *self {
+            Parametros::Julia(p) => ParamsJulia::new(p.width, p.height, p.iteraciones).map(|_| ()),
+            Parametros::Espera(p) => ParamsEspera::new(p.ms).map(|_| ()),
+        }
+    }
+
+    /// A short human description: `julia 800×600×100`, `espera 50 ms`.
+    pub fn descripcion(&self) -> String {
+        match self {
+            Parametros::Julia(p) => format!("julia {}×{}×{}", p.width, p.height, p.iteraciones),
+            Parametros::Espera(p) => format!("espera {} ms", p.ms),
+        }
+    }
+}
+
+/// A validated job, ready to be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NuevoTrabajo {
+    pub parametros: Parametros,
+    pub algoritmo: Algoritmo,
+    pub prioridad: Prioridad,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_of_the_original_system_mean_paralelo() {
+        for s in ["Numpy", "juliaCython", "paralelo", "PARALELO"] {
+            assert_eq!(s.parse::<Algoritmo>().unwrap(), Algoritmo::Paralelo, "{s}");
+        }
+        assert_eq!(
+            "Secuencial".parse::<Algoritmo>().unwrap(),
+            Algoritmo::Secuencial
+        );
+        let e = "Fortran".parse::<Algoritmo>().unwrap_err();
+        assert_eq!(e.campo, "algoritmo");
+        assert!(e.mensaje.contains("Fortran"), "{e}");
+    }
+
+    #[test]
+    fn prioridad_accepts_numbers_and_names_only_in_range() {
+        assert_eq!("1".parse::<Prioridad>().unwrap(), Prioridad::ALTA);
+        assert_eq!("baja".parse::<Prioridad>().unwrap(), Prioridad::BAJA);
+        assert!("0".parse::<Prioridad>().is_err());
+        assert!("4".parse::<Prioridad>().is_err());
+        assert!("x".parse::<Prioridad>().is_err());
+        let p: Prioridad = serde_json::from_str("3").unwrap();
+        assert_eq!(p, Prioridad::BAJA);
+        let p: Prioridad = serde_json::from_str("\"alta\"").unwrap();
+        assert_eq!(p, Prioridad::ALTA);
+        assert!(serde_json::from_str::<Prioridad>("7").is_err());
+        assert_eq!(serde_json::to_string(&Prioridad::MEDIA).unwrap(), "2");
+    }
+
+    #[test]
+    fn julia_limits_name_the_field_and_the_limit() {
+        assert!(ParamsJulia::new(1, 1, 1).is_ok());
+        assert_eq!(ParamsJulia::new(0, 5, 5).unwrap_err().campo, "width");
+        assert_eq!(ParamsJulia::new(5, 0, 5).unwrap_err().campo, "height");
+        assert_eq!(ParamsJulia::new(5, 5, 0).unwrap_err().campo, "iteraciones");
+        let e = ParamsJulia::new(MAX_LADO + 1, 1, 1).unwrap_err();
+        assert_eq!(e.limite, Some(u64::from(MAX_LADO)));
+        let e = ParamsJulia::new(MAX_LADO, MAX_LADO, 1).unwrap_err();
+        assert_eq!(e.limite, Some(MAX_PIXELES));
+        let e = ParamsJulia::new(5, 5, MAX_ITERACIONES + 1).unwrap_err();
+        assert_eq!(e.limite, Some(u64::from(MAX_ITERACIONES)));
+    }
+
+    #[test]
+    fn parametros_are_flat_on_the_wire() {
+        let p = Parametros::Julia(ParamsJulia::new(3, 2, 10).unwrap());
+        let v = serde_json::to_value(p).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"tipo":"julia","width":3,"height":2,"iteraciones":10})
+        );
+        assert_eq!(serde_json::from_value::<Parametros>(v).unwrap(), p);
+    }
+}
