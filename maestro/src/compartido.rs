@@ -1,0 +1,123 @@
+//! What every task and handler of the maestro shares, and the operations that span memory and
+//! database (decide under the lock, commit outside it, then publish).
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use comun::api::{Origen, Resumen};
+use comun::{NuevoTrabajo, TrabajoId};
+use tokio::sync::{Notify, watch};
+
+use crate::Config;
+use crate::db::{Cambio, Db, LineaCargada};
+use crate::estado::Estado;
+
+/// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
+pub struct Compartido {
+    pub config: Config,
+    estado: Mutex<Estado>,
+    pub db: Db,
+    /// Wakes the dispatcher: a job was queued or a slot freed.
+    pub despertar: Notify,
+    /// The latest job counts; long-polling clients wait on it.
+    resumen: watch::Sender<Resumen>,
+    /// Flips to true when the maestro is shutting down: long polls return at once.
+    pub parando: watch::Receiver<bool>,
+    /// One client for every request to esclavos (connections kept alive).
+    pub http: reqwest::Client,
+}
+
+impl Compartido {
+    pub fn new(config: Config, db: Db, estado: Estado, parando: watch::Receiver<bool>) -> Arc<Self> {
+        let resumen = watch::Sender::new(estado.resumen());
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(15))
+            .pool_max_idle_per_host(64)
+            .build()
+            .expect("building an HTTP client");
+        Arc::new(Self {
+            config,
+            estado: Mutex::new(estado),
+            db,
+            despertar: Notify::new(),
+            resumen,
+            parando,
+            http,
+        })
+    }
+
+    /// The state, for a short critical section (never held across `.await`).
+    pub fn estado(&self) -> MutexGuard<'_, Estado> {
+        self.estado.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Publishes the current counts to long-polling clients.
+    pub fn publicar(&self, estado: &Estado) {
+        let nuevo = estado.resumen();
+        self.resumen.send_if_modified(|r| {
+            let cambio = *r != nuevo;
+            *r = nuevo;
+            cambio
+        });
+    }
+
+    pub fn suscribir(&self) -> watch::Receiver<Resumen> {
+        self.resumen.subscribe()
+    }
+
+    /// Stores new jobs durably, then queues them and wakes the dispatcher. Returns their ids
+    /// once they are committed; on error nothing was queued.
+    pub async fn admitir(
+        &self,
+        nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
+    ) -> anyhow::Result<Vec<TrabajoId>> {
+        if nuevos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (filas, commit) = {
+            let mut estado = self.estado();
+            let (filas, cambios) = estado.admitir(nuevos, comun::ahora_ms());
+            (filas, self.db.aplicar(cambios))
+        };
+        commit.await?;
+        {
+            let mut estado = self.estado();
+            estado.encolar(&filas);
+            self.publicar(&estado);
+        }
+        self.despertar.notify_one();
+        Ok(filas.into_iter().map(|f| f.id).collect())
+    }
+
+    /// Applies a transition: decides under the lock, commits, then publishes and wakes the
+    /// dispatcher (a slot may have freed or a job come back). Returns what the transition
+    /// returned besides its changes.
+    pub async fn transicion<T>(
+        &self,
+        f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
+    ) -> anyhow::Result<T> {
+        let (valor, commit) = {
+            let mut estado = self.estado();
+            let (valor, cambios) = f(&mut estado);
+            (valor, self.db.aplicar(cambios))
+        };
+        commit.await?;
+        self.publicar(&self.estado());
+        self.despertar.notify_one();
+        Ok(valor)
+    }
+
+    /// Like [`Compartido::transicion`] without waiting for the commit (changes still reach
+    /// the database in order).
+    pub fn transicion_sin_esperar(&self, f: impl FnOnce(&mut Estado) -> Vec<Cambio>) {
+        let mut estado = self.estado();
+        let cambios = f(&mut estado);
+        if !cambios.is_empty() {
+            self.db.enviar(cambios);
+        }
+        self.publicar(&estado);
+        drop(estado);
+        self.despertar.notify_one();
+    }
+}

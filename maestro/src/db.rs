@@ -1,0 +1,508 @@
+//! The durable side of the queue: an embedded SQLite database (WAL) in the data folder.
+//!
+//! One writer thread owns the only writing connection. Changes reach it over a channel in the
+//! order the maestro decided them; it applies whatever has piled up in **one transaction** (group
+//! commit) and then answers the callers that wait for durability. A job is acknowledged to its
+//! submitter, and a result to its esclavo, only after that commit (`synchronous = FULL`: it
+//! survives the machine, not only the process). Reads use a second connection.
+//!
+//! Tables: `trabajos` (one row per job, its current state), `intentos` (one row per dispatch),
+//! `imagenes` (PNG of finished Julia jobs), `lineas_cargadas` (which lines of a watched jobs
+//! file were already queued, so each is queued exactly once, across restarts too).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, mpsc};
+
+use anyhow::Context;
+use comun::api::{Intento, Origen, Trabajo};
+use comun::{Algoritmo, Estado, NuevoTrabajo, Parametros, Prioridad, TrabajoId};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tokio::sync::oneshot;
+
+use crate::cola::Pendiente;
+
+const ESQUEMA: &str = "
+CREATE TABLE IF NOT EXISTS trabajos (
+    id INTEGER PRIMARY KEY,
+    parametros TEXT NOT NULL,
+    algoritmo TEXT NOT NULL,
+    prioridad INTEGER NOT NULL,
+    estado TEXT NOT NULL,
+    intentos INTEGER NOT NULL DEFAULT 0,
+    fallos INTEGER NOT NULL DEFAULT 0,
+    esclavo TEXT,
+    creado_ms INTEGER NOT NULL,
+    iniciado_ms INTEGER,
+    terminado_ms INTEGER,
+    origen TEXT NOT NULL,
+    resultado TEXT,
+    motivo TEXT
+);
+CREATE INDEX IF NOT EXISTS trabajos_por_estado ON trabajos (estado, id);
+CREATE TABLE IF NOT EXISTS intentos (
+    trabajo INTEGER NOT NULL,
+    numero INTEGER NOT NULL,
+    esclavo TEXT NOT NULL,
+    inicio_ms INTEGER NOT NULL,
+    fin_ms INTEGER,
+    error TEXT,
+    PRIMARY KEY (trabajo, numero)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS imagenes (trabajo INTEGER PRIMARY KEY, png BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lineas_cargadas (
+    archivo TEXT NOT NULL,
+    texto TEXT NOT NULL,
+    ocurrencia INTEGER NOT NULL,
+    trabajo INTEGER NOT NULL,
+    PRIMARY KEY (archivo, texto, ocurrencia)
+) WITHOUT ROWID;
+";
+
+/// A new job's row.
+#[derive(Debug, Clone)]
+pub struct FilaNueva {
+    pub id: TrabajoId,
+    pub trabajo: NuevoTrabajo,
+    pub origen: Origen,
+    pub creado_ms: u64,
+}
+
+/// A line of a watched file, and the job it became.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineaCargada {
+    pub archivo: String,
+    pub texto: String,
+    /// 1 for the first line with this text in the file, 2 for the second…
+    pub ocurrencia: u32,
+}
+
+/// One change to the database, as the maestro decided it.
+#[derive(Debug)]
+pub enum Cambio {
+    Insertar(FilaNueva),
+    MarcarLinea(LineaCargada, TrabajoId),
+    /// Sent to an esclavo as attempt `intento`.
+    Asignar {
+        id: TrabajoId,
+        intento: u32,
+        esclavo: String,
+        inicio_ms: u64,
+    },
+    /// The esclavo refused it (busy): back to pending, as if never sent.
+    Devolver { id: TrabajoId, intento: u32 },
+    /// An attempt failed; the job is pending again, or failed for good.
+    Fallar {
+        id: TrabajoId,
+        intento: u32,
+        fin_ms: u64,
+        error: String,
+        fallos: u32,
+        definitivo: bool,
+    },
+    Completar {
+        id: TrabajoId,
+        intento: u32,
+        esclavo: String,
+        fin_ms: u64,
+        resultado: String,
+        png: Option<Vec<u8>>,
+    },
+    Cancelar {
+        id: TrabajoId,
+        fin_ms: u64,
+        motivo: String,
+    },
+}
+
+struct Orden {
+    cambios: Vec<Cambio>,
+    listo: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+/// What the database held when the maestro started.
+#[derive(Debug, Default)]
+pub struct Recuperado {
+    /// Pending jobs, including those that were running when the maestro stopped.
+    pub pendientes: Vec<Pendiente>,
+    /// How many of those were running when the maestro stopped.
+    pub reencolados: usize,
+    pub por_estado: HashMap<Estado, u64>,
+    pub siguiente_id: u64,
+}
+
+/// Handle to the database: cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    escritor: mpsc::Sender<Orden>,
+    lector: Arc<Mutex<Connection>>,
+}
+
+impl Db {
+    /// Opens (or creates) `datos/maestro.db`, brings it back to a consistent state after a
+    /// crash, and starts the writer thread.
+    pub fn abrir(datos: &Path) -> anyhow::Result<(Db, Recuperado)> {
+        std::fs::create_dir_all(datos)
+            .with_context(|| format!("creating the data folder {}", datos.display()))?;
+        let ruta = datos.join("maestro.db");
+        let mut conexion = abrir_conexion(&ruta)?;
+        conexion.execute_batch(ESQUEMA).context("creating the schema")?;
+        let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
+        let lector = abrir_conexion(&ruta)?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("maestro-db".into())
+            .spawn(move || escribir(conexion, rx))
+            .context("starting the database writer")?;
+        Ok((
+            Db {
+                escritor: tx,
+                lector: Arc::new(Mutex::new(lector)),
+            },
+            recuperado,
+        ))
+    }
+
+    /// Queues changes without waiting for them to be durable (they are applied in order).
+    pub fn enviar(&self, cambios: Vec<Cambio>) {
+        if self.escritor.send(Orden { cambios, listo: None }).is_err() {
+            tracing::error!("database writer is gone: changes dropped");
+        }
+    }
+
+    /// Queues changes and returns a future that resolves once they are committed. Call it while
+    /// holding the state lock (so changes reach the writer in the order they were decided) and
+    /// await the future after releasing it.
+    pub fn aplicar(&self, cambios: Vec<Cambio>) -> impl Future<Output = anyhow::Result<()>> + use<> {
+        let (tx, rx) = oneshot::channel();
+        let enviado = self.escritor.send(Orden { cambios, listo: Some(tx) }).is_ok();
+        async move {
+            anyhow::ensure!(enviado, "database writer is gone");
+            rx.await
+                .map_err(|_| anyhow::anyhow!("database writer is gone"))?
+                .map_err(|e| anyhow::anyhow!("database write failed: {e}"))
+        }
+    }
+
+    /// Runs a read on the reading connection, off the async runtime.
+    pub async fn leer<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let lector = self.lector.clone();
+        tokio::task::spawn_blocking(move || {
+            let conexion = lector.lock().unwrap_or_else(|e| e.into_inner());
+            f(&conexion)
+        })
+        .await
+        .context("database reader panicked")?
+        .context("reading the database")
+    }
+}
+
+fn abrir_conexion(ruta: &Path) -> anyhow::Result<Connection> {
+    let c = Connection::open(ruta).with_context(|| format!("opening {}", ruta.display()))?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    c.pragma_update(None, "journal_mode", "WAL")?;
+    c.pragma_update(None, "synchronous", "FULL")?;
+    Ok(c)
+}
+
+fn escribir(mut conexion: Connection, rx: mpsc::Receiver<Orden>) {
+    const MAX_LOTE: usize = 4096;
+    while let Ok(primera) = rx.recv() {
+        let mut lote = vec![primera];
+        while lote.len() < MAX_LOTE {
+            match rx.try_recv() {
+                Ok(o) => lote.push(o),
+                Err(_) => break,
+            }
+        }
+        match transaccion(&mut conexion, lote.iter().flat_map(|o| &o.cambios)) {
+            Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
+            Err(e) => {
+                tracing::error!("group commit failed ({e:#}); retrying each change on its own");
+                for o in lote {
+                    let r = transaccion(&mut conexion, o.cambios.iter());
+                    if let Err(e) = &r {
+                        tracing::error!("database change failed: {e:#}");
+                    }
+                    responder(o, r.map_err(|e| format!("{e:#}")));
+                }
+            }
+        }
+    }
+}
+
+fn responder(o: Orden, r: Result<(), String>) {
+    if let Some(listo) = o.listo {
+        let _ = listo.send(r);
+    }
+}
+
+fn transaccion<'a>(
+    conexion: &mut Connection,
+    cambios: impl Iterator<Item = &'a Cambio>,
+) -> anyhow::Result<()> {
+    let t = conexion.transaction()?;
+    for c in cambios {
+        aplicar(&t, c)?;
+    }
+    t.commit()?;
+    Ok(())
+}
+
+fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
+    match c {
+        Cambio::Insertar(f) => {
+            t.prepare_cached(
+                "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen)
+                 VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6)",
+            )?
+            .execute(params![
+                f.id.0 as i64,
+                serde_json::to_string(&f.trabajo.parametros)?,
+                f.trabajo.algoritmo.nombre(),
+                f.trabajo.prioridad.valor(),
+                f.creado_ms as i64,
+                serde_json::to_string(&f.origen)?,
+            ])?;
+        }
+        Cambio::MarcarLinea(l, id) => {
+            t.prepare_cached(
+                "INSERT OR IGNORE INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![l.archivo, l.texto, l.ocurrencia, id.0 as i64])?;
+        }
+        Cambio::Asignar { id, intento, esclavo, inicio_ms } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'asignado', esclavo = ?2, intentos = ?3,
+                 iniciado_ms = COALESCE(iniciado_ms, ?4), motivo = NULL
+                 WHERE id = ?1 AND estado = 'pendiente'",
+            )?
+            .execute(params![id.0 as i64, esclavo, intento, *inicio_ms as i64])?;
+            t.prepare_cached(
+                "INSERT OR REPLACE INTO intentos (trabajo, numero, esclavo, inicio_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id.0 as i64, intento, esclavo, *inicio_ms as i64])?;
+        }
+        Cambio::Devolver { id, intento } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = ?2 - 1
+                 WHERE id = ?1 AND estado = 'asignado'",
+            )?
+            .execute(params![id.0 as i64, intento])?;
+            t.prepare_cached("DELETE FROM intentos WHERE trabajo = ?1 AND numero = ?2")?
+                .execute(params![id.0 as i64, intento])?;
+        }
+        Cambio::Fallar { id, intento, fin_ms, error, fallos, definitivo } => {
+            cerrar_intento(t, *id, *intento, *fin_ms, Some(error))?;
+            let (estado, terminado, motivo) = if *definitivo {
+                ("fallido", Some(*fin_ms as i64), Some(format!("failed {fallos} times; last: {error}")))
+            } else {
+                ("pendiente", None, None)
+            };
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = ?2, esclavo = NULL, fallos = ?3, terminado_ms = ?4,
+                 motivo = ?5 WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+            )?
+            .execute(params![id.0 as i64, estado, fallos, terminado, motivo])?;
+        }
+        Cambio::Completar { id, intento, esclavo, fin_ms, resultado, png } => {
+            cerrar_intento(t, *id, *intento, *fin_ms, None)?;
+            let cambiadas = t
+                .prepare_cached(
+                    "UPDATE trabajos SET estado = 'completado', esclavo = ?2, terminado_ms = ?3,
+                     resultado = ?4, motivo = NULL
+                     WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+                )?
+                .execute(params![id.0 as i64, esclavo, *fin_ms as i64, resultado])?;
+            if let (1, Some(png)) = (cambiadas, png) {
+                t.prepare_cached("INSERT OR REPLACE INTO imagenes (trabajo, png) VALUES (?1, ?2)")?
+                    .execute(params![id.0 as i64, png])?;
+            }
+        }
+        Cambio::Cancelar { id, fin_ms, motivo } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'cancelado', terminado_ms = ?2, motivo = ?3
+                 WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+            )?
+            .execute(params![id.0 as i64, *fin_ms as i64, motivo])?;
+        }
+    }
+    Ok(())
+}
+
+fn cerrar_intento(
+    t: &Transaction<'_>,
+    id: TrabajoId,
+    intento: u32,
+    fin_ms: u64,
+    error: Option<&String>,
+) -> rusqlite::Result<usize> {
+    t.prepare_cached(
+        "UPDATE intentos SET fin_ms = ?3, error = ?4 WHERE trabajo = ?1 AND numero = ?2",
+    )?
+    .execute(params![id.0 as i64, intento, fin_ms as i64, error])
+}
+
+fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
+    let ahora = comun::ahora_ms() as i64;
+    let t = c.transaction()?;
+    t.execute(
+        "UPDATE intentos SET fin_ms = ?1, error = 'the maestro stopped while it ran'
+         WHERE fin_ms IS NULL",
+        [ahora],
+    )?;
+    let reencolados = t.execute(
+        "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL WHERE estado = 'asignado'",
+        [],
+    )?;
+    t.commit()?;
+
+    let mut r = Recuperado {
+        reencolados,
+        ..Recuperado::default()
+    };
+    let mut consulta = c.prepare(
+        "SELECT id, parametros, algoritmo, prioridad, intentos, fallos
+         FROM trabajos WHERE estado = 'pendiente' ORDER BY id",
+    )?;
+    let filas = consulta.query_map([], |f| {
+        Ok((
+            f.get::<_, i64>(0)?,
+            f.get::<_, String>(1)?,
+            f.get::<_, String>(2)?,
+            f.get::<_, i64>(3)?,
+            f.get::<_, u32>(4)?,
+            f.get::<_, u32>(5)?,
+        ))
+    })?;
+    for fila in filas {
+        let (id, parametros, algoritmo, prioridad, intentos, fallos) = fila?;
+        r.pendientes.push(Pendiente {
+            id: TrabajoId(id as u64),
+            parametros: serde_json::from_str(&parametros)
+                .with_context(|| format!("job {id}: unreadable parametros"))?,
+            algoritmo: algoritmo.parse()?,
+            prioridad: Prioridad::new(prioridad)?,
+            intentos,
+            fallos,
+        });
+    }
+    let mut consulta = c.prepare("SELECT estado, COUNT(*) FROM trabajos GROUP BY estado")?;
+    for fila in consulta.query_map([], |f| Ok((f.get::<_, String>(0)?, f.get::<_, i64>(1)?)))? {
+        let (estado, n) = fila?;
+        r.por_estado.insert(estado.parse()?, n as u64);
+    }
+    let max: Option<i64> = c.query_row("SELECT MAX(id) FROM trabajos", [], |f| f.get(0))?;
+    r.siguiente_id = max.map_or(1, |m| m as u64 + 1);
+    Ok(r)
+}
+
+/// The lines of a watched file that were already queued.
+pub fn lineas_cargadas(c: &Connection, archivo: &str) -> rusqlite::Result<HashSet<(String, u32)>> {
+    let mut consulta =
+        c.prepare_cached("SELECT texto, ocurrencia FROM lineas_cargadas WHERE archivo = ?1")?;
+    consulta
+        .query_map([archivo], |f| Ok((f.get(0)?, f.get(1)?)))?
+        .collect()
+}
+
+const COLUMNAS: &str = "id, parametros, algoritmo, prioridad, estado, esclavo, creado_ms, \
+                        iniciado_ms, terminado_ms, origen, resultado, motivo";
+
+/// One job with its attempts.
+pub fn trabajo(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Trabajo>> {
+    let fila = c
+        .prepare_cached(&format!("SELECT {COLUMNAS} FROM trabajos WHERE id = ?1"))?
+        .query_row([id.0 as i64], leer_fila)
+        .optional()?;
+    fila.map(|t| con_intentos(c, t)).transpose()
+}
+
+/// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
+pub fn listar(
+    c: &Connection,
+    estado: Option<Estado>,
+    limite: u32,
+) -> rusqlite::Result<(Vec<Trabajo>, u64)> {
+    // `?1 = ?1` keeps one statement shape for both cases; with a state, the index serves it.
+    let (donde, filtro) = match estado {
+        Some(e) => ("estado = ?1", e.nombre()),
+        None => ("?1 = ?1", ""),
+    };
+    let total: i64 = c
+        .prepare_cached(&format!("SELECT COUNT(*) FROM trabajos WHERE {donde}"))?
+        .query_row([filtro], |f| f.get(0))?;
+    let trabajos = c
+        .prepare_cached(&format!(
+            "SELECT {COLUMNAS} FROM trabajos WHERE {donde} ORDER BY id DESC LIMIT ?2"
+        ))?
+        .query_map(params![filtro, limite], leer_fila)?
+        .map(|t| t.and_then(|t| con_intentos(c, t)))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((trabajos, total as u64))
+}
+
+/// The PNG of a finished Julia job.
+pub fn imagen(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT png FROM imagenes WHERE trabajo = ?1")?
+        .query_row([id.0 as i64], |f| f.get(0))
+        .optional()
+}
+
+fn con_intentos(c: &Connection, mut t: Trabajo) -> rusqlite::Result<Trabajo> {
+    t.intentos = c
+        .prepare_cached(
+            "SELECT numero, esclavo, inicio_ms, fin_ms, error FROM intentos
+             WHERE trabajo = ?1 ORDER BY numero",
+        )?
+        .query_map([t.id.0 as i64], |f| {
+            Ok(Intento {
+                numero: f.get(0)?,
+                esclavo: f.get(1)?,
+                inicio_ms: f.get::<_, i64>(2)? as u64,
+                fin_ms: f.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+                error: f.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(t)
+}
+
+fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
+    fn json<T: serde::de::DeserializeOwned>(i: usize, texto: String) -> rusqlite::Result<T> {
+        serde_json::from_str(&texto).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    let texto = |i: usize, e: comun::ErrorCampo| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    };
+    let parametros: Parametros = json(1, f.get(1)?)?;
+    let algoritmo: Algoritmo = f.get::<_, String>(2)?.parse().map_err(|e| texto(2, e))?;
+    let prioridad = Prioridad::new(f.get(3)?).map_err(|e| texto(3, e))?;
+    let estado: Estado = f.get::<_, String>(4)?.parse().map_err(|e| texto(4, e))?;
+    let resultado = match f.get::<_, Option<String>>(10)? {
+        Some(r) => Some(json(10, r)?),
+        None => None,
+    };
+    Ok(Trabajo {
+        id: TrabajoId(f.get::<_, i64>(0)? as u64),
+        parametros,
+        algoritmo,
+        prioridad,
+        estado,
+        intentos: Vec::new(),
+        esclavo: f.get(5)?,
+        creado_ms: f.get::<_, i64>(6)? as u64,
+        iniciado_ms: f.get::<_, Option<i64>>(7)?.map(|v| v as u64),
+        terminado_ms: f.get::<_, Option<i64>>(8)?.map(|v| v as u64),
+        origen: json(9, f.get(9)?)?,
+        resultado,
+        motivo: f.get(11)?,
+    })
+}

@@ -1,0 +1,528 @@
+//! The maestro's live state and every transition of a job's life, without I/O.
+//!
+//! Each transition changes memory and returns the database [`Cambio`]s that make it durable; the
+//! caller hands them to the writer while still holding the lock, so the database sees changes in
+//! the order they were decided. Memory answers "what is pending, what runs where"; the database
+//! answers everything else.
+//!
+//! Exactly once: a result is recorded only for a job that is still pending or running *in
+//! memory*, and recording removes it from both; every later report for it is ignored.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use comun::api::{Carga, ColaPrioridad, EsclavoInfo, InformeArchivo, Origen, Resumen};
+use comun::nodo::{Asignacion, Latido, Registro};
+use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
+
+use crate::cola::{Cola, Pendiente};
+use crate::db::{Cambio, FilaNueva, LineaCargada, Recuperado};
+use crate::planificador::{self, Hueco};
+
+/// A job sent to an esclavo.
+#[derive(Debug, Clone)]
+pub struct EnCurso {
+    /// The job as it waited, with `intentos` counting this attempt.
+    pub trabajo: Pendiente,
+    pub esclavo: String,
+    /// The esclavo process it went to: a restart under the same name is a different one.
+    pub instancia: u64,
+    pub intento: u32,
+    /// Cancelled by a user while it ran: its result will be ignored, its slot is still busy.
+    pub cancelado: bool,
+}
+
+/// A registered esclavo.
+#[derive(Debug, Clone)]
+pub struct Esclavo {
+    pub registro: Registro,
+    pub ultimo_latido: Instant,
+    /// False once its heartbeats stop for longer than the limit; true again at the next one.
+    pub vivo: bool,
+    pub carga: Carga,
+    /// Jobs we sent it that it has not reported back.
+    pub propios: u32,
+    /// Jobs it says it runs that we did not send it (left from before a maestro restart, or
+    /// superseded attempts): they take slots too.
+    pub ajenos: u32,
+    pub completados: u64,
+}
+
+impl Esclavo {
+    fn hueco(&self) -> Hueco {
+        let ocupados = self.propios + self.ajenos;
+        Hueco {
+            libres: self.registro.capacidad.saturating_sub(ocupados),
+            ejecutando: ocupados,
+            gpu: self.registro.capacidades.gpu.is_some(),
+            vivo: self.vivo,
+        }
+    }
+}
+
+/// Jobs to send to one esclavo in one request.
+#[derive(Debug, Clone)]
+pub struct Envio {
+    pub esclavo: String,
+    pub url: String,
+    pub trabajos: Vec<Asignacion>,
+}
+
+/// What a result report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registrado {
+    /// The job is now completado or fallido (or pending again after a failed attempt).
+    Si,
+    /// The job had already finished (or the attempt was superseded): nothing changed.
+    Ignorado,
+}
+
+/// How a report of a finished attempt ended.
+pub enum Final {
+    Completado {
+        resultado: String,
+        png: Option<Vec<u8>>,
+    },
+    Fallido(String),
+}
+
+/// Settings the transitions need.
+#[derive(Debug, Clone, Copy)]
+pub struct Reglas {
+    /// Failed attempts after which a job is `fallido`.
+    pub max_fallos: u32,
+}
+
+/// The live state.
+#[derive(Debug)]
+pub struct Estado {
+    pub cola: Cola,
+    pub en_curso: HashMap<TrabajoId, EnCurso>,
+    /// By name: iteration in name order keeps scheduling deterministic.
+    pub esclavos: BTreeMap<String, Esclavo>,
+    siguiente_id: u64,
+    asignados: [u64; 3],
+    completados: u64,
+    fallidos: u64,
+    cancelados: u64,
+    /// Bumped by every change the summary shows.
+    version: u64,
+    /// What the watched jobs file looked like at its last reading.
+    pub archivo: Option<InformeArchivo>,
+    reglas: Reglas,
+}
+
+impl Estado {
+    pub fn new(recuperado: Recuperado, reglas: Reglas) -> Self {
+        let mut cola = Cola::default();
+        recuperado.pendientes.into_iter().for_each(|p| cola.insertar(p));
+        let contar = |e| recuperado.por_estado.get(&e).copied().unwrap_or(0);
+        Estado {
+            cola,
+            en_curso: HashMap::new(),
+            esclavos: BTreeMap::new(),
+            siguiente_id: recuperado.siguiente_id,
+            asignados: [0; 3],
+            completados: contar(EstadoTrabajo::Completado),
+            fallidos: contar(EstadoTrabajo::Fallido),
+            cancelados: contar(EstadoTrabajo::Cancelado),
+            version: 1,
+            archivo: None,
+            reglas,
+        }
+    }
+
+    pub fn resumen(&self) -> Resumen {
+        Resumen {
+            version: self.version,
+            pendientes: self.cola.len(),
+            asignados: self.asignados.iter().sum(),
+            completados: self.completados,
+            fallidos: self.fallidos,
+            cancelados: self.cancelados,
+        }
+    }
+
+    pub fn cola_por_prioridad(&self) -> Vec<ColaPrioridad> {
+        Prioridad::TODAS
+            .into_iter()
+            .map(|p| ColaPrioridad {
+                prioridad: p,
+                pendientes: self.cola.pendientes_de(p),
+                asignados: self.asignados[p.indice()],
+            })
+            .collect()
+    }
+
+    fn cambiado(&mut self) {
+        self.version += 1;
+    }
+
+    /// Gives new jobs their ids and rows; they join the queue with [`Estado::encolar`] once
+    /// the rows are committed.
+    pub fn admitir(
+        &mut self,
+        nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
+        ahora_ms: u64,
+    ) -> (Vec<FilaNueva>, Vec<Cambio>) {
+        let mut filas = Vec::with_capacity(nuevos.len());
+        let mut cambios = Vec::with_capacity(nuevos.len());
+        for (trabajo, origen, linea) in nuevos {
+            let id = TrabajoId(self.siguiente_id);
+            self.siguiente_id += 1;
+            let fila = FilaNueva { id, trabajo, origen, creado_ms: ahora_ms };
+            cambios.push(Cambio::Insertar(fila.clone()));
+            if let Some(l) = linea {
+                cambios.push(Cambio::MarcarLinea(l, id));
+            }
+            filas.push(fila);
+        }
+        (filas, cambios)
+    }
+
+    pub fn encolar(&mut self, filas: &[FilaNueva]) {
+        for f in filas {
+            self.cola.insertar(Pendiente {
+                id: f.id,
+                parametros: f.trabajo.parametros,
+                algoritmo: f.trabajo.algoritmo,
+                prioridad: f.trabajo.prioridad,
+                intentos: 0,
+                fallos: 0,
+            });
+        }
+        self.cambiado();
+    }
+
+    /// Decides which pending jobs go where now, and marks them running.
+    pub fn planificar(&mut self, ahora_ms: u64) -> (Vec<Envio>, Vec<Cambio>) {
+        let nombres: Vec<String> = self.esclavos.keys().cloned().collect();
+        let mut huecos: Vec<Hueco> = self.esclavos.values().map(Esclavo::hueco).collect();
+        let decisiones = planificador::planificar(&mut self.cola, &mut huecos);
+        if decisiones.is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        let mut envios: BTreeMap<usize, Envio> = BTreeMap::new();
+        let mut cambios = Vec::with_capacity(decisiones.len());
+        for d in decisiones {
+            let esclavo = self.esclavos.get_mut(&nombres[d.esclavo]).expect("planned esclavo");
+            let mut trabajo = d.trabajo;
+            trabajo.intentos += 1;
+            let intento = trabajo.intentos;
+            esclavo.propios += 1;
+            self.asignados[trabajo.prioridad.indice()] += 1;
+            self.en_curso.insert(
+                trabajo.id,
+                EnCurso {
+                    trabajo,
+                    esclavo: esclavo.registro.nombre.clone(),
+                    instancia: esclavo.registro.instancia,
+                    intento,
+                    cancelado: false,
+                },
+            );
+            cambios.push(Cambio::Asignar {
+                id: trabajo.id,
+                intento,
+                esclavo: esclavo.registro.nombre.clone(),
+                inicio_ms: ahora_ms,
+            });
+            envios
+                .entry(d.esclavo)
+                .or_insert_with(|| Envio {
+                    esclavo: esclavo.registro.nombre.clone(),
+                    url: esclavo.registro.url.clone(),
+                    trabajos: Vec::new(),
+                })
+                .trabajos
+                .push(Asignacion {
+                    id: trabajo.id,
+                    intento,
+                    parametros: trabajo.parametros,
+                    algoritmo: trabajo.algoritmo,
+                });
+        }
+        self.cambiado();
+        (envios.into_values().collect(), cambios)
+    }
+
+    /// Takes a job off the running set if it runs as `intento` (any attempt if `None`),
+    /// freeing its esclavo's slot.
+    fn sacar_en_curso(&mut self, id: TrabajoId, intento: Option<u32>) -> Option<EnCurso> {
+        let actual = self.en_curso.get(&id)?;
+        if intento.is_some_and(|i| i != actual.intento) {
+            return None;
+        }
+        let e = self.en_curso.remove(&id)?;
+        if let Some(esclavo) = self.esclavos.get_mut(&e.esclavo)
+            && esclavo.registro.instancia == e.instancia
+        {
+            esclavo.propios = esclavo.propios.saturating_sub(1);
+        }
+        if !e.cancelado {
+            self.asignados[e.trabajo.prioridad.indice()] -= 1;
+        }
+        self.cambiado();
+        Some(e)
+    }
+
+    /// The esclavo refused the job (no free slot): it waits again in its place, and the
+    /// esclavo counts as full until its next heartbeat.
+    pub fn devolver(&mut self, id: TrabajoId, intento: u32) -> Vec<Cambio> {
+        let Some(e) = self.sacar_en_curso(id, Some(intento)) else {
+            return Vec::new();
+        };
+        if let Some(esclavo) = self.esclavos.get_mut(&e.esclavo) {
+            esclavo.ajenos = esclavo.registro.capacidad.saturating_sub(esclavo.propios);
+        }
+        if e.cancelado {
+            return vec![];
+        }
+        let mut trabajo = e.trabajo;
+        trabajo.intentos -= 1;
+        self.cola.insertar(trabajo);
+        vec![Cambio::Devolver { id, intento }]
+    }
+
+    /// An attempt failed: the job waits again, or fails for good after too many failures.
+    pub fn fallar(&mut self, id: TrabajoId, intento: u32, error: String, ahora_ms: u64) -> Vec<Cambio> {
+        let Some(e) = self.sacar_en_curso(id, Some(intento)) else {
+            return Vec::new();
+        };
+        if e.cancelado {
+            return Vec::new();
+        }
+        let mut trabajo = e.trabajo;
+        trabajo.fallos += 1;
+        let definitivo = trabajo.fallos >= self.reglas.max_fallos;
+        if definitivo {
+            self.fallidos += 1;
+            tracing::warn!(%id, fallos = trabajo.fallos, "job failed for good: {error}");
+        } else {
+            tracing::info!(%id, intento, "attempt failed, job queued again: {error}");
+            self.cola.insertar(trabajo);
+        }
+        vec![Cambio::Fallar {
+            id,
+            intento,
+            fin_ms: ahora_ms,
+            error,
+            fallos: trabajo.fallos,
+            definitivo,
+        }]
+    }
+
+    /// A finished attempt's report. Records a result only if the job is still pending or
+    /// running: the first result wins, from whichever attempt.
+    pub fn terminar(
+        &mut self,
+        id: TrabajoId,
+        intento: u32,
+        esclavo: &str,
+        final_: Final,
+        ahora_ms: u64,
+    ) -> (Registrado, Vec<Cambio>) {
+        match final_ {
+            Final::Fallido(error) => {
+                let cambios = self.fallar(id, intento, error, ahora_ms);
+                let r = if cambios.is_empty() { Registrado::Ignorado } else { Registrado::Si };
+                (r, cambios)
+            }
+            Final::Completado { resultado, png } => {
+                let vigente = match self.sacar_en_curso(id, None) {
+                    Some(e) => !e.cancelado,
+                    None => self.cola.quitar(id).is_some(),
+                };
+                if !vigente {
+                    return (Registrado::Ignorado, Vec::new());
+                }
+                self.completados += 1;
+                self.cambiado();
+                if let Some(e) = self.esclavos.get_mut(esclavo) {
+                    e.completados += 1;
+                }
+                let cambio = Cambio::Completar {
+                    id,
+                    intento,
+                    esclavo: esclavo.to_string(),
+                    fin_ms: ahora_ms,
+                    resultado,
+                    png,
+                };
+                (Registrado::Si, vec![cambio])
+            }
+        }
+    }
+
+    /// Cancels a pending or running job; `None` if it is neither (finished, or unknown).
+    pub fn cancelar(&mut self, id: TrabajoId, ahora_ms: u64) -> Option<Cambio> {
+        if self.cola.quitar(id).is_none() {
+            let e = self.en_curso.get_mut(&id).filter(|e| !e.cancelado)?;
+            e.cancelado = true;
+            let prioridad = e.trabajo.prioridad;
+            self.asignados[prioridad.indice()] -= 1;
+        }
+        self.cancelados += 1;
+        self.cambiado();
+        Some(Cambio::Cancelar {
+            id,
+            fin_ms: ahora_ms,
+            motivo: "cancelled by a user".into(),
+        })
+    }
+
+    /// Cancels every pending job.
+    pub fn limpiar(&mut self, ahora_ms: u64) -> Vec<Cambio> {
+        let todos = self.cola.vaciar();
+        self.cancelados += todos.len() as u64;
+        self.cambiado();
+        todos
+            .into_iter()
+            .map(|p| Cambio::Cancelar {
+                id: p.id,
+                fin_ms: ahora_ms,
+                motivo: "dropped by limpiar_cola".into(),
+            })
+            .collect()
+    }
+
+    /// Registers an esclavo. A new instance under a known name means the old process died: what
+    /// it was running is queued again.
+    pub fn registrar(&mut self, registro: Registro, ahora: Instant, ahora_ms: u64) -> Vec<Cambio> {
+        let mut cambios = Vec::new();
+        if let Some(viejo) = self.esclavos.get(&registro.nombre)
+            && viejo.registro.instancia != registro.instancia
+        {
+            let error = format!("esclavo {} restarted while it ran", registro.nombre);
+            cambios = self.fallar_los_de(&registro.nombre, &error, ahora_ms);
+        }
+        let completados = self.esclavos.get(&registro.nombre).map_or(0, |e| e.completados);
+        let mismo = self
+            .esclavos
+            .get(&registro.nombre)
+            .filter(|e| e.registro.instancia == registro.instancia);
+        let propios = mismo.map_or(0, |e| e.propios);
+        self.esclavos.insert(
+            registro.nombre.clone(),
+            Esclavo {
+                registro,
+                ultimo_latido: ahora,
+                vivo: true,
+                carga: Carga::default(),
+                propios,
+                ajenos: 0,
+                completados,
+            },
+        );
+        self.cambiado();
+        cambios
+    }
+
+    /// A heartbeat; false if the esclavo (this instance of it) is unknown and must register.
+    pub fn latido(&mut self, l: &Latido, ahora: Instant) -> bool {
+        let Some(esclavo) = self.esclavos.get_mut(&l.nombre) else {
+            return false;
+        };
+        if esclavo.registro.instancia != l.instancia {
+            return false;
+        }
+        if !esclavo.vivo {
+            tracing::info!(esclavo = %l.nombre, "esclavo is back");
+        }
+        esclavo.vivo = true;
+        esclavo.ultimo_latido = ahora;
+        esclavo.carga = l.carga;
+        let nombre = &esclavo.registro.nombre;
+        let ajenos = l
+            .ejecutando
+            .iter()
+            .filter(|id| {
+                !self
+                    .en_curso
+                    .get(id)
+                    .is_some_and(|e| &e.esclavo == nombre && e.instancia == l.instancia)
+            })
+            .count() as u32;
+        let esclavo = self.esclavos.get_mut(&l.nombre).expect("checked above");
+        esclavo.ajenos = ajenos;
+        true
+    }
+
+    /// Declares lost every esclavo silent for longer than `plazo`, and queues its jobs again.
+    pub fn revisar_perdidos(&mut self, plazo: Duration, ahora: Instant, ahora_ms: u64) -> Vec<Cambio> {
+        let perdidos: Vec<String> = self
+            .esclavos
+            .values()
+            .filter(|e| e.vivo && ahora.duration_since(e.ultimo_latido) > plazo)
+            .map(|e| e.registro.nombre.clone())
+            .collect();
+        let mut cambios = Vec::new();
+        for nombre in perdidos {
+            tracing::warn!(esclavo = %nombre, "esclavo lost: no heartbeat for {plazo:?}");
+            let error = format!("esclavo {nombre} lost: no heartbeat for {} s", plazo.as_secs_f32());
+            cambios.extend(self.perder(&nombre, &error, ahora_ms));
+        }
+        cambios
+    }
+
+    /// The esclavo could not be reached: it gets nothing until its next heartbeat, and what it
+    /// was given is queued again.
+    pub fn perder(&mut self, nombre: &str, error: &str, ahora_ms: u64) -> Vec<Cambio> {
+        if let Some(e) = self.esclavos.get_mut(nombre) {
+            e.vivo = false;
+            e.ajenos = 0;
+        }
+        self.cambiado();
+        self.fallar_los_de(nombre, error, ahora_ms)
+    }
+
+    fn fallar_los_de(&mut self, nombre: &str, error: &str, ahora_ms: u64) -> Vec<Cambio> {
+        let suyos: Vec<(TrabajoId, u32)> = self
+            .en_curso
+            .values()
+            .filter(|e| e.esclavo == nombre)
+            .map(|e| (e.trabajo.id, e.intento))
+            .collect();
+        let mut cambios = Vec::new();
+        for (id, intento) in suyos {
+            cambios.extend(self.fallar(id, intento, error.to_string(), ahora_ms));
+        }
+        cambios
+    }
+
+    /// Where a job is in memory: pending, running, or neither (finished or unknown).
+    pub fn donde(&self, id: TrabajoId) -> Option<EstadoTrabajo> {
+        if self.cola.buscar(id).is_some() {
+            Some(EstadoTrabajo::Pendiente)
+        } else if self.en_curso.get(&id).is_some_and(|e| !e.cancelado) {
+            Some(EstadoTrabajo::Asignado)
+        } else {
+            None
+        }
+    }
+
+    /// Why a pending job is not running yet.
+    pub fn explicar(&self, id: TrabajoId) -> Option<String> {
+        let p = self.cola.buscar(id)?;
+        let huecos: Vec<Hueco> = self.esclavos.values().map(Esclavo::hueco).collect();
+        Some(planificador::explicar(p, self.cola.delante_de(p), &huecos))
+    }
+
+    pub fn esclavos_info(&self, ahora: Instant) -> Vec<EsclavoInfo> {
+        self.esclavos
+            .values()
+            .map(|e| EsclavoInfo {
+                nombre: e.registro.nombre.clone(),
+                url: e.registro.url.clone(),
+                nodo: e.registro.nodo.clone(),
+                capacidad: e.registro.capacidad,
+                ejecutando: e.propios + e.ajenos,
+                vivo: e.vivo,
+                ultimo_latido_hace_ms: ahora.duration_since(e.ultimo_latido).as_millis() as u64,
+                carga: e.carga,
+                capacidades: e.registro.capacidades.clone(),
+                completados: e.completados,
+            })
+            .collect()
+    }
+}

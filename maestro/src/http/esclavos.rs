@@ -1,0 +1,121 @@
+//! Handlers of the endpoints esclavos use, and the esclavo list.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use comun::api::EsclavoInfo;
+use comun::nodo::{
+    InformeResultado, Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro,
+    RespuestaResultados, Salida,
+};
+use comun::ErrorCampo;
+
+use super::error::ErrorApi;
+use super::extraer::Cuerpo;
+use crate::compartido::Compartido;
+use crate::estado::{Final, Registrado};
+
+pub async fn listar(State(c): State<Arc<Compartido>>) -> Json<Vec<EsclavoInfo>> {
+    Json(c.estado().esclavos_info(Instant::now()))
+}
+
+pub async fn registrar(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(r): Cuerpo<Registro>,
+) -> Result<Json<RespuestaRegistro>, ErrorApi> {
+    if r.nombre.trim().is_empty() {
+        return Err(ErrorCampo::new("nombre", "must not be empty").into());
+    }
+    if r.capacidad == 0 {
+        return Err(ErrorCampo::new("capacidad", "must be at least 1 job slot").into());
+    }
+    if !(r.url.starts_with("http://") || r.url.starts_with("https://")) {
+        return Err(ErrorCampo::new("url", format!("'{}' is not an http(s) URL", r.url)).into());
+    }
+    let mensaje = format!(
+        "esclavo {} registered at {} with {} slots",
+        r.nombre, r.url, r.capacidad
+    );
+    tracing::info!("{mensaje}");
+    c.transicion(|e| ((), e.registrar(r, Instant::now(), comun::ahora_ms())))
+        .await?;
+    Ok(Json(RespuestaRegistro {
+        latido_ms: c.config.latido.as_millis() as u64,
+        mensaje,
+    }))
+}
+
+pub async fn latido(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(l): Cuerpo<Latido>,
+) -> Result<Json<RespuestaLatido>, ErrorApi> {
+    let conocido = {
+        let mut estado = c.estado();
+        let conocido = estado.latido(&l, Instant::now());
+        c.publicar(&estado);
+        conocido
+    };
+    if !conocido {
+        return Err(ErrorApi::no_encontrado(format!(
+            "esclavo {} (instance {}) is not registered: register again",
+            l.nombre, l.instancia
+        )));
+    }
+    c.despertar.notify_one();
+    Ok(Json(RespuestaLatido { ok: true }))
+}
+
+/// Records a batch of finished attempts; answers once every one is durable.
+pub async fn resultado(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(lote): Cuerpo<LoteResultados>,
+) -> Result<Json<RespuestaResultados>, ErrorApi> {
+    let informes: Vec<(InformeResultado, Final)> = lote
+        .resultados
+        .into_iter()
+        .map(|i| {
+            let f = final_de(&i);
+            (i, f)
+        })
+        .collect();
+    let respuesta = c
+        .transicion(|estado| {
+            let ahora = comun::ahora_ms();
+            let mut r = RespuestaResultados::default();
+            let mut cambios = Vec::new();
+            for (i, f) in informes {
+                let (registrado, c) = estado.terminar(i.id, i.intento, &i.esclavo, f, ahora);
+                match registrado {
+                    Registrado::Si => r.registrados += 1,
+                    Registrado::Ignorado => r.ignorados += 1,
+                }
+                cambios.extend(c);
+            }
+            (r, cambios)
+        })
+        .await?;
+    Ok(Json(respuesta))
+}
+
+fn final_de(i: &InformeResultado) -> Final {
+    match &i.salida {
+        Salida::Fallido { error } => Final::Fallido(error.clone()),
+        Salida::Completado { resultado, imagen_png } => {
+            let png = imagen_png.as_ref().and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b)
+                    .map_err(|e| tracing::error!(id = %i.id, "result image is not base64 ({e}): stored without it"))
+                    .ok()
+            });
+            let mut resultado = resultado.clone();
+            resultado.imagen = png.is_some();
+            Final::Completado {
+                resultado: serde_json::to_string(&resultado).expect("a result serializes"),
+                png,
+            }
+        }
+    }
+}

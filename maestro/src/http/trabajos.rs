@@ -1,0 +1,305 @@
+//! Handlers of the job endpoints.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path as Ruta, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use comun::api::{
+    ListaTrabajos, Origen, PeticionCarga, PeticionLote, PeticionTrabajo, RespuestaAgregar,
+    RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
+};
+use comun::archivo::parsear;
+use comun::{CuerpoError, Estado, Parametros, TrabajoId};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::error::ErrorApi;
+use super::extraer::{Consulta, Cuerpo};
+use crate::compartido::Compartido;
+use crate::db;
+
+/// Longest a request may wait for a change (`esperar_ms`, `espera_ms`).
+const MAX_ESPERA: Duration = Duration::from_secs(60);
+/// Most jobs in one `POST /trabajos`.
+const MAX_LOTE: usize = 100_000;
+/// Most jobs one `GET /trabajos` lists.
+const MAX_LISTA: u32 = 10_000;
+
+type Res<T> = Result<T, ErrorApi>;
+
+pub async fn agregar(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(p): Cuerpo<PeticionTrabajo>,
+) -> Res<Json<RespuestaAgregar>> {
+    let trabajo = p.validar()?;
+    let ids = c.admitir(vec![(trabajo, Origen::Api, None)]).await?;
+    Ok(Json(RespuestaAgregar {
+        id: ids[0],
+        estado: Estado::Pendiente,
+        prioridad: trabajo.prioridad,
+        mensaje: format!("job {} queued: {}", ids[0], trabajo.parametros.descripcion()),
+    }))
+}
+
+pub async fn agregar_lote(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(lote): Cuerpo<PeticionLote>,
+) -> Res<Json<RespuestaLote>> {
+    if lote.trabajos.len() > MAX_LOTE {
+        return Err(ErrorApi::campo(
+            comun::ErrorCampo::new(
+                "trabajos",
+                format!("{} jobs in one request; the limit is {MAX_LOTE}", lote.trabajos.len()),
+            )
+            .con_limite(MAX_LOTE as u64),
+        ));
+    }
+    let mut nuevos = Vec::with_capacity(lote.trabajos.len());
+    for (i, p) in lote.trabajos.iter().enumerate() {
+        let t = p.validar().map_err(|mut e| {
+            e.campo = format!("trabajos[{i}].{}", e.campo);
+            e
+        })?;
+        nuevos.push((t, Origen::Api, None));
+    }
+    let ids = c.admitir(nuevos).await?;
+    Ok(Json(RespuestaLote { ids }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FiltroLista {
+    estado: Option<String>,
+    limite: Option<u32>,
+}
+
+pub async fn listar(
+    State(c): State<Arc<Compartido>>,
+    Consulta(f): Consulta<FiltroLista>,
+) -> Res<Json<ListaTrabajos>> {
+    let estado = f.estado.as_deref().map(str::parse::<Estado>).transpose()?;
+    let limite = f.limite.unwrap_or(100).min(MAX_LISTA);
+    let (trabajos, total) = c.db.leer(move |con| db::listar(con, estado, limite)).await?;
+    let trabajos = trabajos.into_iter().map(|t| con_memoria(&c, t)).collect();
+    Ok(Json(ListaTrabajos { trabajos, total }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Espera {
+    /// Wait up to this long for the job to finish.
+    esperar_ms: Option<u64>,
+}
+
+pub async fn ver(
+    State(c): State<Arc<Compartido>>,
+    Ruta(id): Ruta<String>,
+    Consulta(q): Consulta<Espera>,
+) -> Res<Json<Trabajo>> {
+    let id = id_de(&id)?;
+    let limite = Instant::now() + Duration::from_millis(q.esperar_ms.unwrap_or(0)).min(MAX_ESPERA);
+    let mut cambios = c.suscribir();
+    let mut parando = c.parando.clone();
+    loop {
+        cambios.borrow_and_update();
+        let activo = c.estado().donde(id).is_some();
+        if !activo || Instant::now() >= limite {
+            let t = leer(&c, id).await?;
+            // A job out of memory but not final in the database is being committed.
+            let en_vuelo = !activo && !t.estado.es_final();
+            if !en_vuelo || Instant::now() >= limite {
+                return Ok(Json(con_memoria(&c, t)));
+            }
+        }
+        tokio::select! {
+            _ = cambios.changed() => {}
+            _ = tokio::time::sleep_until(limite) => {}
+            _ = parando.changed() => {}
+        }
+        if *parando.borrow() {
+            return Ok(Json(con_memoria(&c, leer(&c, id).await?)));
+        }
+    }
+}
+
+async fn leer(c: &Compartido, id: TrabajoId) -> Res<Trabajo> {
+    c.db.leer(move |con| db::trabajo(con, id))
+        .await?
+        .ok_or_else(|| ErrorApi::no_encontrado(format!("no job {id}")))
+}
+
+/// Overlays what memory knows that the database may not have yet: a pending job's reason, a
+/// dispatch not yet committed.
+fn con_memoria(c: &Compartido, mut t: Trabajo) -> Trabajo {
+    let estado = c.estado();
+    match estado.donde(t.id) {
+        Some(Estado::Pendiente) => {
+            t.estado = Estado::Pendiente;
+            t.motivo = estado.explicar(t.id);
+        }
+        Some(e) => t.estado = e,
+        None => {}
+    }
+    t
+}
+
+fn id_de(texto: &str) -> Res<TrabajoId> {
+    texto
+        .parse()
+        .map_err(|e: comun::ErrorCampo| ErrorApi::peticion(e.to_string()))
+}
+
+pub async fn cancelar(
+    State(c): State<Arc<Compartido>>,
+    Ruta(id): Ruta<String>,
+) -> Res<Json<serde_json::Value>> {
+    let id = id_de(&id)?;
+    let cancelado = c
+        .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
+            Some(cambio) => (true, vec![cambio]),
+            None => (false, vec![]),
+        })
+        .await?;
+    if cancelado {
+        return Ok(Json(serde_json::json!({"id": id, "estado": Estado::Cancelado})));
+    }
+    let t = leer(&c, id).await?;
+    Err(ErrorApi::conflicto(format!("job {id} is already {}: nothing to cancel", t.estado)))
+}
+
+pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) -> Res<Response> {
+    let id = id_de(&id)?;
+    if let Some(png) = c.db.leer(move |con| db::imagen(con, id)).await? {
+        return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
+    }
+    let t = leer(&c, id).await?;
+    let motivo = match (t.parametros, t.estado) {
+        (Parametros::Julia(_), Estado::Completado) => format!("job {id} has no image stored"),
+        (Parametros::Julia(_), e) => {
+            format!("job {id} is {e}: its image exists once it is completado")
+        }
+        (p, _) => format!("job {id} is a {} job: only julia jobs have an image", p.tipo().nombre()),
+    };
+    Err(ErrorApi::no_encontrado(motivo))
+}
+
+pub async fn limpiar(State(c): State<Arc<Compartido>>) -> Res<Json<RespuestaLimpiar>> {
+    let eliminados = c
+        .transicion(|e| {
+            let cambios = e.limpiar(comun::ahora_ms());
+            (cambios.len(), cambios)
+        })
+        .await?;
+    Ok(Json(RespuestaLimpiar {
+        eliminados,
+        mensaje: format!("{eliminados} pending jobs cancelled"),
+    }))
+}
+
+pub async fn cargar(
+    State(c): State<Arc<Compartido>>,
+    Cuerpo(p): Cuerpo<PeticionCarga>,
+) -> Res<Json<RespuestaCarga>> {
+    let (nombre, texto) = match (p.contenido, p.archivo) {
+        (Some(texto), None) => ("(subido)".to_string(), texto),
+        (None, Some(nombre)) => {
+            let ruta = dentro_de_la_carpeta(&c.config.carpeta_trabajos(), &nombre)?;
+            let texto = tokio::fs::read_to_string(&ruta).await.map_err(|e| {
+                ErrorApi::Cliente(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    CuerpoError {
+                        campo: Some("archivo".into()),
+                        ..CuerpoError::new(format!("archivo: cannot read '{nombre}': {e}"))
+                    },
+                )
+            })?;
+            (nombre, texto)
+        }
+        _ => {
+            return Err(ErrorApi::peticion(
+                "give exactly one of 'contenido' (the text of a jobs file) or 'archivo' \
+                 (a file name inside the maestro's jobs folder)",
+            ));
+        }
+    };
+    let archivo = parsear(&texto);
+    let nuevos = archivo
+        .trabajos
+        .iter()
+        .map(|l| {
+            let origen = Origen::Archivo { archivo: nombre.clone(), linea: l.linea };
+            (l.trabajo, origen, None)
+        })
+        .collect();
+    let ids = c.admitir(nuevos).await?;
+    Ok(Json(RespuestaCarga {
+        cargados: ids.len(),
+        ids,
+        rechazadas: archivo.rechazadas,
+    }))
+}
+
+/// Resolves a user-given file name inside `carpeta`, refusing anything that would leave it:
+/// absolute paths, `..`, and symbolic links that point outside.
+fn dentro_de_la_carpeta(carpeta: &Path, nombre: &str) -> Res<PathBuf> {
+    let fuera = |por: &str| {
+        ErrorApi::Cliente(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            CuerpoError {
+                campo: Some("archivo".into()),
+                ..CuerpoError::new(format!(
+                    "archivo: '{nombre}' {por}; name a file inside the maestro's jobs folder ({})",
+                    carpeta.display()
+                ))
+            },
+        )
+    };
+    let relativa = Path::new(nombre);
+    if nombre.is_empty() || !relativa.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(fuera("is not a plain relative path"));
+    }
+    let base = carpeta
+        .canonicalize()
+        .map_err(|_| fuera("cannot be loaded: the jobs folder does not exist"))?;
+    let ruta = base
+        .join(relativa)
+        .canonicalize()
+        .map_err(|_| fuera("does not exist"))?;
+    if !ruta.starts_with(&base) {
+        return Err(fuera("leads outside the jobs folder"));
+    }
+    Ok(ruta)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EsperaResumen {
+    /// The version the client already has.
+    version: Option<u64>,
+    /// Wait up to this long for another version.
+    espera_ms: Option<u64>,
+}
+
+pub async fn resumen(
+    State(c): State<Arc<Compartido>>,
+    Consulta(q): Consulta<EsperaResumen>,
+) -> Json<Resumen> {
+    let mut rx = c.suscribir();
+    let mut parando = c.parando.clone();
+    if let Some(v) = q.version {
+        let espera = Duration::from_millis(q.espera_ms.unwrap_or(0)).min(MAX_ESPERA);
+        let _ = tokio::time::timeout(espera, async {
+            tokio::select! {
+                _ = rx.wait_for(|r| r.version != v) => {}
+                _ = parando.wait_for(|p| *p) => {}
+            }
+        })
+        .await;
+    }
+    let r = *rx.borrow();
+    Json(r)
+}

@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// The maestro of the HPC cluster: a durable priority queue of jobs pushed to esclavos.
+///
+/// Jobs arrive three ways: the HTTP API (POST /agregar_trabajo, /trabajos, /cargar_trabajos),
+/// the `cliente` CLI, and the watched jobs file (--archivo), whose new lines are queued the
+/// moment they are written. Every accepted job is stored in SQLite (in --datos) before it is
+/// acknowledged; kill the maestro and start it again on the same folder and nothing is lost.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about)]
+struct Args {
+    /// TCP port to listen on (0: any free port; the first line of output says which).
+    #[arg(long, env = "PUERTO", default_value_t = 5001)]
+    puerto: u16,
+    /// Data folder: database, and the jobs folder `trabajos/` for POST /cargar_trabajos.
+    #[arg(long, env = "DATOS", default_value = "./datos")]
+    datos: PathBuf,
+    /// Jobs file to load at start and watch (lines `algoritmo,width,height,iteraciones,prioridad`).
+    #[arg(long, env = "ARCHIVO_TRABAJOS", default_value = "./trabajos.txt")]
+    archivo: PathBuf,
+    /// Do not load or watch any jobs file.
+    #[arg(long)]
+    sin_archivo: bool,
+    /// Cluster token: esclavos and clients must present it to change anything.
+    #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Milliseconds without a heartbeat after which an esclavo is lost and its jobs run again.
+    #[arg(long, env = "PLAZO_ESCLAVO_MS", default_value_t = 10_000)]
+    plazo_esclavo_ms: u64,
+    /// Failed attempts after which a job is marked fallido.
+    #[arg(long, env = "MAX_INTENTOS", default_value_t = 3)]
+    max_intentos: u32,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut config = maestro::Config::new(args.datos);
+    config.archivo = (!args.sin_archivo).then_some(args.archivo);
+    config.token = args.token.filter(|t| !t.is_empty());
+    config.plazo_esclavo = Duration::from_millis(args.plazo_esclavo_ms.max(100));
+    config.max_intentos = args.max_intentos;
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.puerto)).await?;
+    let puerto = listener.local_addr()?.port();
+    println!("maestro escuchando en http://127.0.0.1:{puerto}");
+    maestro::run(config, listener, apagado()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn apagado() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
