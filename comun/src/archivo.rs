@@ -116,7 +116,7 @@ fn parsear_espera(campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
 fn prioridad(campo: Option<&&str>) -> Result<Prioridad, ErrorCampo> {
     match campo {
         None => Ok(Prioridad::default()),
-        Some(p) if p.is_empty() => Ok(Prioridad::default()),
+        Some(&"") => Ok(Prioridad::default()),
         Some(p) => p.parse(),
     }
 }

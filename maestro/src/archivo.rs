@@ -26,15 +26,19 @@ use crate::db::{self, LineaCargada};
 pub async fn vigilar(c: Arc<Compartido>, ruta: PathBuf, mut parar: watch::Receiver<bool>) {
     let clave = clave(&ruta);
     let nombre = ruta.display().to_string();
-    let mut cargadas = match c.db.leer({
-        let clave = clave.clone();
-        move |con| db::lineas_cargadas(con, &clave)
-    })
-    .await
+    let mut cargadas = match c
+        .db
+        .leer({
+            let clave = clave.clone();
+            move |con| db::lineas_cargadas(con, &clave)
+        })
+        .await
     {
         Ok(l) => l,
         Err(e) => {
-            tracing::error!("cannot read which lines of {nombre} were loaded: {e:#}; not watching it");
+            tracing::error!(
+                "cannot read which lines of {nombre} were loaded: {e:#}; not watching it"
+            );
             return;
         }
     };
@@ -100,7 +104,10 @@ fn observar(ruta: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::Recomm
     .ok()?;
     w.watch(&carpeta, notify::RecursiveMode::NonRecursive)
         .map_err(|e| {
-            tracing::warn!("cannot watch {} ({e}); polling the jobs file instead", carpeta.display())
+            tracing::warn!(
+                "cannot watch {} ({e}); polling the jobs file instead",
+                carpeta.display()
+            )
         })
         .ok()?;
     Some(w)
@@ -132,7 +139,13 @@ impl Vigilante {
         let archivo = parsear(&texto);
         for r in &archivo.rechazadas {
             if self.rechazos_vistos.insert((r.linea, r.texto.clone())) {
-                tracing::warn!("{}:{}: line not loaded: {} ({})", self.nombre, r.linea, r.motivo, r.texto);
+                tracing::warn!(
+                    "{}:{}: line not loaded: {} ({})",
+                    self.nombre,
+                    r.linea,
+                    r.motivo,
+                    r.texto
+                );
             }
         }
         let mut ocurrencias: HashMap<&str, u32> = HashMap::new();

@@ -87,7 +87,10 @@ impl Cola {
 
     /// Queues a job (again, if it comes back from an esclavo: it keeps its place by id).
     pub fn insertar(&mut self, p: Pendiente) {
-        if self.clases[p.clase().indice()].insert(p.clave(), p).is_none() {
+        if self.clases[p.clase().indice()]
+            .insert(p.clave(), p)
+            .is_none()
+        {
             self.por_prioridad[p.prioridad.indice()] += 1;
         }
     }
@@ -121,7 +124,11 @@ impl Cola {
     pub fn buscar(&self, id: TrabajoId) -> Option<&Pendiente> {
         self.clases
             .iter()
-            .flat_map(|mapa| Prioridad::TODAS.into_iter().filter_map(move |p| mapa.get(&(p, id))))
+            .flat_map(|mapa| {
+                Prioridad::TODAS
+                    .into_iter()
+                    .filter_map(move |p| mapa.get(&(p, id)))
+            })
             .next()
     }
 

@@ -28,7 +28,12 @@ pub struct Compartido {
 }
 
 impl Compartido {
-    pub fn new(config: Config, db: Db, estado: Estado, parando: watch::Receiver<bool>) -> Arc<Self> {
+    pub fn new(
+        config: Config,
+        db: Db,
+        estado: Estado,
+        parando: watch::Receiver<bool>,
+    ) -> Arc<Self> {
         let resumen = watch::Sender::new(estado.resumen());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))

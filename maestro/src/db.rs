@@ -90,7 +90,10 @@ pub enum Cambio {
         inicio_ms: u64,
     },
     /// The esclavo refused it (busy): back to pending, as if never sent.
-    Devolver { id: TrabajoId, intento: u32 },
+    Devolver {
+        id: TrabajoId,
+        intento: u32,
+    },
     /// An attempt failed; the job is pending again, or failed for good.
     Fallar {
         id: TrabajoId,
@@ -146,7 +149,9 @@ impl Db {
             .with_context(|| format!("creating the data folder {}", datos.display()))?;
         let ruta = datos.join("maestro.db");
         let mut conexion = abrir_conexion(&ruta)?;
-        conexion.execute_batch(ESQUEMA).context("creating the schema")?;
+        conexion
+            .execute_batch(ESQUEMA)
+            .context("creating the schema")?;
         let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
         let lector = abrir_conexion(&ruta)?;
         let (tx, rx) = mpsc::channel();
@@ -165,7 +170,14 @@ impl Db {
 
     /// Queues changes without waiting for them to be durable (they are applied in order).
     pub fn enviar(&self, cambios: Vec<Cambio>) {
-        if self.escritor.send(Orden { cambios, listo: None }).is_err() {
+        if self
+            .escritor
+            .send(Orden {
+                cambios,
+                listo: None,
+            })
+            .is_err()
+        {
             tracing::error!("database writer is gone: changes dropped");
         }
     }
@@ -173,9 +185,18 @@ impl Db {
     /// Queues changes and returns a future that resolves once they are committed. Call it while
     /// holding the state lock (so changes reach the writer in the order they were decided) and
     /// await the future after releasing it.
-    pub fn aplicar(&self, cambios: Vec<Cambio>) -> impl Future<Output = anyhow::Result<()>> + use<> {
+    pub fn aplicar(
+        &self,
+        cambios: Vec<Cambio>,
+    ) -> impl Future<Output = anyhow::Result<()>> + use<> {
         let (tx, rx) = oneshot::channel();
-        let enviado = self.escritor.send(Orden { cambios, listo: Some(tx) }).is_ok();
+        let enviado = self
+            .escritor
+            .send(Orden {
+                cambios,
+                listo: Some(tx),
+            })
+            .is_ok();
         async move {
             anyhow::ensure!(enviado, "database writer is gone");
             rx.await
@@ -275,7 +296,12 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             )?
             .execute(params![l.archivo, l.texto, l.ocurrencia, id.0 as i64])?;
         }
-        Cambio::Asignar { id, intento, esclavo, inicio_ms } => {
+        Cambio::Asignar {
+            id,
+            intento,
+            esclavo,
+            inicio_ms,
+        } => {
             t.prepare_cached(
                 "UPDATE trabajos SET estado = 'asignado', esclavo = ?2, intentos = ?3,
                  iniciado_ms = COALESCE(iniciado_ms, ?4), motivo = NULL
@@ -297,10 +323,21 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             t.prepare_cached("DELETE FROM intentos WHERE trabajo = ?1 AND numero = ?2")?
                 .execute(params![id.0 as i64, intento])?;
         }
-        Cambio::Fallar { id, intento, fin_ms, error, fallos, definitivo } => {
+        Cambio::Fallar {
+            id,
+            intento,
+            fin_ms,
+            error,
+            fallos,
+            definitivo,
+        } => {
             cerrar_intento(t, *id, *intento, *fin_ms, Some(error))?;
             let (estado, terminado, motivo) = if *definitivo {
-                ("fallido", Some(*fin_ms as i64), Some(format!("failed {fallos} times; last: {error}")))
+                (
+                    "fallido",
+                    Some(*fin_ms as i64),
+                    Some(format!("failed {fallos} times; last: {error}")),
+                )
             } else {
                 ("pendiente", None, None)
             };
@@ -310,7 +347,14 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             )?
             .execute(params![id.0 as i64, estado, fallos, terminado, motivo])?;
         }
-        Cambio::Completar { id, intento, esclavo, fin_ms, resultado, png } => {
+        Cambio::Completar {
+            id,
+            intento,
+            esclavo,
+            fin_ms,
+            resultado,
+            png,
+        } => {
             cerrar_intento(t, *id, *intento, *fin_ms, None)?;
             let cambiadas = t
                 .prepare_cached(

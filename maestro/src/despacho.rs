@@ -40,18 +40,30 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
     let mut peticion = c
         .http
         .post(format!("{}/ejecutar", envio.url))
-        .json(&PeticionEjecutar { trabajos: envio.trabajos.clone() });
+        .json(&PeticionEjecutar {
+            trabajos: envio.trabajos.clone(),
+        });
     if let Some(token) = &c.config.token {
         peticion = peticion.bearer_auth(token);
     }
     let respuesta = match peticion.send().await {
         Ok(r) => r,
-        Err(e) => return inalcanzable(&c, &envio, format!("esclavo {} unreachable: {e}", envio.esclavo)),
+        Err(e) => {
+            return inalcanzable(
+                &c,
+                &envio,
+                format!("esclavo {} unreachable: {e}", envio.esclavo),
+            );
+        }
     };
     let status = respuesta.status();
     if status != StatusCode::OK && status != StatusCode::SERVICE_UNAVAILABLE {
         let cuerpo = respuesta.text().await.unwrap_or_default();
-        let error = format!("esclavo {} answered {status}: {}", envio.esclavo, cuerpo.trim());
+        let error = format!(
+            "esclavo {} answered {status}: {}",
+            envio.esclavo,
+            cuerpo.trim()
+        );
         return inalcanzable(&c, &envio, error);
     }
     let respuesta: RespuestaEjecutar = match respuesta.json().await {

@@ -115,7 +115,10 @@ pub struct Estado {
 impl Estado {
     pub fn new(recuperado: Recuperado, reglas: Reglas) -> Self {
         let mut cola = Cola::default();
-        recuperado.pendientes.into_iter().for_each(|p| cola.insertar(p));
+        recuperado
+            .pendientes
+            .into_iter()
+            .for_each(|p| cola.insertar(p));
         let contar = |e| recuperado.por_estado.get(&e).copied().unwrap_or(0);
         Estado {
             cola,
@@ -170,7 +173,12 @@ impl Estado {
         for (trabajo, origen, linea) in nuevos {
             let id = TrabajoId(self.siguiente_id);
             self.siguiente_id += 1;
-            let fila = FilaNueva { id, trabajo, origen, creado_ms: ahora_ms };
+            let fila = FilaNueva {
+                id,
+                trabajo,
+                origen,
+                creado_ms: ahora_ms,
+            };
             cambios.push(Cambio::Insertar(fila.clone()));
             if let Some(l) = linea {
                 cambios.push(Cambio::MarcarLinea(l, id));
@@ -205,7 +213,10 @@ impl Estado {
         let mut envios: BTreeMap<usize, Envio> = BTreeMap::new();
         let mut cambios = Vec::with_capacity(decisiones.len());
         for d in decisiones {
-            let esclavo = self.esclavos.get_mut(&nombres[d.esclavo]).expect("planned esclavo");
+            let esclavo = self
+                .esclavos
+                .get_mut(&nombres[d.esclavo])
+                .expect("planned esclavo");
             let mut trabajo = d.trabajo;
             trabajo.intentos += 1;
             let intento = trabajo.intentos;
@@ -285,7 +296,13 @@ impl Estado {
     }
 
     /// An attempt failed: the job waits again, or fails for good after too many failures.
-    pub fn fallar(&mut self, id: TrabajoId, intento: u32, error: String, ahora_ms: u64) -> Vec<Cambio> {
+    pub fn fallar(
+        &mut self,
+        id: TrabajoId,
+        intento: u32,
+        error: String,
+        ahora_ms: u64,
+    ) -> Vec<Cambio> {
         let Some(e) = self.sacar_en_curso(id, Some(intento)) else {
             return Vec::new();
         };
@@ -325,7 +342,11 @@ impl Estado {
         match final_ {
             Final::Fallido(error) => {
                 let cambios = self.fallar(id, intento, error, ahora_ms);
-                let r = if cambios.is_empty() { Registrado::Ignorado } else { Registrado::Si };
+                let r = if cambios.is_empty() {
+                    Registrado::Ignorado
+                } else {
+                    Registrado::Si
+                };
                 (r, cambios)
             }
             Final::Completado { resultado, png } => {
@@ -396,7 +417,10 @@ impl Estado {
             let error = format!("esclavo {} restarted while it ran", registro.nombre);
             cambios = self.fallar_los_de(&registro.nombre, &error, ahora_ms);
         }
-        let completados = self.esclavos.get(&registro.nombre).map_or(0, |e| e.completados);
+        let completados = self
+            .esclavos
+            .get(&registro.nombre)
+            .map_or(0, |e| e.completados);
         let mismo = self
             .esclavos
             .get(&registro.nombre)
@@ -449,7 +473,12 @@ impl Estado {
     }
 
     /// Declares lost every esclavo silent for longer than `plazo`, and queues its jobs again.
-    pub fn revisar_perdidos(&mut self, plazo: Duration, ahora: Instant, ahora_ms: u64) -> Vec<Cambio> {
+    pub fn revisar_perdidos(
+        &mut self,
+        plazo: Duration,
+        ahora: Instant,
+        ahora_ms: u64,
+    ) -> Vec<Cambio> {
         let perdidos: Vec<String> = self
             .esclavos
             .values()
@@ -459,7 +488,10 @@ impl Estado {
         let mut cambios = Vec::new();
         for nombre in perdidos {
             tracing::warn!(esclavo = %nombre, "esclavo lost: no heartbeat for {plazo:?}");
-            let error = format!("esclavo {nombre} lost: no heartbeat for {} s", plazo.as_secs_f32());
+            let error = format!(
+                "esclavo {nombre} lost: no heartbeat for {} s",
+                plazo.as_secs_f32()
+            );
             cambios.extend(self.perder(&nombre, &error, ahora_ms));
         }
         cambios
@@ -524,5 +556,210 @@ impl Estado {
                 completados: e.completados,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use comun::nodo::Capacidades;
+    use comun::trabajo::ParamsEspera;
+    use comun::{Algoritmo, Parametros};
+
+    fn estado() -> Estado {
+        let recuperado = Recuperado {
+            siguiente_id: 1,
+            ..Recuperado::default()
+        };
+        Estado::new(recuperado, Reglas { max_fallos: 2 })
+    }
+
+    fn registro(nombre: &str, instancia: u64, capacidad: u32) -> Registro {
+        Registro {
+            nombre: nombre.into(),
+            instancia,
+            url: format!("http://{nombre}"),
+            nodo: "n".into(),
+            capacidad,
+            capacidades: Capacidades::default(),
+        }
+    }
+
+    fn nuevo(prioridad: Prioridad) -> (NuevoTrabajo, Origen, Option<LineaCargada>) {
+        let t = NuevoTrabajo {
+            parametros: Parametros::Espera(ParamsEspera { ms: 1 }),
+            algoritmo: Algoritmo::Secuencial,
+            prioridad,
+        };
+        (t, Origen::Api, None)
+    }
+
+    fn con_trabajos(e: &mut Estado, n: usize) -> Vec<TrabajoId> {
+        let (filas, cambios) = e.admitir((0..n).map(|_| nuevo(Prioridad::MEDIA)).collect(), 0);
+        assert_eq!(cambios.len(), n);
+        e.encolar(&filas);
+        filas.iter().map(|f| f.id).collect()
+    }
+
+    fn completado() -> Final {
+        Final::Completado {
+            resultado: "{}".into(),
+            png: None,
+        }
+    }
+
+    #[test]
+    fn a_result_is_recorded_once_whatever_arrives_later() {
+        let mut e = estado();
+        e.registrar(registro("a", 1, 1), Instant::now(), 0);
+        let ids = con_trabajos(&mut e, 1);
+        let (envios, cambios) = e.planificar(0);
+        assert_eq!((envios.len(), cambios.len()), (1, 1));
+        let (r, c) = e.terminar(ids[0], 1, "a", completado(), 5);
+        assert_eq!((r, c.len()), (Registrado::Si, 1));
+        for _ in 0..3 {
+            let (r, c) = e.terminar(ids[0], 1, "a", completado(), 6);
+            assert_eq!((r, c.len()), (Registrado::Ignorado, 0));
+        }
+        let s = e.resumen();
+        assert_eq!((s.completados, s.asignados, s.pendientes), (1, 0, 0));
+        assert_eq!(e.esclavos["a"].propios, 0);
+    }
+
+    #[test]
+    fn a_lost_esclavo_s_jobs_run_again_and_its_late_result_still_counts_once() {
+        let mut e = estado();
+        let t0 = Instant::now();
+        e.registrar(registro("a", 1, 1), t0, 0);
+        let ids = con_trabajos(&mut e, 1);
+        e.planificar(0);
+        let cambios = e.revisar_perdidos(Duration::from_secs(1), t0 + Duration::from_secs(2), 0);
+        assert!(matches!(
+            cambios[..],
+            [Cambio::Fallar {
+                definitivo: false,
+                ..
+            }]
+        ));
+        assert_eq!(e.donde(ids[0]), Some(EstadoTrabajo::Pendiente));
+        e.registrar(registro("b", 2, 1), t0, 0);
+        let (envios, _) = e.planificar(0);
+        assert_eq!(envios[0].esclavo, "b");
+        assert_eq!(envios[0].trabajos[0].intento, 2);
+        // The lost esclavo's answer for attempt 1 arrives first: it wins.
+        assert_eq!(
+            e.terminar(ids[0], 1, "a", completado(), 1).0,
+            Registrado::Si
+        );
+        assert_eq!(
+            e.terminar(ids[0], 2, "b", completado(), 2).0,
+            Registrado::Ignorado
+        );
+        assert_eq!(e.resumen().completados, 1);
+    }
+
+    #[test]
+    fn too_many_failures_fail_the_job_for_good() {
+        let mut e = estado();
+        e.registrar(registro("a", 1, 1), Instant::now(), 0);
+        let ids = con_trabajos(&mut e, 1);
+        e.planificar(0);
+        e.terminar(ids[0], 1, "a", Final::Fallido("boom".into()), 0);
+        assert_eq!(e.donde(ids[0]), Some(EstadoTrabajo::Pendiente));
+        e.planificar(0);
+        let (_, c) = e.terminar(ids[0], 2, "a", Final::Fallido("boom".into()), 0);
+        assert!(matches!(
+            c[..],
+            [Cambio::Fallar {
+                definitivo: true,
+                fallos: 2,
+                ..
+            }]
+        ));
+        assert_eq!(e.donde(ids[0]), None);
+        assert_eq!(e.resumen().fallidos, 1);
+    }
+
+    #[test]
+    fn a_restarted_esclavo_s_jobs_run_again() {
+        let mut e = estado();
+        e.registrar(registro("a", 1, 2), Instant::now(), 0);
+        con_trabajos(&mut e, 2);
+        e.planificar(0);
+        assert_eq!(e.resumen().asignados, 2);
+        let cambios = e.registrar(registro("a", 2, 2), Instant::now(), 0);
+        assert_eq!(cambios.len(), 2);
+        assert_eq!(e.resumen().pendientes, 2);
+        let (envios, _) = e.planificar(0);
+        assert_eq!(
+            envios[0].trabajos.len(),
+            2,
+            "the new instance has both slots free"
+        );
+    }
+
+    #[test]
+    fn refused_jobs_keep_their_place_and_the_esclavo_counts_as_full() {
+        let mut e = estado();
+        e.registrar(registro("a", 1, 2), Instant::now(), 0);
+        let ids = con_trabajos(&mut e, 3);
+        let (envios, _) = e.planificar(0);
+        assert_eq!(envios[0].trabajos.len(), 2);
+        e.devolver(ids[0], 1);
+        assert_eq!(e.cola.primero(crate::cola::Clase::Cpu).unwrap().id, ids[0]);
+        assert!(
+            e.planificar(0).0.is_empty(),
+            "full until its next heartbeat"
+        );
+        let latido = Latido {
+            nombre: "a".into(),
+            instancia: 1,
+            carga: Carga::default(),
+            ejecutando: vec![ids[1]],
+        };
+        assert!(e.latido(&latido, Instant::now()));
+        let (envios, _) = e.planificar(0);
+        assert_eq!(envios[0].trabajos[0].id, ids[0]);
+        assert_eq!(
+            envios[0].trabajos[0].intento, 1,
+            "a refusal is not an attempt"
+        );
+    }
+
+    #[test]
+    fn cancelling_a_running_job_ignores_its_result_and_frees_the_slot_when_it_ends() {
+        let mut e = estado();
+        e.registrar(registro("a", 1, 1), Instant::now(), 0);
+        let ids = con_trabajos(&mut e, 2);
+        e.planificar(0);
+        assert!(e.cancelar(ids[0], 0).is_some());
+        assert!(e.cancelar(ids[0], 0).is_none());
+        assert!(
+            e.planificar(0).0.is_empty(),
+            "its slot is busy until it ends"
+        );
+        assert_eq!(
+            e.terminar(ids[0], 1, "a", completado(), 0).0,
+            Registrado::Ignorado
+        );
+        assert_eq!(e.planificar(0).0[0].trabajos[0].id, ids[1]);
+        let s = e.resumen();
+        assert_eq!((s.cancelados, s.completados, s.asignados), (1, 0, 1));
+    }
+
+    #[test]
+    fn heartbeats_of_unknown_instances_ask_for_registration() {
+        let mut e = estado();
+        let l = Latido {
+            nombre: "a".into(),
+            instancia: 1,
+            carga: Carga::default(),
+            ejecutando: vec![],
+        };
+        assert!(!e.latido(&l, Instant::now()));
+        e.registrar(registro("a", 2, 1), Instant::now(), 0);
+        assert!(!e.latido(&l, Instant::now()));
+        e.registrar(registro("a", 1, 1), Instant::now(), 0);
+        assert!(e.latido(&l, Instant::now()));
     }
 }

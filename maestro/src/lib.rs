@@ -83,7 +83,10 @@ pub async fn run(
         .await
         .context("opening the database")??;
     std::fs::create_dir_all(config.carpeta_trabajos()).with_context(|| {
-        format!("creating the jobs folder {}", config.carpeta_trabajos().display())
+        format!(
+            "creating the jobs folder {}",
+            config.carpeta_trabajos().display()
+        )
     })?;
     tracing::info!(
         pendientes = recuperado.pendientes.len(),
@@ -91,9 +94,16 @@ pub async fn run(
         "queue recovered from {}",
         config.datos.display()
     );
-    let reglas = Reglas { max_fallos: config.max_intentos.max(1) };
+    let reglas = Reglas {
+        max_fallos: config.max_intentos.max(1),
+    };
     let (parar_tx, parar_rx) = watch::channel(false);
-    let c = Compartido::new(config.clone(), db, Estado::new(recuperado, reglas), parar_rx.clone());
+    let c = Compartido::new(
+        config.clone(),
+        db,
+        Estado::new(recuperado, reglas),
+        parar_rx.clone(),
+    );
     let mut tareas = tokio::task::JoinSet::new();
     tareas.spawn(despacho::despachar(c.clone(), parar_rx.clone()));
     tareas.spawn(despacho::vigilar_esclavos(c.clone(), parar_rx.clone()));

@@ -127,7 +127,11 @@ mod tests {
         Pendiente {
             id: TrabajoId(id),
             parametros: Parametros::Espera(ParamsEspera { ms: 0 }),
-            algoritmo: if gpu { Algoritmo::Cuda } else { Algoritmo::Paralelo },
+            algoritmo: if gpu {
+                Algoritmo::Cuda
+            } else {
+                Algoritmo::Paralelo
+            },
             prioridad: Prioridad::new(prioridad.into()).unwrap(),
             intentos: 0,
             fallos: 0,
@@ -206,8 +210,12 @@ mod tests {
         let tipos_job: Vec<(u8, bool)> = (1..=3).flat_map(|p| [(p, false), (p, true)]).collect();
         let tipos_hueco: Vec<Hueco> = (0..=2)
             .flat_map(|l| {
-                [(false, true), (true, true), (false, false)]
-                    .map(|(gpu, vivo)| Hueco { libres: l, ejecutando: 0, gpu, vivo })
+                [(false, true), (true, true), (false, false)].map(|(gpu, vivo)| Hueco {
+                    libres: l,
+                    ejecutando: 0,
+                    gpu,
+                    vivo,
+                })
             })
             .collect();
         let mut casos = 0;
@@ -261,16 +269,22 @@ mod tests {
             assert!(d.trabajo.clase() == Clase::Cpu || esclavos[d.esclavo].gpu);
         }
         for clase in Clase::TODAS {
-            let mut de_clase: Vec<&Pendiente> = jobs.iter().filter(|j| j.clase() == clase).collect();
+            let mut de_clase: Vec<&Pendiente> =
+                jobs.iter().filter(|j| j.clase() == clase).collect();
             de_clase.sort_by_key(|j| (j.prioridad, j.id));
             let tomados: Vec<TrabajoId> = decisiones
                 .iter()
                 .filter(|d| d.trabajo.clase() == clase)
                 .map(|d| d.trabajo.id)
                 .collect();
-            let prefijo: Vec<TrabajoId> = de_clase.iter().take(tomados.len()).map(|j| j.id).collect();
+            let prefijo: Vec<TrabajoId> =
+                de_clase.iter().take(tomados.len()).map(|j| j.id).collect();
             let mut ordenados = tomados.clone();
-            ordenados.sort_by_key(|id| jobs.iter().find(|j| j.id == *id).map(|j| (j.prioridad, j.id)));
+            ordenados.sort_by_key(|id| {
+                jobs.iter()
+                    .find(|j| j.id == *id)
+                    .map(|j| (j.prioridad, j.id))
+            });
             assert_eq!(ordenados, prefijo, "{jobs:?} {esclavos:?}");
             assert_eq!(tomados, prefijo, "dispatch order {jobs:?} {esclavos:?}");
             if cola.primero(clase).is_some() {
@@ -285,8 +299,16 @@ mod tests {
         assert!(explicar(&cuda, 0, &[]).contains("no esclavo is registered"));
         assert!(explicar(&cuda, 0, &[hueco(2, false)]).contains("GPU"));
         let cpu = job(2, 2, false);
-        let ocupado = Hueco { libres: 0, ejecutando: 3, gpu: false, vivo: true };
+        let ocupado = Hueco {
+            libres: 0,
+            ejecutando: 3,
+            gpu: false,
+            vivo: true,
+        };
         let texto = explicar(&cpu, 7, &[ocupado]);
-        assert!(texto.contains("busy") && texto.contains("7 jobs"), "{texto}");
+        assert!(
+            texto.contains("busy") && texto.contains("7 jobs"),
+            "{texto}"
+        );
     }
 }

@@ -6,12 +6,12 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use base64::Engine;
+use comun::ErrorCampo;
 use comun::api::EsclavoInfo;
 use comun::nodo::{
     InformeResultado, Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro,
     RespuestaResultados, Salida,
 };
-use comun::ErrorCampo;
 
 use super::error::ErrorApi;
 use super::extraer::Cuerpo;
@@ -103,7 +103,10 @@ pub async fn resultado(
 fn final_de(i: &InformeResultado) -> Final {
     match &i.salida {
         Salida::Fallido { error } => Final::Fallido(error.clone()),
-        Salida::Completado { resultado, imagen_png } => {
+        Salida::Completado {
+            resultado,
+            imagen_png,
+        } => {
             let png = imagen_png.as_ref().and_then(|b| {
                 base64::engine::general_purpose::STANDARD
                     .decode(b)

@@ -19,7 +19,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Cuerpo<T> {
     type Rejection = ErrorApi;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state).await.map_err(rechazo_bytes)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(rechazo_bytes)?;
         decodificar(&bytes).map(Cuerpo)
     }
 }

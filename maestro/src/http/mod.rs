@@ -20,8 +20,8 @@
 //! With a token configured, every request other than GET needs `Authorization: Bearer <token>`.
 
 mod error;
-mod extraer;
 mod esclavos;
+mod extraer;
 mod trabajos;
 
 use std::sync::Arc;
@@ -50,8 +50,14 @@ pub fn router(c: Arc<Compartido>) -> Router {
         .route("/esclavos", get(esclavos::listar))
         .route("/resumen", get(trabajos::resumen))
         .route("/agregar_trabajo", post(trabajos::agregar))
-        .route("/trabajos", post(trabajos::agregar_lote).get(trabajos::listar))
-        .route("/trabajos/{id}", get(trabajos::ver).delete(trabajos::cancelar))
+        .route(
+            "/trabajos",
+            post(trabajos::agregar_lote).get(trabajos::listar),
+        )
+        .route(
+            "/trabajos/{id}",
+            get(trabajos::ver).delete(trabajos::cancelar),
+        )
         .route("/trabajos/{id}/imagen", get(trabajos::imagen))
         .route("/cargar_trabajos", post(trabajos::cargar))
         .route("/limpiar_cola", post(trabajos::limpiar))
@@ -110,8 +116,10 @@ async fn exigir_token(State(c): State<Arc<Compartido>>, req: Request, next: Next
         }
         None => {
             tracing::warn!(uri = %req.uri(), "request without a token refused");
-            ErrorApi::no_autorizado("this maestro requires the cluster token: Authorization: Bearer <HPC_TOKEN>")
-                .into_response()
+            ErrorApi::no_autorizado(
+                "this maestro requires the cluster token: Authorization: Bearer <HPC_TOKEN>",
+            )
+            .into_response()
         }
     }
 }

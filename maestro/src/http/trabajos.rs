@@ -41,7 +41,11 @@ pub async fn agregar(
         id: ids[0],
         estado: Estado::Pendiente,
         prioridad: trabajo.prioridad,
-        mensaje: format!("job {} queued: {}", ids[0], trabajo.parametros.descripcion()),
+        mensaje: format!(
+            "job {} queued: {}",
+            ids[0],
+            trabajo.parametros.descripcion()
+        ),
     }))
 }
 
@@ -53,7 +57,10 @@ pub async fn agregar_lote(
         return Err(ErrorApi::campo(
             comun::ErrorCampo::new(
                 "trabajos",
-                format!("{} jobs in one request; the limit is {MAX_LOTE}", lote.trabajos.len()),
+                format!(
+                    "{} jobs in one request; the limit is {MAX_LOTE}",
+                    lote.trabajos.len()
+                ),
             )
             .con_limite(MAX_LOTE as u64),
         ));
@@ -83,7 +90,9 @@ pub async fn listar(
 ) -> Res<Json<ListaTrabajos>> {
     let estado = f.estado.as_deref().map(str::parse::<Estado>).transpose()?;
     let limite = f.limite.unwrap_or(100).min(MAX_LISTA);
-    let (trabajos, total) = c.db.leer(move |con| db::listar(con, estado, limite)).await?;
+    let (trabajos, total) =
+        c.db.leer(move |con| db::listar(con, estado, limite))
+            .await?;
     let trabajos = trabajos.into_iter().map(|t| con_memoria(&c, t)).collect();
     Ok(Json(ListaTrabajos { trabajos, total }))
 }
@@ -165,10 +174,15 @@ pub async fn cancelar(
         })
         .await?;
     if cancelado {
-        return Ok(Json(serde_json::json!({"id": id, "estado": Estado::Cancelado})));
+        return Ok(Json(
+            serde_json::json!({"id": id, "estado": Estado::Cancelado}),
+        ));
     }
     let t = leer(&c, id).await?;
-    Err(ErrorApi::conflicto(format!("job {id} is already {}: nothing to cancel", t.estado)))
+    Err(ErrorApi::conflicto(format!(
+        "job {id} is already {}: nothing to cancel",
+        t.estado
+    )))
 }
 
 pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) -> Res<Response> {
@@ -182,7 +196,10 @@ pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) ->
         (Parametros::Julia(_), e) => {
             format!("job {id} is {e}: its image exists once it is completado")
         }
-        (p, _) => format!("job {id} is a {} job: only julia jobs have an image", p.tipo().nombre()),
+        (p, _) => format!(
+            "job {id} is a {} job: only julia jobs have an image",
+            p.tipo().nombre()
+        ),
     };
     Err(ErrorApi::no_encontrado(motivo))
 }
@@ -231,7 +248,10 @@ pub async fn cargar(
         .trabajos
         .iter()
         .map(|l| {
-            let origen = Origen::Archivo { archivo: nombre.clone(), linea: l.linea };
+            let origen = Origen::Archivo {
+                archivo: nombre.clone(),
+                linea: l.linea,
+            };
             (l.trabajo, origen, None)
         })
         .collect();
@@ -259,7 +279,11 @@ fn dentro_de_la_carpeta(carpeta: &Path, nombre: &str) -> Res<PathBuf> {
         )
     };
     let relativa = Path::new(nombre);
-    if nombre.is_empty() || !relativa.components().all(|c| matches!(c, Component::Normal(_))) {
+    if nombre.is_empty()
+        || !relativa
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
         return Err(fuera("is not a plain relative path"));
     }
     let base = carpeta

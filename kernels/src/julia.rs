@@ -1,0 +1,144 @@
+//! The Julia set kernel: its exact definition, the result type and the `Secuencial` reference.
+//!
+//! Every backend computes the same image pixel for pixel. The shared pieces live here so that
+//! they cannot drift apart:
+//!
+//! - `Rejilla` places pixel `(k, j)` at its starting point `z₀` in the complex plane;
+//! - `paso` is the one update `z ← z² + c`, written in one fixed expression order;
+//! - `sigue_dentro` is the one escape test `|z|² < 4`.
+//!
+//! Backends may reorganise *which* pixels they work on at a time, never the arithmetic.
+
+use comun::Algoritmo;
+use comun::trabajo::ParamsJulia;
+
+use crate::{ErrorKernel, color, julia_simd};
+
+/// Real part of the constant `c` in `z ← z² + c`.
+pub const C_RE: f64 = -0.62772;
+/// Imaginary part of the constant `c` in `z ← z² + c`.
+pub const C_IM: f64 = -0.42193;
+/// Left edge of the region drawn: `x` of column 0.
+pub const X1: f64 = -1.8;
+/// Right edge of the region drawn (exclusive).
+pub const X2: f64 = 1.8;
+/// Bottom edge of the region drawn (exclusive).
+pub const Y1: f64 = -1.8;
+/// Top edge of the region drawn: `y` of row 0.
+pub const Y2: f64 = 1.8;
+/// A point whose squared modulus reaches this has escaped.
+pub const LIMITE_CUADRADO: f64 = 4.0;
+
+/// Iteration counts of a Julia image, row-major: `conteos[j * width + k]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conteos {
+    /// Pixels per row.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+    /// One count per pixel, in `0 ..= iteraciones`; `iteraciones` means it never escaped.
+    pub conteos: Vec<u32>,
+}
+
+impl Conteos {
+    /// Sum of every pixel's count: the checksum all backends agree on, and the number of
+    /// iterations the kernel performed.
+    pub fn suma(&self) -> u64 {
+        self.conteos.iter().map(|&c| u64::from(c)).sum()
+    }
+
+    /// The image as an RGB8 PNG: black where the point never escaped, a smooth palette
+    /// (log-scaled by `count / iteraciones`) elsewhere.
+    pub fn png(&self, iteraciones: u32) -> Vec<u8> {
+        color::png(self, iteraciones)
+    }
+}
+
+/// Computes the Julia image with the chosen backend.
+///
+/// `Cuda` is answered with [`ErrorKernel::NoDisponible`]: this crate has no GPU backend yet.
+pub fn julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Conteos, ErrorKernel> {
+    ParamsJulia::new(p.width, p.height, p.iteraciones)?;
+    let conteos = match algoritmo {
+        Algoritmo::Secuencial => secuencial(p),
+        Algoritmo::Paralelo => julia_simd::paralelo(p),
+        Algoritmo::Cuda => {
+            return Err(ErrorKernel::NoDisponible(
+                "this esclavo has no CUDA backend (kernels built without the `cuda` feature)"
+                    .into(),
+            ));
+        }
+    };
+    Ok(Conteos {
+        width: p.width,
+        height: p.height,
+        conteos,
+    })
+}
+
+/// Where each pixel of a `width × height` image starts in the complex plane.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rejilla {
+    /// Distance between neighbouring columns, `(X2 − X1) / width`.
+    dx: f64,
+    /// Distance between neighbouring rows, `(Y2 − Y1) / height`.
+    dy: f64,
+}
+
+impl Rejilla {
+    pub(crate) fn new(width: u32, height: u32) -> Self {
+        Self {
+            dx: (X2 - X1) / f64::from(width),
+            dy: (Y2 - Y1) / f64::from(height),
+        }
+    }
+
+    /// `z₀` of pixel `(k, j)` as `(re, im)`: column `k` from the left, row `j` from the top.
+    #[inline(always)]
+    pub(crate) fn inicio(&self, k: u32, j: u32) -> (f64, f64) {
+        (X1 + f64::from(k) * self.dx, Y2 - f64::from(j) * self.dy)
+    }
+}
+
+/// Whether a point with squared components `zr2 = zr²`, `zi2 = zi²` has not escaped yet.
+#[inline(always)]
+pub(crate) fn sigue_dentro(zr2: f64, zi2: f64) -> bool {
+    zr2 + zi2 < LIMITE_CUADRADO
+}
+
+/// One update `z ← z² + c`, given `z` and its squared components `zr2 = zr²`, `zi2 = zi²`.
+///
+/// Every backend uses exactly this expression, so their results are bit-identical.
+#[inline(always)]
+pub(crate) fn paso(zr: f64, zi: f64, zr2: f64, zi2: f64) -> (f64, f64) {
+    (zr2 - zi2 + C_RE, 2.0 * zr * zi + C_IM)
+}
+
+/// The count of one point: updates made while `count < iteraciones` and `|z|² < 4`.
+#[inline(always)]
+pub(crate) fn conteo(zr0: f64, zi0: f64, iteraciones: u32) -> u32 {
+    let (mut zr, mut zi) = (zr0, zi0);
+    let mut n = 0;
+    while n < iteraciones {
+        let (zr2, zi2) = (zr * zr, zi * zi);
+        if !sigue_dentro(zr2, zi2) {
+            break;
+        }
+        (zr, zi) = paso(zr, zi, zr2, zi2);
+        n += 1;
+    }
+    n
+}
+
+/// `Secuencial`: one thread, one pixel at a time. The reference every backend must match.
+fn secuencial(p: &ParamsJulia) -> Vec<u32> {
+    let rejilla = Rejilla::new(p.width, p.height);
+    let mut conteos = Vec::with_capacity(p.pixeles() as usize);
+    for j in 0..p.height {
+        for k in 0..p.width {
+            let (zr, zi) = rejilla.inicio(k, j);
+            conteos.push(conteo(zr, zi, p.iteraciones));
+        }
+    }
+    conteos
+}
