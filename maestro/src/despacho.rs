@@ -64,6 +64,10 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
             envio.esclavo,
             cuerpo.trim()
         );
+        if status.is_client_error() {
+            // The esclavo is alive but refuses these jobs: each attempt fails, the esclavo stays.
+            return rechazados_por_error(&c, &envio, error);
+        }
         return inalcanzable(&c, &envio, error);
     }
     let respuesta: RespuestaEjecutar = match respuesta.json().await {
@@ -83,6 +87,18 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
             .iter()
             .filter_map(|r| envio.trabajos.iter().find(|a| a.id == r.id))
             .flat_map(|a| estado.devolver(a.id, a.intento))
+            .collect()
+    });
+}
+
+fn rechazados_por_error(c: &Compartido, envio: &Envio, error: String) {
+    tracing::warn!("{error}");
+    c.transicion_sin_esperar(|estado| {
+        let ahora = comun::ahora_ms();
+        envio
+            .trabajos
+            .iter()
+            .flat_map(|a| estado.fallar(a.id, a.intento, error.clone(), ahora))
             .collect()
     });
 }

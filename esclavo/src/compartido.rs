@@ -1,0 +1,175 @@
+//! [`Esclavo`]: the state that the HTTP handlers, the job tasks and the background loops share.
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use comun::nodo::{Capacidades, InformeResultado, Registro};
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::ejecucion::Ranuras;
+use crate::estado::EstadoEsclavo;
+
+/// One running esclavo, shared behind an `Arc`.
+pub struct Esclavo {
+    /// Its unique name in the cluster.
+    nombre: String,
+    /// Changes at every process start, so the maestro can tell a restart from a reconnection.
+    instancia: u64,
+    /// How the maestro reaches it.
+    url: String,
+    /// The maestro's base URL, shown by `/estado`.
+    maestro: String,
+    /// The host it runs on.
+    nodo: String,
+    /// The hardware it offers, read once at start.
+    capacidades: Capacidades,
+    /// The token `/ejecutar` requires, when one is configured.
+    token: Option<String>,
+    /// The job slots and what ran in them.
+    pub(crate) ranuras: Ranuras,
+    /// Whether the maestro accepted the registration and has not answered 404 since.
+    registrado: AtomicBool,
+    /// Results queued or being sent that the maestro has not acknowledged yet.
+    por_enviar: AtomicU64,
+    /// Where finished attempts go; the sender task (`envio`) holds the other end.
+    informes: mpsc::UnboundedSender<InformeResultado>,
+    /// Turns true once, at shutdown: running jobs are abandoned and new ones refused.
+    cierre: watch::Sender<bool>,
+}
+
+impl Esclavo {
+    /// The shared state of an esclavo reachable at `url`, and the receiving end of its results
+    /// (for [`envio`](crate::envio), or for a test to read).
+    pub fn new(
+        config: &Config,
+        url: String,
+    ) -> (Arc<Self>, mpsc::UnboundedReceiver<InformeResultado>) {
+        let (informes, recibidos) = mpsc::unbounded_channel();
+        let esclavo = Self {
+            nombre: config.nombre.clone(),
+            instancia: nueva_instancia(),
+            url,
+            maestro: config.maestro.clone(),
+            nodo: config.nodo.clone(),
+            capacidades: crate::sistema::capacidades(),
+            token: config.token.clone(),
+            ranuras: Ranuras::new(config.capacidad),
+            registrado: AtomicBool::new(false),
+            por_enviar: AtomicU64::new(0),
+            informes,
+            cierre: watch::Sender::new(false),
+        };
+        (Arc::new(esclavo), recibidos)
+    }
+
+    pub fn nombre(&self) -> &str {
+        &self.nombre
+    }
+
+    pub fn instancia(&self) -> u64 {
+        self.instancia
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn capacidades(&self) -> &Capacidades {
+        &self.capacidades
+    }
+
+    /// The token requests must carry, if any.
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// The body of `POST /registrar_esclavo`.
+    pub fn registro(&self) -> Registro {
+        Registro {
+            nombre: self.nombre.clone(),
+            instancia: self.instancia,
+            url: self.url.clone(),
+            nodo: self.nodo.clone(),
+            capacidad: self.ranuras.capacidad(),
+            capacidades: self.capacidades.clone(),
+        }
+    }
+
+    pub(crate) fn marcar_registrado(&self, registrado: bool) {
+        self.registrado.store(registrado, Ordering::Relaxed);
+    }
+
+    /// Queues a finished attempt for the maestro.
+    pub(crate) fn informar(&self, informe: InformeResultado) {
+        self.por_enviar.fetch_add(1, Ordering::Relaxed);
+        // Fails only when the sender task is gone, i.e. at shutdown: the maestro re-runs it.
+        let _ = self.informes.send(informe);
+    }
+
+    /// The maestro acknowledged (or refused for good) `n` queued results.
+    pub(crate) fn enviados(&self, n: usize) {
+        self.por_enviar.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+
+    /// Starts shutdown: running jobs are abandoned, new ones refused.
+    pub fn cerrar(&self) {
+        self.cierre.send_replace(true);
+    }
+
+    pub fn cerrado(&self) -> bool {
+        *self.cierre.borrow()
+    }
+
+    /// A receiver that sees `true` once shutdown starts.
+    pub(crate) fn aviso_de_cierre(&self) -> watch::Receiver<bool> {
+        self.cierre.subscribe()
+    }
+
+    /// What `GET /estado` answers.
+    pub fn estado(&self) -> EstadoEsclavo {
+        let foto = self.ranuras.foto();
+        EstadoEsclavo {
+            nombre: self.nombre.clone(),
+            instancia: self.instancia,
+            url: self.url.clone(),
+            maestro: self.maestro.clone(),
+            nodo: self.nodo.clone(),
+            capacidad: self.ranuras.capacidad(),
+            ejecutando: foto.ejecutando,
+            completados: foto.completados,
+            fallidos: foto.fallidos,
+            historial: foto.historial,
+            registrado: self.registrado.load(Ordering::Relaxed),
+            resultados_por_enviar: self.por_enviar.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A number that differs between two starts of the process: the clock and the process id,
+/// mixed by std's randomly keyed hasher. Kept below 2⁶³ so it fits a signed 64-bit column.
+fn nueva_instancia() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    (h.finish() >> 1).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_differ_and_fit_a_signed_column() {
+        let a = nueva_instancia();
+        let b = nueva_instancia();
+        assert_ne!(a, b);
+        assert!(a <= i64::MAX as u64 && b <= i64::MAX as u64);
+    }
+}

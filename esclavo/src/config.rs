@@ -1,0 +1,60 @@
+//! What an esclavo needs to know to start: where the maestro is, who it is, how much it takes.
+
+use std::time::Duration;
+
+/// Port an esclavo listens on when none is given.
+pub const PUERTO_POR_DEFECTO: u16 = 5011;
+
+/// Heartbeat period when none is given.
+pub const LATIDO_POR_DEFECTO: Duration = Duration::from_secs(2);
+
+/// Settings of one esclavo process. `main.rs` fills it from flags and environment; tests and
+/// `cliente local` build it directly, usually with [`Config::new`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Base URL of the maestro (`http://127.0.0.1:5001`), without a trailing path.
+    pub maestro: String,
+    /// Name of this esclavo, unique in the cluster: results and heartbeats are signed with it.
+    pub nombre: String,
+    /// How the maestro reaches this esclavo; `None` derives it from the bound address.
+    pub url_publica: Option<String>,
+    /// How many jobs may run at once; further jobs are refused as busy.
+    pub capacidad: u32,
+    /// The host this esclavo runs on, so the maestro can apply memoria alerts of that host.
+    pub nodo: String,
+    /// Bearer token expected on `/ejecutar` and sent to the maestro; `None` disables both.
+    pub token: Option<String>,
+    /// Heartbeat period (the maestro's requested period wins when it is shorter).
+    pub latido: Duration,
+}
+
+impl Config {
+    /// A config with the defaults of the command line: one slot per core, this host's name as
+    /// the node, no token, a heartbeat every two seconds, the URL taken from the bound address.
+    pub fn new(maestro: impl Into<String>, nombre: impl Into<String>) -> Self {
+        Self {
+            maestro: maestro.into(),
+            nombre: nombre.into(),
+            url_publica: None,
+            capacidad: nucleos(),
+            nodo: nombre_de_host(),
+            token: None,
+            latido: LATIDO_POR_DEFECTO,
+        }
+    }
+}
+
+/// Cores this process may use (at least 1).
+pub fn nucleos() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+        .unwrap_or(1)
+}
+
+/// This host's name, or `localhost` where the system does not say.
+pub fn nombre_de_host() -> String {
+    sysinfo::System::host_name()
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}

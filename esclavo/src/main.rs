@@ -1,0 +1,136 @@
+//! The `esclavo` binary: parses the command line, binds the port and runs [`esclavo::run`]
+//! until SIGINT or SIGTERM.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use esclavo::Config;
+use tracing_subscriber::EnvFilter;
+
+/// Command line of the esclavo; every flag can also come from the environment.
+#[derive(Debug, Parser)]
+#[command(
+    name = "esclavo",
+    version,
+    about = "Worker of the HPC cluster: runs the jobs the maestro sends it",
+    long_about = "Worker (esclavo) of the HPC cluster.\n\n\
+        An esclavo registers itself with the maestro, sends it a heartbeat every couple of \
+        seconds with its CPU and memory use, and serves POST /ejecutar: the maestro pushes jobs \
+        (Julia fractals, espera sleeps) to it, it runs up to --capacidad of them at once and \
+        posts each result back, keeping results in memory until the maestro acknowledges them. \
+        If the maestro restarts or forgets it, it registers again by itself.\n\n\
+        On start it prints `esclavo escuchando en http://127.0.0.1:PORT` as its first line. \
+        Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=esclavo=debug) for more detail."
+)]
+struct Args {
+    /// Port to listen on (0 = any free port; the first output line says which).
+    #[arg(long, env = "PUERTO", default_value_t = esclavo::PUERTO_POR_DEFECTO)]
+    puerto: u16,
+
+    /// Base URL of the maestro [default: http://127.0.0.1:5001, or http://$MAESTRO_IP:5001
+    /// when MAESTRO_IP is set].
+    #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
+    maestro: Option<String>,
+
+    /// Name of this esclavo, unique in the cluster [default: host name and port, e.g. nodo1-5011].
+    #[arg(long, env = "ESCLAVO")]
+    nombre: Option<String>,
+
+    /// URL the maestro reaches this esclavo at [default: from the bound address, with the host
+    /// name when bound to all interfaces].
+    #[arg(long = "url-publica", env = "URL_PUBLICA", value_name = "URL")]
+    url_publica: Option<String>,
+
+    /// Jobs run at once; more are refused as busy [default: the number of cores].
+    #[arg(long, env = "CAPACIDAD", value_parser = clap::value_parser!(u32).range(1..))]
+    capacidad: Option<u32>,
+
+    /// Host name memoria alerts for this machine use [default: this host's name].
+    #[arg(long, env = "NODO")]
+    nodo: Option<String>,
+
+    /// Bearer token: required on /ejecutar and sent to the maestro [default: none].
+    #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+
+    /// Milliseconds between heartbeats (shorter if the maestro asks for it).
+    #[arg(long = "latido-ms", env = "LATIDO_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..))]
+    latido_ms: u64,
+}
+
+impl Args {
+    /// The library's config, with the defaults the flags document.
+    fn config(self, puerto: u16) -> Config {
+        let host = esclavo::config::nombre_de_host();
+        let maestro =
+            self.maestro.filter(|m| !m.is_empty()).unwrap_or_else(|| {
+                match std::env::var("MAESTRO_IP") {
+                    Ok(ip) if !ip.trim().is_empty() => format!("http://{}:5001", ip.trim()),
+                    _ => "http://127.0.0.1:5001".into(),
+                }
+            });
+        Config {
+            maestro,
+            nombre: self.nombre.unwrap_or_else(|| format!("{host}-{puerto}")),
+            url_publica: self.url_publica.filter(|u| !u.is_empty()),
+            capacidad: self.capacidad.unwrap_or_else(esclavo::config::nucleos),
+            nodo: self.nodo.unwrap_or(host),
+            token: self.token.filter(|t| !t.is_empty()),
+            latido: Duration::from_millis(self.latido_ms),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.puerto))
+        .await
+        .with_context(|| format!("cannot listen on port {}", args.puerto))?;
+    let puerto = listener.local_addr()?.port();
+    let mut salida = std::io::stdout().lock();
+    writeln!(salida, "esclavo escuchando en http://127.0.0.1:{puerto}")?;
+    salida.flush()?;
+    drop(salida);
+
+    esclavo::run(args.config(puerto), listener, senal_de_parada()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).
+async fn senal_de_parada() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
