@@ -39,7 +39,7 @@ impl Reintento {
 
     /// Whether the failure just recorded deserves a log line: the first, then every tenth.
     pub(crate) fn merece_log(&self) -> bool {
-        self.fallos == 1 || self.fallos % 10 == 0
+        self.fallos == 1 || self.fallos.is_multiple_of(10)
     }
 
     /// Records a success: the next failure starts from the shortest wait again.

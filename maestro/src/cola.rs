@@ -164,6 +164,26 @@ mod tests {
         }
     }
 
+    /// A million pending jobs must fit comfortably in memory: keep the entry small.
+    #[test]
+    fn a_pending_job_takes_at_most_40_bytes() {
+        assert!(
+            std::mem::size_of::<Pendiente>() <= 40,
+            "{}",
+            std::mem::size_of::<Pendiente>()
+        );
+        let mut c = Cola::default();
+        for id in 0..1_000_000 {
+            c.insertar(pendiente(id, (id % 3 + 1) as u8, Algoritmo::Paralelo));
+        }
+        assert_eq!(c.len(), 1_000_000);
+        assert_eq!(c.primero(Clase::Cpu).unwrap().id, TrabajoId(0));
+        assert_eq!(
+            c.quitar(TrabajoId(999_999)).unwrap().prioridad,
+            Prioridad::ALTA
+        );
+    }
+
     #[test]
     fn priority_first_then_fifo() {
         let mut c = Cola::default();
