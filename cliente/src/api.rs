@@ -1,0 +1,234 @@
+//! A typed client of the maestro's HTTP API: one keep-alive `reqwest::Client`, one method per
+//! endpoint, answers decoded into `comun` types, failures into [`Error`].
+
+use std::time::Duration;
+
+use comun::api::{
+    EstadoCluster, ListaTrabajos, PeticionCarga, PeticionLote, PeticionTrabajo, Ping,
+    RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
+};
+use comun::{CuerpoError, Estado, TrabajoId};
+use reqwest::{Method, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// How long an ordinary request may take.
+const PLAZO: Duration = Duration::from_secs(30);
+/// Extra time a long poll gets beyond the wait it asks the maestro for.
+const MARGEN_ESPERA: Duration = Duration::from_secs(30);
+/// Longest wait the maestro grants one long poll.
+pub const MAX_ESPERA: Duration = Duration::from_secs(60);
+
+/// The maestro's API.
+#[derive(Debug, Clone)]
+pub struct Maestro {
+    /// One client for every request: connections are kept alive and reused.
+    http: reqwest::Client,
+    /// Base URL without a trailing slash.
+    base: String,
+    /// Sent as `Authorization: Bearer` on requests that change something.
+    token: Option<String>,
+}
+
+impl Maestro {
+    /// A client of the maestro at `base` (`http://host:port`).
+    pub fn new(base: &str, token: Option<String>) -> Result<Self, Error> {
+        let base = base.trim_end_matches('/').to_string();
+        reqwest::Url::parse(&base).map_err(|e| {
+            Error::local(format!(
+                "--maestro '{base}' is not a URL ({e}); expected e.g. http://127.0.0.1:5001"
+            ))
+        })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .pool_max_idle_per_host(usize::MAX)
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| Error::local(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { http, base, token })
+    }
+
+    /// The maestro's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET /ping`.
+    pub async fn ping(&self) -> Result<Ping, Error> {
+        self.get("/ping").await
+    }
+
+    /// `GET /estado`: the whole cluster.
+    pub async fn estado(&self) -> Result<EstadoCluster, Error> {
+        self.get("/estado").await
+    }
+
+    /// `GET /resumen`: job counts now.
+    pub async fn resumen(&self) -> Result<Resumen, Error> {
+        self.get("/resumen").await
+    }
+
+    /// `GET /resumen?version=V&espera_ms=T`: the counts as soon as their version is not
+    /// `version`, or after `espera`.
+    pub async fn esperar_resumen(&self, version: u64, espera: Duration) -> Result<Resumen, Error> {
+        let espera = espera.min(MAX_ESPERA);
+        let ruta = format!(
+            "/resumen?version={version}&espera_ms={}",
+            espera.as_millis()
+        );
+        self.pedir(Method::GET, &ruta, None::<&()>, espera + MARGEN_ESPERA)
+            .await
+    }
+
+    /// `POST /agregar_trabajo`: queues one job.
+    pub async fn agregar(&self, p: &PeticionTrabajo) -> Result<RespuestaAgregar, Error> {
+        self.post("/agregar_trabajo", p).await
+    }
+
+    /// `POST /trabajos`: queues many jobs, all or none.
+    pub async fn agregar_lote(&self, p: &PeticionLote) -> Result<RespuestaLote, Error> {
+        self.post("/trabajos", p).await
+    }
+
+    /// `POST /cargar_trabajos`: queues the lines of an uploaded or named jobs file.
+    pub async fn cargar(&self, p: &PeticionCarga) -> Result<RespuestaCarga, Error> {
+        self.post("/cargar_trabajos", p).await
+    }
+
+    /// `POST /limpiar_cola`: cancels every pending job.
+    pub async fn limpiar(&self) -> Result<RespuestaLimpiar, Error> {
+        self.post("/limpiar_cola", &serde_json::json!({})).await
+    }
+
+    /// `GET /trabajos?estado=E&limite=N`: jobs, newest first.
+    pub async fn trabajos(
+        &self,
+        estado: Option<Estado>,
+        limite: u32,
+    ) -> Result<ListaTrabajos, Error> {
+        let filtro = estado.map(|e| format!("&estado={e}")).unwrap_or_default();
+        self.get(&format!("/trabajos?limite={limite}{filtro}"))
+            .await
+    }
+
+    /// `GET /trabajos/{id}`.
+    pub async fn trabajo(&self, id: TrabajoId) -> Result<Trabajo, Error> {
+        self.get(&format!("/trabajos/{id}")).await
+    }
+
+    /// `GET /trabajos/{id}?esperar_ms=T`: the job once it is final, or after `espera`.
+    pub async fn esperar_trabajo(&self, id: TrabajoId, espera: Duration) -> Result<Trabajo, Error> {
+        let espera = espera.min(MAX_ESPERA);
+        let ruta = format!("/trabajos/{id}?esperar_ms={}", espera.as_millis());
+        self.pedir(Method::GET, &ruta, None::<&()>, espera + MARGEN_ESPERA)
+            .await
+    }
+
+    /// `DELETE /trabajos/{id}`: cancels a pending or running job.
+    pub async fn cancelar(&self, id: TrabajoId) -> Result<serde_json::Value, Error> {
+        self.pedir(
+            Method::DELETE,
+            &format!("/trabajos/{id}"),
+            None::<&()>,
+            PLAZO,
+        )
+        .await
+    }
+
+    /// `GET /trabajos/{id}/imagen`: the PNG of a completed Julia job.
+    pub async fn imagen(&self, id: TrabajoId) -> Result<Vec<u8>, Error> {
+        let url = format!("{}/trabajos/{id}/imagen", self.base);
+        let r = self.enviar(self.http.get(&url).timeout(PLAZO)).await?;
+        let r = self.comprobar(r).await?;
+        let bytes = r.bytes().await.map_err(|e| self.fallo(&url, e))?;
+        Ok(bytes.to_vec())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, ruta: &str) -> Result<T, Error> {
+        self.pedir(Method::GET, ruta, None::<&()>, PLAZO).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        ruta: &str,
+        cuerpo: &B,
+    ) -> Result<T, Error> {
+        self.pedir(Method::POST, ruta, Some(cuerpo), PLAZO).await
+    }
+
+    async fn pedir<B: Serialize, T: DeserializeOwned>(
+        &self,
+        metodo: Method,
+        ruta: &str,
+        cuerpo: Option<&B>,
+        plazo: Duration,
+    ) -> Result<T, Error> {
+        let url = format!("{}{ruta}", self.base);
+        let mut peticion = self.http.request(metodo.clone(), &url).timeout(plazo);
+        if metodo != Method::GET
+            && let Some(t) = &self.token
+        {
+            peticion = peticion.bearer_auth(t);
+        }
+        if let Some(c) = cuerpo {
+            peticion = peticion.json(c);
+        }
+        let r = self.enviar(peticion).await?;
+        let r = self.comprobar(r).await?;
+        let bytes = r.bytes().await.map_err(|e| self.fallo(&url, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Respuesta {
+            url,
+            detalle: format!("{e}"),
+        })
+    }
+
+    async fn enviar(&self, peticion: RequestBuilder) -> Result<Response, Error> {
+        peticion.send().await.map_err(|e| {
+            let url = e.url().map(|u| u.to_string()).unwrap_or_default();
+            self.fallo(&url, e)
+        })
+    }
+
+    /// An error status becomes [`Error::Maestro`] with the maestro's JSON body.
+    async fn comprobar(&self, r: Response) -> Result<Response, Error> {
+        let status = r.status();
+        if status.is_success() {
+            return Ok(r);
+        }
+        let texto = r.text().await.unwrap_or_default();
+        let cuerpo = serde_json::from_str::<CuerpoError>(&texto).unwrap_or_else(|_| {
+            let t = texto.trim();
+            CuerpoError::new(if t.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_string()
+            } else {
+                t.chars().take(500).collect()
+            })
+        });
+        Err(Error::Maestro {
+            status: status.as_u16(),
+            cuerpo,
+        })
+    }
+
+    fn fallo(&self, url: &str, e: reqwest::Error) -> Error {
+        if e.is_connect() || e.is_timeout() || e.is_request() {
+            let mut detalle = e.to_string();
+            let mut fuente = std::error::Error::source(&e);
+            while let Some(f) = fuente {
+                detalle = format!("{detalle}: {f}");
+                fuente = f.source();
+            }
+            Error::Conexion {
+                url: self.base.clone(),
+                detalle,
+            }
+        } else {
+            Error::Respuesta {
+                url: url.to_string(),
+                detalle: e.to_string(),
+            }
+        }
+    }
+}

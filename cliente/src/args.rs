@@ -1,0 +1,451 @@
+//! The command line: clap definitions, and the original CLI's `--comando X` spelling.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use comun::{Algoritmo, Estado, Prioridad, Tipo, TrabajoId};
+
+const LARGA: &str = "\
+Command line of the HPC cluster: queue jobs on the maestro, watch them run, fetch results.
+
+The verbs are those of the original cliente_hpc.py, and its spelling still works:
+`cliente --comando estado` is `cliente estado`.
+
+Examples:
+  cliente local                            # a whole cluster in this process, running ./trabajos.txt
+  cliente estado                           # queue, esclavos, watched file
+  cliente cargar_trabajos --archivo trabajos.txt --esperar
+  cliente trabajo --algoritmo Secuencial --width 1000 --height 800 --iteraciones 200
+  cliente trabajo --width 800 --height 600 --iteraciones 100 --imagen julia.png
+  cliente trabajo --tipo espera --ms 250 --esperar
+  cliente trabajos --estado fallido        # list jobs
+  cliente resultado 42 --imagen salida.png # one job in detail, with its PNG
+  cliente cancelar 42
+  cliente limpiar_cola                     # cancel every pending job
+  cliente monitorear --intervalo 15        # estado, refreshed until Ctrl-C
+  cliente carga --local --n 20000          # measure the cluster's own overhead
+  cliente --comando trabajo --algoritmo Numpy --width 1000 --height 800 --iteraciones 200
+
+The maestro is at --maestro (MAESTRO_URL; with only MAESTRO_IP set, http://$MAESTRO_IP:5001).
+With --json every command prints the maestro's answer as JSON for scripts.
+
+Exit status: 0 done; 1 the maestro refused the request (its message and field are printed) or \
+a local file or port failed; 2 the maestro cannot be reached (or a malformed command line); \
+3 jobs waited for did not all complete (fallido, cancelado, or no esclavo can run them).";
+
+const FORMATO: &str = "\
+Jobs file format (trabajos.txt), one job per line:
+
+  # comments start with '#'; blank lines are ignored
+  algoritmo,width,height,iteraciones,prioridad
+  Secuencial,800,600,100,1
+  Numpy,1000,800,150          # prioridad may be left out: 2 (media)
+  espera,250,3                # an `espera` job: ms[,prioridad]
+
+algoritmo: Secuencial, Paralelo or Cuda (Numpy and juliaCython mean Paralelo).
+prioridad: 1 (alta), 2 (media) or 3 (baja). A header line starting with `algoritmo` is skipped.
+A malformed line is reported with its number and reason; the other lines still load.";
+
+const CARGA: &str = "\
+Measures the cluster's own overhead with `espera` jobs of 0 ms (nothing to compute).
+
+Phase 1: submit --n jobs from --concurrencia concurrent tasks over one keep-alive HTTP client \
+(with --lote K, in POST /trabajos batches of K instead of one POST /agregar_trabajo each), \
+measuring each request's latency, and wait (long-polling /resumen) until all are final. \
+Reports jobs/s end to end (n / time from the first submit to the last completion) and the \
+submit-only rate.
+
+Phase 2: on the now idle cluster, --latencia single jobs one at a time: submit, then wait for \
+its result (GET /trabajos/{id}?esperar_ms=10000). Reports the submit-to-result p50 and p99.
+
+Run it against an idle cluster: other jobs finishing meanwhile would count as these.
+
+For comparison, on this kind of machine (small jobs, one host):
+  Celery + Redis   ~400 tasks/s, p50 4 ms
+  Dask             ~450 tasks/s, p50 11 ms
+  Ray              ~1,600 tasks/s, p50 2 ms
+
+Examples:
+  cliente carga --local --n 20000 --concurrencia 32
+  cliente carga --local --n 20000 --lote 100
+  cliente --maestro http://10.0.0.5:5001 carga --n 5000 --json";
+
+const LOCAL: &str = "\
+Starts a maestro and --esclavos esclavos in this process, on loopback, the maestro watching \
+--archivo: a whole cluster without Docker.
+
+It shows a progress bar until the queue drains, writes each completed Julia job's PNG to \
+--salida/trabajo-{id}.png as it completes, and prints a summary table. Then it keeps serving \
+(edit the jobs file, or use `cliente` from another terminal) until Ctrl-C; with \
+--salir-al-terminar it exits instead.
+
+Data: with --datos DIR the queue is durable across runs (lines of the jobs file already loaded \
+are not loaded again); without it, a fresh temporary folder is used for this run only.
+
+Jobs no esclavo here can run (algoritmo Cuda without a GPU esclavo) wait in the queue; the \
+summary lists them with the maestro's reason, and --salir-al-terminar exits with status 3 \
+rather than wait forever. Exit status with --salir-al-terminar: 0 when every job completed (or \
+was cancelled), 3 when any is fallido or cannot run here.
+
+Examples:
+  cliente local
+  cliente local --esclavos 2 --archivo mis_trabajos.txt --salida ./pngs
+  cliente local --puerto 0 --salir-al-terminar    # for scripts: run the file, then exit
+  cliente local --datos ./datos                   # keep the queue between runs";
+
+/// The `cliente` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cliente",
+    version,
+    about = "Command line of the HPC cluster: queue jobs, watch them, fetch results",
+    long_about = LARGA
+)]
+pub struct Cli {
+    /// Base URL of the maestro [default: http://127.0.0.1:5001, or http://$MAESTRO_IP:5001 when
+    /// MAESTRO_IP is set].
+    #[arg(long, env = "MAESTRO_URL", global = true, value_name = "URL")]
+    pub maestro: Option<String>,
+    /// Print the maestro's answers (or the benchmark's figures) as JSON, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Cluster token, sent as `Authorization: Bearer` on every request that changes something.
+    #[arg(long, env = "HPC_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub comando: Comando,
+}
+
+/// The commands: the original CLI's verbs, then this one's additions.
+#[derive(Debug, Subcommand)]
+pub enum Comando {
+    /// Cluster summary: jobs by state, queue by priority, esclavos, watched jobs file.
+    Estado,
+    /// Queue the jobs of a jobs file (the local file is uploaded).
+    #[command(name = "cargar_trabajos", alias = "cargar-trabajos", after_long_help = FORMATO)]
+    CargarTrabajos(ArgsCarga),
+    /// Queue one job: a Julia fractal (the original's flags) or an `espera` sleep.
+    Trabajo(ArgsTrabajo),
+    /// Cancel every pending job.
+    #[command(name = "limpiar_cola", alias = "limpiar-cola")]
+    LimpiarCola,
+    /// The estado view, refreshed every --intervalo seconds until Ctrl-C.
+    Monitorear(ArgsMonitorear),
+    /// List jobs, newest first.
+    Trabajos(ArgsTrabajos),
+    /// One job in detail: parameters, result, attempts; optionally its PNG.
+    Resultado(ArgsResultado),
+    /// Cancel a pending or running job.
+    Cancelar(ArgsCancelar),
+    /// A whole cluster in this process: maestro and esclavos on loopback, running trabajos.txt.
+    #[command(long_about = LOCAL)]
+    Local(ArgsLocal),
+    /// Benchmark of the cluster's overhead: throughput and latency of empty jobs.
+    #[command(long_about = CARGA)]
+    Carga(ArgsBenchmark),
+}
+
+/// Flags of `cargar_trabajos`.
+#[derive(Debug, Args)]
+pub struct ArgsCarga {
+    /// Jobs file on this machine, uploaded to the maestro [default: trabajos.txt].
+    #[arg(long, conflicts_with = "remoto")]
+    pub archivo: Option<PathBuf>,
+    /// Instead, the name of a file in the maestro's jobs folder (DATOS/trabajos/).
+    #[arg(long, value_name = "NOMBRE")]
+    pub remoto: Option<String>,
+    /// Then wait, with a progress bar, until the loaded jobs finish.
+    #[arg(long)]
+    pub esperar: bool,
+}
+
+/// Flags of `trabajo`.
+#[derive(Debug, Args)]
+pub struct ArgsTrabajo {
+    /// Kernel: julia (a fractal: --width --height --iteraciones) or espera (sleep --ms).
+    #[arg(long, default_value = "julia")]
+    pub tipo: Tipo,
+    /// Secuencial, Paralelo or Cuda (Numpy and juliaCython mean Paralelo) [default: Paralelo].
+    #[arg(long)]
+    pub algoritmo: Option<Algoritmo>,
+    /// Image width in pixels (julia).
+    #[arg(long)]
+    pub width: Option<u32>,
+    /// Image height in pixels (julia).
+    #[arg(long)]
+    pub height: Option<u32>,
+    /// Maximum iterations per pixel (julia).
+    #[arg(long)]
+    pub iteraciones: Option<u32>,
+    /// Milliseconds to sleep (espera).
+    #[arg(long)]
+    pub ms: Option<u64>,
+    /// 1 (alta), 2 (media) or 3 (baja); or alta, media, baja.
+    #[arg(long, default_value = "2")]
+    pub prioridad: Prioridad,
+    /// Wait until it finishes and print its result (a spinner shows why it waits; Ctrl-C stops
+    /// waiting and leaves the job queued).
+    #[arg(long)]
+    pub esperar: bool,
+    /// Save the PNG of the finished job here (implies --esperar).
+    #[arg(long, value_name = "PNG")]
+    pub imagen: Option<PathBuf>,
+}
+
+/// Flags of `monitorear`.
+#[derive(Debug, Args)]
+pub struct ArgsMonitorear {
+    /// Seconds between refreshes.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub intervalo: u64,
+}
+
+/// Flags of `trabajos`.
+#[derive(Debug, Args)]
+pub struct ArgsTrabajos {
+    /// Only jobs in this state: pendiente, asignado, completado, fallido, cancelado.
+    #[arg(long)]
+    pub estado: Option<Estado>,
+    /// Show at most this many (the newest).
+    #[arg(long, default_value_t = 50)]
+    pub limite: u32,
+}
+
+/// Flags of `resultado`.
+#[derive(Debug, Args)]
+pub struct ArgsResultado {
+    /// The job's id.
+    pub id: TrabajoId,
+    /// Save its PNG here (completed Julia jobs).
+    #[arg(long, value_name = "PNG")]
+    pub imagen: Option<PathBuf>,
+}
+
+/// Flags of `cancelar`.
+#[derive(Debug, Args)]
+pub struct ArgsCancelar {
+    /// The job's id.
+    pub id: TrabajoId,
+}
+
+/// Flags of `local`.
+#[derive(Debug, Args)]
+pub struct ArgsLocal {
+    /// How many esclavos to start (esclavo1, esclavo2, ...).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub esclavos: u32,
+    /// Port of the maestro (0: any free port; the first line of output says which).
+    #[arg(long, default_value_t = 5001)]
+    pub puerto: u16,
+    /// Jobs file the maestro loads and watches.
+    #[arg(long, default_value = "./trabajos.txt")]
+    pub archivo: PathBuf,
+    /// Data folder, kept across runs [default: a temporary folder for this run].
+    #[arg(long)]
+    pub datos: Option<PathBuf>,
+    /// Folder for the PNGs of completed Julia jobs (trabajo-{id}.png).
+    #[arg(long, default_value = "./resultados")]
+    pub salida: PathBuf,
+    /// Job slots of each esclavo [default: the number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub capacidad: Option<u32>,
+    /// Exit when the queue drains (or only jobs no esclavo can run remain) instead of serving.
+    #[arg(long)]
+    pub salir_al_terminar: bool,
+}
+
+/// Flags of `carga`.
+#[derive(Debug, Args)]
+pub struct ArgsBenchmark {
+    /// Jobs of phase 1.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub n: u64,
+    /// Concurrent submitting tasks of phase 1.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrencia: u32,
+    /// Jobs per POST /trabajos request; 0: one POST /agregar_trabajo per job.
+    #[arg(long, default_value_t = 0)]
+    pub lote: u32,
+    /// Milliseconds each espera job sleeps.
+    #[arg(long, default_value_t = 0)]
+    pub ms: u64,
+    /// Jobs of phase 2, one at a time; 0 skips it.
+    #[arg(long, default_value_t = 200)]
+    pub latencia: u32,
+    /// Start a cluster in this process (temporary data folder) instead of using --maestro.
+    #[arg(long)]
+    pub local: bool,
+    /// Esclavos of the --local cluster.
+    #[arg(long, default_value_t = 3, requires = "local",
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub esclavos: u32,
+    /// Job slots of each esclavo of the --local cluster.
+    #[arg(long, default_value_t = 64, requires = "local",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub capacidad: u32,
+}
+
+impl Cli {
+    /// The maestro's base URL: --maestro / MAESTRO_URL, else MAESTRO_IP, else loopback:5001.
+    pub fn url_maestro(&self) -> String {
+        url_maestro(self.maestro.as_deref(), std::env::var("MAESTRO_IP").ok())
+    }
+
+    /// The token, unless empty.
+    pub fn token(&self) -> Option<String> {
+        self.token.clone().filter(|t| !t.is_empty())
+    }
+}
+
+fn url_maestro(explicita: Option<&str>, ip: Option<String>) -> String {
+    if let Some(u) = explicita.map(str::trim).filter(|u| !u.is_empty()) {
+        let u = u.trim_end_matches('/');
+        return if u.contains("://") {
+            u.to_string()
+        } else {
+            format!("http://{u}")
+        };
+    }
+    match ip.as_deref().map(str::trim) {
+        Some(ip) if !ip.is_empty() => format!("http://{ip}:5001"),
+        _ => "http://127.0.0.1:5001".into(),
+    }
+}
+
+/// Rewrites the original CLI's `--comando X` (or `--comando=X`) into the subcommand `X`, moved
+/// to the front: argparse accepted its flags in any order, so `--algoritmo A --comando trabajo`
+/// must work too; every flag after the subcommand still parses (the global ones are global).
+pub fn reescribir_comando(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut argv = argv.into_iter();
+    let programa = argv.next();
+    let mut resto = Vec::new();
+    let mut comando = None;
+    while let Some(a) = argv.next() {
+        if a == "--" {
+            resto.push(a);
+            resto.extend(argv.by_ref());
+            break;
+        }
+        if comando.is_none() {
+            if a == "--comando" {
+                match argv.next() {
+                    Some(v) => comando = Some(v),
+                    None => resto.push(a),
+                }
+                continue;
+            }
+            if let Some(v) = a.to_str().and_then(|s| s.strip_prefix("--comando=")) {
+                comando = Some(v.into());
+                continue;
+            }
+        }
+        resto.push(a);
+    }
+    programa.into_iter().chain(comando).chain(resto).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<OsString> {
+        s.split_whitespace().map(OsString::from).collect()
+    }
+
+    fn reescrito(s: &str) -> String {
+        reescribir_comando(argv(s))
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn comando_becomes_the_subcommand_at_the_front() {
+        assert_eq!(reescrito("cliente --comando estado"), "cliente estado");
+        assert_eq!(reescrito("cliente --comando=estado"), "cliente estado");
+        assert_eq!(
+            reescrito("cliente --comando trabajo --algoritmo Secuencial --width 1000"),
+            "cliente trabajo --algoritmo Secuencial --width 1000"
+        );
+        assert_eq!(
+            reescrito("cliente --algoritmo Secuencial --comando trabajo --width 8"),
+            "cliente trabajo --algoritmo Secuencial --width 8"
+        );
+        assert_eq!(
+            reescrito("cliente --maestro http://m:5001 --comando monitorear --intervalo 15"),
+            "cliente monitorear --maestro http://m:5001 --intervalo 15"
+        );
+    }
+
+    #[test]
+    fn other_command_lines_are_left_alone() {
+        for s in [
+            "cliente estado",
+            "cliente trabajo --width 3",
+            "cliente --comando",
+            "cliente cargar_trabajos -- --comando x",
+        ] {
+            assert_eq!(reescrito(s), s);
+        }
+        assert_eq!(
+            reescrito("cliente --comando estado --comando trabajo"),
+            "cliente estado --comando trabajo"
+        );
+    }
+
+    #[test]
+    fn the_original_spellings_parse() {
+        let casos = [
+            "cliente --comando estado",
+            "cliente --comando trabajo --algoritmo Secuencial --width 1000 --height 800 \
+             --iteraciones 200",
+            "cliente --comando cargar_trabajos --archivo trabajos.txt",
+            "cliente --comando limpiar_cola",
+            "cliente --comando monitorear --intervalo 15",
+            "cliente --json --comando=estado",
+        ];
+        for s in casos {
+            let cli = Cli::try_parse_from(reescribir_comando(argv(s)))
+                .unwrap_or_else(|e| panic!("{s}: {e}"));
+            match (s, &cli.comando) {
+                (_, Comando::Trabajo(t)) => {
+                    assert_eq!(t.algoritmo, Some(Algoritmo::Secuencial));
+                    assert_eq!(
+                        (t.width, t.height, t.iteraciones),
+                        (Some(1000), Some(800), Some(200))
+                    );
+                }
+                (_, Comando::Monitorear(m)) => assert_eq!(m.intervalo, 15),
+                (_, Comando::CargarTrabajos(c)) => {
+                    assert_eq!(c.archivo.as_deref(), Some("trabajos.txt".as_ref()))
+                }
+                (s, Comando::Estado) => assert_eq!(cli.json, s.contains("--json")),
+                (_, Comando::LimpiarCola) => {}
+                (s, otro) => panic!("{s}: parsed as {otro:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_maestro_url_comes_from_the_flag_then_maestro_ip() {
+        assert_eq!(url_maestro(None, None), "http://127.0.0.1:5001");
+        assert_eq!(
+            url_maestro(None, Some("10.0.0.2".into())),
+            "http://10.0.0.2:5001"
+        );
+        assert_eq!(
+            url_maestro(Some("http://m:7/"), Some("10.0.0.2".into())),
+            "http://m:7"
+        );
+        assert_eq!(url_maestro(Some("m:7"), None), "http://m:7");
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,180 @@
+//! Commands that change the queue: `trabajo`, `cargar_trabajos`, `limpiar_cola`, `cancelar`.
+
+use std::path::PathBuf;
+
+use comun::api::{PeticionCarga, PeticionTrabajo, RespuestaCarga, Trabajo};
+use comun::{ErrorCampo, Estado, Tipo};
+use serde::Serialize;
+
+use crate::Contexto;
+use crate::args::{ArgsCancelar, ArgsCarga, ArgsTrabajo};
+use crate::consultas::guardar_imagen;
+use crate::error::{Error, SALIDA_INCOMPLETO};
+use crate::{esperar, progreso, salida};
+
+/// `trabajo`: queues one job; with `--esperar` (or `--imagen`) waits for its result.
+pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
+    let peticion = PeticionTrabajo {
+        tipo: Some(a.tipo),
+        algoritmo: a.algoritmo,
+        width: a.width,
+        height: a.height,
+        iteraciones: a.iteraciones,
+        ms: a.ms,
+        prioridad: Some(a.prioridad),
+    };
+    // The maestro checks it too; checking here names the flag before any network.
+    let nuevo = peticion.validar()?;
+    if a.imagen.is_some() && nuevo.parametros.tipo() != Tipo::Julia {
+        return Err(ErrorCampo::new("imagen", "only julia jobs have an image").into());
+    }
+    let r = cx.maestro.agregar(&peticion).await?;
+    if !(a.esperar || a.imagen.is_some()) {
+        if cx.json {
+            salida::json(&r);
+        } else {
+            println!("{}", r.mensaje);
+            println!("follow it with: cliente resultado {}", r.id);
+        }
+        return Ok(0);
+    }
+    if !cx.json {
+        println!("{}", r.mensaje);
+    }
+    let girador = progreso::girador(format!("job {} pendiente", r.id), cx.visibles);
+    let t = esperar::uno(&cx.maestro, r.id, &girador).await;
+    girador.finish_and_clear();
+    let t = t?;
+    if cx.json {
+        salida::json(&t);
+    } else {
+        print!("{}", salida::detalle(&t));
+    }
+    if t.estado != Estado::Completado {
+        return Ok(SALIDA_INCOMPLETO);
+    }
+    if let Some(ruta) = &a.imagen {
+        guardar_imagen(&cx.maestro, t.id, ruta).await?;
+    }
+    Ok(0)
+}
+
+/// What `cargar_trabajos --esperar --json` prints: the load, then the jobs as they ended.
+#[derive(Serialize)]
+struct CargaEsperada<'a> {
+    carga: &'a RespuestaCarga,
+    trabajos: &'a [Trabajo],
+}
+
+/// `cargar_trabajos`: uploads a local jobs file (or names one in the maestro's jobs folder).
+pub async fn cargar_trabajos(cx: &Contexto, a: &ArgsCarga) -> Result<u8, Error> {
+    let peticion = match (&a.archivo, &a.remoto) {
+        (_, Some(nombre)) => PeticionCarga {
+            archivo: Some(nombre.clone()),
+            contenido: None,
+        },
+        (archivo, None) => {
+            let ruta = archivo
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("trabajos.txt"));
+            let texto = std::fs::read_to_string(&ruta).map_err(|e| {
+                Error::local(format!(
+                    "cannot read the jobs file {}: {e} (give another with --archivo FILE, or \
+                     --remoto NAME for a file in the maestro's jobs folder)",
+                    ruta.display()
+                ))
+            })?;
+            PeticionCarga {
+                contenido: Some(texto),
+                archivo: None,
+            }
+        }
+    };
+    let r = cx.maestro.cargar(&peticion).await?;
+    if !cx.json {
+        imprimir_carga(&r);
+    }
+    if !a.esperar || r.ids.is_empty() {
+        if cx.json {
+            salida::json(&r);
+        }
+        return Ok(0);
+    }
+    let barra = progreso::barra(r.ids.len() as u64, cx.visibles);
+    let fin = esperar::varios(&cx.maestro, &r.ids, &barra).await;
+    barra.finish_and_clear();
+    let trabajos = fin?;
+    if cx.json {
+        salida::json(&CargaEsperada {
+            carga: &r,
+            trabajos: &trabajos,
+        });
+    } else {
+        imprimir_fin(&trabajos);
+    }
+    let todos = trabajos.iter().all(|t| t.estado == Estado::Completado);
+    Ok(if todos { 0 } else { SALIDA_INCOMPLETO })
+}
+
+fn imprimir_carga(r: &RespuestaCarga) {
+    match (r.ids.first(), r.ids.last()) {
+        (Some(a), Some(b)) if a != b => println!("{} jobs queued (ids {a} to {b})", r.cargados),
+        (Some(a), _) => println!("1 job queued (id {a})"),
+        _ => println!("no jobs queued"),
+    }
+    if !r.rechazadas.is_empty() {
+        println!(
+            "{} rejected (the others were queued):",
+            salida::cuenta(r.rechazadas.len() as u64, "line", "lines")
+        );
+        for l in &r.rechazadas {
+            println!("  line {}: {} ({})", l.linea, l.motivo, l.texto);
+        }
+        println!("format: algoritmo,width,height,iteraciones,prioridad  or  espera,ms,prioridad");
+    }
+}
+
+fn imprimir_fin(trabajos: &[Trabajo]) {
+    let cuenta = |e: Estado| trabajos.iter().filter(|t| t.estado == e).count();
+    println!(
+        "{} completados, {} fallidos, {} cancelados",
+        cuenta(Estado::Completado),
+        cuenta(Estado::Fallido),
+        cuenta(Estado::Cancelado)
+    );
+    for t in trabajos.iter().filter(|t| t.estado != Estado::Completado) {
+        let porque = t
+            .motivo
+            .clone()
+            .or_else(|| t.intentos.iter().rev().find_map(|i| i.error.clone()))
+            .unwrap_or_default();
+        println!(
+            "  job {} {} {}: {porque}",
+            t.id,
+            t.estado,
+            t.parametros.descripcion()
+        );
+    }
+}
+
+/// `limpiar_cola`: cancels every pending job.
+pub async fn limpiar_cola(cx: &Contexto) -> Result<u8, Error> {
+    let r = cx.maestro.limpiar().await?;
+    if cx.json {
+        salida::json(&r);
+    } else {
+        println!("{}", r.mensaje);
+    }
+    Ok(0)
+}
+
+/// `cancelar`: cancels one job.
+pub async fn cancelar(cx: &Contexto, a: &ArgsCancelar) -> Result<u8, Error> {
+    let r = cx.maestro.cancelar(a.id).await?;
+    if cx.json {
+        salida::json(&r);
+    } else {
+        println!("job {} cancelado", a.id);
+    }
+    Ok(0)
+}

@@ -1,0 +1,293 @@
+//! The cliente's door: the real binary against an in-process maestro and esclavo.
+
+mod apoyo;
+
+use apoyo::{Cluster, cliente, png};
+use comun::api::{EstadoCluster, RespuestaAgregar, RespuestaCarga, Trabajo};
+use comun::{Estado, Parametros};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_julia_job_waited_for_completes_and_its_png_can_be_saved() {
+    let c = Cluster::new(1).await;
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--algoritmo",
+        "Secuencial",
+        "--width",
+        "16",
+        "--height",
+        "12",
+        "--iteraciones",
+        "20",
+        "--esperar",
+        "--json",
+    ])
+    .await;
+    let t: Trabajo = s.esperar_codigo(0).json();
+    assert_eq!(t.estado, Estado::Completado, "{t:#?}");
+    assert!(matches!(t.parametros, Parametros::Julia(p) if p.width == 16 && p.height == 12));
+    assert!(t.resultado.as_ref().is_some_and(|r| r.imagen), "{t:#?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let ruta = dir.path().join("sub/f.png");
+    let id = t.id.to_string();
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "resultado",
+        &id,
+        "--imagen",
+        ruta.to_str().unwrap(),
+    ])
+    .await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("completado"), "{s:#?}");
+    assert!(s.stdout.contains("checksum"), "{s:#?}");
+    assert_eq!(png(&ruta), (16, 12));
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_espera_job_with_imagen_is_refused_before_it_is_queued() {
+    let c = Cluster::new(1).await;
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "1",
+        "--imagen",
+        "x.png",
+    ])
+    .await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("imagen"), "{s:#?}");
+    let s = cliente(&["--maestro", c.url(), "trabajo", "--tipo", "espera"]).await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("ms: missing"), "{s:#?}");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargar_trabajos_reports_the_rejected_line_by_number_and_waits_for_the_rest() {
+    let c = Cluster::new(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let archivo = dir.path().join("trabajos.txt");
+    std::fs::write(
+        &archivo,
+        "# mis trabajos\nSecuencial,8,8,5,1\nFoo,8,8,5,1\nespera,1\n",
+    )
+    .unwrap();
+    let f = archivo.to_str().unwrap();
+
+    let s = cliente(&["--maestro", c.url(), "cargar_trabajos", "--archivo", f]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("2 jobs queued"), "{s:#?}");
+    assert!(s.stdout.contains("line 3: algoritmo:"), "{s:#?}");
+    assert!(s.stdout.contains("Foo,8,8,5,1"), "{s:#?}");
+
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "cargar_trabajos",
+        "--archivo",
+        f,
+        "--esperar",
+        "--json",
+    ])
+    .await;
+    let v: serde_json::Value = s.esperar_codigo(0).json();
+    let carga: RespuestaCarga = serde_json::from_value(v["carga"].clone()).unwrap();
+    assert_eq!(carga.cargados, 2);
+    assert_eq!(carga.rechazadas.len(), 1);
+    assert_eq!(carga.rechazadas[0].linea, 3);
+    let trabajos: Vec<Trabajo> = serde_json::from_value(v["trabajos"].clone()).unwrap();
+    assert_eq!(trabajos.len(), 2);
+    assert!(
+        trabajos.iter().all(|t| t.estado == Estado::Completado),
+        "{trabajos:#?}"
+    );
+
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "cargar_trabajos",
+        "--archivo",
+        "no-existe.txt",
+    ])
+    .await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("no-existe.txt"), "{s:#?}");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pending_job_can_be_cancelled_once() {
+    // No esclavo: whatever is queued stays pending.
+    let datos = tempfile::tempdir().unwrap();
+    let m = apoyo::maestro(datos.path()).await;
+    let s = cliente(&[
+        "--maestro",
+        &m.url,
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "5",
+        "--json",
+    ])
+    .await;
+    let r: RespuestaAgregar = s.esperar_codigo(0).json();
+    let id = r.id.to_string();
+
+    let s = cliente(&["--maestro", &m.url, "resultado", &id]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("pendiente"), "{s:#?}");
+    assert!(s.stdout.contains("motivo: no esclavo"), "{s:#?}");
+
+    let s = cliente(&["--maestro", &m.url, "cancelar", &id]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("cancelado"), "{s:#?}");
+    let s = cliente(&["--maestro", &m.url, "resultado", &id, "--json"]).await;
+    let t: Trabajo = s.esperar_codigo(0).json();
+    assert_eq!(t.estado, Estado::Cancelado);
+
+    let s = cliente(&["--maestro", &m.url, "cancelar", &id]).await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("already cancelado"), "{s:#?}");
+    assert!(s.stderr.contains("HTTP 409"), "{s:#?}");
+
+    cliente(&[
+        "--maestro",
+        &m.url,
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "5",
+    ])
+    .await
+    .esperar_codigo(0);
+    let s = cliente(&["--maestro", &m.url, "limpiar_cola"]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("1 pending jobs cancelled"), "{s:#?}");
+    m.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn estado_and_trabajos_print_json_that_parses_and_tables_for_people() {
+    let c = Cluster::new(1).await;
+    cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "1",
+        "--esperar",
+    ])
+    .await
+    .esperar_codigo(0);
+    let s = cliente(&["--maestro", c.url(), "estado", "--json"]).await;
+    let e: EstadoCluster = s.esperar_codigo(0).json();
+    assert_eq!(e.esclavos.len(), 1);
+    assert_eq!(e.resumen.completados, 1);
+
+    let s = cliente(&["--maestro", c.url(), "estado"]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("esclavo1"), "{s:#?}");
+    assert!(s.stdout.contains("1 completados"), "{s:#?}");
+
+    let s = cliente(&["--maestro", c.url(), "trabajos", "--estado", "completado"]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("espera 1 ms"), "{s:#?}");
+    assert!(s.stdout.contains("1 of 1 jobs completado"), "{s:#?}");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_original_comando_spelling_works_end_to_end() {
+    let c = Cluster::new(1).await;
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "--comando",
+        "trabajo",
+        "--algoritmo",
+        "Secuencial",
+        "--width",
+        "16",
+        "--height",
+        "12",
+        "--iteraciones",
+        "20",
+    ])
+    .await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("queued: julia 16×12×20"), "{s:#?}");
+    let s = cliente(&["--comando=estado", "--maestro", c.url()]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("esclavo1"), "{s:#?}");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_maestro_exits_2_with_a_hint() {
+    let libre = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", libre.local_addr().unwrap());
+    drop(libre);
+    let s = cliente(&["--maestro", &url, "estado"]).await;
+    s.esperar_codigo(2);
+    assert!(
+        s.stderr
+            .contains(&format!("is the maestro running at {url}")),
+        "{s:#?}"
+    );
+    assert!(s.stderr.contains("cliente local"), "{s:#?}");
+    let s = cliente(&["--maestro", &url, "--json", "trabajos"]).await;
+    s.esperar_codigo(2);
+    let cuerpo: comun::CuerpoError = s.json();
+    assert!(cuerpo.error.contains("cannot reach"), "{s:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_of_the_maestro_exits_1_with_its_message() {
+    let c = Cluster::new(1).await;
+    let s = cliente(&["--maestro", c.url(), "resultado", "999999"]).await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("no job 999999"), "{s:#?}");
+    let s = cliente(&["--maestro", c.url(), "--json", "resultado", "999999"]).await;
+    s.esperar_codigo(1);
+    let cuerpo: comun::CuerpoError = s.json();
+    assert_eq!(cuerpo.error, "no job 999999");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_teaches_the_commands_and_the_jobs_file_format() {
+    let s = cliente(&["--help"]).await;
+    s.esperar_codigo(0);
+    for palabra in [
+        "cliente local",
+        "cargar_trabajos",
+        "--comando",
+        "Exit status",
+    ] {
+        assert!(s.stdout.contains(palabra), "{palabra}: {s:#?}");
+    }
+    let s = cliente(&["cargar_trabajos", "--help"]).await;
+    s.esperar_codigo(0);
+    assert!(
+        s.stdout
+            .contains("algoritmo,width,height,iteraciones,prioridad"),
+        "{s:#?}"
+    );
+    let s = cliente(&["carga", "--help"]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("~1,600 tasks/s"), "{s:#?}");
+}
