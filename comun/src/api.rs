@@ -367,6 +367,37 @@ impl Ping {
     }
 }
 
+/// A memoria node as the maestro sees it (`GET /memoria`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodoMemoriaInfo {
+    pub nodo: String,
+    /// Its latest report.
+    pub reporte: crate::memoria::ReporteMemoria,
+    /// How long ago it arrived.
+    pub hace_ms: u64,
+    /// Older than the maestro's limit: shown, but its alerts steer nothing.
+    pub obsoleto: bool,
+}
+
+/// An alert of a node, as `GET /memoria` lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertaNodo {
+    pub nodo: String,
+    #[serde(flatten)]
+    pub alerta: crate::memoria::Alerta,
+}
+
+/// Answer to `GET /memoria`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstadoMemoria {
+    /// The latest report of each node that ever reported.
+    pub nodos: Vec<NodoMemoriaInfo>,
+    /// Every active alert of the nodes whose report is fresh.
+    pub alertas: Vec<AlertaNodo>,
+    /// After how long without a report a node is stale.
+    pub plazo_ms: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

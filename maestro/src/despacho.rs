@@ -21,7 +21,7 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
         }
         let envios = {
             let mut estado = c.estado();
-            let (envios, cambios) = estado.planificar(comun::ahora_ms());
+            let (envios, cambios) = estado.planificar(Instant::now(), comun::ahora_ms());
             if !cambios.is_empty() {
                 c.db.enviar(cambios);
                 c.publicar(&estado);
@@ -111,12 +111,16 @@ fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
 /// Checks heartbeats a few times per limit and declares silent esclavos lost.
 pub async fn vigilar_esclavos(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
     let plazo = c.config.plazo_esclavo;
-    let mut reloj = tokio::time::interval((plazo / 4).max(Duration::from_millis(50)));
+    let paso = plazo.min(c.config.plazo_memoria) / 4;
+    let mut reloj = tokio::time::interval(paso.max(Duration::from_millis(50)));
     reloj.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = reloj.tick() => {}
             _ = parar.changed() => return,
+        }
+        if c.estado().caducar_memoria(Instant::now()) {
+            c.despertar.notify_one();
         }
         let hay_perdidos = c
             .estado()

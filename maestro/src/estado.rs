@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use comun::api::{Carga, ColaPrioridad, EsclavoInfo, InformeArchivo, Origen, Resumen};
+use comun::memoria::{Nivel, ReporteMemoria};
 use comun::nodo::{Asignacion, Latido, Registro};
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
@@ -49,15 +50,37 @@ pub struct Esclavo {
 }
 
 impl Esclavo {
-    fn hueco(&self) -> Hueco {
+    fn hueco(&self, salud: Salud) -> Hueco {
         let ocupados = self.propios + self.ajenos;
+        let memoria =
+            comun::memoria::porcentaje(self.carga.memoria_usada, self.carga.memoria_total);
         Hueco {
             libres: self.registro.capacidad.saturating_sub(ocupados),
             ejecutando: ocupados,
             gpu: self.registro.capacidades.gpu.is_some(),
             vivo: self.vivo,
+            critico: salud.critico,
+            avisos: salud.avisos,
+            cpu: self.carga.cpu,
+            memoria: memoria.unwrap_or(0.0) as f32,
         }
     }
+}
+
+/// The latest report of a memoria node.
+#[derive(Debug, Clone)]
+pub struct NodoMemoria {
+    pub reporte: ReporteMemoria,
+    pub recibido: Instant,
+    /// Set once the report is older than the limit (so its going stale is logged once).
+    pub caducado: bool,
+}
+
+/// What a node's fresh alerts say about it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Salud {
+    pub critico: bool,
+    pub avisos: u32,
 }
 
 /// Jobs to send to one esclavo in one request.
@@ -91,6 +114,8 @@ pub enum Final {
 pub struct Reglas {
     /// Failed attempts after which a job is `fallido`.
     pub max_fallos: u32,
+    /// A memoria report older than this is stale: shown, but it steers nothing.
+    pub plazo_memoria: Duration,
 }
 
 /// The live state.
@@ -109,6 +134,8 @@ pub struct Estado {
     version: u64,
     /// What the watched jobs file looked like at its last reading.
     pub archivo: Option<InformeArchivo>,
+    /// The latest report of each memoria node, by node.
+    pub memoria: BTreeMap<String, NodoMemoria>,
     reglas: Reglas,
 }
 
@@ -131,6 +158,7 @@ impl Estado {
             cancelados: contar(EstadoTrabajo::Cancelado),
             version: 1,
             archivo: None,
+            memoria: BTreeMap::new(),
             reglas,
         }
     }
@@ -203,9 +231,9 @@ impl Estado {
     }
 
     /// Decides which pending jobs go where now, and marks them running.
-    pub fn planificar(&mut self, ahora_ms: u64) -> (Vec<Envio>, Vec<Cambio>) {
+    pub fn planificar(&mut self, ahora: Instant, ahora_ms: u64) -> (Vec<Envio>, Vec<Cambio>) {
         let nombres: Vec<String> = self.esclavos.keys().cloned().collect();
-        let mut huecos: Vec<Hueco> = self.esclavos.values().map(Esclavo::hueco).collect();
+        let mut huecos = self.huecos(ahora);
         let decisiones = planificador::planificar(&mut self.cola, &mut huecos);
         if decisiones.is_empty() {
             return (Vec::new(), Vec::new());
@@ -536,8 +564,65 @@ impl Estado {
     /// Why a pending job is not running yet.
     pub fn explicar(&self, id: TrabajoId) -> Option<String> {
         let p = self.cola.buscar(id)?;
-        let huecos: Vec<Hueco> = self.esclavos.values().map(Esclavo::hueco).collect();
+        let huecos = self.huecos(Instant::now());
         Some(planificador::explicar(p, self.cola.delante_de(p), &huecos))
+    }
+
+    /// The planner's view of every esclavo, in name order.
+    fn huecos(&self, ahora: Instant) -> Vec<Hueco> {
+        self.esclavos
+            .values()
+            .map(|e| e.hueco(self.salud(&e.registro.nodo, ahora)))
+            .collect()
+    }
+
+    /// What the fresh alerts of a node say; a node without a fresh report is healthy.
+    pub fn salud(&self, nodo: &str, ahora: Instant) -> Salud {
+        let Some(n) = self.memoria.get(nodo) else {
+            return Salud::default();
+        };
+        if ahora.duration_since(n.recibido) > self.reglas.plazo_memoria {
+            return Salud::default();
+        }
+        let alertas = &n.reporte.alertas;
+        Salud {
+            critico: alertas.iter().any(|a| a.nivel == Nivel::Critico),
+            avisos: alertas.iter().filter(|a| a.nivel == Nivel::Aviso).count() as u32,
+        }
+    }
+
+    /// Keeps a memoria node's latest report; true if what it says about the node changed.
+    pub fn reportar_memoria(&mut self, reporte: ReporteMemoria, ahora: Instant) -> bool {
+        let nodo = reporte.nodo.clone();
+        let antes = self.salud(&nodo, ahora);
+        let era_caducado = self.memoria.get(&nodo).is_some_and(|n| n.caducado);
+        if era_caducado {
+            tracing::info!(nodo = %nodo, "memoria node reports again");
+        }
+        self.memoria.insert(
+            nodo.clone(),
+            NodoMemoria {
+                reporte,
+                recibido: ahora,
+                caducado: false,
+            },
+        );
+        era_caducado || self.salud(&nodo, ahora) != antes
+    }
+
+    /// Marks reports that went stale since the last call; true if any did (its alerts no longer
+    /// steer, so the dispatcher should look again).
+    pub fn caducar_memoria(&mut self, ahora: Instant) -> bool {
+        let plazo = self.reglas.plazo_memoria;
+        let mut alguno = false;
+        for (nodo, n) in &mut self.memoria {
+            if !n.caducado && ahora.duration_since(n.recibido) > plazo {
+                n.caducado = true;
+                alguno = true;
+                tracing::warn!(nodo = %nodo, "memoria node silent for {plazo:?}: its alerts are stale and steer nothing");
+            }
+        }
+        alguno
     }
 
     pub fn esclavos_info(&self, ahora: Instant) -> Vec<EsclavoInfo> {
@@ -571,7 +656,13 @@ mod tests {
             siguiente_id: 1,
             ..Recuperado::default()
         };
-        Estado::new(recuperado, Reglas { max_fallos: 2 })
+        Estado::new(
+            recuperado,
+            Reglas {
+                max_fallos: 2,
+                plazo_memoria: Duration::from_secs(5),
+            },
+        )
     }
 
     fn registro(nombre: &str, instancia: u64, capacidad: u32) -> Registro {
@@ -613,7 +704,7 @@ mod tests {
         let mut e = estado();
         e.registrar(registro("a", 1, 1), Instant::now(), 0);
         let ids = con_trabajos(&mut e, 1);
-        let (envios, cambios) = e.planificar(0);
+        let (envios, cambios) = e.planificar(Instant::now(), 0);
         assert_eq!((envios.len(), cambios.len()), (1, 1));
         let (r, c) = e.terminar(ids[0], 1, "a", completado(), 5);
         assert_eq!((r, c.len()), (Registrado::Si, 1));
@@ -632,7 +723,7 @@ mod tests {
         let t0 = Instant::now();
         e.registrar(registro("a", 1, 1), t0, 0);
         let ids = con_trabajos(&mut e, 1);
-        e.planificar(0);
+        e.planificar(Instant::now(), 0);
         let cambios = e.revisar_perdidos(Duration::from_secs(1), t0 + Duration::from_secs(2), 0);
         assert!(matches!(
             cambios[..],
@@ -643,7 +734,7 @@ mod tests {
         ));
         assert_eq!(e.donde(ids[0]), Some(EstadoTrabajo::Pendiente));
         e.registrar(registro("b", 2, 1), t0, 0);
-        let (envios, _) = e.planificar(0);
+        let (envios, _) = e.planificar(Instant::now(), 0);
         assert_eq!(envios[0].esclavo, "b");
         assert_eq!(envios[0].trabajos[0].intento, 2);
         // The lost esclavo's answer for attempt 1 arrives first: it wins.
@@ -663,10 +754,10 @@ mod tests {
         let mut e = estado();
         e.registrar(registro("a", 1, 1), Instant::now(), 0);
         let ids = con_trabajos(&mut e, 1);
-        e.planificar(0);
+        e.planificar(Instant::now(), 0);
         e.terminar(ids[0], 1, "a", Final::Fallido("boom".into()), 0);
         assert_eq!(e.donde(ids[0]), Some(EstadoTrabajo::Pendiente));
-        e.planificar(0);
+        e.planificar(Instant::now(), 0);
         let (_, c) = e.terminar(ids[0], 2, "a", Final::Fallido("boom".into()), 0);
         assert!(matches!(
             c[..],
@@ -685,12 +776,12 @@ mod tests {
         let mut e = estado();
         e.registrar(registro("a", 1, 2), Instant::now(), 0);
         con_trabajos(&mut e, 2);
-        e.planificar(0);
+        e.planificar(Instant::now(), 0);
         assert_eq!(e.resumen().asignados, 2);
         let cambios = e.registrar(registro("a", 2, 2), Instant::now(), 0);
         assert_eq!(cambios.len(), 2);
         assert_eq!(e.resumen().pendientes, 2);
-        let (envios, _) = e.planificar(0);
+        let (envios, _) = e.planificar(Instant::now(), 0);
         assert_eq!(
             envios[0].trabajos.len(),
             2,
@@ -703,12 +794,12 @@ mod tests {
         let mut e = estado();
         e.registrar(registro("a", 1, 2), Instant::now(), 0);
         let ids = con_trabajos(&mut e, 3);
-        let (envios, _) = e.planificar(0);
+        let (envios, _) = e.planificar(Instant::now(), 0);
         assert_eq!(envios[0].trabajos.len(), 2);
         e.devolver(ids[0], 1);
         assert_eq!(e.cola.primero(crate::cola::Clase::Cpu).unwrap().id, ids[0]);
         assert!(
-            e.planificar(0).0.is_empty(),
+            e.planificar(Instant::now(), 0).0.is_empty(),
             "full until its next heartbeat"
         );
         let latido = Latido {
@@ -718,7 +809,7 @@ mod tests {
             ejecutando: vec![ids[1]],
         };
         assert!(e.latido(&latido, Instant::now()));
-        let (envios, _) = e.planificar(0);
+        let (envios, _) = e.planificar(Instant::now(), 0);
         assert_eq!(envios[0].trabajos[0].id, ids[0]);
         assert_eq!(
             envios[0].trabajos[0].intento, 1,
@@ -731,18 +822,18 @@ mod tests {
         let mut e = estado();
         e.registrar(registro("a", 1, 1), Instant::now(), 0);
         let ids = con_trabajos(&mut e, 2);
-        e.planificar(0);
+        e.planificar(Instant::now(), 0);
         assert!(e.cancelar(ids[0], 0).is_some());
         assert!(e.cancelar(ids[0], 0).is_none());
         assert!(
-            e.planificar(0).0.is_empty(),
+            e.planificar(Instant::now(), 0).0.is_empty(),
             "its slot is busy until it ends"
         );
         assert_eq!(
             e.terminar(ids[0], 1, "a", completado(), 0).0,
             Registrado::Ignorado
         );
-        assert_eq!(e.planificar(0).0[0].trabajos[0].id, ids[1]);
+        assert_eq!(e.planificar(Instant::now(), 0).0[0].trabajos[0].id, ids[1]);
         let s = e.resumen();
         assert_eq!((s.cancelados, s.completados, s.asignados), (1, 0, 1));
     }

@@ -50,6 +50,8 @@ pub struct Config {
     pub max_intentos: u32,
     /// Fallback poll of the jobs file, for file systems without change notification.
     pub sondeo_archivo: Duration,
+    /// A memoria report older than this is stale: its alerts no longer steer jobs.
+    pub plazo_memoria: Duration,
 }
 
 impl Config {
@@ -63,6 +65,7 @@ impl Config {
             latido: Duration::from_secs(2),
             max_intentos: 3,
             sondeo_archivo: Duration::from_secs(5),
+            plazo_memoria: Duration::from_secs(20),
         }
     }
 
@@ -96,6 +99,7 @@ pub async fn run(
     );
     let reglas = Reglas {
         max_fallos: config.max_intentos.max(1),
+        plazo_memoria: config.plazo_memoria,
     };
     let (parar_tx, parar_rx) = watch::channel(false);
     let c = Compartido::new(

@@ -33,6 +33,9 @@ struct Args {
     /// Failed attempts after which a job is marked fallido.
     #[arg(long, env = "MAX_INTENTOS", default_value_t = 3)]
     max_intentos: u32,
+    /// Milliseconds after which a memoria node's last report is stale and its alerts steer nothing.
+    #[arg(long, env = "PLAZO_MEMORIA_MS", default_value_t = 20_000)]
+    plazo_memoria_ms: u64,
 }
 
 #[tokio::main]
@@ -49,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
     config.token = args.token.filter(|t| !t.is_empty());
     config.plazo_esclavo = Duration::from_millis(args.plazo_esclavo_ms.max(100));
     config.max_intentos = args.max_intentos;
+    config.plazo_memoria = Duration::from_millis(args.plazo_memoria_ms.max(100));
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.puerto)).await?;
     let puerto = listener.local_addr()?.port();
     println!("maestro escuchando en http://127.0.0.1:{puerto}");

@@ -3,21 +3,24 @@
 //! the HTTP afterwards, and the tests drive it exhaustively without a network.
 //!
 //! The rule:
-//! 1. The next job is the most urgent head (`(prioridad, id)`) among the classes that some live
-//!    esclavo with a free slot can run; a class nobody can run (a `Cuda` job without a GPU
+//! 1. The next job is the most urgent head (`(prioridad, id)`) among the classes that some
+//!    esclavo can take now (rule 2); a class nobody can run (a `Cuda` job without a GPU
 //!    esclavo) never blocks the others.
-//! 2. Among the esclavos that can run it, the one with the most free slots wins; then the one
-//!    running fewer jobs; CPU jobs prefer esclavos without a GPU (keeping GPUs for `Cuda` jobs);
-//!    then the earlier in the caller's order (the caller sorts by name), so equal inputs give equal
-//!    decisions.
-//! 3. Repeat until no job can be placed.
-
-use std::cmp::Reverse;
+//! 2. An esclavo is *eligible* for a job when it is alive and has the capability the job needs
+//!    (a GPU for `Cuda`). It can take the job when it also has a free slot, and is not on a node
+//!    in **crítico** alert while any eligible esclavo on a healthy node exists (busy or not): a
+//!    node in trouble gets new work only when nothing else could ever run it.
+//! 3. Among those that can take it, the lowest score wins, where
+//!    `score = avisos + busy slots / slots + CPU use / 100 + memory use / 100`
+//!    (each `aviso` alert on its node is a penalty of 1, as much as a fully busy esclavo); ties go
+//!    to esclavos without a GPU for CPU jobs (keeping GPUs for `Cuda` jobs), then to the earlier
+//!    in the caller's order (the caller sorts by name). Equal inputs give equal decisions.
+//! 4. Repeat, with the chosen esclavo one slot busier, until no job can be placed.
 
 use crate::cola::{Clase, Cola, Pendiente};
 
 /// What the planner needs to know of one esclavo.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hueco {
     /// Free job slots now.
     pub libres: u32,
@@ -27,11 +30,46 @@ pub struct Hueco {
     pub gpu: bool,
     /// Whether its heartbeats are on time.
     pub vivo: bool,
+    /// Whether its node has a fresh `crítico` alert.
+    pub critico: bool,
+    /// Fresh `aviso` alerts of its node.
+    pub avisos: u32,
+    /// CPU use of its host, percent (from its heartbeat).
+    pub cpu: f32,
+    /// Memory use of its host, percent (from its heartbeat).
+    pub memoria: f32,
 }
 
 impl Hueco {
-    fn puede(&self, clase: Clase) -> bool {
-        self.vivo && self.libres > 0 && (clase == Clase::Cpu || self.gpu)
+    /// An idle, healthy, alive esclavo with `libres` slots.
+    pub fn libre(libres: u32, gpu: bool) -> Self {
+        Hueco {
+            libres,
+            ejecutando: 0,
+            gpu,
+            vivo: true,
+            critico: false,
+            avisos: 0,
+            cpu: 0.0,
+            memoria: 0.0,
+        }
+    }
+
+    fn elegible(&self, clase: Clase) -> bool {
+        self.vivo && (clase == Clase::Cpu || self.gpu)
+    }
+
+    fn puntos(&self) -> f64 {
+        let slots = self.libres + self.ejecutando;
+        let ocupacion = if slots == 0 {
+            1.0
+        } else {
+            f64::from(self.ejecutando) / f64::from(slots)
+        };
+        f64::from(self.avisos)
+            + ocupacion
+            + f64::from(self.cpu) / 100.0
+            + f64::from(self.memoria) / 100.0
     }
 }
 
@@ -46,10 +84,7 @@ pub struct Decision {
 /// slot counts in `esclavos` accordingly.
 pub fn planificar(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<Decision> {
     let mut decisiones = Vec::new();
-    while let Some(clase) = siguiente_clase(cola, esclavos) {
-        let Some(elegido) = elegir(esclavos, clase) else {
-            break;
-        };
+    while let Some((clase, elegido)) = siguiente(cola, esclavos) {
         let Some(trabajo) = cola.sacar_primero(clase) else {
             break;
         };
@@ -64,23 +99,29 @@ pub fn planificar(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<Decision> {
     decisiones
 }
 
-fn siguiente_clase(cola: &Cola, esclavos: &[Hueco]) -> Option<Clase> {
+/// The class of the next job to place, and the esclavo it goes to.
+fn siguiente(cola: &Cola, esclavos: &[Hueco]) -> Option<(Clase, usize)> {
     Clase::TODAS
         .into_iter()
-        .filter(|&c| esclavos.iter().any(|h| h.puede(c)))
-        .filter_map(|c| cola.primero(c).map(|p| (c, (p.prioridad, p.id))))
-        .min_by_key(|&(_, clave)| clave)
-        .map(|(c, _)| c)
+        .filter_map(|c| Some((c, elegir(esclavos, c)?)))
+        .filter_map(|(c, e)| cola.primero(c).map(|p| ((p.prioridad, p.id), c, e)))
+        .min_by_key(|&(clave, _, _)| clave)
+        .map(|(_, c, e)| (c, e))
 }
 
-fn elegir(esclavos: &[Hueco], clase: Clase) -> Option<usize> {
+/// The esclavo that takes the next job of `clase`, if any can (rules 2 and 3).
+pub fn elegir(esclavos: &[Hueco], clase: Clase) -> Option<usize> {
+    let hay_sano = esclavos.iter().any(|h| h.elegible(clase) && !h.critico);
     esclavos
         .iter()
         .enumerate()
-        .filter(|(_, h)| h.puede(clase))
-        .min_by_key(|&(i, h)| {
-            let gpu_desperdiciada = clase == Clase::Cpu && h.gpu;
-            (Reverse(h.libres), h.ejecutando, gpu_desperdiciada, i)
+        .filter(|(_, h)| h.elegible(clase) && h.libres > 0 && !(h.critico && hay_sano))
+        .min_by(|(i, a), (j, b)| {
+            let gpu_desperdiciada = |h: &Hueco| clase == Clase::Cpu && h.gpu;
+            a.puntos()
+                .total_cmp(&b.puntos())
+                .then(gpu_desperdiciada(a).cmp(&gpu_desperdiciada(b)))
+                .then(i.cmp(j))
         })
         .map(|(i, _)| i)
 }
@@ -88,27 +129,39 @@ fn elegir(esclavos: &[Hueco], clase: Clase) -> Option<usize> {
 /// Why a pending job is not running yet, in words. `delante` is how many jobs of its class wait
 /// ahead of it.
 pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Hueco]) -> String {
-    let vivos: Vec<&Hueco> = esclavos.iter().filter(|h| h.vivo).collect();
-    if vivos.is_empty() {
+    let vivos = esclavos.iter().filter(|h| h.vivo).count();
+    if vivos == 0 {
         return "no esclavo is registered and alive: it runs as soon as one registers".into();
     }
     let clase = p.clase();
-    let aptos: Vec<&&Hueco> = vivos
-        .iter()
-        .filter(|h| clase == Clase::Cpu || h.gpu)
-        .collect();
+    let aptos: Vec<&Hueco> = esclavos.iter().filter(|h| h.elegible(clase)).collect();
     if aptos.is_empty() {
         return format!(
-            "algoritmo {} needs an esclavo with a GPU, and none of the {} live esclavos has one: \
-             it waits until a GPU esclavo registers",
-            p.algoritmo,
-            vivos.len()
+            "algoritmo {} needs an esclavo with a GPU, and none of the {vivos} live esclavos has \
+             one: it waits until a GPU esclavo registers",
+            p.algoritmo
         );
     }
-    let libres: u32 = aptos.iter().map(|h| h.libres).sum();
+    if elegir(esclavos, clase).is_some() {
+        return format!("being dispatched ({delante} jobs ahead of it)");
+    }
+    let sanos: Vec<&&Hueco> = aptos.iter().filter(|h| !h.critico).collect();
+    let criticos_libres = aptos.iter().filter(|h| h.critico && h.libres > 0).count();
     let ocupados: u32 = aptos.iter().map(|h| h.ejecutando).sum();
-    if libres > 0 {
-        return format!("being dispatched ({libres} free slots; {delante} jobs ahead of it)");
+    if sanos.is_empty() {
+        return format!(
+            "the only eligible esclavos ({}) are on nodes in critical alert, and all are busy \
+             ({ocupados} jobs running); {delante} jobs wait ahead of it",
+            aptos.len()
+        );
+    }
+    if criticos_libres > 0 {
+        return format!(
+            "the {criticos_libres} eligible esclavos with a free slot are on nodes in critical \
+             alert; it waits for a slot on one of the {} esclavos on healthy nodes (all busy); \
+             {delante} jobs wait ahead of it",
+            sanos.len()
+        );
     }
     format!(
         "every eligible esclavo is busy ({} esclavos, {ocupados} jobs running, no free slot); \
@@ -139,12 +192,20 @@ mod tests {
     }
 
     fn hueco(libres: u32, gpu: bool) -> Hueco {
-        Hueco {
-            libres,
-            ejecutando: 0,
-            gpu,
-            vivo: true,
-        }
+        Hueco::libre(libres, gpu)
+    }
+
+    fn destinos(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<usize> {
+        planificar(cola, esclavos)
+            .iter()
+            .map(|d| d.esclavo)
+            .collect()
+    }
+
+    fn cola_de(n: u64) -> Cola {
+        let mut cola = Cola::default();
+        (1..=n).for_each(|id| cola.insertar(job(id, 2, false)));
+        cola
     }
 
     #[test]
@@ -176,17 +237,56 @@ mod tests {
     }
 
     #[test]
-    fn spreads_over_the_freest_esclavo_and_keeps_gpus_for_cuda() {
-        let mut cola = Cola::default();
-        for id in 1..=4 {
-            cola.insertar(job(id, 2, false));
-        }
+    fn spreads_by_occupancy_and_keeps_gpus_for_cuda() {
         let mut esclavos = vec![hueco(2, true), hueco(2, false), hueco(1, false)];
-        let d: Vec<usize> = planificar(&mut cola, &mut esclavos)
-            .iter()
-            .map(|d| d.esclavo)
-            .collect();
-        assert_eq!(d, vec![1, 0, 2, 1]);
+        // All idle: the GPU esclavo is the last resort; then the least occupied fraction wins.
+        assert_eq!(destinos(&mut cola_de(4), &mut esclavos), vec![1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn prefers_lower_cpu_more_free_memory_and_fewer_avisos() {
+        let cargado = Hueco {
+            cpu: 90.0,
+            ..hueco(1, false)
+        };
+        let sin_memoria = Hueco {
+            memoria: 95.0,
+            ..hueco(1, false)
+        };
+        let con_aviso = Hueco {
+            avisos: 1,
+            ..hueco(1, false)
+        };
+        let tranquilo = hueco(1, false);
+        let mut esclavos = vec![con_aviso, cargado, sin_memoria, tranquilo];
+        assert_eq!(destinos(&mut cola_de(4), &mut esclavos), vec![3, 1, 2, 0]);
+    }
+
+    #[test]
+    fn a_critical_node_gets_nothing_while_a_healthy_eligible_esclavo_exists() {
+        let critico = Hueco {
+            critico: true,
+            ..hueco(4, false)
+        };
+        // A healthy esclavo with one slot: it takes one job, the rest wait for it.
+        let mut esclavos = vec![critico.clone(), hueco(1, false)];
+        let mut cola = cola_de(3);
+        assert_eq!(destinos(&mut cola, &mut esclavos), vec![1]);
+        assert_eq!(cola.len(), 2);
+        let texto = explicar(cola.primero(Clase::Cpu).unwrap(), 0, &esclavos);
+        assert!(
+            texto.contains("critical alert") && texto.contains("healthy"),
+            "{texto}"
+        );
+        // Only critical nodes can run it: they take it rather than leave it forever.
+        let mut solo_criticos = vec![critico.clone()];
+        assert_eq!(destinos(&mut cola_de(2), &mut solo_criticos), vec![0, 0]);
+        // A dead healthy esclavo does not hold work back from a live critical one.
+        let muerto = Hueco {
+            vivo: false,
+            ..hueco(1, false)
+        };
+        assert_eq!(destinos(&mut cola_de(1), &mut [critico, muerto]), vec![0]);
     }
 
     #[test]
@@ -201,25 +301,27 @@ mod tests {
         assert_eq!(cola.len(), 1);
     }
 
-    /// Every queue of up to 5 jobs (each of 3 priorities, CPU or GPU) against every set of up to
-    /// 3 esclavos (0–2 free slots, with or without GPU, alive or not): the decision respects the
-    /// slots and capabilities, takes a priority-ordered prefix of each class, and leaves nothing
-    /// pending that some esclavo could still take.
+    /// Every queue of up to 3 jobs (each of 3 priorities, CPU or GPU) against every set of up to
+    /// 3 esclavos (0–2 free slots, with or without GPU, alive or not, healthy or critical): the
+    /// decision respects slots, capabilities and critical alerts, takes a priority-ordered prefix
+    /// of each class, and leaves nothing pending that some esclavo could still take.
     #[test]
     fn exhaustive_small_cases_keep_every_invariant() {
         let tipos_job: Vec<(u8, bool)> = (1..=3).flat_map(|p| [(p, false), (p, true)]).collect();
-        let tipos_hueco: Vec<Hueco> = (0..=2)
-            .flat_map(|l| {
-                [(false, true), (true, true), (false, false)].map(|(gpu, vivo)| Hueco {
-                    libres: l,
-                    ejecutando: 0,
-                    gpu,
-                    vivo,
-                })
-            })
-            .collect();
+        let mut tipos_hueco = Vec::new();
+        for libres in 0..=2 {
+            for (gpu, vivo) in [(false, true), (true, true), (false, false)] {
+                for critico in [false, true] {
+                    tipos_hueco.push(Hueco {
+                        vivo,
+                        critico,
+                        ..hueco(libres, gpu)
+                    });
+                }
+            }
+        }
         let mut casos = 0;
-        for n_jobs in 0..=4 {
+        for n_jobs in 0..=3 {
             for combo_j in combinaciones(tipos_job.len(), n_jobs) {
                 for n_esc in 0..=3 {
                     for combo_e in combinaciones(tipos_hueco.len(), n_esc) {
@@ -236,7 +338,7 @@ mod tests {
                 }
             }
         }
-        assert!(casos > 10_000, "only {casos} cases");
+        assert!(casos > 1_000_000, "only {casos} cases");
     }
 
     /// All sequences (with repetition) of `k` indices below `n`.
@@ -266,7 +368,14 @@ mod tests {
             assert_eq!(despues[i].libres, antes.libres - asignados);
         }
         for d in &decisiones {
-            assert!(d.trabajo.clase() == Clase::Cpu || esclavos[d.esclavo].gpu);
+            let clase = d.trabajo.clase();
+            let h = &esclavos[d.esclavo];
+            assert!(clase == Clase::Cpu || h.gpu);
+            let sano_existe = esclavos.iter().any(|o| o.elegible(clase) && !o.critico);
+            assert!(
+                !(h.critico && sano_existe),
+                "critical node used: {jobs:?} {esclavos:?}"
+            );
         }
         for clase in Clase::TODAS {
             let mut de_clase: Vec<&Pendiente> =
@@ -279,16 +388,9 @@ mod tests {
                 .collect();
             let prefijo: Vec<TrabajoId> =
                 de_clase.iter().take(tomados.len()).map(|j| j.id).collect();
-            let mut ordenados = tomados.clone();
-            ordenados.sort_by_key(|id| {
-                jobs.iter()
-                    .find(|j| j.id == *id)
-                    .map(|j| (j.prioridad, j.id))
-            });
-            assert_eq!(ordenados, prefijo, "{jobs:?} {esclavos:?}");
             assert_eq!(tomados, prefijo, "dispatch order {jobs:?} {esclavos:?}");
             if cola.primero(clase).is_some() {
-                assert!(!despues.iter().any(|h| h.puede(clase)), "work left undone");
+                assert!(elegir(&despues, clase).is_none(), "work left undone");
             }
         }
     }
@@ -302,12 +404,20 @@ mod tests {
         let ocupado = Hueco {
             libres: 0,
             ejecutando: 3,
-            gpu: false,
-            vivo: true,
+            ..hueco(0, false)
         };
-        let texto = explicar(&cpu, 7, &[ocupado]);
+        let texto = explicar(&cpu, 7, &[ocupado.clone()]);
         assert!(
             texto.contains("busy") && texto.contains("7 jobs"),
+            "{texto}"
+        );
+        let critico_ocupado = Hueco {
+            critico: true,
+            ..ocupado
+        };
+        let texto = explicar(&cpu, 0, &[critico_ocupado]);
+        assert!(
+            texto.contains("only eligible esclavos") && texto.contains("critical"),
             "{texto}"
         );
     }

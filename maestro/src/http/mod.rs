@@ -15,13 +15,16 @@
 //! | GET | `/trabajos/{id}/imagen` | PNG of a finished Julia job |
 //! | POST | `/cargar_trabajos` | queue the lines of an uploaded or named jobs file |
 //! | POST | `/limpiar_cola` | cancel every pending job |
+//! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
 //! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos |
+//! | POST | `/reporte_memoria` | used by memoria nodes |
 //!
 //! With a token configured, every request other than GET needs `Authorization: Bearer <token>`.
 
 mod error;
 mod esclavos;
 mod extraer;
+mod memoria;
 mod trabajos;
 
 use std::sync::Arc;
@@ -63,6 +66,8 @@ pub fn router(c: Arc<Compartido>) -> Router {
         .route("/limpiar_cola", post(trabajos::limpiar))
         .route("/registrar_esclavo", post(esclavos::registrar))
         .route("/latido", post(esclavos::latido))
+        .route("/reporte_memoria", post(memoria::reportar))
+        .route("/memoria", get(memoria::ver))
         .route(
             "/resultado",
             post(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)),

@@ -89,8 +89,14 @@ pub fn config_maestro(datos: &Path) -> maestro::Config {
 
 /// An esclavo registered with `maestro`, with `capacidad` slots.
 pub async fn esclavo(maestro: &str, nombre: &str, capacidad: u32) -> Servicio {
+    esclavo_en(maestro, nombre, capacidad, "local").await
+}
+
+/// An esclavo on node `nodo`.
+pub async fn esclavo_en(maestro: &str, nombre: &str, capacidad: u32, nodo: &str) -> Servicio {
     let mut config = esclavo::Config::new(maestro, nombre);
     config.capacidad = capacidad;
+    config.nodo = nodo.into();
     config.latido = Duration::from_millis(250);
     let (listener, puerto) = escuchar(0).await;
     let (tx, tarea, puerto) = iniciar(puerto, |rx| {
