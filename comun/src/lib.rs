@@ -9,11 +9,13 @@
 //! - [`nodo`]: bodies exchanged between maestro and esclavos (registration, heartbeat,
 //!   dispatch, results).
 //! - [`archivo`]: the `trabajos.txt` parser.
+//! - [`memoria`]: what memoria nodes measure, their alerts and their reports to the maestro.
 //! - [`error`]: the JSON error body every service answers with.
 
 pub mod api;
 pub mod archivo;
 pub mod error;
+pub mod memoria;
 pub mod nodo;
 pub mod trabajo;
 

@@ -406,7 +406,7 @@ mod tests {
             ejecutando: 3,
             ..hueco(0, false)
         };
-        let texto = explicar(&cpu, 7, &[ocupado.clone()]);
+        let texto = explicar(&cpu, 7, std::slice::from_ref(&ocupado));
         assert!(
             texto.contains("busy") && texto.contains("7 jobs"),
             "{texto}"

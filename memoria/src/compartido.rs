@@ -1,0 +1,166 @@
+//! [`Memoria`]: what the sampler, the reporter and the HTTP handlers share.
+
+use std::hash::{BuildHasher as _, Hasher as _};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use comun::memoria::{Alertas, Historial as CuerpoHistorial, Muestra, ReporteMemoria};
+use tokio::sync::Notify;
+
+use crate::alertas::{Cambios, Evaluador};
+use crate::config::Config;
+use crate::historial::Historial;
+
+/// The state of one memoria process.
+pub struct Memoria {
+    /// The host reported on.
+    nodo: String,
+    /// Changes at every process start, so the maestro can tell a restart.
+    instancia: u64,
+    /// Time between reports when nothing changes; sent in each report.
+    intervalo_reporte: Duration,
+    /// Samples and alerts, behind one short-held lock (never held across `.await`).
+    estado: Mutex<Estado>,
+    /// Wakes the reporter at once: the first sample arrived, or an alert started or ended.
+    novedad: Notify,
+}
+
+/// What changes with every sample.
+struct Estado {
+    /// The recent samples; the newest is the one `/metricas` and reports show.
+    historial: Historial,
+    /// The alert engine and the active alerts.
+    evaluador: Evaluador,
+}
+
+impl Memoria {
+    pub fn new(config: &Config) -> Arc<Self> {
+        Arc::new(Self {
+            nodo: config.nodo.clone(),
+            instancia: nueva_instancia(),
+            intervalo_reporte: config.intervalo_reporte,
+            estado: Mutex::new(Estado {
+                historial: Historial::new(config.historial),
+                evaluador: Evaluador::new(config.politica),
+            }),
+            novedad: Notify::new(),
+        })
+    }
+
+    pub fn nodo(&self) -> &str {
+        &self.nodo
+    }
+
+    pub fn instancia(&self) -> u64 {
+        self.instancia
+    }
+
+    /// Takes in a new sample: keeps it, evaluates the alerts, logs what changed and wakes the
+    /// reporter when an alert started or ended (or this is the first sample).
+    pub fn registrar(&self, muestra: Muestra) -> Cambios {
+        let (cambios, primera) = {
+            let mut estado = self.estado();
+            let cambios = estado.evaluador.evaluar(&muestra, muestra.instante_ms);
+            let primera = estado.historial.is_empty();
+            estado.historial.agregar(muestra);
+            (cambios, primera)
+        };
+        anotar(&cambios);
+        if primera || !cambios.is_empty() {
+            self.novedad.notify_one();
+        }
+        cambios
+    }
+
+    /// The newest sample, if one was taken.
+    pub fn ultima(&self) -> Option<Muestra> {
+        self.estado().historial.ultima().cloned()
+    }
+
+    /// The body of `GET /historial`.
+    pub fn historial(&self, desde_ms: Option<u64>) -> CuerpoHistorial {
+        let estado = self.estado();
+        CuerpoHistorial {
+            nodo: self.nodo.clone(),
+            capacidad: estado.historial.capacidad(),
+            muestras: estado.historial.desde(desde_ms),
+        }
+    }
+
+    /// The body of `GET /alertas`.
+    pub fn alertas(&self) -> Alertas {
+        Alertas {
+            nodo: self.nodo.clone(),
+            alertas: self.estado().evaluador.activas(),
+        }
+    }
+
+    /// The report of the state now; `None` before the first sample.
+    pub fn reporte(&self) -> Option<ReporteMemoria> {
+        let estado = self.estado();
+        Some(ReporteMemoria {
+            nodo: self.nodo.clone(),
+            instancia: self.instancia,
+            muestra: estado.historial.ultima()?.clone(),
+            alertas: estado.evaluador.activas(),
+            intervalo_ms: u64::try_from(self.intervalo_reporte.as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    pub fn intervalo_reporte(&self) -> Duration {
+        self.intervalo_reporte
+    }
+
+    /// Completes when there is news to report at once (immediately if some came since the last
+    /// call).
+    pub async fn novedad(&self) {
+        self.novedad.notified().await;
+    }
+
+    fn estado(&self) -> MutexGuard<'_, Estado> {
+        // Nothing under the lock can be left half-updated in a way that matters (at worst a
+        // sample is evaluated but not kept): carry on rather than cascade a panic.
+        self.estado.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Logs what changed: a level change of one resource as one line, not as an end and a start.
+fn anotar(cambios: &Cambios) {
+    for a in &cambios.iniciadas {
+        match cambios.terminadas.iter().find(|t| t.recurso == a.recurso) {
+            Some(antes) if a.nivel > antes.nivel => tracing::warn!(
+                recurso = %a.recurso, nivel = %a.nivel, valor = a.valor, umbral = a.umbral,
+                desde_ms = a.desde_ms, "alert escalated from {}", antes.nivel
+            ),
+            Some(antes) => tracing::info!(
+                recurso = %a.recurso, nivel = %a.nivel, valor = a.valor, umbral = a.umbral,
+                desde_ms = a.desde_ms, "alert eased from {}", antes.nivel
+            ),
+            None => tracing::warn!(
+                recurso = %a.recurso, nivel = %a.nivel, valor = a.valor, umbral = a.umbral,
+                desde_ms = a.desde_ms, "alert started"
+            ),
+        }
+    }
+    for t in &cambios.terminadas {
+        if !cambios.iniciadas.iter().any(|a| a.recurso == t.recurso) {
+            tracing::info!(
+                recurso = %t.recurso, nivel = %t.nivel, valor = t.valor, umbral = t.umbral,
+                desde_ms = t.desde_ms, "alert ended"
+            );
+        }
+    }
+}
+
+/// A number that differs between process starts (time, process id and a random hasher seed).
+fn nueva_instancia() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    (h.finish() >> 1).max(1)
+}

@@ -1,0 +1,136 @@
+//! The memoria: a node's resource monitor. It samples the host every few seconds (CPU use, load
+//! average, memory, swap, each filesystem and, where an NVIDIA driver is present, each GPU),
+//! raises alerts when a resource crosses its thresholds, serves what it sees over HTTP and
+//! reports it to the maestro, which steers new jobs away from nodes in trouble.
+//!
+//! # Layout
+//!
+//! - [`config`]: [`Config`], the defaults and the `aviso,critico` threshold syntax.
+//! - [`alertas`]: **the alert engine, pure code**: [`Umbrales`], [`Politica`], [`Evaluador`]
+//!   (two levels with hysteresis per resource) and the [`Cambios`] of each sample.
+//! - [`historial`]: the ring buffer of recent samples.
+//! - [`fuente`]: the [`Fuente`] trait and [`FuenteSistema`] (`sysinfo`); `gpu`: NVML, loaded
+//!   at run time.
+//! - `muestreo`: the sampler task; `reporte`: the reporter task (periodic, and at once on an
+//!   alert change, retrying with backoff); `conexion`: the maestro's `POST /reporte_memoria`.
+//! - [`compartido`]: [`Memoria`], the state the tasks and handlers share.
+//! - [`http`]: the routes (`/ping`, `/metricas`, `/historial`, `/alertas`) and [`ErrorHttp`].
+//!
+//! # Lifecycle
+//!
+//! [`run`] serves on the listener it is given, samples every `intervalo` (the first sample at
+//! once) and, when a maestro is configured, reports until the shutdown future completes; then
+//! it stops sampling and reporting, lets requests in flight finish and returns. Without a
+//! maestro it runs standalone: the HTTP API only. A maestro that is away is retried for as long
+//! as it takes; only the latest state is ever sent, so nothing piles up meanwhile.
+
+pub mod alertas;
+pub mod compartido;
+mod conexion;
+pub mod config;
+pub mod fuente;
+mod gpu;
+pub mod historial;
+pub mod http;
+mod muestreo;
+mod reintento;
+mod reporte;
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+pub use alertas::{Cambios, ErrorUmbrales, Evaluador, Politica, Umbrales};
+pub use compartido::Memoria;
+pub use config::{Config, Niveles, PUERTO_POR_DEFECTO};
+pub use fuente::{Fuente, FuenteSistema};
+pub use http::{ErrorHttp, router};
+
+/// How long requests in flight at shutdown may take to finish before they are cut.
+const GRACIA: Duration = Duration::from_secs(5);
+
+/// Runs a memoria on `listener`, sampling this host, until `shutdown` completes.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    // Opening the readers loads NVML and reads /proc: blocking work.
+    let fuente = tokio::task::spawn_blocking(FuenteSistema::new)
+        .await
+        .context("opening the resource readers panicked")?;
+    run_con_fuente(config, listener, fuente, shutdown).await
+}
+
+/// [`run`] with samples taken from `fuente`: tests script the samples with it.
+///
+/// Returns an error only if the HTTP client cannot be built or a task fails unexpectedly (the
+/// source panics); an absent maestro is retried, not an error.
+pub async fn run_con_fuente(
+    config: Config,
+    listener: TcpListener,
+    fuente: impl Fuente,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let cliente = config
+        .maestro
+        .as_deref()
+        .map(|base| conexion::ClienteMaestro::new(base, config.token.clone()))
+        .transpose()?;
+    let memoria = Memoria::new(&config);
+    tracing::info!(
+        nodo = memoria.nodo(),
+        instancia = memoria.instancia(),
+        intervalo = ?config.intervalo,
+        maestro = cliente.as_ref().map_or("(none)", |c| c.base()),
+        "memoria started"
+    );
+    if cliente.is_none() {
+        tracing::warn!(
+            "no maestro configured (--maestro, MAESTRO_URL or MAESTRO_IP): running standalone, not reporting"
+        );
+    }
+
+    let mut tareas = JoinSet::new();
+    let (cerrar, mut cierre) = tokio::sync::watch::channel(false);
+    let servidor =
+        axum::serve(listener, router(memoria.clone())).with_graceful_shutdown(async move {
+            let _ = cierre.wait_for(|cerrado| *cerrado).await;
+        });
+    tareas.spawn(async move { servidor.await.context("HTTP server failed") });
+    let mut de_fondo = vec![tareas.spawn(muestreo::muestrear(
+        memoria.clone(),
+        fuente,
+        config.intervalo,
+    ))];
+    if let Some(cliente) = cliente {
+        let memoria = memoria.clone();
+        de_fondo.push(tareas.spawn(async move {
+            reporte::reportar(memoria, cliente).await;
+            Ok(())
+        }));
+    }
+
+    let resultado = tokio::select! {
+        () = shutdown => Ok(()),
+        Some(fin) = tareas.join_next() => Err(match fin {
+            Ok(Ok(())) => anyhow::anyhow!("a background task of the memoria ended"),
+            Ok(Err(e)) => e,
+            Err(e) => anyhow::Error::new(e).context("a background task of the memoria crashed"),
+        }),
+    };
+    tracing::info!("memoria stopping");
+    let _ = cerrar.send(true);
+    for tarea in de_fondo {
+        tarea.abort();
+    }
+    let terminar = async { while tareas.join_next().await.is_some() {} };
+    if tokio::time::timeout(GRACIA, terminar).await.is_err() {
+        tracing::warn!("requests still in flight after {GRACIA:?}; cutting them");
+    }
+    tareas.shutdown().await;
+    resultado
+}

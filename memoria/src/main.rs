@@ -1,0 +1,202 @@
+//! The `memoria` binary: parses the command line, binds the port and runs [`memoria::run`]
+//! until SIGINT or SIGTERM.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{CommandFactory as _, Parser};
+use memoria::config::{
+    self, HISTERESIS_POR_DEFECTO, HISTORIAL_POR_DEFECTO, UMBRAL_CPU, UMBRAL_DISCO,
+    UMBRAL_GPU_MEMORIA, UMBRAL_MEMORIA, UMBRAL_SWAP,
+};
+use memoria::{Config, Niveles, Politica};
+use tracing_subscriber::EnvFilter;
+
+/// Command line of the memoria; every flag can also come from the environment.
+#[derive(Debug, Parser)]
+#[command(
+    name = "memoria",
+    version,
+    about = "Resource monitor of the HPC cluster: watches a node and reports alerts to the maestro",
+    long_about = "Resource monitor (memoria) of the HPC cluster.\n\n\
+        A memoria samples its host every --intervalo seconds: CPU use, load average, memory and \
+        swap, the use of each mounted filesystem and, where an NVIDIA driver is present, GPU \
+        memory and utilisation. A resource over its aviso or critico threshold raises an alert; \
+        the alert ends only when the value falls --histeresis points below the threshold, so a \
+        value hovering at a threshold does not flap. It reports to the maestro \
+        (POST /reporte_memoria) every interval and at once when an alert starts or ends, and \
+        keeps retrying while the maestro is away; the maestro steers new jobs away from the \
+        esclavos of a node in trouble. Without a maestro it runs standalone.\n\n\
+        It serves GET /ping, /metricas (the latest sample), /historial?desde=<ms> and /alertas.\n\n\
+        On start it prints `memoria escuchando en http://127.0.0.1:PORT` as its first line. \
+        Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=memoria=debug) for more detail."
+)]
+struct Args {
+    /// Port to listen on (0 = any free port; the first output line says which).
+    #[arg(long, env = "PUERTO", default_value_t = memoria::PUERTO_POR_DEFECTO)]
+    puerto: u16,
+
+    /// Base URL of the maestro to report to [default: http://$MAESTRO_IP:5001 when MAESTRO_IP
+    /// is set; otherwise none: standalone, not reporting].
+    #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
+    maestro: Option<String>,
+
+    /// The node this memoria watches; esclavos declaring the same --nodo are affected by its
+    /// alerts [default: $MEMORIA_NODE, else this host's name].
+    #[arg(long, env = "NODO")]
+    nodo: Option<String>,
+
+    /// Seconds between samples (fractions allowed, at least 0.2).
+    #[arg(long, env = "INTERVALO", default_value = "5", value_parser = segundos)]
+    intervalo: Duration,
+
+    /// Seconds between reports when no alert starts or ends [default: --intervalo].
+    #[arg(long = "intervalo-reporte", env = "INTERVALO_REPORTE", value_parser = segundos)]
+    intervalo_reporte: Option<Duration>,
+
+    /// Bearer token sent to the maestro [default: none].
+    #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+
+    /// CPU use thresholds: AVISO,CRITICO in percent, or `off`.
+    #[arg(long = "umbral-cpu", env = "UMBRAL_CPU", value_name = "AVISO,CRITICO",
+          default_value_t = UMBRAL_CPU)]
+    umbral_cpu: Niveles,
+
+    /// Memory use thresholds: AVISO,CRITICO in percent, or `off`.
+    #[arg(long = "umbral-memoria", env = "UMBRAL_MEMORIA", value_name = "AVISO,CRITICO",
+          default_value_t = UMBRAL_MEMORIA)]
+    umbral_memoria: Niveles,
+
+    /// Swap use thresholds: AVISO,CRITICO in percent, or `off` (no swap, no alert).
+    #[arg(long = "umbral-swap", env = "UMBRAL_SWAP", value_name = "AVISO,CRITICO",
+          default_value_t = UMBRAL_SWAP)]
+    umbral_swap: Niveles,
+
+    /// Thresholds of each filesystem's use: AVISO,CRITICO in percent, or `off`.
+    #[arg(long = "umbral-disco", env = "UMBRAL_DISCO", value_name = "AVISO,CRITICO",
+          default_value_t = UMBRAL_DISCO)]
+    umbral_disco: Niveles,
+
+    /// Thresholds of each GPU's memory use: AVISO,CRITICO in percent, or `off`.
+    #[arg(long = "umbral-gpu-memoria", env = "UMBRAL_GPU_MEMORIA", value_name = "AVISO,CRITICO",
+          default_value_t = UMBRAL_GPU_MEMORIA)]
+    umbral_gpu_memoria: Niveles,
+
+    /// Percentage points a value must fall below a threshold for its alert to end.
+    #[arg(long, env = "HISTERESIS", default_value_t = HISTERESIS_POR_DEFECTO)]
+    histeresis: f64,
+
+    /// Samples kept for GET /historial (the oldest are dropped).
+    #[arg(long, env = "HISTORIAL", default_value_t = HISTORIAL_POR_DEFECTO,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    historial: u32,
+}
+
+impl Args {
+    /// The library's config, with the defaults the flags document; a threshold that does not
+    /// fit the hysteresis is a usage error naming its flag.
+    fn config(self) -> Result<Config, clap::Error> {
+        let umbrales = |flag: &str, n: Niveles| {
+            n.con_histeresis(self.histeresis).map_err(|e| {
+                Args::command().error(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!("--{flag} {n} with --histeresis {}: {e}", self.histeresis),
+                )
+            })
+        };
+        let politica = Politica {
+            cpu: umbrales("umbral-cpu", self.umbral_cpu)?,
+            memoria: umbrales("umbral-memoria", self.umbral_memoria)?,
+            swap: umbrales("umbral-swap", self.umbral_swap)?,
+            disco: umbrales("umbral-disco", self.umbral_disco)?,
+            gpu_memoria: umbrales("umbral-gpu-memoria", self.umbral_gpu_memoria)?,
+        };
+        let maestro = self.maestro.filter(|m| !m.trim().is_empty()).or_else(|| {
+            let ip = std::env::var("MAESTRO_IP").ok()?;
+            let ip = ip.trim();
+            (!ip.is_empty()).then(|| format!("http://{ip}:5001"))
+        });
+        let nodo = self
+            .nodo
+            .or_else(|| std::env::var("MEMORIA_NODE").ok())
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(config::nombre_de_host);
+        Ok(Config {
+            maestro,
+            nodo,
+            intervalo: self.intervalo,
+            intervalo_reporte: self.intervalo_reporte.unwrap_or(self.intervalo),
+            token: self.token.filter(|t| !t.is_empty()),
+            politica,
+            historial: self.historial as usize,
+        })
+    }
+}
+
+/// Seconds as a flag writes them (`5`, `0.5`): at least 0.2 (`sysinfo` needs that long to
+/// measure CPU use), at most a day.
+fn segundos(texto: &str) -> Result<Duration, String> {
+    let s: f64 = texto
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{texto}` is not a number of seconds"))?;
+    if !(0.2..=86_400.0).contains(&s) {
+        return Err(format!("{s} s is out of range: 0.2 to 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let puerto = args.puerto;
+    let config = args.config().unwrap_or_else(|e| e.exit());
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", puerto))
+        .await
+        .with_context(|| format!("cannot listen on port {puerto}"))?;
+    let puerto = listener.local_addr()?.port();
+    let mut salida = std::io::stdout().lock();
+    writeln!(salida, "memoria escuchando en http://127.0.0.1:{puerto}")?;
+    salida.flush()?;
+    drop(salida);
+
+    memoria::run(config, listener, senal_de_parada()).await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).
+async fn senal_de_parada() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

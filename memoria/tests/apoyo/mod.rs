@@ -1,0 +1,264 @@
+//! Test support: a scripted source of samples, a fake maestro recording the reports it gets, a
+//! memoria started in-process on port 0, and waiting for a condition with a deadline.
+
+#![allow(dead_code)] // Each test file uses a different part of this module.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use comun::memoria::{Muestra, ReporteMemoria, RespuestaReporte};
+use memoria::{Config, Fuente};
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How long any condition of these tests may take to become true.
+pub const PLAZO: Duration = Duration::from_secs(20);
+
+/// Logs to the test output when `TEST_LOG` is set (`TEST_LOG=1 cargo test -p memoria`).
+pub fn iniciar_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "memoria=debug".into()),
+            )
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// Polls `condicion` every 5 ms until it holds; panics naming `que` after `plazo`.
+pub async fn esperar_hasta(plazo: Duration, que: &str, mut condicion: impl FnMut() -> bool) {
+    let limite = Instant::now() + plazo;
+    while !condicion() {
+        assert!(
+            Instant::now() < limite,
+            "timed out after {plazo:?} waiting until {que}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// What the scripted source returns; tests change it while the memoria runs.
+#[derive(Default)]
+struct Libreto {
+    /// The sample returned (its `nodo` and `instante_ms` are overwritten by the sampler).
+    muestra: Mutex<Muestra>,
+    /// When not empty, CPU values taken in turn, one per sample, overriding the sample's.
+    ciclo_cpu: Mutex<Vec<f64>>,
+    /// Samples taken so far.
+    llamadas: AtomicU64,
+}
+
+/// A handle on a scripted source: set what it returns and count how often it was asked.
+#[derive(Clone, Default)]
+pub struct Guion(Arc<Libreto>);
+
+impl Guion {
+    /// A script whose samples are `muestra`.
+    pub fn new(muestra: Muestra) -> Self {
+        let guion = Self::default();
+        *guion.0.muestra.lock().unwrap() = muestra;
+        guion
+    }
+
+    /// The source to give the memoria.
+    pub fn fuente(&self) -> FuenteGuionada {
+        FuenteGuionada(self.clone())
+    }
+
+    /// From the next sample on, CPU use is `cpu`.
+    pub fn fijar_cpu(&self, cpu: f64) {
+        self.0.ciclo_cpu.lock().unwrap().clear();
+        self.0.muestra.lock().unwrap().cpu_porcentaje = cpu;
+    }
+
+    /// From the next sample on, CPU use takes `valores` in turn, over and over.
+    pub fn ciclar_cpu(&self, valores: Vec<f64>) {
+        *self.0.ciclo_cpu.lock().unwrap() = valores;
+    }
+
+    /// Samples taken so far.
+    pub fn llamadas(&self) -> u64 {
+        self.0.llamadas.load(Ordering::SeqCst)
+    }
+}
+
+/// A [`Fuente`] that returns what its [`Guion`] says.
+pub struct FuenteGuionada(Guion);
+
+impl Fuente for FuenteGuionada {
+    fn muestrear(&mut self) -> Muestra {
+        let libreto = &self.0.0;
+        let n = libreto.llamadas.fetch_add(1, Ordering::SeqCst);
+        let mut muestra = libreto.muestra.lock().unwrap().clone();
+        let ciclo = libreto.ciclo_cpu.lock().unwrap();
+        if !ciclo.is_empty() {
+            muestra.cpu_porcentaje = ciclo[n as usize % ciclo.len()];
+        }
+        muestra
+    }
+}
+
+/// A report as the fake maestro got it.
+#[derive(Debug, Clone)]
+pub struct Recibido {
+    /// The body.
+    pub reporte: ReporteMemoria,
+    /// When it arrived.
+    pub llegada: Instant,
+    /// Its `Authorization` header, if any.
+    pub autorizacion: Option<String>,
+}
+
+/// A maestro that only takes reports, and records them.
+#[derive(Default)]
+pub struct MaestroFalso {
+    /// Every report answered 200, in order.
+    recibidos: Mutex<Vec<Recibido>>,
+    /// This many reports are answered 500 before any is taken.
+    pub fallar: AtomicU32,
+    /// Reports answered 500.
+    pub rechazados: AtomicU32,
+}
+
+impl MaestroFalso {
+    pub fn recibidos(&self) -> MutexGuard<'_, Vec<Recibido>> {
+        self.recibidos.lock().unwrap()
+    }
+
+    /// The reports taken so far.
+    pub fn reportes(&self) -> Vec<ReporteMemoria> {
+        self.recibidos().iter().map(|r| r.reporte.clone()).collect()
+    }
+
+    /// Serves on `listener` in the background.
+    pub fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
+        let app = Router::new()
+            .route("/reporte_memoria", post(reporte))
+            .with_state(Arc::clone(self));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+    }
+
+    /// A fake maestro already serving on a free loopback port; its base URL.
+    pub async fn iniciar() -> (Arc<Self>, String) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let maestro = Arc::new(Self::default());
+        maestro.servir(listener);
+        (maestro, url)
+    }
+}
+
+async fn reporte(
+    State(m): State<Arc<MaestroFalso>>,
+    cabeceras: HeaderMap,
+    Json(reporte): Json<ReporteMemoria>,
+) -> Response {
+    let fallar = m
+        .fallar
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if fallar {
+        m.rechazados.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::INTERNAL_SERVER_ERROR, "database is locked").into_response();
+    }
+    let autorizacion = cabeceras
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_owned());
+    m.recibidos().push(Recibido {
+        reporte,
+        llegada: Instant::now(),
+        autorizacion,
+    });
+    Json(RespuestaReporte { ok: true }).into_response()
+}
+
+/// A config for tests: node `nodo-prueba`, a sample every 20 ms, reports only on changes
+/// (a one-hour period), the default thresholds.
+pub fn config(maestro: Option<&str>) -> Config {
+    let mut c = Config::new(maestro.map(Into::into));
+    c.nodo = "nodo-prueba".into();
+    c.intervalo = Duration::from_millis(20);
+    c.intervalo_reporte = Duration::from_secs(3600);
+    c
+}
+
+/// A memoria running in-process on a free loopback port.
+pub struct MemoriaDePrueba {
+    /// Its base URL.
+    pub url: String,
+    /// A client for talking to it.
+    pub http: reqwest::Client,
+    /// Completes its shutdown future.
+    parar: oneshot::Sender<()>,
+    /// The task running [`memoria::run_con_fuente`].
+    tarea: JoinHandle<anyhow::Result<()>>,
+}
+
+impl MemoriaDePrueba {
+    pub async fn iniciar(config: Config, guion: &Guion) -> Self {
+        iniciar_logs();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (parar, parada) = oneshot::channel::<()>();
+        let tarea = tokio::spawn(memoria::run_con_fuente(
+            config,
+            listener,
+            guion.fuente(),
+            async move {
+                let _ = parada.await;
+            },
+        ));
+        Self {
+            url,
+            http: reqwest::Client::new(),
+            parar,
+            tarea,
+        }
+    }
+
+    /// Triggers shutdown and returns what `run_con_fuente` returned.
+    pub async fn parar(self) -> anyhow::Result<()> {
+        let _ = self.parar.send(());
+        self.tarea.await.unwrap()
+    }
+
+    /// `GET ruta`: the status and the body as JSON (`Null` if it is not JSON).
+    pub async fn get(&self, ruta: &str) -> (StatusCode, serde_json::Value) {
+        let r = self
+            .http
+            .get(format!("{}{ruta}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let estado = StatusCode::from_u16(r.status().as_u16()).unwrap();
+        let texto = r.text().await.unwrap();
+        (estado, serde_json::from_str(&texto).unwrap_or_default())
+    }
+
+    /// `GET ruta`, which must answer 200 with a `T`.
+    pub async fn get_ok<T: DeserializeOwned>(&self, ruta: &str) -> T {
+        let (estado, cuerpo) = self.get(ruta).await;
+        assert_eq!(estado, StatusCode::OK, "GET {ruta}: {cuerpo}");
+        serde_json::from_value(cuerpo).unwrap()
+    }
+}
+
+/// A free loopback port, released so a maestro can bind it later.
+pub fn reservar_direccion() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}

@@ -1,0 +1,142 @@
+//! The real `memoria` binary: its first output line, its command line, real samples of this
+//! host, reporting to a (fake) maestro and a clean stop on SIGTERM.
+
+mod apoyo;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use apoyo::{MaestroFalso, PLAZO, esperar_hasta};
+use comun::memoria::Muestra;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// The binary with a clean environment (no variable of the cluster leaks in from the shell).
+fn memoria() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_memoria"));
+    for var in [
+        "PUERTO",
+        "MAESTRO_URL",
+        "MAESTRO_IP",
+        "NODO",
+        "MEMORIA_NODE",
+        "INTERVALO",
+        "INTERVALO_REPORTE",
+        "HPC_TOKEN",
+        "UMBRAL_CPU",
+        "UMBRAL_MEMORIA",
+        "UMBRAL_SWAP",
+        "UMBRAL_DISCO",
+        "UMBRAL_GPU_MEMORIA",
+        "HISTERESIS",
+        "HISTORIAL",
+    ] {
+        c.env_remove(var);
+    }
+    c.kill_on_drop(true);
+    c
+}
+
+/// Starts the binary with `args` and returns it with the URL from its first output line.
+async fn iniciar(args: &[&str]) -> (Child, String) {
+    let mut hijo = memoria()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lineas = BufReader::new(hijo.stdout.take().unwrap()).lines();
+    let primera = tokio::time::timeout(PLAZO, lineas.next_line())
+        .await
+        .expect("the first line comes promptly")
+        .unwrap()
+        .expect("a first line");
+    let url = primera
+        .strip_prefix("memoria escuchando en ")
+        .unwrap_or_else(|| panic!("unexpected first line: {primera}"))
+        .to_owned();
+    (hijo, url)
+}
+
+/// Sends SIGTERM and checks that the process exits successfully, promptly.
+async fn terminar(mut hijo: Child) {
+    let pid = hijo.id().unwrap().to_string();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let estado = tokio::time::timeout(PLAZO, hijo.wait())
+        .await
+        .expect("exits promptly on SIGTERM")
+        .unwrap();
+    assert!(estado.success(), "{estado}");
+}
+
+#[tokio::test]
+async fn standalone_it_prints_its_address_and_serves_real_samples_of_this_host() {
+    let (hijo, url) = iniciar(&["--puerto", "0", "--intervalo", "0.2", "--nodo", "nodo-bin"]).await;
+    let http = reqwest::Client::new();
+    let limite = Instant::now() + PLAZO;
+    let muestra: Muestra = loop {
+        let r = http.get(format!("{url}/metricas")).send().await.unwrap();
+        if r.status().is_success() {
+            break r.json().await.unwrap();
+        }
+        assert_eq!(r.status().as_u16(), 503);
+        assert!(Instant::now() < limite, "no sample");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(muestra.nodo, "nodo-bin");
+    assert!(muestra.memoria_total > 0 && muestra.memoria_usada <= muestra.memoria_total);
+    assert!((0.0..=100.0).contains(&muestra.cpu_porcentaje));
+    assert!(!muestra.discos.is_empty(), "the root filesystem at least");
+    terminar(hijo).await;
+}
+
+#[tokio::test]
+async fn it_reports_this_host_to_the_maestro_with_the_token() {
+    let (maestro, url_maestro) = MaestroFalso::iniciar().await;
+    let hijo = memoria()
+        .args([
+            "--puerto",
+            "0",
+            "--intervalo",
+            "0.2",
+            "--maestro",
+            &url_maestro,
+        ])
+        .env("MEMORIA_NODE", "nodo-env")
+        .env("HPC_TOKEN", "secreto")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    esperar_hasta(PLAZO, "two reports arrive", || {
+        maestro.reportes().len() >= 2
+    })
+    .await;
+    terminar(hijo).await;
+    let recibidos = maestro.recibidos();
+    let r = &recibidos[0];
+    assert_eq!(r.autorizacion.as_deref(), Some("Bearer secreto"));
+    assert_eq!(r.reporte.nodo, "nodo-env", "MEMORIA_NODE names the node");
+    assert_eq!(r.reporte.intervalo_ms, 200);
+    assert!(r.reporte.muestra.memoria_total > 0);
+}
+
+#[tokio::test]
+async fn thresholds_that_make_no_sense_are_a_usage_error_naming_the_flag() {
+    for (args, menciona) in [
+        (vec!["--umbral-cpu", "95,80"], "--umbral-cpu"),
+        (vec!["--umbral-disco", "noventa"], "--umbral-disco"),
+        (vec!["--histeresis", "82"], "--umbral-cpu"),
+        (vec!["--intervalo", "0"], "--intervalo"),
+    ] {
+        let salida = memoria().args(&args).output().await.unwrap();
+        assert_eq!(salida.status.code(), Some(2), "{args:?}");
+        let error = String::from_utf8_lossy(&salida.stderr);
+        assert!(error.contains(menciona), "{args:?}: {error}");
+    }
+}
