@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::compartido::Esclavo;
 use crate::conexion::{ClienteMaestro, ErrorMaestro, en_una_linea};
-use crate::reintento::Reintento;
+use comun::reintento::Reintento;
 
 /// Most reports in one batch.
 const MAX_INFORMES: usize = 256;

@@ -12,7 +12,7 @@
 //! - [`conexion`]: the maestro's API as one keep-alive `reqwest` client.
 //! - [`compartido`]: [`Esclavo`], the state handlers and tasks share.
 //! - [`estado`]: the body of `GET /estado`.
-//! - `sistema`: capabilities and load, via `sysinfo`; `reintento`: the backoff.
+//! - `sistema`: capabilities and load, via `sysinfo` (the backoff is `comun::reintento`).
 //!
 //! # Lifecycle
 //!
@@ -32,7 +32,6 @@ pub mod envio;
 pub mod estado;
 pub mod http;
 pub mod registro;
-mod reintento;
 mod sistema;
 
 use std::future::Future;

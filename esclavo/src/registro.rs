@@ -13,8 +13,8 @@ use tokio::time::MissedTickBehavior;
 
 use crate::compartido::Esclavo;
 use crate::conexion::{ClienteMaestro, en_una_linea};
-use crate::reintento::Reintento;
 use crate::sistema::Monitor;
+use comun::reintento::Reintento;
 
 /// Shortest heartbeat period, whatever the config or the maestro say.
 const LATIDO_MINIMO: Duration = Duration::from_millis(10);

@@ -33,7 +33,6 @@ mod gpu;
 pub mod historial;
 pub mod http;
 mod muestreo;
-mod reintento;
 mod reporte;
 
 use std::future::Future;

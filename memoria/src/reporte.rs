@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::compartido::Memoria;
 use crate::conexion::{ClienteMaestro, en_una_linea};
-use crate::reintento::Reintento;
+use comun::reintento::Reintento;
 
 /// Reports until aborted.
 pub(crate) async fn reportar(memoria: Arc<Memoria>, cliente: ClienteMaestro) {

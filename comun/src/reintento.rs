@@ -1,4 +1,5 @@
-//! Exponential backoff for talking to a maestro that may be down, with quiet logging.
+//! Exponential backoff for talking to a maestro that may be down, with quiet logging: the one
+//! retry policy of every service (esclavos, memoria nodes).
 
 use std::time::Duration;
 
@@ -9,15 +10,21 @@ const TOPE: Duration = Duration::from_secs(5);
 
 /// Backoff state of one retry loop: 100 ms doubling up to 5 s, reset by a success.
 #[derive(Debug, Clone)]
-pub(crate) struct Reintento {
+pub struct Reintento {
     /// The wait before the next try.
     espera: Duration,
     /// Failures since the last success, to log the first and then every tenth only.
     fallos: u32,
 }
 
+impl Default for Reintento {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Reintento {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             espera: INICIAL,
             fallos: 0,
@@ -25,7 +32,7 @@ impl Reintento {
     }
 
     /// Records a failure and returns how long to wait before trying again.
-    pub(crate) fn fallo(&mut self) -> Duration {
+    pub fn fallo(&mut self) -> Duration {
         self.fallos = self.fallos.saturating_add(1);
         let espera = self.espera;
         self.espera = (self.espera * 2).min(TOPE);
@@ -33,17 +40,17 @@ impl Reintento {
     }
 
     /// Failures since the last success.
-    pub(crate) fn fallos(&self) -> u32 {
+    pub fn fallos(&self) -> u32 {
         self.fallos
     }
 
     /// Whether the failure just recorded deserves a log line: the first, then every tenth.
-    pub(crate) fn merece_log(&self) -> bool {
+    pub fn merece_log(&self) -> bool {
         self.fallos == 1 || self.fallos.is_multiple_of(10)
     }
 
     /// Records a success: the next failure starts from the shortest wait again.
-    pub(crate) fn exito(&mut self) {
+    pub fn exito(&mut self) {
         *self = Self::new();
     }
 }
