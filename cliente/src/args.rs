@@ -164,10 +164,13 @@ pub struct ArgsCarga {
 /// Flags of `trabajo`.
 #[derive(Debug, Args)]
 pub struct ArgsTrabajo {
-    /// Kernel: julia (a fractal: --width --height --iteraciones) or espera (sleep --ms).
+    /// Kernel: julia (--width --height --iteraciones), espera (--ms), matmul (--n
+    /// --iteraciones), vector_add (--n --iteraciones), montecarlo (--muestras [--semilla]) or
+    /// nbody (--particulas --pasos [--semilla]).
     #[arg(long, default_value = "julia")]
     pub tipo: Tipo,
-    /// Secuencial, Paralelo or Cuda (Numpy and juliaCython mean Paralelo) [default: Paralelo].
+    /// Secuencial, Paralelo, Cuda or Auto (the maestro picks Cuda when a GPU esclavo is free);
+    /// Numpy and juliaCython mean Paralelo [default: Paralelo].
     #[arg(long)]
     pub algoritmo: Option<Algoritmo>,
     /// Image width in pixels (julia).
@@ -176,12 +179,27 @@ pub struct ArgsTrabajo {
     /// Image height in pixels (julia).
     #[arg(long)]
     pub height: Option<u32>,
-    /// Maximum iterations per pixel (julia).
+    /// Maximum iterations per pixel (julia); repetitions (matmul, vector_add).
     #[arg(long)]
     pub iteraciones: Option<u32>,
     /// Milliseconds to sleep (espera).
     #[arg(long)]
     pub ms: Option<u64>,
+    /// Matrix side (matmul) or vector length (vector_add).
+    #[arg(long)]
+    pub n: Option<u64>,
+    /// Points to draw (montecarlo).
+    #[arg(long)]
+    pub muestras: Option<u64>,
+    /// Seed of the random numbers (montecarlo, nbody) [default: 0].
+    #[arg(long)]
+    pub semilla: Option<u64>,
+    /// Bodies (nbody).
+    #[arg(long)]
+    pub particulas: Option<u32>,
+    /// Steps (nbody).
+    #[arg(long)]
+    pub pasos: Option<u32>,
     /// 1 (alta), 2 (media) or 3 (baja); or alta, media, baja.
     #[arg(long, default_value = "2")]
     pub prioridad: Prioridad,

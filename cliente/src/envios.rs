@@ -21,6 +21,11 @@ pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
         height: a.height,
         iteraciones: a.iteraciones,
         ms: a.ms,
+        n: a.n,
+        muestras: a.muestras,
+        semilla: a.semilla,
+        particulas: a.particulas,
+        pasos: a.pasos,
         prioridad: Some(a.prioridad),
     };
     // The maestro checks it too; checking here names the flag before any network.

@@ -192,13 +192,24 @@ pub fn duracion(t: &Trabajo) -> String {
     }
 }
 
-/// Iterations per second of a Julia result.
+/// The throughput of a result in its kernel's unit: iter/s, GFLOP/s, GB/s, samples/s,
+/// interactions/s.
 pub fn iteraciones_por_segundo(r: Option<&Resultado>) -> String {
     match r.map(|r| &r.detalle) {
         Some(Detalle::Julia {
             iteraciones_por_segundo,
             ..
         }) => cantidad(*iteraciones_por_segundo),
+        Some(Detalle::Matmul { gflops, .. }) => format!("{gflops:.1} GFLOP/s"),
+        Some(Detalle::VectorAdd { gbps, .. }) => format!("{gbps:.1} GB/s"),
+        Some(Detalle::Montecarlo {
+            muestras_por_segundo,
+            ..
+        }) => format!("{} muestras/s", cantidad(*muestras_por_segundo)),
+        Some(Detalle::Nbody {
+            interacciones_por_segundo,
+            ..
+        }) => format!("{} int/s", cantidad(*interacciones_por_segundo)),
         _ => "-".into(),
     }
 }
@@ -288,6 +299,38 @@ pub fn resultado(r: &Resultado) -> String {
             cantidad(*iteraciones_por_segundo)
         )),
         Detalle::Espera { ms } => s.push_str(&format!("  slept {ms} ms\n")),
+        Detalle::Matmul {
+            n,
+            checksum,
+            error_relativo,
+            gflops,
+        } => s.push_str(&format!(
+            "  C = A·B, n = {n}: checksum {checksum:.6e}, max relative error {error_relativo:.2e}\n  \
+             {gflops:.1} GFLOP/s\n"
+        )),
+        Detalle::VectorAdd { n, checksum, gbps } => s.push_str(&format!(
+            "  c = a + b, n = {n}: checksum {checksum:.6e}\n  {gbps:.1} GB/s (bytes read and written)\n"
+        )),
+        Detalle::Montecarlo {
+            muestras,
+            dentro,
+            pi,
+            muestras_por_segundo,
+        } => s.push_str(&format!(
+            "  π ≈ {pi:.10} ({dentro} of {muestras} points inside)\n  {} muestras/s\n",
+            cantidad(*muestras_por_segundo)
+        )),
+        Detalle::Nbody {
+            particulas,
+            pasos,
+            energia_inicial,
+            energia_final,
+            interacciones_por_segundo,
+        } => s.push_str(&format!(
+            "  {particulas} partículas × {pasos} pasos: energy {energia_inicial:.6e} → \
+             {energia_final:.6e}\n  {} interactions/s\n",
+            cantidad(*interacciones_por_segundo)
+        )),
     }
     if r.imagen {
         s.push_str("  image: available (--imagen FILE.png saves it)\n");

@@ -4,12 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::ErrorCampo;
 use crate::trabajo::{
-    Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
-    TrabajoId,
+    Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, ParamsMatmul,
+    ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId,
 };
 
 /// Body of `POST /agregar_trabajo`: the original system's flat body
-/// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and `ms` for `espera` jobs.
+/// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and the parameters of the
+/// other kernels (`ms`, `n`, `muestras`, `semilla`, `particulas`, `pasos`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionTrabajo {
@@ -23,14 +24,41 @@ pub struct PeticionTrabajo {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// Julia iterations, or repetitions of a `matmul` / `vector_add`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iteraciones: Option<u32>,
     /// Milliseconds to sleep, for `espera` jobs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ms: Option<u64>,
+    /// Matrix side (`matmul`) or vector length (`vector_add`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+    /// Points drawn by a `montecarlo` job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muestras: Option<u64>,
+    /// Seed of a `montecarlo` or `nbody` job; 0 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semilla: Option<u64>,
+    /// Bodies of an `nbody` job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub particulas: Option<u32>,
+    /// Steps of an `nbody` job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pasos: Option<u32>,
     /// 1 (alta) to 3 (baja); 2 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prioridad: Option<Prioridad>,
+}
+
+/// The parameters each kernel takes (besides `tipo`, `algoritmo`, `prioridad`).
+fn parametros_de(tipo: Tipo) -> &'static [&'static str] {
+    match tipo {
+        Tipo::Julia => &["width", "height", "iteraciones"],
+        Tipo::Espera => &["ms"],
+        Tipo::Matmul | Tipo::VectorAdd => &["n", "iteraciones"],
+        Tipo::Montecarlo => &["muestras", "semilla"],
+        Tipo::Nbody => &["particulas", "pasos", "semilla"],
+    }
 }
 
 impl PeticionTrabajo {
@@ -42,8 +70,8 @@ impl PeticionTrabajo {
             width: Some(p.width),
             height: Some(p.height),
             iteraciones: Some(p.iteraciones),
-            ms: None,
             prioridad: Some(prioridad),
+            ..Self::default()
         }
     }
 
@@ -57,45 +85,89 @@ impl PeticionTrabajo {
         }
     }
 
+    /// The request that describes `t` (the inverse of [`PeticionTrabajo::validar`]).
+    pub fn de(t: &NuevoTrabajo) -> Self {
+        let mut p = Self {
+            tipo: Some(t.parametros.tipo()),
+            algoritmo: Some(t.algoritmo),
+            prioridad: Some(t.prioridad),
+            ..Self::default()
+        };
+        match t.parametros {
+            Parametros::Julia(j) => {
+                (p.width, p.height, p.iteraciones) =
+                    (Some(j.width), Some(j.height), Some(j.iteraciones))
+            }
+            Parametros::Espera(e) => p.ms = Some(e.ms),
+            Parametros::Matmul(m) => (p.n, p.iteraciones) = (Some(m.n.into()), Some(m.iteraciones)),
+            Parametros::VectorAdd(v) => (p.n, p.iteraciones) = (Some(v.n), Some(v.iteraciones)),
+            Parametros::Montecarlo(m) => {
+                (p.muestras, p.semilla) = (Some(m.muestras), Some(m.semilla))
+            }
+            Parametros::Nbody(b) => {
+                (p.particulas, p.pasos, p.semilla) =
+                    (Some(b.particulas), Some(b.pasos), Some(b.semilla))
+            }
+        }
+        p
+    }
+
     /// Checks the request and turns it into a job, naming the first field at fault.
     pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
         let tipo = self.tipo.unwrap_or(Tipo::Julia);
-        let requerido = |campo: &str, v: Option<u32>| {
-            v.ok_or_else(|| {
-                ErrorCampo::new(
+        let permitidos = parametros_de(tipo);
+        let presentes = [
+            ("width", self.width.is_some()),
+            ("height", self.height.is_some()),
+            ("iteraciones", self.iteraciones.is_some()),
+            ("ms", self.ms.is_some()),
+            ("n", self.n.is_some()),
+            ("muestras", self.muestras.is_some()),
+            ("semilla", self.semilla.is_some()),
+            ("particulas", self.particulas.is_some()),
+            ("pasos", self.pasos.is_some()),
+        ];
+        for (campo, presente) in presentes {
+            if presente && !permitidos.contains(&campo) {
+                return Err(ErrorCampo::new(
                     campo,
-                    format!("missing (required for tipo {})", tipo.nombre()),
-                )
-            })
-        };
-        let sobra = |campo: &str, presente: bool| {
-            if presente {
-                Err(ErrorCampo::new(
-                    campo,
-                    format!("not a parameter of tipo {}", tipo.nombre()),
-                ))
-            } else {
-                Ok(())
+                    format!(
+                        "not a parameter of tipo {tipo} (its parameters: {})",
+                        permitidos.join(", ")
+                    ),
+                ));
             }
-        };
+        }
+        let falta =
+            |campo: &str| ErrorCampo::new(campo, format!("missing (required for tipo {tipo})"));
+        let req = |campo: &'static str, v: Option<u32>| v.ok_or_else(|| falta(campo));
+        let req64 = |campo: &'static str, v: Option<u64>| v.ok_or_else(|| falta(campo));
+        let semilla = self.semilla.unwrap_or(0);
         let parametros = match tipo {
-            Tipo::Julia => {
-                sobra("ms", self.ms.is_some())?;
-                Parametros::Julia(ParamsJulia::new(
-                    requerido("width", self.width)?,
-                    requerido("height", self.height)?,
-                    requerido("iteraciones", self.iteraciones)?,
-                )?)
+            Tipo::Julia => Parametros::Julia(ParamsJulia::new(
+                req("width", self.width)?,
+                req("height", self.height)?,
+                req("iteraciones", self.iteraciones)?,
+            )?),
+            Tipo::Espera => Parametros::Espera(ParamsEspera::new(req64("ms", self.ms)?)?),
+            Tipo::Matmul => {
+                let n = req64("n", self.n)?;
+                let n = u32::try_from(n).unwrap_or(u32::MAX);
+                Parametros::Matmul(ParamsMatmul::new(n, req("iteraciones", self.iteraciones)?)?)
             }
-            Tipo::Espera => {
-                sobra("width", self.width.is_some())?;
-                sobra("height", self.height.is_some())?;
-                sobra("iteraciones", self.iteraciones.is_some())?;
-                let ms = self
-                    .ms
-                    .ok_or_else(|| ErrorCampo::new("ms", "missing (required for tipo espera)"))?;
-                Parametros::Espera(ParamsEspera::new(ms)?)
-            }
+            Tipo::VectorAdd => Parametros::VectorAdd(ParamsVectorAdd::new(
+                req64("n", self.n)?,
+                req("iteraciones", self.iteraciones)?,
+            )?),
+            Tipo::Montecarlo => Parametros::Montecarlo(ParamsMontecarlo::new(
+                req64("muestras", self.muestras)?,
+                semilla,
+            )?),
+            Tipo::Nbody => Parametros::Nbody(ParamsNbody::new(
+                req("particulas", self.particulas)?,
+                req("pasos", self.pasos)?,
+                semilla,
+            )?),
         };
         Ok(NuevoTrabajo {
             parametros,
@@ -217,6 +289,40 @@ pub enum Detalle {
     },
     Espera {
         ms: u64,
+    },
+    Matmul {
+        n: u32,
+        /// Sum of every entry of C (of the last repetition).
+        checksum: f64,
+        /// Largest relative error of sampled entries against an f64 reference.
+        error_relativo: f64,
+        /// 2·n³·iteraciones / kernel time, in 10⁹ per second.
+        gflops: f64,
+    },
+    VectorAdd {
+        n: u64,
+        /// Sum of every element of c.
+        checksum: f64,
+        /// Bytes read and written (12·n per repetition) per second, in 10⁹.
+        gbps: f64,
+    },
+    Montecarlo {
+        muestras: u64,
+        /// Points inside the quarter circle.
+        dentro: u64,
+        /// 4 · dentro / muestras.
+        pi: f64,
+        muestras_por_segundo: f64,
+    },
+    Nbody {
+        particulas: u32,
+        pasos: u32,
+        /// Total (kinetic + potential) energy before the first step.
+        energia_inicial: f64,
+        /// Total energy after the last step.
+        energia_final: f64,
+        /// particulas² · pasos / kernel time.
+        interacciones_por_segundo: f64,
     },
 }
 

@@ -6,15 +6,26 @@
 //! Secuencial,800,600,100,1
 //! Numpy,1000,800,150          # prioridad may be left out: 2 (media)
 //! espera,250,3                # an `espera` job: ms[,prioridad]
+//! matmul,Paralelo,n=2048,iteraciones=3,prioridad=1
+//! montecarlo,Auto,muestras=100000000,semilla=7
+//! nbody,Cuda,particulas=4096,pasos=10
+//! vector_add,n=50000000,iteraciones=5     # algoritmo may be left out: Paralelo
 //! ```
+//!
+//! A line that starts with a kernel's name (`julia`, `matmul`, `vector_add`, `montecarlo`,
+//! `nbody`, `espera`) is `tipo[,algoritmo],clave=valor,...`: the same parameter names as the
+//! HTTP API (`width`, `height`, `iteraciones`, `n`, `muestras`, `semilla`, `particulas`,
+//! `pasos`, `ms`, `prioridad`). Any other line is the original five-column Julia line.
 //!
 //! Fields are trimmed; a `#` starts a comment anywhere on a line. A header line whose first
 //! field is `algoritmo` is skipped. A line that does not parse is returned with its number and
 //! the reason; the others still load.
 
 use crate::ErrorCampo;
-use crate::api::LineaRechazada;
-use crate::trabajo::{Algoritmo, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad};
+use crate::api::{LineaRechazada, PeticionTrabajo};
+use crate::trabajo::{
+    Algoritmo, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
+};
 
 /// A job line of a jobs file.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,8 +80,13 @@ fn es_cabecera(linea: &str) -> bool {
 /// Parses one non-blank, comment-free line.
 pub fn parsear_linea(linea: &str) -> Result<NuevoTrabajo, ErrorCampo> {
     let campos: Vec<&str> = linea.split(',').map(str::trim).collect();
-    if campos[0].eq_ignore_ascii_case("espera") {
-        return parsear_espera(&campos);
+    if let Ok(tipo) = campos[0].parse::<Tipo>() {
+        let con_claves = campos.get(1).is_some_and(|c| c.contains('='))
+            || campos.get(2).is_some_and(|c| c.contains('='));
+        if tipo == Tipo::Espera && !con_claves {
+            return parsear_espera(&campos);
+        }
+        return parsear_claves(tipo, &campos[1..]);
     }
     if !(4..=5).contains(&campos.len()) {
         return Err(ErrorCampo::new(
@@ -94,6 +110,52 @@ pub fn parsear_linea(linea: &str) -> Result<NuevoTrabajo, ErrorCampo> {
         algoritmo,
         prioridad,
     })
+}
+
+/// `[algoritmo,]clave=valor,...` after the kernel's name.
+fn parsear_claves(tipo: Tipo, campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
+    let mut p = PeticionTrabajo {
+        tipo: Some(tipo),
+        ..PeticionTrabajo::default()
+    };
+    let mut vistos: Vec<&str> = Vec::new();
+    for (i, campo) in campos.iter().enumerate() {
+        let Some((clave, valor)) = campo.split_once('=') else {
+            if i == 0 {
+                p.algoritmo = Some(campo.parse()?);
+                continue;
+            }
+            return Err(ErrorCampo::new(
+                "linea",
+                format!("'{campo}' is not clave=valor (after {tipo}[,algoritmo])"),
+            ));
+        };
+        let (clave, valor) = (clave.trim(), valor.trim());
+        if vistos.contains(&clave) {
+            return Err(ErrorCampo::new(clave, "given twice"));
+        }
+        vistos.push(clave);
+        match clave {
+            "algoritmo" => p.algoritmo = Some(valor.parse()?),
+            "prioridad" => p.prioridad = Some(valor.parse()?),
+            "width" => p.width = Some(entero(clave, valor)?),
+            "height" => p.height = Some(entero(clave, valor)?),
+            "iteraciones" => p.iteraciones = Some(entero(clave, valor)?),
+            "ms" => p.ms = Some(entero(clave, valor)?),
+            "n" => p.n = Some(entero(clave, valor)?),
+            "muestras" => p.muestras = Some(entero(clave, valor)?),
+            "semilla" => p.semilla = Some(entero(clave, valor)?),
+            "particulas" => p.particulas = Some(entero(clave, valor)?),
+            "pasos" => p.pasos = Some(entero(clave, valor)?),
+            otra => {
+                return Err(ErrorCampo::new(
+                    otra,
+                    format!("unknown parameter '{otra}' of a {tipo} line"),
+                ));
+            }
+        }
+    }
+    p.validar()
 }
 
 fn parsear_espera(campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
@@ -151,6 +213,60 @@ mod tests {
         assert_eq!(a.trabajos[1].texto, "Numpy, 1000 ,800,150,2");
         assert_eq!(a.trabajos[2].trabajo.prioridad, Prioridad::MEDIA);
         assert_eq!(a.trabajos[0].trabajo.algoritmo, Algoritmo::Secuencial);
+    }
+
+    #[test]
+    fn kernel_lines_take_named_parameters() {
+        let a = parsear(
+            "matmul,Paralelo,n=64,iteraciones=2,prioridad=1\n\
+             montecarlo,Auto,muestras=1000,semilla=7\n\
+             nbody,particulas=16,pasos=3\n\
+             vector_add,Cuda,n=100,iteraciones=1\n\
+             julia,Secuencial,width=4,height=3,iteraciones=9\n\
+             espera,ms=5,prioridad=3\n\
+             matmul,Paralelo,n=64\n\
+             matmul,n=64,iteraciones=1,width=3\n\
+             nbody,particulas=16,pasos=3,pasos=4\n\
+             montecarlo,muestras=0\n\
+             vector_add,Paralelo,n=10,color=rojo\n",
+        );
+        let tipos: Vec<Tipo> = a
+            .trabajos
+            .iter()
+            .map(|t| t.trabajo.parametros.tipo())
+            .collect();
+        assert_eq!(
+            tipos,
+            [
+                Tipo::Matmul,
+                Tipo::Montecarlo,
+                Tipo::Nbody,
+                Tipo::VectorAdd,
+                Tipo::Julia,
+                Tipo::Espera
+            ]
+        );
+        assert_eq!(a.trabajos[0].trabajo.prioridad, Prioridad::ALTA);
+        assert_eq!(a.trabajos[1].trabajo.algoritmo, Algoritmo::Auto);
+        assert_eq!(a.trabajos[2].trabajo.algoritmo, Algoritmo::Paralelo);
+        let motivos: Vec<&str> = a.rechazadas.iter().map(|r| r.motivo.as_str()).collect();
+        assert!(
+            motivos[0].starts_with("iteraciones: missing"),
+            "{motivos:?}"
+        );
+        assert!(
+            motivos[1].starts_with("width: not a parameter of tipo matmul"),
+            "{motivos:?}"
+        );
+        assert!(motivos[2].starts_with("pasos: given twice"), "{motivos:?}");
+        assert!(
+            motivos[3].starts_with("muestras: must be at least 1"),
+            "{motivos:?}"
+        );
+        assert!(
+            motivos[4].starts_with("color: unknown parameter"),
+            "{motivos:?}"
+        );
     }
 
     #[test]

@@ -11,6 +11,13 @@
 //! | `width × height` | ..= [`MAX_PIXELES`] |
 //! | `iteraciones` | 1 ..= [`MAX_ITERACIONES`] |
 //! | `ms` (espera) | 0 ..= [`MAX_ESPERA_MS`] |
+//! | `n` (matmul) | 1 ..= [`MAX_N_MATMUL`] |
+//! | `n` (vector_add) | 1 ..= [`MAX_N_VECTOR`] |
+//! | `iteraciones` (matmul, vector_add) | 1 ..= [`MAX_REPETICIONES`] |
+//! | `muestras` (montecarlo) | 1 ..= [`MAX_MUESTRAS`] |
+//! | `particulas` (nbody) | 1 ..= [`MAX_PARTICULAS`] |
+//! | `pasos` (nbody) | 1 ..= [`MAX_PASOS`] |
+//! | `semilla` (montecarlo, nbody) | any u64 |
 //! | `prioridad` | 1 (alta), 2 (media), 3 (baja) |
 
 use std::fmt;
@@ -28,6 +35,18 @@ pub const MAX_PIXELES: u64 = 8_192 * 8_192;
 pub const MAX_ITERACIONES: u32 = 100_000;
 /// Longest accepted `espera` job: one hour.
 pub const MAX_ESPERA_MS: u64 = 3_600_000;
+/// Largest `matmul` side: three 8192² f32 matrices take 768 MiB.
+pub const MAX_N_MATMUL: u32 = 8_192;
+/// Largest `vector_add` length: three 2²⁸-element f32 vectors take 3 GiB.
+pub const MAX_N_VECTOR: u64 = 1 << 28;
+/// Most repetitions of a `matmul` or `vector_add` job.
+pub const MAX_REPETICIONES: u32 = 1_000;
+/// Most `montecarlo` samples: 10¹².
+pub const MAX_MUESTRAS: u64 = 1_000_000_000_000;
+/// Most `nbody` particles (the work grows with their square).
+pub const MAX_PARTICULAS: u32 = 65_536;
+/// Most `nbody` steps.
+pub const MAX_PASOS: u32 = 100_000;
 
 /// A job's id: assigned by the maestro, increasing in order of acceptance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -52,34 +71,66 @@ impl FromStr for TrabajoId {
 
 /// The kernel a job runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Tipo {
     /// The Julia set fractal.
     Julia,
     /// Sleep for `ms` milliseconds: for tests and for measuring the cluster's own overhead.
     Espera,
+    /// f32 matrix product C = A·B of seeded random n×n matrices.
+    Matmul,
+    /// f32 c = a + b on n elements.
+    VectorAdd,
+    /// An estimate of π from counter-based random numbers (Philox4x32-10).
+    Montecarlo,
+    /// A softened-gravity particle simulation in f32.
+    Nbody,
 }
 
 impl Tipo {
+    pub const TODOS: [Tipo; 6] = [
+        Tipo::Julia,
+        Tipo::Espera,
+        Tipo::Matmul,
+        Tipo::VectorAdd,
+        Tipo::Montecarlo,
+        Tipo::Nbody,
+    ];
+
     pub fn nombre(self) -> &'static str {
         match self {
             Tipo::Julia => "julia",
             Tipo::Espera => "espera",
+            Tipo::Matmul => "matmul",
+            Tipo::VectorAdd => "vector_add",
+            Tipo::Montecarlo => "montecarlo",
+            Tipo::Nbody => "nbody",
         }
+    }
+}
+
+impl fmt::Display for Tipo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.nombre())
     }
 }
 
 impl FromStr for Tipo {
     type Err = ErrorCampo;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "julia" => Ok(Tipo::Julia),
-            "espera" => Ok(Tipo::Espera),
-            _ => Err(ErrorCampo::new(
-                "tipo",
-                format!("unknown tipo '{s}' (expected julia or espera)"),
-            )),
-        }
+        let t = s.trim().to_ascii_lowercase();
+        Tipo::TODOS
+            .into_iter()
+            .find(|x| x.nombre() == t)
+            .ok_or_else(|| {
+                ErrorCampo::new(
+                    "tipo",
+                    format!(
+                        "unknown tipo '{s}' (expected julia, espera, matmul, vector_add, \
+                     montecarlo or nbody)"
+                    ),
+                )
+            })
     }
 }
 
@@ -93,6 +144,8 @@ pub enum Algoritmo {
     Paralelo,
     /// On an NVIDIA GPU; waits for an esclavo that has one.
     Cuda,
+    /// The maestro picks: `Cuda` when a GPU esclavo has a free slot, `Paralelo` otherwise.
+    Auto,
 }
 
 impl Algoritmo {
@@ -101,6 +154,7 @@ impl Algoritmo {
             Algoritmo::Secuencial => "Secuencial",
             Algoritmo::Paralelo => "Paralelo",
             Algoritmo::Cuda => "Cuda",
+            Algoritmo::Auto => "Auto",
         }
     }
 
@@ -124,10 +178,11 @@ impl FromStr for Algoritmo {
             "secuencial" => Ok(Algoritmo::Secuencial),
             "paralelo" | "numpy" | "juliacython" => Ok(Algoritmo::Paralelo),
             "cuda" => Ok(Algoritmo::Cuda),
+            "auto" => Ok(Algoritmo::Auto),
             _ => Err(ErrorCampo::new(
                 "algoritmo",
                 format!(
-                    "unknown algoritmo '{s}' (expected Secuencial, Paralelo or Cuda; \
+                    "unknown algoritmo '{s}' (expected Secuencial, Paralelo, Cuda or Auto; \
                      Numpy and juliaCython are accepted as Paralelo)"
                 ),
             )),
@@ -379,12 +434,93 @@ impl ParamsEspera {
     }
 }
 
+/// Checks `valor` is within `1..=max`, naming the field and the limit.
+fn en_rango(campo: &str, valor: u64, max: u64) -> Result<(), ErrorCampo> {
+    if valor == 0 {
+        return Err(ErrorCampo::new(campo, "must be at least 1"));
+    }
+    if valor > max {
+        return Err(
+            ErrorCampo::new(campo, format!("{valor} exceeds the limit of {max}")).con_limite(max),
+        );
+    }
+    Ok(())
+}
+
+/// Parameters of a `matmul` job: `iteraciones` products of two seeded random n×n matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsMatmul {
+    pub n: u32,
+    pub iteraciones: u32,
+}
+
+impl ParamsMatmul {
+    pub fn new(n: u32, iteraciones: u32) -> Result<Self, ErrorCampo> {
+        en_rango("n", n.into(), MAX_N_MATMUL.into())?;
+        en_rango("iteraciones", iteraciones.into(), MAX_REPETICIONES.into())?;
+        Ok(Self { n, iteraciones })
+    }
+}
+
+/// Parameters of a `vector_add` job: `iteraciones` sums of two n-element vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsVectorAdd {
+    pub n: u64,
+    pub iteraciones: u32,
+}
+
+impl ParamsVectorAdd {
+    pub fn new(n: u64, iteraciones: u32) -> Result<Self, ErrorCampo> {
+        en_rango("n", n, MAX_N_VECTOR)?;
+        en_rango("iteraciones", iteraciones.into(), MAX_REPETICIONES.into())?;
+        Ok(Self { n, iteraciones })
+    }
+}
+
+/// Parameters of a `montecarlo` job: `muestras` points drawn from the stream of `semilla`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsMontecarlo {
+    pub muestras: u64,
+    pub semilla: u64,
+}
+
+impl ParamsMontecarlo {
+    pub fn new(muestras: u64, semilla: u64) -> Result<Self, ErrorCampo> {
+        en_rango("muestras", muestras, MAX_MUESTRAS)?;
+        Ok(Self { muestras, semilla })
+    }
+}
+
+/// Parameters of an `nbody` job: `particulas` bodies placed from `semilla`, `pasos` steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ParamsNbody {
+    pub particulas: u32,
+    pub pasos: u32,
+    pub semilla: u64,
+}
+
+impl ParamsNbody {
+    pub fn new(particulas: u32, pasos: u32, semilla: u64) -> Result<Self, ErrorCampo> {
+        en_rango("particulas", particulas.into(), MAX_PARTICULAS.into())?;
+        en_rango("pasos", pasos.into(), MAX_PASOS.into())?;
+        Ok(Self {
+            particulas,
+            pasos,
+            semilla,
+        })
+    }
+}
+
 /// A job's kernel and its parameters, validated. On the wire: `{"tipo": "julia", "width": …}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "tipo", rename_all = "lowercase")]
+#[serde(tag = "tipo", rename_all = "snake_case")]
 pub enum Parametros {
     Julia(ParamsJulia),
     Espera(ParamsEspera),
+    Matmul(ParamsMatmul),
+    VectorAdd(ParamsVectorAdd),
+    Montecarlo(ParamsMontecarlo),
+    Nbody(ParamsNbody),
 }
 
 impl Parametros {
@@ -392,6 +528,10 @@ impl Parametros {
         match self {
             Parametros::Julia(_) => Tipo::Julia,
             Parametros::Espera(_) => Tipo::Espera,
+            Parametros::Matmul(_) => Tipo::Matmul,
+            Parametros::VectorAdd(_) => Tipo::VectorAdd,
+            Parametros::Montecarlo(_) => Tipo::Montecarlo,
+            Parametros::Nbody(_) => Tipo::Nbody,
         }
     }
 
@@ -400,14 +540,27 @@ impl Parametros {
         match *self {
             Parametros::Julia(p) => ParamsJulia::new(p.width, p.height, p.iteraciones).map(|_| ()),
             Parametros::Espera(p) => ParamsEspera::new(p.ms).map(|_| ()),
+            Parametros::Matmul(p) => ParamsMatmul::new(p.n, p.iteraciones).map(|_| ()),
+            Parametros::VectorAdd(p) => ParamsVectorAdd::new(p.n, p.iteraciones).map(|_| ()),
+            Parametros::Montecarlo(p) => ParamsMontecarlo::new(p.muestras, p.semilla).map(|_| ()),
+            Parametros::Nbody(p) => ParamsNbody::new(p.particulas, p.pasos, p.semilla).map(|_| ()),
         }
     }
 
-    /// A short human description: `julia 800×600×100`, `espera 50 ms`.
+    /// A short human description: `julia 800×600×100`, `espera 50 ms`, `matmul n=2048 ×3`.
     pub fn descripcion(&self) -> String {
         match self {
             Parametros::Julia(p) => format!("julia {}×{}×{}", p.width, p.height, p.iteraciones),
             Parametros::Espera(p) => format!("espera {} ms", p.ms),
+            Parametros::Matmul(p) => format!("matmul n={} ×{}", p.n, p.iteraciones),
+            Parametros::VectorAdd(p) => format!("vector_add n={} ×{}", p.n, p.iteraciones),
+            Parametros::Montecarlo(p) => {
+                format!("montecarlo {} muestras (semilla {})", p.muestras, p.semilla)
+            }
+            Parametros::Nbody(p) => format!(
+                "nbody {} partículas × {} pasos (semilla {})",
+                p.particulas, p.pasos, p.semilla
+            ),
         }
     }
 }

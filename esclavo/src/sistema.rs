@@ -1,11 +1,14 @@
 //! What this machine offers (sent once, at registration) and how loaded it is (sent with every
-//! heartbeat), read through `sysinfo`.
+//! heartbeat), read through `sysinfo` and, for the GPU, `kernels::gpu`.
+
+use std::sync::OnceLock;
 
 use comun::api::Carga;
-use comun::nodo::Capacidades;
+use comun::nodo::{Capacidades, Gpu};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
-/// The hardware this esclavo offers. No GPU: this build has no GPU backend.
+/// The hardware this esclavo offers: cores, memory and, in a build with the `cuda` feature
+/// that found a usable one, the GPU that `Cuda` jobs run on.
 pub fn capacidades() -> Capacidades {
     let memoria_bytes = System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
@@ -15,8 +18,36 @@ pub fn capacidades() -> Capacidades {
     Capacidades {
         nucleos: crate::config::nucleos(),
         memoria_bytes,
-        gpu: None,
+        gpu: gpu(),
     }
+}
+
+/// The GPU, detected once per process (every esclavo of a `cliente local` shares it) and
+/// logged then: what was found, or why there is none and only CPU jobs are served.
+fn gpu() -> Option<Gpu> {
+    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
+    GPU.get_or_init(|| match kernels::gpu() {
+        Ok(gpu) => {
+            tracing::info!(
+                nombre = %gpu.nombre,
+                memoria_mib = gpu.memoria_bytes >> 20,
+                capacidad_computo = %gpu.capacidad_computo,
+                driver = %gpu.driver,
+                "GPU found: Cuda jobs run on it"
+            );
+            Some(gpu)
+        }
+        // A build with the feature was meant to have a GPU: its absence is worth a warning.
+        Err(motivo) if cfg!(feature = "cuda") => {
+            tracing::warn!(%motivo, "no usable GPU: serving CPU jobs only");
+            None
+        }
+        Err(motivo) => {
+            tracing::info!(%motivo, "no GPU backend: serving CPU jobs only");
+            None
+        }
+    })
+    .clone()
 }
 
 /// Samples CPU and memory use; CPU use is measured between two consecutive samples, so one

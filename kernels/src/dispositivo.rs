@@ -7,17 +7,27 @@ use std::sync::OnceLock;
 use comun::Algoritmo;
 
 /// What runs jobs of `algoritmo` here, in words: `cpu: 1 hilo (AMD EPYC 9R14)`,
-/// `cpu: 2 hilos, avx512 (AMD EPYC 9R14)`; for `Cuda`, why there is no GPU backend.
+/// `cpu: 2 hilos, avx512 (AMD EPYC 9R14)`, `cuda: NVIDIA H100 80GB HBM3 (9.0, 79 GiB, driver
+/// 550.54.15 (CUDA 12.4))`; for `Cuda` without a usable GPU, why there is none.
 pub fn dispositivo(algoritmo: Algoritmo) -> String {
     match algoritmo {
         Algoritmo::Secuencial => format!("cpu: 1 hilo ({})", modelo_cpu()),
-        Algoritmo::Paralelo => format!(
+        Algoritmo::Paralelo | Algoritmo::Auto => format!(
             "cpu: {} hilos, {} ({})",
             rayon::current_num_threads(),
             nivel_simd(),
             modelo_cpu()
         ),
-        Algoritmo::Cuda => "cuda: not available (kernels built without the `cuda` feature)".into(),
+        Algoritmo::Cuda => match crate::gpu() {
+            Ok(gpu) => format!(
+                "cuda: {} ({}, {} GiB, driver {})",
+                gpu.nombre,
+                gpu.capacidad_computo,
+                gpu.memoria_bytes >> 30,
+                gpu.driver
+            ),
+            Err(motivo) => format!("cuda: not available ({motivo})"),
+        },
     }
 }
 

@@ -27,6 +27,10 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
     match p {
         Parametros::Julia(j) => ejecutar_julia(j, algoritmo),
         Parametros::Espera(e) => Ok(ejecutar_espera(e, algoritmo)),
+        otro => Err(ErrorKernel::NoDisponible(format!(
+            "tipo {} has no kernel in this build yet",
+            otro.tipo()
+        ))),
     }
 }
 

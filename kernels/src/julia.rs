@@ -56,17 +56,18 @@ impl Conteos {
 
 /// Computes the Julia image with the chosen backend.
 ///
-/// `Cuda` is answered with [`ErrorKernel::NoDisponible`]: this crate has no GPU backend yet.
+/// `Cuda` runs on the GPU when this crate is built with the `cuda` feature and a usable GPU
+/// is present; otherwise it is answered with [`ErrorKernel::NoDisponible`], saying why.
 pub fn julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Conteos, ErrorKernel> {
     ParamsJulia::new(p.width, p.height, p.iteraciones)?;
     let conteos = match algoritmo {
         Algoritmo::Secuencial => secuencial(p),
-        Algoritmo::Paralelo => julia_simd::paralelo(p),
+        Algoritmo::Paralelo | Algoritmo::Auto => julia_simd::paralelo(p),
+        #[cfg(feature = "cuda")]
+        Algoritmo::Cuda => crate::cuda::julia(p)?,
+        #[cfg(not(feature = "cuda"))]
         Algoritmo::Cuda => {
-            return Err(ErrorKernel::NoDisponible(
-                "this esclavo has no CUDA backend (kernels built without the `cuda` feature)"
-                    .into(),
-            ));
+            return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
         }
     };
     Ok(Conteos {
@@ -80,9 +81,9 @@ pub fn julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Conteos, ErrorKern
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rejilla {
     /// Distance between neighbouring columns, `(X2 − X1) / width`.
-    dx: f64,
+    pub(crate) dx: f64,
     /// Distance between neighbouring rows, `(Y2 − Y1) / height`.
-    dy: f64,
+    pub(crate) dy: f64,
 }
 
 impl Rejilla {

@@ -7,13 +7,18 @@
 //! - [`ejecutar`](mod@ejecutar): runs any job (Julia or `espera`) and builds the wire
 //!   [`Resultado`](comun::api::Resultado).
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
+//! - `cuda` (feature `cuda`): the `Cuda` backend, the kernel of `cuda/julia.cu` as embedded PTX
+//!   run through the CUDA driver API; [`gpu`] detects the GPU it runs on.
 //!
-//! Invariant: every backend computes the same counts, bit for bit, for every size. There is
-//! no `Cuda` backend in this build: it answers [`ErrorKernel::NoDisponible`].
+//! Invariant: every backend computes the same counts, bit for bit, for every size.
+//! Invariant: the default build has no CUDA dependency; without the `cuda` feature, or without
+//! a usable GPU, `Cuda` answers [`ErrorKernel::NoDisponible`] saying why.
 
 #![warn(missing_docs)]
 
 mod color;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 pub mod dispositivo;
 pub mod ejecutar;
 pub mod julia;
@@ -23,12 +28,34 @@ pub use dispositivo::dispositivo;
 pub use ejecutar::{Ejecucion, ejecutar};
 pub use julia::{Conteos, julia};
 
+/// Why `Cuda` is not available in a build without the `cuda` feature.
+#[cfg(not(feature = "cuda"))]
+const SIN_CUDA: &str = "kernels built without the `cuda` feature: no CUDA backend";
+
+/// The GPU the `Cuda` backend runs on, detected (once per process) on first use; `Err` says,
+/// in words, why there is none: built without the `cuda` feature, no driver, no device, a
+/// driver too old for the kernel's PTX...
+pub fn gpu() -> Result<comun::nodo::Gpu, String> {
+    #[cfg(feature = "cuda")]
+    return cuda::motor()
+        .map(|motor| motor.gpu().clone())
+        .map_err(|e| match e {
+            ErrorKernel::NoDisponible(motivo) => motivo,
+            otro => otro.to_string(),
+        });
+    #[cfg(not(feature = "cuda"))]
+    Err(SIN_CUDA.into())
+}
+
 /// Why a kernel did not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ErrorKernel {
     /// The requested backend does not exist on this esclavo; the text says why.
     #[error("backend not available: {0}")]
     NoDisponible(String),
+    /// The GPU failed while running the kernel; the text names the step and the CUDA error.
+    #[error("GPU error: {0}")]
+    Gpu(String),
     /// A parameter is outside the documented limits.
     #[error("invalid parameter: {0}")]
     Parametros(#[from] comun::ErrorCampo),

@@ -60,6 +60,7 @@ fn espera_30_sleeps_at_least_30_ms() {
 }
 
 #[test]
+#[cfg(not(feature = "cuda"))]
 fn julia_on_cuda_is_not_available() {
     let p = Parametros::Julia(ParamsJulia::new(8, 8, 10).unwrap());
     assert!(matches!(

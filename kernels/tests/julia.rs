@@ -117,6 +117,7 @@ fn counts_stay_within_iteraciones_and_the_centre_never_escapes() {
 }
 
 #[test]
+#[cfg(not(feature = "cuda"))]
 fn cuda_is_not_available_in_this_build() {
     let p = ParamsJulia::new(4, 4, 10).unwrap();
     match kernels::julia(&p, Algoritmo::Cuda) {

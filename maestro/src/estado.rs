@@ -278,7 +278,7 @@ impl Estado {
                     id: trabajo.id,
                     intento,
                     parametros: trabajo.parametros,
-                    algoritmo: trabajo.algoritmo,
+                    algoritmo: planificador::resolver(trabajo.algoritmo, huecos[d.esclavo].gpu),
                 });
         }
         self.cambiado();

@@ -15,7 +15,11 @@
 //!    (each `aviso` alert on its node is a penalty of 1, as much as a fully busy esclavo); ties go
 //!    to esclavos without a GPU for CPU jobs (keeping GPUs for `Cuda` jobs), then to the earlier
 //!    in the caller's order (the caller sorts by name). Equal inputs give equal decisions.
+//!    An `Auto` job goes to a GPU esclavo whenever one can take it (it runs as `Cuda` there),
+//!    otherwise to the best CPU esclavo (as `Paralelo`).
 //! 4. Repeat, with the chosen esclavo one slot busier, until no job can be placed.
+
+use comun::Algoritmo;
 
 use crate::cola::{Clase, Cola, Pendiente};
 
@@ -103,27 +107,43 @@ pub fn planificar(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<Decision> {
 fn siguiente(cola: &Cola, esclavos: &[Hueco]) -> Option<(Clase, usize)> {
     Clase::TODAS
         .into_iter()
-        .filter_map(|c| Some((c, elegir(esclavos, c)?)))
-        .filter_map(|(c, e)| cola.primero(c).map(|p| ((p.prioridad, p.id), c, e)))
+        .filter_map(|c| cola.primero(c).map(|p| (c, p)))
+        .filter_map(|(c, p)| {
+            let e = elegir(esclavos, c, p.algoritmo == Algoritmo::Auto)?;
+            Some(((p.prioridad, p.id), c, e))
+        })
         .min_by_key(|&(clave, _, _)| clave)
         .map(|(_, c, e)| (c, e))
 }
 
-/// The esclavo that takes the next job of `clase`, if any can (rules 2 and 3).
-pub fn elegir(esclavos: &[Hueco], clase: Clase) -> Option<usize> {
+/// The esclavo that takes the next job of `clase`, if any can (rules 2 and 3); `auto` for an
+/// `Auto` job, which prefers a GPU.
+pub fn elegir(esclavos: &[Hueco], clase: Clase, auto: bool) -> Option<usize> {
     let hay_sano = esclavos.iter().any(|h| h.elegible(clase) && !h.critico);
     esclavos
         .iter()
         .enumerate()
         .filter(|(_, h)| h.elegible(clase) && h.libres > 0 && !(h.critico && hay_sano))
         .min_by(|(i, a), (j, b)| {
-            let gpu_desperdiciada = |h: &Hueco| clase == Clase::Cpu && h.gpu;
-            a.puntos()
-                .total_cmp(&b.puntos())
+            let sin_gpu_para_auto = |h: &Hueco| auto && !h.gpu;
+            let gpu_desperdiciada = |h: &Hueco| !auto && clase == Clase::Cpu && h.gpu;
+            sin_gpu_para_auto(a)
+                .cmp(&sin_gpu_para_auto(b))
+                .then(a.puntos().total_cmp(&b.puntos()))
                 .then(gpu_desperdiciada(a).cmp(&gpu_desperdiciada(b)))
                 .then(i.cmp(j))
         })
         .map(|(i, _)| i)
+}
+
+/// The backend a job runs with on an esclavo: `Auto` becomes `Cuda` on a GPU esclavo and
+/// `Paralelo` elsewhere; every other algoritmo stays as asked.
+pub fn resolver(algoritmo: Algoritmo, gpu: bool) -> Algoritmo {
+    match algoritmo {
+        Algoritmo::Auto if gpu => Algoritmo::Cuda,
+        Algoritmo::Auto => Algoritmo::Paralelo,
+        otro => otro,
+    }
 }
 
 /// Why a pending job is not running yet, in words. `delante` is how many jobs of its class wait
@@ -142,7 +162,7 @@ pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Hueco]) -> String {
             p.algoritmo
         );
     }
-    if elegir(esclavos, clase).is_some() {
+    if elegir(esclavos, clase, p.algoritmo == Algoritmo::Auto).is_some() {
         return format!("being dispatched ({delante} jobs ahead of it)");
     }
     let sanos: Vec<&&Hueco> = aptos.iter().filter(|h| !h.critico).collect();
@@ -290,6 +310,24 @@ mod tests {
     }
 
     #[test]
+    fn auto_jobs_take_a_free_gpu_and_otherwise_the_cpu() {
+        let mut cola = Cola::default();
+        for id in 1..=3 {
+            cola.insertar(Pendiente {
+                algoritmo: Algoritmo::Auto,
+                ..job(id, 2, false)
+            });
+        }
+        let mut esclavos = vec![hueco(2, false), hueco(1, true)];
+        let d = planificar(&mut cola, &mut esclavos);
+        let destinos: Vec<usize> = d.iter().map(|d| d.esclavo).collect();
+        assert_eq!(destinos, vec![1, 0, 0]);
+        assert_eq!(resolver(Algoritmo::Auto, true), Algoritmo::Cuda);
+        assert_eq!(resolver(Algoritmo::Auto, false), Algoritmo::Paralelo);
+        assert_eq!(resolver(Algoritmo::Secuencial, true), Algoritmo::Secuencial);
+    }
+
+    #[test]
     fn dead_esclavos_get_nothing() {
         let mut cola = Cola::default();
         cola.insertar(job(1, 2, false));
@@ -390,7 +428,7 @@ mod tests {
                 de_clase.iter().take(tomados.len()).map(|j| j.id).collect();
             assert_eq!(tomados, prefijo, "dispatch order {jobs:?} {esclavos:?}");
             if cola.primero(clase).is_some() {
-                assert!(elegir(&despues, clase).is_none(), "work left undone");
+                assert!(elegir(&despues, clase, false).is_none(), "work left undone");
             }
         }
     }

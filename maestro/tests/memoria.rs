@@ -28,7 +28,10 @@ fn reporte(nodo: &str, critico: bool) -> ReporteMemoria {
     ReporteMemoria {
         nodo: nodo.into(),
         instancia: 1,
-        muestra: Muestra { nodo: nodo.into(), ..Muestra::default() },
+        muestra: Muestra {
+            nodo: nodo.into(),
+            ..Muestra::default()
+        },
         alertas,
         intervalo_ms: 1000,
     }
@@ -46,7 +49,12 @@ async fn reportar(url: &str, r: &ReporteMemoria) {
 }
 
 async fn memoria(url: &str) -> EstadoMemoria {
-    reqwest::get(format!("{url}/memoria")).await.unwrap().json().await.unwrap()
+    reqwest::get(format!("{url}/memoria"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn quien_los_corrio(url: &str, ids: &[TrabajoId]) -> Vec<String> {
@@ -75,7 +83,10 @@ async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
         ids.push(espera(&m.url, 30, Prioridad::MEDIA).await);
     }
     let corrieron = quien_los_corrio(&m.url, &ids).await;
-    assert!(corrieron.iter().all(|e| e == "b"), "a critical node got jobs: {corrieron:?}");
+    assert!(
+        corrieron.iter().all(|e| e == "b"),
+        "a critical node got jobs: {corrieron:?}"
+    );
 
     reportar(&m.url, &reporte("n1", false)).await;
     let mut ids = Vec::new();
@@ -83,7 +94,10 @@ async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
         ids.push(espera(&m.url, 150, Prioridad::MEDIA).await);
     }
     let corrieron = quien_los_corrio(&m.url, &ids).await;
-    assert!(corrieron.iter().any(|e| e == "a"), "a healthy node got nothing: {corrieron:?}");
+    assert!(
+        corrieron.iter().any(|e| e == "a"),
+        "a healthy node got nothing: {corrieron:?}"
+    );
     a.parar().await;
     b.parar().await;
     m.parar().await;
@@ -121,7 +135,9 @@ async fn a_silent_memoria_goes_stale_and_stops_steering() {
     assert_eq!(t.esclavo.as_deref(), Some("a"), "{t:?}");
     let largo = trabajo(&m.url, ocupa_b).await;
     assert!(
-        largo.terminado_ms.is_none_or(|fin| fin >= t.terminado_ms.unwrap()),
+        largo
+            .terminado_ms
+            .is_none_or(|fin| fin >= t.terminado_ms.unwrap()),
         "the stale alert should have let a take the job before b was free"
     );
     a.parar().await;

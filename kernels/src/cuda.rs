@@ -1,0 +1,462 @@
+//! `Cuda`: the Julia kernel on an NVIDIA GPU, through the CUDA driver API (`cust`).
+//!
+//! The kernel is CUDA C (`kernels/cuda/julia.cu`), compiled ahead of time to PTX for
+//! `compute_70` without fused multiply-adds (`scripts/ptx.py`) and embedded in the binary. The
+//! driver JIT-compiles it for the GPU it finds, once per process, when the backend is first used.
+//! Its arithmetic is `julia.rs`'s, operation for operation, so its counts equal `Secuencial`'s.
+//!
+//! The GPU is set up once, lazily, by [`motor`]: driver present (`cuInit`), driver new enough
+//! for the PTX, first device, its primary context, the module. Every step that fails becomes a
+//! sentence saying what is missing, kept for the life of the process and returned as
+//! [`ErrorKernel::NoDisponible`] by every later call.
+//!
+//! cust 0.3.2 traps this module avoids: the current context belongs to the OS thread, so every
+//! call sets it on its own thread; a `Function` borrows its `Module`, so it is looked up per call
+//! from the `'static` module; `Display` of a `CudaError` calls into the driver and can panic
+//! without one, so errors are written with `{:?}`; error codes newer than CUDA 11.4 arrive as
+//! `UnknownError`, so the driver's version is checked before the PTX is loaded.
+
+use std::ffi::{c_int, c_uint};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use comun::nodo::Gpu;
+use comun::trabajo::ParamsJulia;
+use cust::context::{Context, ContextFlags, CurrentContext};
+use cust::device::{Device, DeviceAttribute};
+use cust::error::CudaError;
+use cust::event::{Event, EventFlags};
+use cust::launch;
+use cust::memory::{CopyDestination as _, DeviceBuffer};
+use cust::module::Module;
+use cust::stream::{Stream, StreamFlags};
+use rayon::prelude::*;
+
+use crate::ErrorKernel;
+use crate::julia::{C_IM, C_RE, LIMITE_CUADRADO, Rejilla, X1, Y2};
+
+/// The Julia kernel as PTX (ISA 7.8, `compute_70`), generated from `julia.cu`.
+const PTX: &str = include_str!("../cuda/julia.ptx");
+
+/// The entry point's name in [`PTX`].
+const FUNCION: &str = "julia";
+
+/// The oldest driver that loads PTX ISA 7.8: CUDA 11.8, driver R520.
+const DRIVER_MINIMO: c_int = 11_080;
+
+/// The oldest GPU the PTX targets: compute capability 7.0 (Volta).
+const CAPACIDAD_MINIMA: (i32, i32) = (7, 0);
+
+/// Side of the square of pixels a block covers (`LADO` in julia.cu): 16 × 16 threads.
+const LADO: u32 = 16;
+
+/// Longest one launch may run, at worst (every pixel of its rows at `iteraciones`, at the
+/// GPU's FP64 bound): long enough that the tail of each launch (its slowest block, while the
+/// rest of the GPU idles) costs little, short enough for a display watchdog (2 s).
+const DURACION_POR_LANZAMIENTO_S: f64 = 0.05;
+
+/// Most iterations one launch may run where the GPU's FP64 bound is unknown (0.5 s for a GPU
+/// with 1/64-rate FP64 and 2·10¹⁰ iterations/s).
+const ITERACIONES_POR_LANZAMIENTO_SIN_COTA: u64 = 1 << 33;
+
+/// FP64 instructions per iteration of the kernel's loop, counted in `julia.ptx`: 4 multiplies
+/// (one of them `2·zr`, written as an add), 4 adds or subtracts and 1 compare.
+pub const OPERACIONES_F64_POR_ITERACION: u32 = 9;
+
+/// The GPU, ready to run the kernel: what [`motor`] sets up once per process.
+pub struct Motor {
+    /// The device's primary context, retained for the life of the process.
+    contexto: Context,
+    /// The embedded PTX, loaded (and JIT-compiled) in `contexto`.
+    modulo: Module,
+    /// What the esclavo registers and `dispositivo` shows.
+    gpu: Gpu,
+    /// The device's size and speed, for the self-test's bounds.
+    limites: Limites,
+}
+
+/// What bounds the GPU's speed, read from its attributes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limites {
+    /// Streaming multiprocessors.
+    pub multiprocesadores: u32,
+    /// Highest SM clock, in kHz.
+    pub reloj_khz: u32,
+    /// Compute capability `(major, minor)`.
+    pub capacidad: (i32, i32),
+}
+
+impl Limites {
+    /// FP64 lanes per SM (each retires one f64 add, multiply or fused multiply-add per clock),
+    /// from NVIDIA's tables by compute capability; `None` where this table does not know.
+    pub fn lanes_f64_por_sm(&self) -> Option<u32> {
+        match self.capacidad {
+            (6, 0) | (7, 0) | (8, 0) => Some(32),
+            (9, 0) => Some(64),
+            (6, 1) | (6, 2) => Some(4),
+            (7, 2) | (7, 5) | (8, 6) | (8, 7) | (8, 9) | (12, _) => Some(2),
+            _ => None,
+        }
+    }
+
+    /// Peak f64 FLOP/s without tensor cores: SMs × FP64 lanes × 2 (a fused multiply-add counts
+    /// as two) × clock.
+    pub fn pico_flops_f64(&self) -> Option<f64> {
+        self.lanes_f64_por_sm()
+            .map(|lanes| 2.0 * self.instrucciones_f64_por_segundo(lanes))
+    }
+
+    /// The most iterations per second the FP64 pipes allow: SMs × FP64 lanes × clock ÷
+    /// [`OPERACIONES_F64_POR_ITERACION`].
+    pub fn cota_iteraciones_por_segundo(&self) -> Option<f64> {
+        self.lanes_f64_por_sm().map(|lanes| {
+            self.instrucciones_f64_por_segundo(lanes) / f64::from(OPERACIONES_F64_POR_ITERACION)
+        })
+    }
+
+    fn instrucciones_f64_por_segundo(&self, lanes: u32) -> f64 {
+        f64::from(self.multiprocesadores) * f64::from(lanes) * f64::from(self.reloj_khz) * 1e3
+    }
+}
+
+/// The counts of one image and how long the GPU took to compute them.
+#[derive(Debug, Clone)]
+pub struct Medida {
+    /// One count per pixel, row-major, as [`Conteos::conteos`](crate::Conteos::conteos).
+    pub conteos: Vec<u32>,
+    /// From before the first launch to after the last, timed by CUDA events on the GPU.
+    pub kernel: Duration,
+    /// Copying the counts from the GPU to the host, timed on the host.
+    pub copia: Duration,
+}
+
+/// The GPU, set up on first use; the reason there is none, for every call after a failure.
+pub fn motor() -> Result<&'static Motor, ErrorKernel> {
+    static MOTOR: OnceLock<Result<Motor, String>> = OnceLock::new();
+    MOTOR
+        .get_or_init(preparar)
+        .as_ref()
+        .map_err(|motivo| ErrorKernel::NoDisponible(motivo.clone()))
+}
+
+impl Motor {
+    /// The GPU as the esclavo registers it.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// The GPU's size and clock.
+    pub fn limites(&self) -> Limites {
+        self.limites
+    }
+
+    /// Most iterations one launch may run: [`DURACION_POR_LANZAMIENTO_S`] at the FP64 bound.
+    fn iteraciones_por_lanzamiento(&self) -> u64 {
+        self.limites
+            .cota_iteraciones_por_segundo()
+            .map_or(ITERACIONES_POR_LANZAMIENTO_SIN_COTA, |cota| {
+                (cota * DURACION_POR_LANZAMIENTO_S) as u64
+            })
+            .max(1)
+    }
+}
+
+/// Every step of setting up the GPU, each failure said in words.
+fn preparar() -> Result<Motor, String> {
+    iniciar_driver()?;
+    let driver = version_del_driver()?;
+    let dispositivo = Device::get_device(0).map_err(|e| format!("no CUDA device 0: {e:?}"))?;
+    let (gpu, limites) = describir(dispositivo, driver)?;
+    if limites.capacidad < CAPACIDAD_MINIMA {
+        return Err(format!(
+            "{} has compute capability {}; the kernel needs {}.{} (Volta) or newer",
+            gpu.nombre, gpu.capacidad_computo, CAPACIDAD_MINIMA.0, CAPACIDAD_MINIMA.1
+        ));
+    }
+    let contexto = Context::new(dispositivo)
+        .map_err(|e| format!("cannot create a CUDA context on {}: {e:?}", gpu.nombre))?;
+    // Waiting for the GPU sleeps instead of spinning a core that CPU jobs could use. Only a
+    // preference: the default (spin, then yield) works too, so a refusal is ignored.
+    let _ = contexto.set_flags(ContextFlags::SCHED_BLOCKING_SYNC);
+    let modulo = Module::from_ptx(PTX, &[]).map_err(|e| {
+        format!(
+            "the driver ({}) cannot load the embedded PTX (ISA 7.8, compute_70): {e:?}",
+            gpu.driver
+        )
+    })?;
+    modulo
+        .get_function(FUNCION)
+        .map_err(|e| format!("the embedded PTX has no `{FUNCION}` kernel: {e:?}"))?;
+    Ok(Motor {
+        contexto,
+        modulo,
+        gpu,
+        limites,
+    })
+}
+
+// The two driver calls made before anything else, declared here with plain `int` results:
+// cust_raw declares them returning a Rust enum, and a code that enum lacks (any code newer
+// than CUDA 11.4) would be undefined behaviour, where here it is only a number to report.
+unsafe extern "C" {
+    fn cuInit(flags: c_uint) -> c_int;
+    fn cuDriverGetVersion(version: *mut c_int) -> c_int;
+}
+
+/// `cuInit`, with the usual reasons for its failure in words.
+fn iniciar_driver() -> Result<(), String> {
+    // SAFETY: cuInit takes a flags word (0 is the only valid value) and has no other inputs.
+    let codigo = unsafe { cuInit(0) };
+    match codigo {
+        0 => Ok(()),
+        34 => Err(
+            "the CUDA driver library here is a stub (CUDA_ERROR_STUB_LIBRARY, 34): this \
+                   machine has no NVIDIA driver"
+                .into(),
+        ),
+        100 => Err(
+            "the NVIDIA driver sees no GPU (CUDA_ERROR_NO_DEVICE, 100; check \
+                    CUDA_VISIBLE_DEVICES and the container's devices)"
+                .into(),
+        ),
+        803 => Err(
+            "the NVIDIA driver's library and kernel module differ in version \
+                    (CUDA_ERROR_SYSTEM_DRIVER_MISMATCH, 803)"
+                .into(),
+        ),
+        otro => Err(format!(
+            "the CUDA driver failed to start: cuInit returned error {otro}"
+        )),
+    }
+}
+
+/// The driver's CUDA version (`12040` for 12.4), refused when older than [`DRIVER_MINIMO`]:
+/// newer PTX would fail with an error code this cust version cannot name.
+fn version_del_driver() -> Result<c_int, String> {
+    let mut version: c_int = 0;
+    // SAFETY: cuDriverGetVersion writes one int through the pointer, which is valid.
+    let codigo = unsafe { cuDriverGetVersion(&mut version) };
+    if codigo != 0 {
+        return Err(format!(
+            "cannot read the CUDA driver's version: error {codigo}"
+        ));
+    }
+    if version < DRIVER_MINIMO {
+        return Err(format!(
+            "the NVIDIA driver supports CUDA {}; the kernel's PTX (ISA 7.8) needs CUDA {} \
+             (driver R520 or newer)",
+            cuda_legible(version),
+            cuda_legible(DRIVER_MINIMO)
+        ));
+    }
+    Ok(version)
+}
+
+/// `12040` → `12.4`.
+fn cuda_legible(version: c_int) -> String {
+    format!("{}.{}", version / 1000, version % 1000 / 10)
+}
+
+/// The device's name, memory, compute capability and speed, and the driver's version.
+fn describir(dispositivo: Device, driver_cuda: c_int) -> Result<(Gpu, Limites), String> {
+    let atributo = |a: DeviceAttribute| {
+        dispositivo
+            .get_attribute(a)
+            .map_err(|e| format!("cannot read the GPU's {a:?}: {e:?}"))
+    };
+    let nombre = dispositivo
+        .name()
+        .map_err(|e| format!("cannot read the GPU's name: {e:?}"))?;
+    let memoria_bytes = dispositivo
+        .total_memory()
+        .map_err(|e| format!("cannot read the GPU's memory size: {e:?}"))?;
+    let capacidad = (
+        atributo(DeviceAttribute::ComputeCapabilityMajor)?,
+        atributo(DeviceAttribute::ComputeCapabilityMinor)?,
+    );
+    let limites = Limites {
+        multiprocesadores: atributo(DeviceAttribute::MultiprocessorCount)?.max(0) as u32,
+        reloj_khz: atributo(DeviceAttribute::ClockRate)?.max(0) as u32,
+        capacidad,
+    };
+    let driver = match version_del_modulo_nvidia() {
+        Some(modulo) => format!("{modulo} (CUDA {})", cuda_legible(driver_cuda)),
+        None => format!("CUDA {}", cuda_legible(driver_cuda)),
+    };
+    let gpu = Gpu {
+        nombre,
+        memoria_bytes: memoria_bytes as u64,
+        capacidad_computo: format!("{}.{}", capacidad.0, capacidad.1),
+        driver,
+    };
+    Ok((gpu, limites))
+}
+
+/// The NVIDIA kernel module's version (`550.54.15`), from `/proc/driver/nvidia/version`.
+fn version_del_modulo_nvidia() -> Option<String> {
+    let texto = std::fs::read_to_string("/proc/driver/nvidia/version").ok()?;
+    version_en_texto(&texto)
+}
+
+/// The version in the `NVRM version:` line of `/proc/driver/nvidia/version`.
+fn version_en_texto(texto: &str) -> Option<String> {
+    let linea = texto.lines().find(|l| l.starts_with("NVRM version:"))?;
+    linea
+        .split_whitespace()
+        .find(|palabra| {
+            palabra.contains('.') && palabra.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+        .map(str::to_owned)
+}
+
+/// The counts of `p` computed on the GPU (`Secuencial`'s, bit for bit).
+pub(crate) fn julia(p: &ParamsJulia) -> Result<Vec<u32>, ErrorKernel> {
+    medir(p).map(|m| m.conteos)
+}
+
+/// The counts of `p` computed on the GPU, with the kernels' time on the GPU's clock.
+///
+/// Blocking; callable from any thread (it makes the GPU's context current on the calling
+/// thread). The image is computed in launches of whole rows, each bounded by
+/// [`Motor::iteraciones_por_lanzamiento`], queued back to back on one stream, then copied back
+/// once.
+pub fn medir(p: &ParamsJulia) -> Result<Medida, ErrorKernel> {
+    let motor = motor()?;
+    CurrentContext::set_current(&motor.contexto).map_err(fallo("making the context current"))?;
+    let funcion = motor
+        .modulo
+        .get_function(FUNCION)
+        .map_err(fallo("finding the kernel"))?;
+    let pixeles = p.pixeles() as usize;
+    let flujo = Stream::new(StreamFlags::NON_BLOCKING, None).map_err(fallo("creating a stream"))?;
+    // SAFETY: the launches below write every one of the `pixeles` counts before the copy back.
+    let conteos_gpu = unsafe { DeviceBuffer::<u32>::uninitialized(pixeles) }.map_err(fallo(
+        &format!("allocating {} MiB on the GPU", (pixeles * 4) >> 20),
+    ))?;
+    let inicio = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+    let fin = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+    let rejilla = Rejilla::new(p.width, p.height);
+    let destino = conteos_gpu.as_device_ptr();
+    let (width, iteraciones) = (p.width, p.iteraciones);
+
+    inicio.record(&flujo).map_err(fallo("recording an event"))?;
+    for (fila0, filas) in lanzamientos(p, motor.iteraciones_por_lanzamiento()) {
+        let bloques = (width.div_ceil(LADO), filas.div_ceil(LADO));
+        // SAFETY: the arguments match `julia`'s parameters in julia.cu, in order and type
+        // (pointer, 4 × u32, 7 × f64), with the LADO × LADO threads a block it expects; every
+        // pixel it writes, of rows `fila0 .. fila0 + filas`, lies inside `conteos_gpu`, which
+        // outlives the stream's work (synchronised below).
+        unsafe {
+            launch!(funcion<<<bloques, LADO * LADO, 0, flujo>>>(
+                destino,
+                width,
+                fila0,
+                filas,
+                iteraciones,
+                X1,
+                Y2,
+                rejilla.dx,
+                rejilla.dy,
+                C_RE,
+                C_IM,
+                LIMITE_CUADRADO
+            ))
+        }
+        .map_err(fallo("launching the kernel"))?;
+    }
+    fin.record(&flujo).map_err(fallo("recording an event"))?;
+    // While the GPU works, the host's buffer, written on every core: the first write to each
+    // page faults, and faulting inside the copy would slow it several-fold.
+    let mut conteos = Vec::with_capacity(pixeles);
+    (0..pixeles)
+        .into_par_iter()
+        .map(|_| 0u32)
+        .collect_into_vec(&mut conteos);
+    flujo.synchronize().map_err(fallo("running the kernel"))?;
+    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let inicio_copia = Instant::now();
+    conteos_gpu
+        .copy_to(&mut conteos[..])
+        .map_err(fallo("copying the counts back"))?;
+    Ok(Medida {
+        conteos,
+        kernel,
+        copia: inicio_copia.elapsed(),
+    })
+}
+
+/// The launches that cover `p`: `(first row, rows)`, each with at most `tope` iterations (at
+/// least one row), in multiples of [`LADO`] rows where there are more than that, so that no
+/// block straddles two launches.
+fn lanzamientos(p: &ParamsJulia, tope: u64) -> impl Iterator<Item = (u32, u32)> {
+    let por_fila = u64::from(p.width) * u64::from(p.iteraciones);
+    let mut filas = (tope / por_fila).clamp(1, u64::from(p.height)) as u32;
+    if filas > LADO {
+        filas -= filas % LADO;
+    }
+    let height = p.height;
+    (0..height)
+        .step_by(filas as usize)
+        .map(move |fila0| (fila0, filas.min(height - fila0)))
+}
+
+/// Turns a failed driver call into [`ErrorKernel::Gpu`] naming the step (`{:?}`: the error's
+/// `Display` calls into the driver and may panic).
+fn fallo(paso: &str) -> impl FnOnce(CudaError) -> ErrorKernel + '_ {
+    move |e| ErrorKernel::Gpu(format!("{paso}: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn launches_cover_every_row_once_in_bounded_pieces() {
+        const TOPE: u64 = 1 << 33;
+        for (width, height, iteraciones) in [
+            (1, 1, 1),
+            (8192, 8192, 1000),
+            (16_384, 4096, 100_000),
+            (7, 3, 5),
+        ] {
+            let p = ParamsJulia::new(width, height, iteraciones).unwrap();
+            let mut siguiente = 0;
+            for (fila0, filas) in lanzamientos(&p, TOPE) {
+                assert_eq!(fila0, siguiente);
+                assert!(filas >= 1);
+                assert!(
+                    filas == 1
+                        || u64::from(filas) * u64::from(width) * u64::from(iteraciones) <= TOPE
+                );
+                assert!(
+                    fila0 % LADO == 0 || filas < LADO,
+                    "blocks stay in one launch"
+                );
+                siguiente += filas;
+            }
+            assert_eq!(siguiente, height, "{width}x{height}x{iteraciones}");
+        }
+    }
+
+    #[test]
+    fn driver_version_is_read_from_proc() {
+        let texto = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 \
+                     22:23:56 UTC 2024\nGCC version:  gcc version 12.3.0\n";
+        assert_eq!(version_en_texto(texto).as_deref(), Some("550.54.15"));
+        assert_eq!(version_en_texto("nothing here"), None);
+    }
+
+    #[test]
+    fn h100_sxm_bounds_follow_the_formula() {
+        let h100 = Limites {
+            multiprocesadores: 132,
+            reloj_khz: 1_980_000,
+            capacidad: (9, 0),
+        };
+        let pico = h100.pico_flops_f64().unwrap();
+        assert!((pico / 1e12 - 33.45).abs() < 0.01, "{pico}");
+        let cota = h100.cota_iteraciones_por_segundo().unwrap();
+        assert!((cota / 1e12 - 1.858).abs() < 0.001, "{cota}");
+        assert_eq!(cuda_legible(12_040), "12.4");
+    }
+}
