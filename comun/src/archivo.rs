@@ -131,6 +131,12 @@ fn parsear_claves(tipo: Tipo, campos: &[&str]) -> Result<NuevoTrabajo, ErrorCamp
             ));
         };
         let (clave, valor) = (clave.trim(), valor.trim());
+        if clave.is_empty() {
+            return Err(ErrorCampo::new(
+                "linea",
+                format!("'{campo}' has no parameter name before '='"),
+            ));
+        }
         if vistos.contains(&clave) {
             return Err(ErrorCampo::new(clave, "given twice"));
         }
