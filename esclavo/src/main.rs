@@ -1,13 +1,10 @@
 //! The `esclavo` binary: parses the command line, binds the port and runs [`esclavo::run`]
 //! until SIGINT or SIGTERM.
 
-use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
 use esclavo::Config;
-use tracing_subscriber::EnvFilter;
 
 /// Command line of the esclavo; every flag can also come from the environment.
 #[derive(Debug, Parser)]
@@ -87,50 +84,8 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.puerto))
-        .await
-        .with_context(|| format!("cannot listen on port {}", args.puerto))?;
+    arranque::iniciar_logs();
+    let listener = arranque::escuchar("esclavo", args.puerto).await?;
     let puerto = listener.local_addr()?.port();
-    let mut salida = std::io::stdout().lock();
-    writeln!(salida, "esclavo escuchando en http://127.0.0.1:{puerto}")?;
-    salida.flush()?;
-    drop(salida);
-
-    esclavo::run(args.config(puerto), listener, senal_de_parada()).await
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).
-async fn senal_de_parada() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    esclavo::run(args.config(puerto), listener, arranque::senal_de_parada()).await
 }

@@ -40,42 +40,14 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let args = Args::parse();
+    arranque::iniciar_logs();
     let mut config = maestro::Config::new(args.datos);
     config.archivo = (!args.sin_archivo).then_some(args.archivo);
     config.token = args.token.filter(|t| !t.is_empty());
     config.plazo_esclavo = Duration::from_millis(args.plazo_esclavo_ms.max(100));
     config.max_intentos = args.max_intentos;
     config.plazo_memoria = Duration::from_millis(args.plazo_memoria_ms.max(100));
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.puerto)).await?;
-    let puerto = listener.local_addr()?.port();
-    println!("maestro escuchando en http://127.0.0.1:{puerto}");
-    maestro::run(config, listener, apagado()).await
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn apagado() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
-    }
-    tracing::info!("shutting down");
+    let listener = arranque::escuchar("maestro", args.puerto).await?;
+    maestro::run(config, listener, arranque::senal_de_parada()).await
 }

@@ -1,17 +1,14 @@
 //! The `memoria` binary: parses the command line, binds the port and runs [`memoria::run`]
 //! until SIGINT or SIGTERM.
 
-use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::{CommandFactory as _, Parser};
 use memoria::config::{
     self, HISTERESIS_POR_DEFECTO, HISTORIAL_POR_DEFECTO, UMBRAL_CPU, UMBRAL_DISCO,
     UMBRAL_GPU_MEMORIA, UMBRAL_MEMORIA, UMBRAL_SWAP,
 };
 use memoria::{Config, Niveles, Politica};
-use tracing_subscriber::EnvFilter;
 
 /// Command line of the memoria; every flag can also come from the environment.
 #[derive(Debug, Parser)]
@@ -153,50 +150,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let puerto = args.puerto;
     let config = args.config().unwrap_or_else(|e| e.exit());
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-
-    let listener = tokio::net::TcpListener::bind(("0.0.0.0", puerto))
-        .await
-        .with_context(|| format!("cannot listen on port {puerto}"))?;
-    let puerto = listener.local_addr()?.port();
-    let mut salida = std::io::stdout().lock();
-    writeln!(salida, "memoria escuchando en http://127.0.0.1:{puerto}")?;
-    salida.flush()?;
-    drop(salida);
-
-    memoria::run(config, listener, senal_de_parada()).await
-}
-
-/// Completes on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).
-async fn senal_de_parada() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    arranque::iniciar_logs();
+    let listener = arranque::escuchar("memoria", puerto).await?;
+    memoria::run(config, listener, arranque::senal_de_parada()).await
 }
