@@ -303,6 +303,10 @@ pub struct ArgsBenchmark {
     #[arg(long, default_value_t = 64, requires = "local",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub capacidad: u32,
+    /// Commit mode of the --local maestro's database: full (on disk before "accepted") or
+    /// normal (survives a killed process, not a lost machine); see `maestro --help`.
+    #[arg(long, default_value = "full", requires = "local")]
+    pub sincronizacion: maestro::db::Sincronizacion,
 }
 
 impl Cli {

@@ -115,7 +115,9 @@ pub async fn carga(cx: &Contexto, a: &ArgsBenchmark) -> Result<u8, Error> {
         .prefix("hpc-carga-")
         .tempdir()
         .map_err(|e| Error::local(format!("cannot create a temporary data folder: {e}")))?;
-    let mut cluster = Cluster::iniciar_maestro(maestro::Config::new(datos.path()), 0).await?;
+    let mut config = maestro::Config::new(datos.path());
+    config.sincronizacion = a.sincronizacion;
+    let mut cluster = Cluster::iniciar_maestro(config, 0).await?;
     let r = async {
         cluster.iniciar_esclavos(a.esclavos, a.capacidad).await?;
         let m = Maestro::new(&cluster.url, None)?;

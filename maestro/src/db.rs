@@ -3,8 +3,11 @@
 //! One writer thread owns the only writing connection. Changes reach it over a channel in the
 //! order the maestro decided them; it applies whatever has piled up in **one transaction** (group
 //! commit) and then answers the callers that wait for durability. A job is acknowledged to its
-//! submitter, and a result to its esclavo, only after that commit (`synchronous = FULL`: it
-//! survives the machine, not only the process). Reads use a second connection.
+//! submitter, and a result to its esclavo, only after that commit. With the default
+//! [`Sincronizacion::Completa`] (`synchronous = FULL`) a commit survives the machine; with
+//! [`Sincronizacion::Normal`] it survives the process (SIGKILL) but the last commits may be lost
+//! with the machine, for several times the throughput on a disk with slow fsync. Reads use a
+//! second connection.
 //!
 //! Tables: `trabajos` (one row per job, its current state), `intentos` (one row per dispatch),
 //! `imagenes` (PNG of finished Julia jobs), `lineas_cargadas` (which lines of a watched jobs
@@ -144,16 +147,16 @@ pub struct Db {
 impl Db {
     /// Opens (or creates) `datos/maestro.db`, brings it back to a consistent state after a
     /// crash, and starts the writer thread.
-    pub fn abrir(datos: &Path) -> anyhow::Result<(Db, Recuperado)> {
+    pub fn abrir(datos: &Path, sincronizacion: Sincronizacion) -> anyhow::Result<(Db, Recuperado)> {
         std::fs::create_dir_all(datos)
             .with_context(|| format!("creating the data folder {}", datos.display()))?;
         let ruta = datos.join("maestro.db");
-        let mut conexion = abrir_conexion(&ruta)?;
+        let mut conexion = abrir_conexion(&ruta, sincronizacion)?;
         conexion
             .execute_batch(ESQUEMA)
             .context("creating the schema")?;
         let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
-        let lector = abrir_conexion(&ruta)?;
+        let lector = abrir_conexion(&ruta, sincronizacion)?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("maestro-db".into())
@@ -221,11 +224,38 @@ impl Db {
     }
 }
 
-fn abrir_conexion(ruta: &Path) -> anyhow::Result<Connection> {
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sincronizacion {
+    /// `synchronous = FULL`: every commit is on disk (fsync) before it is acknowledged.
+    #[default]
+    Completa,
+    /// `synchronous = NORMAL`: commits survive a killed process, not a lost machine.
+    Normal,
+}
+
+impl std::str::FromStr for Sincronizacion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" | "completa" => Ok(Sincronizacion::Completa),
+            "normal" => Ok(Sincronizacion::Normal),
+            _ => Err(format!(
+                "'{s}' is not a synchronisation mode (expected full or normal)"
+            )),
+        }
+    }
+}
+
+fn abrir_conexion(ruta: &Path, sincronizacion: Sincronizacion) -> anyhow::Result<Connection> {
     let c = Connection::open(ruta).with_context(|| format!("opening {}", ruta.display()))?;
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     c.pragma_update(None, "journal_mode", "WAL")?;
-    c.pragma_update(None, "synchronous", "FULL")?;
+    let modo = match sincronizacion {
+        Sincronizacion::Completa => "FULL",
+        Sincronizacion::Normal => "NORMAL",
+    };
+    c.pragma_update(None, "synchronous", modo)?;
     Ok(c)
 }
 

@@ -52,6 +52,9 @@ pub struct Config {
     pub sondeo_archivo: Duration,
     /// A memoria report older than this is stale: its alerts no longer steer jobs.
     pub plazo_memoria: Duration,
+    /// Whether a commit waits for the disk (survives the machine) or only for the OS (survives
+    /// the process).
+    pub sincronizacion: db::Sincronizacion,
 }
 
 impl Config {
@@ -66,6 +69,7 @@ impl Config {
             max_intentos: 3,
             sondeo_archivo: Duration::from_secs(5),
             plazo_memoria: Duration::from_secs(20),
+            sincronizacion: db::Sincronizacion::Completa,
         }
     }
 
@@ -81,10 +85,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let datos = config.datos.clone();
-    let (db, recuperado) = tokio::task::spawn_blocking(move || db::Db::abrir(&datos))
-        .await
-        .context("opening the database")??;
+    let (datos, sincronizacion) = (config.datos.clone(), config.sincronizacion);
+    let (db, recuperado) =
+        tokio::task::spawn_blocking(move || db::Db::abrir(&datos, sincronizacion))
+            .await
+            .context("opening the database")??;
     std::fs::create_dir_all(config.carpeta_trabajos()).with_context(|| {
         format!(
             "creating the jobs folder {}",
