@@ -19,8 +19,9 @@ pub struct Compartido {
     pub db: Db,
     /// Wakes the dispatcher: a job was queued or a slot freed.
     pub despertar: Notify,
-    /// The latest job counts; long-polling clients wait on it.
-    resumen: watch::Sender<Resumen>,
+    /// The latest job counts, with the database order that makes them durable; long-polling
+    /// clients wait on it.
+    resumen: watch::Sender<(Resumen, u64)>,
     /// Flips to true when the maestro is shutting down: long polls return at once.
     pub parando: watch::Receiver<bool>,
     /// One client for every request to esclavos (connections kept alive).
@@ -34,7 +35,7 @@ impl Compartido {
         estado: Estado,
         parando: watch::Receiver<bool>,
     ) -> Arc<Self> {
-        let resumen = watch::Sender::new(estado.resumen());
+        let resumen = watch::Sender::new((estado.resumen(), db.secuencia()));
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(15))
@@ -57,18 +58,29 @@ impl Compartido {
         self.estado.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Publishes the current counts to long-polling clients.
+    /// Publishes the current counts to long-polling clients. Call it with the state locked:
+    /// the counts are paired with the last database order sent, which holds them.
     pub fn publicar(&self, estado: &Estado) {
         let nuevo = estado.resumen();
-        self.resumen.send_if_modified(|r| {
+        let secuencia = self.db.secuencia();
+        self.resumen.send_if_modified(|(r, s)| {
             let cambio = *r != nuevo;
+            *s = secuencia;
             *r = nuevo;
             cambio
         });
     }
 
-    pub fn suscribir(&self) -> watch::Receiver<Resumen> {
+    pub fn suscribir(&self) -> watch::Receiver<(Resumen, u64)> {
         self.resumen.subscribe()
+    }
+
+    /// The published counts, once the database holds everything they count: a client that
+    /// sees a job counted as finished finds it finished in the database too.
+    pub async fn resumen_confirmado(&self, rx: &watch::Receiver<(Resumen, u64)>) -> Resumen {
+        let (r, secuencia) = *rx.borrow();
+        self.db.esperar_confirmado(secuencia).await;
+        r
     }
 
     /// Stores new jobs durably, then queues them and wakes the dispatcher. Returns their ids

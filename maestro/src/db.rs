@@ -21,7 +21,7 @@ use anyhow::Context;
 use comun::api::{Intento, Origen, Trabajo};
 use comun::{Algoritmo, Estado, NuevoTrabajo, Parametros, Prioridad, TrabajoId};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use crate::cola::Pendiente;
 
@@ -122,8 +122,17 @@ pub enum Cambio {
 }
 
 struct Orden {
+    /// Its place in the order of sending: the writer reports the last one it has handled.
+    secuencia: u64,
     cambios: Vec<Cambio>,
     listo: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+/// The sending end of the writer's channel, with the number of the last order sent: numbering
+/// and sending happen together, so orders are numbered in the order the writer receives them.
+struct Buzon {
+    ultima: u64,
+    escritor: mpsc::Sender<Orden>,
 }
 
 /// What the database held when the maestro started.
@@ -140,8 +149,10 @@ pub struct Recuperado {
 /// Handle to the database: cheap to clone.
 #[derive(Clone)]
 pub struct Db {
-    escritor: mpsc::Sender<Orden>,
+    buzon: Arc<Mutex<Buzon>>,
     lector: Arc<Mutex<Connection>>,
+    /// The number of the last order the writer has handled (committed, or failed and logged).
+    confirmado: watch::Receiver<u64>,
 }
 
 impl Db {
@@ -158,29 +169,56 @@ impl Db {
         let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
         let lector = abrir_conexion(&ruta, sincronizacion)?;
         let (tx, rx) = mpsc::channel();
+        let (confirmado_tx, confirmado) = watch::channel(0);
         std::thread::Builder::new()
             .name("maestro-db".into())
-            .spawn(move || escribir(conexion, rx))
+            .spawn(move || escribir(conexion, rx, confirmado_tx))
             .context("starting the database writer")?;
+        let buzon = Buzon {
+            ultima: 0,
+            escritor: tx,
+        };
         Ok((
             Db {
-                escritor: tx,
+                buzon: Arc::new(Mutex::new(buzon)),
                 lector: Arc::new(Mutex::new(lector)),
+                confirmado,
             },
             recuperado,
         ))
     }
 
+    /// Numbers and sends an order; false if the writer is gone.
+    fn mandar(
+        &self,
+        cambios: Vec<Cambio>,
+        listo: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> bool {
+        let mut buzon = self.buzon.lock().unwrap_or_else(|e| e.into_inner());
+        buzon.ultima += 1;
+        let orden = Orden {
+            secuencia: buzon.ultima,
+            cambios,
+            listo,
+        };
+        buzon.escritor.send(orden).is_ok()
+    }
+
+    /// The number of the last order sent: once [`Db::esperar_confirmado`] of it returns, every
+    /// change sent until now is in the database.
+    pub fn secuencia(&self) -> u64 {
+        self.buzon.lock().unwrap_or_else(|e| e.into_inner()).ultima
+    }
+
+    /// Waits until the writer has handled order `secuencia` and every one before it.
+    pub async fn esperar_confirmado(&self, secuencia: u64) {
+        let mut rx = self.confirmado.clone();
+        let _ = rx.wait_for(|c| *c >= secuencia).await;
+    }
+
     /// Queues changes without waiting for them to be durable (they are applied in order).
     pub fn enviar(&self, cambios: Vec<Cambio>) {
-        if self
-            .escritor
-            .send(Orden {
-                cambios,
-                listo: None,
-            })
-            .is_err()
-        {
+        if !self.mandar(cambios, None) {
             tracing::error!("database writer is gone: changes dropped");
         }
     }
@@ -193,13 +231,7 @@ impl Db {
         cambios: Vec<Cambio>,
     ) -> impl Future<Output = anyhow::Result<()>> + use<> {
         let (tx, rx) = oneshot::channel();
-        let enviado = self
-            .escritor
-            .send(Orden {
-                cambios,
-                listo: Some(tx),
-            })
-            .is_ok();
+        let enviado = self.mandar(cambios, Some(tx));
         async move {
             anyhow::ensure!(enviado, "database writer is gone");
             rx.await
@@ -259,7 +291,7 @@ fn abrir_conexion(ruta: &Path, sincronizacion: Sincronizacion) -> anyhow::Result
     Ok(c)
 }
 
-fn escribir(mut conexion: Connection, rx: mpsc::Receiver<Orden>) {
+fn escribir(mut conexion: Connection, rx: mpsc::Receiver<Orden>, confirmado: watch::Sender<u64>) {
     const MAX_LOTE: usize = 4096;
     while let Ok(primera) = rx.recv() {
         let mut lote = vec![primera];
@@ -269,6 +301,7 @@ fn escribir(mut conexion: Connection, rx: mpsc::Receiver<Orden>) {
                 Err(_) => break,
             }
         }
+        let ultima = lote.last().map_or(0, |o| o.secuencia);
         match transaccion(&mut conexion, lote.iter().flat_map(|o| &o.cambios)) {
             Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
             Err(e) => {
@@ -282,6 +315,7 @@ fn escribir(mut conexion: Connection, rx: mpsc::Receiver<Orden>) {
                 }
             }
         }
+        confirmado.send_replace(ultima);
     }
 }
 

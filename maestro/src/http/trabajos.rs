@@ -318,12 +318,11 @@ pub async fn resumen(
         let espera = Duration::from_millis(q.espera_ms.unwrap_or(0)).min(MAX_ESPERA);
         let _ = tokio::time::timeout(espera, async {
             tokio::select! {
-                _ = rx.wait_for(|r| r.version != v) => {}
+                _ = rx.wait_for(|(r, _)| r.version != v) => {}
                 _ = parando.wait_for(|p| *p) => {}
             }
         })
         .await;
     }
-    let r = *rx.borrow();
-    Json(r)
+    Json(c.resumen_confirmado(&rx).await)
 }
