@@ -2,7 +2,7 @@
 # What CI runs for the `cuda` feature, on a machine without a GPU (needs python3 with venv and
 # pip, a C compiler, and access to PyPI and crates.io):
 #
-# 1. the committed PTX equals what NVRTC 11.8 makes of its .cu (and has no FMA);
+# 1. the committed PTX equals what NVRTC 11.8 makes of its .cu (julia.ptx has no FMA);
 # 2. ptxas 11.8 assembles it for sm_70 and sm_90;
 # 3. a stub libcuda.so is generated to link against;
 # 4. clippy on kernels and esclavo with the feature, every target, warnings denied;

@@ -1,4 +1,9 @@
-//! `Cuda`: the Julia kernel on an NVIDIA GPU, through the CUDA driver API (`cust`).
+//! `Cuda`: the kernels on an NVIDIA GPU, through the CUDA driver API (`cust`).
+//!
+//! matmul, vector_add, montecarlo and nbody come from `kernels/cuda/calculo.cu`, compiled with
+//! fused multiply-adds allowed (their tolerances are in their modules); each entry point here
+//! copies the host's inputs in, times its launches with CUDA events, and copies the result back.
+//! The rest of this page is about Julia.
 //!
 //! The kernel is CUDA C (`kernels/cuda/julia.cu`), compiled ahead of time to PTX for
 //! `compute_70` without fused multiply-adds (`scripts/ptx.py`) and embedded in the binary. The
@@ -38,6 +43,10 @@ use crate::julia::{C_IM, C_RE, LIMITE_CUADRADO, Rejilla, X1, Y2};
 /// The Julia kernel as PTX (ISA 7.8, `compute_70`), generated from `julia.cu`.
 const PTX: &str = include_str!("../cuda/julia.ptx");
 
+/// matmul, vector_add, montecarlo and nbody as PTX (ISA 7.8, `compute_70`, FMA allowed),
+/// generated from `calculo.cu`.
+const PTX_CALCULO: &str = include_str!("../cuda/calculo.ptx");
+
 /// The entry point's name in [`PTX`].
 const FUNCION: &str = "julia";
 
@@ -69,6 +78,8 @@ pub struct Motor {
     contexto: Context,
     /// The embedded PTX, loaded (and JIT-compiled) in `contexto`.
     modulo: Module,
+    /// [`PTX_CALCULO`], loaded in `contexto`.
+    calculo: Module,
     /// What the esclavo registers and `dispositivo` shows.
     gpu: Gpu,
     /// The device's size and speed, for the self-test's bounds.
@@ -97,6 +108,22 @@ impl Limites {
             (7, 2) | (7, 5) | (8, 6) | (8, 7) | (8, 9) | (12, _) => Some(2),
             _ => None,
         }
+    }
+
+    /// FP32 lanes per SM, from NVIDIA's tables by compute capability; `None` where unknown.
+    pub fn lanes_f32_por_sm(&self) -> Option<u32> {
+        match self.capacidad {
+            (6, 0) | (7, 0) | (7, 2) | (7, 5) | (8, 0) => Some(64),
+            (6, 1) | (6, 2) | (8, 6) | (8, 7) | (8, 9) | (9, 0) | (12, _) => Some(128),
+            _ => None,
+        }
+    }
+
+    /// Peak f32 FLOP/s without tensor cores: SMs × FP32 lanes × 2 (an FMA counts as two) ×
+    /// clock.
+    pub fn pico_flops_f32(&self) -> Option<f64> {
+        self.lanes_f32_por_sm()
+            .map(|lanes| 2.0 * self.instrucciones_f64_por_segundo(lanes))
     }
 
     /// Peak f64 FLOP/s without tensor cores: SMs × FP64 lanes × 2 (a fused multiply-add counts
@@ -187,9 +214,16 @@ fn preparar() -> Result<Motor, String> {
     modulo
         .get_function(FUNCION)
         .map_err(|e| format!("the embedded PTX has no `{FUNCION}` kernel: {e:?}"))?;
+    let calculo = Module::from_ptx(PTX_CALCULO, &[]).map_err(|e| {
+        format!(
+            "the driver ({}) cannot load the embedded calculo PTX (ISA 7.8, compute_70): {e:?}",
+            gpu.driver
+        )
+    })?;
     Ok(Motor {
         contexto,
         modulo,
+        calculo,
         gpu,
         limites,
     })
@@ -398,6 +432,257 @@ fn lanzamientos(p: &ParamsJulia, tope: u64) -> impl Iterator<Item = (u32, u32)> 
     (0..height)
         .step_by(filas as usize)
         .map(move |fila0| (fila0, filas.min(height - fila0)))
+}
+
+/// A kernel's time on the GPU's clock, and the whole call's on the host's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tiempos {
+    /// CUDA events around the launches.
+    pub kernel: Duration,
+    /// Allocation, copies to the GPU, launches, copies back (host clock).
+    pub total: Duration,
+}
+
+/// The context made current on this thread, a stream, and two events.
+fn preparar_llamada() -> Result<(&'static Motor, Stream, Event, Event), ErrorKernel> {
+    let motor = motor()?;
+    CurrentContext::set_current(&motor.contexto).map_err(fallo("making the context current"))?;
+    let flujo = Stream::new(StreamFlags::NON_BLOCKING, None).map_err(fallo("creating a stream"))?;
+    let inicio = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+    let fin = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+    Ok((motor, flujo, inicio, fin))
+}
+
+/// A buffer on the GPU holding `datos`.
+fn subir<T: cust::memory::DeviceCopy>(datos: &[T]) -> Result<DeviceBuffer<T>, ErrorKernel> {
+    DeviceBuffer::from_slice(datos).map_err(fallo(&format!(
+        "copying {} MiB to the GPU",
+        std::mem::size_of_val(datos) >> 20
+    )))
+}
+
+/// A zeroed buffer of `n` floats on the GPU.
+fn reservar(n: usize) -> Result<DeviceBuffer<f32>, ErrorKernel> {
+    DeviceBuffer::zeroed(n).map_err(fallo(&format!(
+        "allocating {} MiB on the GPU",
+        (n * 4) >> 20
+    )))
+}
+
+/// Threads per block of the grid-stride kernels.
+const HILOS: u32 = 256;
+
+/// Blocks of a grid-stride launch over `trabajo` items (at least 1, at most 32 per SM).
+fn bloques(motor: &Motor, trabajo: u64) -> u32 {
+    let tope = u64::from(motor.limites.multiprocesadores.max(1)) * 32;
+    trabajo.div_ceil(u64::from(HILOS)).clamp(1, tope) as u32
+}
+
+/// `C = A·B` (n × n) `iteraciones` times on the GPU: C, and the times.
+pub fn matmul(
+    a: &[f32],
+    b: &[f32],
+    n: u32,
+    iteraciones: u32,
+) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
+    let reloj = Instant::now();
+    let (motor, flujo, inicio, fin) = preparar_llamada()?;
+    let funcion = motor
+        .calculo
+        .get_function("matmul")
+        .map_err(fallo("finding the matmul kernel"))?;
+    let (a_gpu, b_gpu) = (subir(a)?, subir(b)?);
+    let c_gpu = reservar(a.len())?;
+    let rejilla = (n.div_ceil(128), n.div_ceil(128));
+    inicio.record(&flujo).map_err(fallo("recording an event"))?;
+    for _ in 0..iteraciones {
+        // SAFETY: matmul(const float*, const float*, float*, int) in calculo.cu, 256 threads a
+        // block; every access is inside the three n × n buffers, which outlive the stream's work.
+        unsafe {
+            launch!(funcion<<<rejilla, 256, 0, flujo>>>(
+                a_gpu.as_device_ptr(),
+                b_gpu.as_device_ptr(),
+                c_gpu.as_device_ptr(),
+                n as i32
+            ))
+        }
+        .map_err(fallo("launching matmul"))?;
+    }
+    fin.record(&flujo).map_err(fallo("recording an event"))?;
+    flujo.synchronize().map_err(fallo("running matmul"))?;
+    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let mut c = vec![0.0f32; a.len()];
+    c_gpu.copy_to(&mut c[..]).map_err(fallo("copying C back"))?;
+    Ok((
+        c,
+        Tiempos {
+            kernel,
+            total: reloj.elapsed(),
+        },
+    ))
+}
+
+/// `c = a + b` `iteraciones` times on the GPU: c, and the times.
+pub fn vector_add(
+    a: &[f32],
+    b: &[f32],
+    iteraciones: u32,
+) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
+    let reloj = Instant::now();
+    let (motor, flujo, inicio, fin) = preparar_llamada()?;
+    let funcion = motor
+        .calculo
+        .get_function("vector_add")
+        .map_err(fallo("finding the vector_add kernel"))?;
+    let (a_gpu, b_gpu) = (subir(a)?, subir(b)?);
+    let c_gpu = reservar(a.len())?;
+    let n = a.len() as u64;
+    let grid = bloques(motor, n.div_ceil(4));
+    inicio.record(&flujo).map_err(fallo("recording an event"))?;
+    for _ in 0..iteraciones {
+        // SAFETY: vector_add(const float*, const float*, float*, u64) in calculo.cu; it touches
+        // indices below n of the three n-element buffers (float4 accesses are 16-byte aligned:
+        // cuMemAlloc aligns to 256).
+        unsafe {
+            launch!(funcion<<<grid, HILOS, 0, flujo>>>(
+                a_gpu.as_device_ptr(),
+                b_gpu.as_device_ptr(),
+                c_gpu.as_device_ptr(),
+                n
+            ))
+        }
+        .map_err(fallo("launching vector_add"))?;
+    }
+    fin.record(&flujo).map_err(fallo("recording an event"))?;
+    flujo.synchronize().map_err(fallo("running vector_add"))?;
+    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let mut c = vec![0.0f32; a.len()];
+    c_gpu.copy_to(&mut c[..]).map_err(fallo("copying c back"))?;
+    Ok((
+        c,
+        Tiempos {
+            kernel,
+            total: reloj.elapsed(),
+        },
+    ))
+}
+
+/// Points inside among the first `2 · bloques` samples (whole Philox blocks) under `semilla`.
+pub fn montecarlo(bloques_philox: u64, semilla: u64) -> Result<(u64, Tiempos), ErrorKernel> {
+    let reloj = Instant::now();
+    let (motor, flujo, inicio, fin) = preparar_llamada()?;
+    let funcion = motor
+        .calculo
+        .get_function("montecarlo")
+        .map_err(fallo("finding the montecarlo kernel"))?;
+    let dentro_gpu = subir(&[0u64])?;
+    let grid = bloques(motor, bloques_philox);
+    inicio.record(&flujo).map_err(fallo("recording an event"))?;
+    // SAFETY: montecarlo(u64, u32, u32, u64*) in calculo.cu; it only adds to the one u64 of
+    // `dentro_gpu`, which outlives the stream's work.
+    unsafe {
+        launch!(funcion<<<grid, HILOS, 0, flujo>>>(
+            bloques_philox,
+            semilla as u32,
+            (semilla >> 32) as u32,
+            dentro_gpu.as_device_ptr()
+        ))
+    }
+    .map_err(fallo("launching montecarlo"))?;
+    fin.record(&flujo).map_err(fallo("recording an event"))?;
+    flujo.synchronize().map_err(fallo("running montecarlo"))?;
+    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let mut dentro = [0u64];
+    dentro_gpu
+        .copy_to(&mut dentro[..])
+        .map_err(fallo("copying the count back"))?;
+    Ok((
+        dentro[0],
+        Tiempos {
+            kernel,
+            total: reloj.elapsed(),
+        },
+    ))
+}
+
+/// `pasos` steps of nbody on the GPU, the bodies updated in place; the times.
+pub fn nbody(c: &mut crate::nbody::Cuerpos, pasos: u32) -> Result<Tiempos, ErrorKernel> {
+    let reloj = Instant::now();
+    let (motor, flujo, inicio, fin) = preparar_llamada()?;
+    let funcion = motor
+        .calculo
+        .get_function("nbody")
+        .map_err(fallo("finding the nbody kernel"))?;
+    let n = c.len();
+    let pos: Vec<f32> = (0..n)
+        .flat_map(|i| [c.x[i], c.y[i], c.z[i], c.m[i]])
+        .collect();
+    let vel: Vec<f32> = (0..n)
+        .flat_map(|i| [c.vx[i], c.vy[i], c.vz[i], 0.0])
+        .collect();
+    let mut buffers = [subir(&pos)?, reservar(4 * n)?];
+    let vel_gpu = subir(&vel)?;
+    let grid = (n as u32).div_ceil(HILOS);
+    let compartida = HILOS * 16;
+    inicio.record(&flujo).map_err(fallo("recording an event"))?;
+    for _ in 0..pasos {
+        // SAFETY: nbody(const float4*, float4*, float4*, int, float, float) in calculo.cu,
+        // HILOS threads and HILOS float4s of shared memory a block; it reads and writes body
+        // indices below n of the three 4·n-float buffers, which outlive the stream's work.
+        unsafe {
+            launch!(funcion<<<grid, HILOS, compartida, flujo>>>(
+                buffers[0].as_device_ptr(),
+                buffers[1].as_device_ptr(),
+                vel_gpu.as_device_ptr(),
+                n as i32,
+                crate::nbody::EPS2,
+                crate::nbody::DT
+            ))
+        }
+        .map_err(fallo("launching nbody"))?;
+        buffers.swap(0, 1);
+    }
+    fin.record(&flujo).map_err(fallo("recording an event"))?;
+    flujo.synchronize().map_err(fallo("running nbody"))?;
+    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let (mut pos, mut vel) = (pos, vel);
+    buffers[0]
+        .copy_to(&mut pos[..])
+        .map_err(fallo("copying positions back"))?;
+    vel_gpu
+        .copy_to(&mut vel[..])
+        .map_err(fallo("copying velocities back"))?;
+    for i in 0..n {
+        (c.x[i], c.y[i], c.z[i]) = (pos[4 * i], pos[4 * i + 1], pos[4 * i + 2]);
+        (c.vx[i], c.vy[i], c.vz[i]) = (vel[4 * i], vel[4 * i + 1], vel[4 * i + 2]);
+    }
+    Ok(Tiempos {
+        kernel,
+        total: reloj.elapsed(),
+    })
+}
+
+/// Device-to-device copy bandwidth, in bytes read plus written per second: the best of
+/// `repeticiones` copies of `bytes` bytes (`cuMemcpyDtoDAsync`, timed by CUDA events).
+pub fn ancho_de_banda_copia(bytes: usize, repeticiones: u32) -> Result<f64, ErrorKernel> {
+    let (_, flujo, inicio, fin) = preparar_llamada()?;
+    let n = bytes / 4;
+    let origen = reservar(n)?;
+    let mut destino = reservar(n)?;
+    let mut mejor = f64::MAX;
+    for _ in 0..repeticiones.max(1) {
+        inicio.record(&flujo).map_err(fallo("recording an event"))?;
+        // SAFETY: both buffers hold n f32 and outlive the stream's work (synchronised below).
+        unsafe {
+            cust::memory::AsyncCopyDestination::async_copy_from(&mut *destino, &origen, &flujo)
+        }
+        .map_err(fallo("copying on the GPU"))?;
+        fin.record(&flujo).map_err(fallo("recording an event"))?;
+        flujo.synchronize().map_err(fallo("copying on the GPU"))?;
+        let t = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+        mejor = mejor.min(t.as_secs_f64());
+    }
+    Ok(2.0 * (n * 4) as f64 / mejor)
 }
 
 /// Turns a failed driver call into [`ErrorKernel::Gpu`] naming the step (`{:?}`: the error's

@@ -27,10 +27,84 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
     match p {
         Parametros::Julia(j) => ejecutar_julia(j, algoritmo),
         Parametros::Espera(e) => Ok(ejecutar_espera(e, algoritmo)),
-        otro => Err(ErrorKernel::NoDisponible(format!(
-            "tipo {} has no kernel in this build yet",
-            otro.tipo()
-        ))),
+        Parametros::Matmul(m) => {
+            let r = crate::matmul::matmul(m, algoritmo)?;
+            let t = r.duracion.as_secs_f64();
+            let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
+            Ok(sin_imagen(
+                t,
+                algoritmo,
+                Detalle::Matmul {
+                    n: m.n,
+                    checksum: crate::matmul::checksum(&r.c, m.n),
+                    error_relativo: crate::matmul::error_relativo(&r.c, m.n),
+                    gflops: por_segundo(flops, t) / 1e9,
+                },
+            ))
+        }
+        Parametros::VectorAdd(v) => {
+            let r = crate::vector_add::vector_add(v, algoritmo)?;
+            let t = r.duracion.as_secs_f64();
+            let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
+            Ok(sin_imagen(
+                t,
+                algoritmo,
+                Detalle::VectorAdd {
+                    n: v.n,
+                    checksum: crate::vector_add::checksum(&r.c),
+                    gbps: por_segundo(bytes, t) / 1e9,
+                },
+            ))
+        }
+        Parametros::Montecarlo(m) => {
+            let r = crate::montecarlo::montecarlo(m, algoritmo)?;
+            let t = r.duracion.as_secs_f64();
+            Ok(sin_imagen(
+                t,
+                algoritmo,
+                Detalle::Montecarlo {
+                    muestras: r.muestras,
+                    dentro: r.dentro,
+                    pi: r.pi(),
+                    muestras_por_segundo: por_segundo(r.muestras as f64, t),
+                },
+            ))
+        }
+        Parametros::Nbody(nb) => {
+            let r = crate::nbody::nbody(nb, algoritmo)?;
+            let t = r.duracion.as_secs_f64();
+            let interacciones =
+                f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
+            Ok(sin_imagen(
+                t,
+                algoritmo,
+                Detalle::Nbody {
+                    particulas: nb.particulas,
+                    pasos: nb.pasos,
+                    energia_inicial: r.energia_inicial,
+                    energia_final: r.energia_final,
+                    interacciones_por_segundo: por_segundo(interacciones, t),
+                },
+            ))
+        }
+    }
+}
+
+/// `cantidad / t`, or 0 for a time too short to measure.
+fn por_segundo(cantidad: f64, t: f64) -> f64 {
+    if t > 0.0 { cantidad / t } else { 0.0 }
+}
+
+/// The result of a kernel that draws no image.
+fn sin_imagen(duracion_s: f64, algoritmo: Algoritmo, detalle: Detalle) -> Ejecucion {
+    Ejecucion {
+        resultado: Resultado {
+            duracion_s,
+            dispositivo: dispositivo(algoritmo),
+            detalle,
+            imagen: false,
+        },
+        imagen_png: None,
     }
 }
 

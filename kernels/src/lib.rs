@@ -3,19 +3,25 @@
 //! - [`julia`](mod@julia): the Julia set's exact definition, [`Conteos`] and the `Secuencial`
 //!   reference backend.
 //! - `julia_simd`: the `Paralelo` backend (all cores, vector lanes, run-time CPU dispatch).
+//! - [`matmul`](mod@matmul), [`vector_add`](mod@vector_add), [`montecarlo`](mod@montecarlo),
+//!   [`nbody`](mod@nbody): the other job kernels, each on the three backends; [`azar`] holds
+//!   the seeded generators (inputs, Philox4x32-10) they all share.
 //! - `color`: the colour palette and PNG encoding of a Julia image.
 //! - [`ejecutar`](mod@ejecutar): runs any job (Julia or `espera`) and builds the wire
 //!   [`Resultado`](comun::api::Resultado).
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
-//! - `cuda` (feature `cuda`): the `Cuda` backend, the kernel of `cuda/julia.cu` as embedded PTX
-//!   run through the CUDA driver API; [`gpu`] detects the GPU it runs on.
+//! - `cuda` (feature `cuda`): the `Cuda` backend, the kernels of `cuda/julia.cu` and
+//!   `cuda/calculo.cu` as embedded PTX run through the CUDA driver API; [`gpu`] detects the GPU
+//!   it runs on.
 //!
-//! Invariant: every backend computes the same counts, bit for bit, for every size.
+//! Invariant: every backend computes the same Julia counts and Monte Carlo counts, bit for bit,
+//! for every size; the `f32` kernels agree within the tolerances their modules state.
 //! Invariant: the default build has no CUDA dependency; without the `cuda` feature, or without
 //! a usable GPU, `Cuda` answers [`ErrorKernel::NoDisponible`] saying why.
 
 #![warn(missing_docs)]
 
+pub mod azar;
 mod color;
 #[cfg(feature = "cuda")]
 pub mod cuda;
@@ -23,6 +29,10 @@ pub mod dispositivo;
 pub mod ejecutar;
 pub mod julia;
 mod julia_simd;
+pub mod matmul;
+pub mod montecarlo;
+pub mod nbody;
+pub mod vector_add;
 
 pub use dispositivo::dispositivo;
 pub use ejecutar::{Ejecucion, ejecutar};

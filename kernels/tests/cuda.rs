@@ -101,3 +101,55 @@ fn cuda_jobs_from_several_threads_at_once() {
         }
     });
 }
+
+/// The four other kernels: `NoDisponible` with the same reason without a GPU; with one, the
+/// agreement each module promises (exact for vector_add and montecarlo, within tolerance for
+/// matmul and nbody).
+#[test]
+fn the_other_kernels_on_cuda() {
+    use comun::trabajo::{ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsVectorAdd};
+    use kernels::{matmul, montecarlo, nbody, vector_add};
+
+    let trabajos = [
+        Parametros::Matmul(ParamsMatmul::new(5, 1).unwrap()),
+        Parametros::VectorAdd(ParamsVectorAdd::new(5, 1).unwrap()),
+        Parametros::Montecarlo(ParamsMontecarlo::new(5, 1).unwrap()),
+        Parametros::Nbody(ParamsNbody::new(5, 1, 1).unwrap()),
+    ];
+    if let Err(motivo) = kernels::gpu() {
+        assert_ne!(esperado().as_deref(), Some("gpu"), "no GPU: {motivo}");
+        for p in &trabajos {
+            match kernels::ejecutar(p, Algoritmo::Cuda) {
+                Err(ErrorKernel::NoDisponible(m)) => assert_eq!(m, motivo),
+                otro => panic!("{p:?}: expected NoDisponible, got {otro:?}"),
+            }
+        }
+        return;
+    }
+    for n in [1, 2, 7, 128, 129, 300, 512] {
+        let p = ParamsMatmul::new(n, 2).unwrap();
+        let cpu = matmul::matmul(&p, Algoritmo::Secuencial).unwrap();
+        let gpu = matmul::matmul(&p, Algoritmo::Cuda).unwrap();
+        let d = matmul::diferencia_relativa(&cpu.c, &gpu.c);
+        assert!(d <= 1e-5, "matmul n = {n}: {d}");
+    }
+    for n in [1, 3, 4, 5, 1000, 1 << 20, (1 << 20) + 3] {
+        let p = ParamsVectorAdd::new(n, 2).unwrap();
+        let cpu = vector_add::vector_add(&p, Algoritmo::Secuencial).unwrap();
+        let gpu = vector_add::vector_add(&p, Algoritmo::Cuda).unwrap();
+        assert!(cpu.c == gpu.c, "vector_add n = {n}");
+    }
+    for muestras in [1, 2, 3, 1001, 1 << 20, 10_000_019] {
+        let p = ParamsMontecarlo::new(muestras, 0xabc_def).unwrap();
+        let cpu = montecarlo::montecarlo(&p, Algoritmo::Paralelo).unwrap();
+        let gpu = montecarlo::montecarlo(&p, Algoritmo::Cuda).unwrap();
+        assert_eq!(cpu.dentro, gpu.dentro, "montecarlo {muestras}");
+    }
+    for particulas in [1, 2, 17, 255, 256, 257, 1000] {
+        let p = ParamsNbody::new(particulas, 10, 9).unwrap();
+        let cpu = nbody::nbody(&p, Algoritmo::Paralelo).unwrap();
+        let gpu = nbody::nbody(&p, Algoritmo::Cuda).unwrap();
+        let d = (gpu.energia_final - cpu.energia_final).abs() / cpu.energia_final.abs();
+        assert!(d <= 1e-4, "nbody {particulas}: {d}");
+    }
+}
