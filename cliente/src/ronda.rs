@@ -324,7 +324,7 @@ impl Vigia {
             "estado",
             "esclavo",
             "duración",
-            "iter/s",
+            "rendimiento",
             "png",
         ]);
         for x in trabajos.iter().take(MAX_FILAS) {
