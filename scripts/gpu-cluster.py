@@ -73,6 +73,51 @@ def buscar(objeto, clave):
     return None
 
 
+# The other kernels: (parameters, the result field that must agree, relative tolerance).
+OTROS = [
+    ({"tipo": "matmul", "n": 2048, "iteraciones": 3}, "checksum", 1e-4),
+    ({"tipo": "vector_add", "n": 50_000_000, "iteraciones": 5}, "checksum", 0.0),
+    ({"tipo": "montecarlo", "muestras": 1_000_000_000, "semilla": 7}, "dentro", 0.0),
+    ({"tipo": "nbody", "particulas": 4096, "pasos": 10, "semilla": 3}, "energia_final", 1e-4),
+]
+
+
+def otros_kernels(url, espera_s):
+    """Each other kernel as Cuda, Paralelo and Auto through the cluster: the values agree, and
+    Auto ran on the GPU. Returns the number of failed checks."""
+    fallos = 0
+    print("\n# The other kernels through the cluster: Cuda, Paralelo and Auto\n")
+    print("| job | tipo | algoritmo | estado | agreeing value | duracion_s | dispositivo |")
+    print("|---:|---|---|---|---:|---:|---|")
+    for parametros, campo, tolerancia in OTROS:
+        valores = {}
+        for algoritmo in ("Cuda", "Paralelo", "Auto"):
+            r = pedir(f"{url}/agregar_trabajo", {**parametros, "algoritmo": algoritmo})
+            trabajo = pedir(f"{url}/trabajos/{r['id']}?esperar_ms={espera_s * 1000}")
+            resultado = trabajo.get("resultado") or {}
+            valor = buscar(resultado, campo)
+            dispositivo = resultado.get("dispositivo", trabajo.get("motivo", ""))
+            duracion = resultado.get("duracion_s")
+            print(f"| {r['id']} | {parametros['tipo']} | {algoritmo} | {trabajo['estado']} | "
+                  f"{valor} | {'-' if duracion is None else f'{duracion:.4f}'} | {dispositivo} |")
+            if trabajo["estado"] != "completado" or valor is None:
+                fallos += 1
+                continue
+            if algoritmo == "Auto" and not dispositivo.startswith("cuda"):
+                print(f"\n**Auto did not run on the GPU**: {dispositivo}")
+                fallos += 1
+            valores[algoritmo] = valor
+        if len(valores) == 3:
+            referencia = valores["Paralelo"]
+            for algoritmo, valor in valores.items():
+                diferencia = abs(valor - referencia) / max(abs(referencia), 1e-300)
+                if diferencia > tolerancia:
+                    print(f"\n**{parametros['tipo']} {algoritmo} differs** from Paralelo by "
+                          f"{diferencia:.2e} (tolerance {tolerancia})")
+                    fallos += 1
+    return fallos
+
+
 def main():
     argumentos = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     argumentos.add_argument("--maestro", required=True)
@@ -144,6 +189,7 @@ def main():
             if len(valores) != 1:
                 print(f"\n**checksums differ** for {imagen}: {sorted(map(str, valores))}")
                 fallos += 1
+        fallos += otros_kernels(url, a.espera_s)
         print("\nRESULT: " + ("all checks passed" if fallos == 0 else f"{fallos} check(s) failed"))
     finally:
         for p in procesos:
