@@ -453,6 +453,19 @@ fn preparar_llamada() -> Result<(&'static Motor, Stream, Event, Event), ErrorKer
     Ok((motor, flujo, inicio, fin))
 }
 
+/// Records `fin` after the work queued on `flujo`, waits for it, and returns the GPU time from
+/// `inicio` to `fin`; `que` names the work in errors.
+fn cronometrar(
+    flujo: &Stream,
+    inicio: &Event,
+    fin: &Event,
+    que: &str,
+) -> Result<Duration, ErrorKernel> {
+    fin.record(flujo).map_err(fallo("recording an event"))?;
+    flujo.synchronize().map_err(fallo(que))?;
+    fin.elapsed(inicio).map_err(fallo("reading the events"))
+}
+
 /// A buffer on the GPU holding `datos`.
 fn subir<T: cust::memory::DeviceCopy>(datos: &[T]) -> Result<DeviceBuffer<T>, ErrorKernel> {
     DeviceBuffer::from_slice(datos).map_err(fallo(&format!(
@@ -508,9 +521,7 @@ pub fn matmul(
         }
         .map_err(fallo("launching matmul"))?;
     }
-    fin.record(&flujo).map_err(fallo("recording an event"))?;
-    flujo.synchronize().map_err(fallo("running matmul"))?;
-    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let kernel = cronometrar(&flujo, &inicio, &fin, "running matmul")?;
     let mut c = vec![0.0f32; a.len()];
     c_gpu.copy_to(&mut c[..]).map_err(fallo("copying C back"))?;
     Ok((
@@ -553,9 +564,7 @@ pub fn vector_add(
         }
         .map_err(fallo("launching vector_add"))?;
     }
-    fin.record(&flujo).map_err(fallo("recording an event"))?;
-    flujo.synchronize().map_err(fallo("running vector_add"))?;
-    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let kernel = cronometrar(&flujo, &inicio, &fin, "running vector_add")?;
     let mut c = vec![0.0f32; a.len()];
     c_gpu.copy_to(&mut c[..]).map_err(fallo("copying c back"))?;
     Ok((
@@ -589,9 +598,7 @@ pub fn montecarlo(bloques_philox: u64, semilla: u64) -> Result<(u64, Tiempos), E
         ))
     }
     .map_err(fallo("launching montecarlo"))?;
-    fin.record(&flujo).map_err(fallo("recording an event"))?;
-    flujo.synchronize().map_err(fallo("running montecarlo"))?;
-    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let kernel = cronometrar(&flujo, &inicio, &fin, "running montecarlo")?;
     let mut dentro = [0u64];
     dentro_gpu
         .copy_to(&mut dentro[..])
@@ -642,9 +649,7 @@ pub fn nbody(c: &mut crate::nbody::Cuerpos, pasos: u32) -> Result<Tiempos, Error
         .map_err(fallo("launching nbody"))?;
         buffers.swap(0, 1);
     }
-    fin.record(&flujo).map_err(fallo("recording an event"))?;
-    flujo.synchronize().map_err(fallo("running nbody"))?;
-    let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+    let kernel = cronometrar(&flujo, &inicio, &fin, "running nbody")?;
     let (mut pos, mut vel) = (pos, vel);
     buffers[0]
         .copy_to(&mut pos[..])
@@ -677,9 +682,7 @@ pub fn ancho_de_banda_copia(bytes: usize, repeticiones: u32) -> Result<f64, Erro
             cust::memory::AsyncCopyDestination::async_copy_from(&mut *destino, &origen, &flujo)
         }
         .map_err(fallo("copying on the GPU"))?;
-        fin.record(&flujo).map_err(fallo("recording an event"))?;
-        flujo.synchronize().map_err(fallo("copying on the GPU"))?;
-        let t = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
+        let t = cronometrar(&flujo, &inicio, &fin, "copying on the GPU")?;
         mejor = mejor.min(t.as_secs_f64());
     }
     Ok(2.0 * (n * 4) as f64 / mejor)
