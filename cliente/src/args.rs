@@ -203,6 +203,10 @@ pub struct ArgsTrabajo {
     /// 1 (alta), 2 (media) or 3 (baja); or alta, media, baja.
     #[arg(long, default_value = "2")]
     pub prioridad: Prioridad,
+    /// Time limit of each attempt, in seconds (1 to 604800); the maestro's default
+    /// (--plazo-trabajo-s) when absent. An attempt past it is stopped and retried.
+    #[arg(long, value_name = "SEGUNDOS")]
+    pub plazo_s: Option<u64>,
     /// Wait until it finishes and print its result (a spinner shows why it waits; Ctrl-C stops
     /// waiting and leaves the job queued).
     #[arg(long)]

@@ -27,6 +27,7 @@ pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
         particulas: a.particulas,
         pasos: a.pasos,
         prioridad: Some(a.prioridad),
+        plazo_s: a.plazo_s,
     };
     // The maestro checks it too; checking here names the flag before any network.
     let nuevo = peticion.validar()?;

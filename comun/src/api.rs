@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCampo;
 use crate::trabajo::{
     Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, ParamsMatmul,
-    ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId,
+    ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId, validar_plazo,
 };
 
 /// Body of `POST /agregar_trabajo`: the original system's flat body
@@ -48,6 +48,10 @@ pub struct PeticionTrabajo {
     /// 1 (alta) to 3 (baja); 2 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prioridad: Option<Prioridad>,
+    /// Time limit of each attempt in seconds; the maestro's default when absent. An attempt
+    /// past it is stopped on its esclavo and counts as a failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plazo_s: Option<u64>,
 }
 
 /// The parameters each kernel takes (besides `tipo`, `algoritmo`, `prioridad`).
@@ -91,6 +95,7 @@ impl PeticionTrabajo {
             tipo: Some(t.parametros.tipo()),
             algoritmo: Some(t.algoritmo),
             prioridad: Some(t.prioridad),
+            plazo_s: t.plazo_s.map(u64::from),
             ..Self::default()
         };
         match t.parametros {
@@ -173,6 +178,7 @@ impl PeticionTrabajo {
             parametros,
             algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
             prioridad: self.prioridad.unwrap_or_default(),
+            plazo_s: self.plazo_s.map(validar_plazo).transpose()?,
         })
     }
 }
@@ -357,6 +363,10 @@ pub struct Trabajo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminado_ms: Option<u64>,
     pub origen: Origen,
+    /// The job's own time limit per attempt, in seconds, if it set one (else the maestro's
+    /// default applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plazo_s: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resultado: Option<Resultado>,
     /// For a pending job, why it is not running yet; for a failed or cancelled one, why.
@@ -552,6 +562,7 @@ mod tests {
                 archivo: "trabajos.txt".into(),
                 linea: 4,
             },
+            plazo_s: Some(30),
             resultado: Some(Resultado {
                 duracion_s: 0.005,
                 dispositivo: "cpu".into(),

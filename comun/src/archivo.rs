@@ -109,6 +109,7 @@ pub fn parsear_linea(linea: &str) -> Result<NuevoTrabajo, ErrorCampo> {
         parametros,
         algoritmo,
         prioridad,
+        plazo_s: None,
     })
 }
 
@@ -153,6 +154,7 @@ fn parsear_claves(tipo: Tipo, campos: &[&str]) -> Result<NuevoTrabajo, ErrorCamp
             "semilla" => p.semilla = Some(entero(clave, valor)?),
             "particulas" => p.particulas = Some(entero(clave, valor)?),
             "pasos" => p.pasos = Some(entero(clave, valor)?),
+            "plazo_s" => p.plazo_s = Some(entero(clave, valor)?),
             otra => {
                 return Err(ErrorCampo::new(
                     otra,
@@ -178,6 +180,7 @@ fn parsear_espera(campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
         parametros: Parametros::Espera(ParamsEspera::new(entero("ms", campos[1])?)?),
         algoritmo: Algoritmo::Secuencial,
         prioridad: prioridad(campos.get(2))?,
+        plazo_s: None,
     })
 }
 

@@ -4,6 +4,7 @@
 //! - `POST {maestro}/latido` [`Latido`] → [`RespuestaLatido`] (404 when the maestro does not know
 //!   the esclavo: it registers again)
 //! - `POST {esclavo}/ejecutar` [`PeticionEjecutar`] → [`RespuestaEjecutar`] (503 when it took none)
+//! - `POST {esclavo}/cancelar` [`PeticionCancelar`] → [`RespuestaCancelar`]: stop running jobs
 //! - `POST {maestro}/resultado` [`LoteResultados`] → [`RespuestaResultados`]
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,29 @@ pub struct Latido {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RespuestaLatido {
     pub ok: bool,
+    /// Jobs of [`Latido::ejecutando`] the maestro no longer wants (cancelled, or finished by
+    /// another attempt): the esclavo stops them. The backstop of `POST /cancelar`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancelar: Vec<TrabajoId>,
+}
+
+/// Body of `POST {esclavo}/cancelar`: stop every attempt of these jobs running there.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeticionCancelar {
+    pub trabajos: Vec<TrabajoId>,
+    /// Why, for the esclavo's log and the attempt's error (`"cancelled by a user"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motivo: Option<String>,
+}
+
+/// Answer to `POST {esclavo}/cancelar`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RespuestaCancelar {
+    /// Jobs that were running there and have been told to stop.
+    pub cancelados: Vec<TrabajoId>,
+    /// Jobs that were not running there (already finished, or never sent).
+    pub desconocidos: Vec<TrabajoId>,
 }
 
 /// One job sent to an esclavo.
@@ -81,6 +105,10 @@ pub struct Asignacion {
     #[serde(flatten)]
     pub parametros: Parametros,
     pub algoritmo: Algoritmo,
+    /// Time limit of this attempt in milliseconds, from when the esclavo starts it; 0: none.
+    /// Past it the esclavo stops the kernel and reports a failed attempt.
+    #[serde(default)]
+    pub plazo_ms: u64,
 }
 
 /// Body of `POST /ejecutar`.

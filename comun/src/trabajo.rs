@@ -17,6 +17,7 @@
 //! | `muestras` (montecarlo) | 1 ..= [`MAX_MUESTRAS`] |
 //! | `particulas` (nbody) | 1 ..= [`MAX_PARTICULAS`] |
 //! | `pasos` (nbody) | 1 ..= [`MAX_PASOS`] |
+//! | `plazo_s` (any job) | 1 ..= [`MAX_PLAZO_S`] |
 //! | `semilla` (montecarlo, nbody) | any u64 |
 //! | `prioridad` | 1 (alta), 2 (media), 3 (baja) |
 
@@ -47,6 +48,8 @@ pub const MAX_MUESTRAS: u64 = 1_000_000_000_000;
 pub const MAX_PARTICULAS: u32 = 65_536;
 /// Most `nbody` steps.
 pub const MAX_PASOS: u32 = 100_000;
+/// Longest per-job time limit (`plazo_s`): one week.
+pub const MAX_PLAZO_S: u32 = 7 * 24 * 3600;
 
 /// A job's id: assigned by the maestro, increasing in order of acceptance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -571,6 +574,21 @@ pub struct NuevoTrabajo {
     pub parametros: Parametros,
     pub algoritmo: Algoritmo,
     pub prioridad: Prioridad,
+    /// Time limit of each attempt, in seconds (1 ..= [`MAX_PLAZO_S`]); `None`: the maestro's
+    /// default (`--plazo-trabajo-s`).
+    pub plazo_s: Option<u32>,
+}
+
+/// Checks a per-job time limit in seconds: 1 ..= [`MAX_PLAZO_S`].
+pub fn validar_plazo(plazo_s: u64) -> Result<u32, ErrorCampo> {
+    match u32::try_from(plazo_s) {
+        Ok(s) if (1..=MAX_PLAZO_S).contains(&s) => Ok(s),
+        _ => Err(ErrorCampo::new(
+            "plazo_s",
+            format!("{plazo_s} is outside 1 ..= {MAX_PLAZO_S} seconds (one week)"),
+        )
+        .con_limite(MAX_PLAZO_S.into())),
+    }
 }
 
 #[cfg(test)]

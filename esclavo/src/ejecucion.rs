@@ -250,6 +250,7 @@ mod tests {
             intento,
             parametros: Parametros::Espera(ParamsEspera::new(1).unwrap()),
             algoritmo: Algoritmo::Secuencial,
+            plazo_ms: 0,
         }
     }
 

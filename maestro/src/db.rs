@@ -610,6 +610,7 @@ fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
         iniciado_ms: f.get::<_, Option<i64>>(7)?.map(|v| v as u64),
         terminado_ms: f.get::<_, Option<i64>>(8)?.map(|v| v as u64),
         origen: json(9, f.get(9)?)?,
+        plazo_s: None,
         resultado,
         motivo: f.get(11)?,
     })

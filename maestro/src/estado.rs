@@ -279,6 +279,7 @@ impl Estado {
                     intento,
                     parametros: trabajo.parametros,
                     algoritmo: planificador::resolver(trabajo.algoritmo, huecos[d.esclavo].gpu),
+                    plazo_ms: 0,
                 });
         }
         self.cambiado();
@@ -681,6 +682,7 @@ mod tests {
             parametros: Parametros::Espera(ParamsEspera { ms: 1 }),
             algoritmo: Algoritmo::Secuencial,
             prioridad,
+            plazo_s: None,
         };
         (t, Origen::Api, None)
     }

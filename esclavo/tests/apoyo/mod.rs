@@ -146,7 +146,11 @@ async fn latido(
         return (StatusCode::NOT_FOUND, "unknown esclavo").into_response();
     }
     m.recibido().latidos.push(l);
-    Json(RespuestaLatido { ok: true }).into_response()
+    Json(RespuestaLatido {
+        ok: true,
+        cancelar: Vec::new(),
+    })
+    .into_response()
 }
 
 async fn resultado(

@@ -65,7 +65,10 @@ pub async fn latido(
         )));
     }
     c.despertar.notify_one();
-    Ok(Json(RespuestaLatido { ok: true }))
+    Ok(Json(RespuestaLatido {
+        ok: true,
+        cancelar: Vec::new(),
+    }))
 }
 
 /// Records a batch of finished attempts; answers once every one is durable.
