@@ -1,10 +1,29 @@
 //! Start-up shared by the cluster's service binaries (`maestro`, `esclavo`, `memoria`): what
-//! every `main.rs` does before handing a listener and a shutdown future to its library's `run`.
+//! every `main.rs` does before handing a listener and a shutdown future to its library's `run`,
+//! and what every HTTP link of the cluster is built with.
 //!
 //! - [`iniciar_logs`]: `tracing` to stderr, filtered by `RUST_LOG` (default `info`).
 //! - [`escuchar`]: binds the port and prints `<service> escuchando en http://127.0.0.1:PORT`
-//!   as the first line of stdout, so scripts can start services on port 0.
+//!   (`https://` with TLS) as the first line of stdout, so scripts can start services on port 0.
 //! - [`senal_de_parada`]: completes on SIGINT (Ctrl-C) or SIGTERM (`docker stop`).
+//! - [`servir`] ([`servidor`]): the hardened HTTP(S) server every service runs instead of
+//!   `axum::serve`, with its [`Transporte`]: optional TLS and the [`Limites`] of each
+//!   connection (headers, bodies, simultaneous connections).
+//! - [`proteger`] ([`acceso`]): the cluster token in front of a router ([`Acceso`]): every
+//!   request but `GET /ping` needs it, reads too unless `--lecturas-abiertas`.
+//! - [`cliente_http`] ([`tls`]): the builder of every HTTP client (rustls with `ring`, the
+//!   system's roots plus the cluster's [`Ca`]); [`Tls`] loads a server's certificate and key.
+//! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services.
+
+pub mod acceso;
+pub mod args;
+pub mod servidor;
+pub mod tls;
+
+pub use acceso::{Acceso, proteger};
+pub use args::ArgsRed;
+pub use servidor::{Limites, Transporte, servir};
+pub use tls::{Ca, Tls, cliente_http, instalar_proveedor_tls};
 
 use std::io::{IsTerminal, Write};
 
@@ -24,14 +43,23 @@ pub fn iniciar_logs() {
 }
 
 /// Listens on `0.0.0.0:puerto` (0: any free port) and prints where, as the first line of
-/// stdout: `<servicio> escuchando en http://127.0.0.1:PORT`.
-pub async fn escuchar(servicio: &str, puerto: u16) -> anyhow::Result<TcpListener> {
+/// stdout: `<servicio> escuchando en http://127.0.0.1:PORT` (`https://` when `transporte`
+/// has TLS).
+pub async fn escuchar(
+    servicio: &str,
+    puerto: u16,
+    transporte: &Transporte,
+) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind(("0.0.0.0", puerto))
         .await
         .with_context(|| format!("cannot listen on port {puerto}"))?;
     let puerto = listener.local_addr()?.port();
+    let esquema = transporte.esquema();
     let mut salida = std::io::stdout().lock();
-    writeln!(salida, "{servicio} escuchando en http://127.0.0.1:{puerto}")?;
+    writeln!(
+        salida,
+        "{servicio} escuchando en {esquema}://127.0.0.1:{puerto}"
+    )?;
     salida.flush()?;
     Ok(listener)
 }

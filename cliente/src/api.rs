@@ -28,20 +28,30 @@ pub struct Maestro {
     http: reqwest::Client,
     /// Base URL without a trailing slash.
     base: String,
-    /// Sent as `Authorization: Bearer` on requests that change something.
+    /// Sent as `Authorization: Bearer` on every request.
     token: Option<String>,
 }
 
 impl Maestro {
     /// A client of the maestro at `base` (`http://host:port`).
     pub fn new(base: &str, token: Option<String>) -> Result<Self, Error> {
+        Self::con_ca(base, token, None)
+    }
+
+    /// A client of the maestro at `base` (`http://` or `https://host:port`), trusting `ca`
+    /// besides the system's roots.
+    pub fn con_ca(
+        base: &str,
+        token: Option<String>,
+        ca: Option<&arranque::Ca>,
+    ) -> Result<Self, Error> {
         let base = base.trim_end_matches('/').to_string();
         reqwest::Url::parse(&base).map_err(|e| {
             Error::local(format!(
                 "--maestro '{base}' is not a URL ({e}); expected e.g. http://127.0.0.1:5001"
             ))
         })?;
-        let http = reqwest::Client::builder()
+        let http = arranque::cliente_http(ca)
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(usize::MAX)
             .tcp_nodelay(true)
@@ -140,7 +150,9 @@ impl Maestro {
     /// `GET /trabajos/{id}/imagen`: the PNG of a completed Julia job.
     pub async fn imagen(&self, id: TrabajoId) -> Result<Vec<u8>, Error> {
         let url = format!("{}/trabajos/{id}/imagen", self.base);
-        let r = self.enviar(self.http.get(&url).timeout(PLAZO)).await?;
+        let r = self
+            .enviar(self.autorizar(self.http.get(&url).timeout(PLAZO)))
+            .await?;
         let r = self.comprobar(r).await?;
         let bytes = r.bytes().await.map_err(|e| self.fallo(&url, e))?;
         Ok(bytes.to_vec())
@@ -166,12 +178,7 @@ impl Maestro {
         plazo: Duration,
     ) -> Result<T, Error> {
         let url = format!("{}{ruta}", self.base);
-        let mut peticion = self.http.request(metodo.clone(), &url).timeout(plazo);
-        if metodo != Method::GET
-            && let Some(t) = &self.token
-        {
-            peticion = peticion.bearer_auth(t);
-        }
+        let mut peticion = self.autorizar(self.http.request(metodo, &url).timeout(plazo));
         if let Some(c) = cuerpo {
             peticion = peticion.json(c);
         }
@@ -182,6 +189,14 @@ impl Maestro {
             url,
             detalle: format!("{e}"),
         })
+    }
+
+    /// Adds the token, when there is one.
+    fn autorizar(&self, peticion: RequestBuilder) -> RequestBuilder {
+        match &self.token {
+            Some(t) => peticion.bearer_auth(t),
+            None => peticion,
+        }
     }
 
     async fn enviar(&self, peticion: RequestBuilder) -> Result<Response, Error> {
@@ -219,6 +234,12 @@ impl Maestro {
             while let Some(f) = fuente {
                 detalle = format!("{detalle}: {f}");
                 fuente = f.source();
+            }
+            if detalle.contains("invalid peer certificate") {
+                detalle.push_str(
+                    "\nhint: the maestro's TLS certificate is not trusted here; pass the \
+                     cluster's CA certificate with --ca PEM (or HPC_CA)",
+                );
             }
             Error::Conexion {
                 url: self.base.clone(),

@@ -110,9 +110,14 @@ pub struct Cli {
     /// Print the maestro's answers (or the benchmark's figures) as JSON, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
-    /// Cluster token, sent as `Authorization: Bearer` on every request that changes something.
+    /// Cluster token, sent as `Authorization: Bearer` on every request.
     #[arg(long, env = "HPC_TOKEN", global = true, hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM file with the cluster's CA certificate, trusted (besides the system's roots) for an
+    /// https:// maestro.
+    #[arg(long, env = "HPC_CA", global = true, value_name = "PEM",
+          value_parser = arranque::Ca::de_argumento)]
+    pub ca: Option<arranque::Ca>,
     /// What to do.
     #[command(subcommand)]
     pub comando: Comando,

@@ -90,7 +90,7 @@ fn fallar(e: &Error, json: bool) -> ExitCode {
 /// Runs one parsed command line; returns the exit status of a command that ran.
 pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
     let cx = Contexto {
-        maestro: Maestro::new(&cli.url_maestro(), cli.token())?,
+        maestro: Maestro::con_ca(&cli.url_maestro(), cli.token(), cli.ca.as_ref())?,
         json: cli.json,
         visibles: progreso::visibles(cli.json),
     };

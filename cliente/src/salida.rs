@@ -269,6 +269,9 @@ pub fn detalle(t: &Trabajo) -> String {
     if let Some(m) = &t.motivo {
         s.push_str(&format!("motivo: {m}\n"));
     }
+    if let Some(p) = t.plazo_s {
+        s.push_str(&format!("time limit: {p} s per attempt\n"));
+    }
     if let (Some(i), Some(f)) = (t.iniciado_ms, t.terminado_ms) {
         s.push_str(&format!(
             "queued {} before it started; {} from start to end\n",
@@ -366,5 +369,46 @@ mod tests {
         assert_eq!(cantidad(950.0), "950");
         assert_eq!(cantidad(12_300.0), "12.30 k");
         assert_eq!(cantidad(1.23e9), "1.23 G");
+    }
+
+    #[test]
+    fn a_job_s_detail_shows_its_time_limit_why_it_waits_and_each_attempt_s_error() {
+        use comun::api::{Intento, Origen};
+        use comun::trabajo::ParamsEspera;
+        use comun::{Parametros, Prioridad, TrabajoId};
+        let error = "time limit of 1 s exceeded";
+        let t = Trabajo {
+            id: TrabajoId(3),
+            parametros: Parametros::Espera(ParamsEspera { ms: 5000 }),
+            algoritmo: Algoritmo::Secuencial,
+            prioridad: Prioridad::MEDIA,
+            estado: Estado::Pendiente,
+            intentos: vec![Intento {
+                numero: 1,
+                esclavo: "e1".into(),
+                inicio_ms: 0,
+                fin_ms: Some(1_000),
+                error: Some(error.into()),
+            }],
+            esclavo: None,
+            creado_ms: 0,
+            iniciado_ms: Some(0),
+            terminado_ms: None,
+            origen: Origen::Api,
+            plazo_s: Some(1),
+            resultado: None,
+            motivo: Some(format!(
+                "retry 1 after an error, in 0.8 s (last error: {error})"
+            )),
+        };
+        let texto = detalle(&t);
+        assert!(texto.contains("time limit: 1 s per attempt"), "{texto}");
+        assert!(texto.contains("motivo: retry 1 after an error"), "{texto}");
+        assert!(
+            texto.contains("e1") && texto.matches(error).count() == 2,
+            "{texto}"
+        );
+        let sin_plazo = Trabajo { plazo_s: None, ..t };
+        assert!(!detalle(&sin_plazo).contains("time limit:"));
     }
 }

@@ -25,8 +25,9 @@ pub struct Esclavo {
     nodo: String,
     /// The hardware it offers, read once at start.
     capacidades: Capacidades,
-    /// The token `/ejecutar` requires, when one is configured.
-    token: Option<String>,
+    /// Who may call it: the token every request but `GET /ping` requires (when one is
+    /// configured), and whether reads pass without it.
+    acceso: arranque::Acceso,
     /// The job slots and what ran in them.
     pub(crate) ranuras: Ranuras,
     /// Whether the maestro accepted the registration and has not answered 404 since.
@@ -54,7 +55,7 @@ impl Esclavo {
             maestro: config.maestro.clone(),
             nodo: config.nodo.clone(),
             capacidades: crate::sistema::capacidades(),
-            token: config.token.clone(),
+            acceso: arranque::Acceso::new(config.token.clone(), config.lecturas_abiertas),
             ranuras: Ranuras::new(config.capacidad),
             registrado: AtomicBool::new(false),
             por_enviar: AtomicU64::new(0),
@@ -80,9 +81,9 @@ impl Esclavo {
         &self.capacidades
     }
 
-    /// The token requests must carry, if any.
-    pub(crate) fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+    /// The access rule of its API.
+    pub(crate) fn acceso(&self) -> &arranque::Acceso {
+        &self.acceso
     }
 
     /// The body of `POST /registrar_esclavo`.
@@ -140,6 +141,7 @@ impl Esclavo {
             ejecutando: foto.ejecutando,
             completados: foto.completados,
             fallidos: foto.fallidos,
+            cancelados: foto.cancelados,
             historial: foto.historial,
             registrado: self.registrado.load(Ordering::Relaxed),
             resultados_por_enviar: self.por_enviar.load(Ordering::Relaxed),

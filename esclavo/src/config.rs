@@ -22,8 +22,16 @@ pub struct Config {
     pub capacidad: u32,
     /// The host this esclavo runs on, so the maestro can apply memoria alerts of that host.
     pub nodo: String,
-    /// Bearer token expected on `/ejecutar` and sent to the maestro; `None` disables both.
+    /// Bearer token expected on every request but `GET /ping` and sent to the maestro; `None`
+    /// disables both.
     pub token: Option<String>,
+    /// Whether reads (`GET /estado`) pass without the token.
+    pub lecturas_abiertas: bool,
+    /// How the API is served: plain HTTP or TLS (then the default URL says `https://`), and
+    /// the limits of each connection.
+    pub transporte: arranque::Transporte,
+    /// The cluster's CA, trusted when calling the maestro over https.
+    pub ca: Option<arranque::Ca>,
     /// Heartbeat period (the maestro's requested period wins when it is shorter).
     pub latido: Duration,
 }
@@ -39,6 +47,9 @@ impl Config {
             capacidad: nucleos(),
             nodo: nombre_de_host(),
             token: None,
+            lecturas_abiertas: false,
+            transporte: arranque::Transporte::default(),
+            ca: None,
             latido: LATIDO_POR_DEFECTO,
         }
     }

@@ -25,8 +25,13 @@ pub struct EstadoEsclavo {
     pub ejecutando: Vec<EnCurso>,
     /// Attempts that finished with a result since the process started.
     pub completados: u64,
-    /// Attempts that finished with an error since the process started.
+    /// Attempts that finished with an error since the process started (a time limit
+    /// included).
     pub fallidos: u64,
+    /// Attempts stopped by `POST /cancelar` or the heartbeat's `cancelar` list since the
+    /// process started.
+    #[serde(default)]
+    pub cancelados: u64,
     /// The last finished attempts (at most [`HISTORIAL`]), newest first.
     pub historial: Vec<Terminado>,
     /// Whether the maestro accepted its registration and has not forgotten it since.
@@ -60,7 +65,7 @@ pub struct Terminado {
     pub id: TrabajoId,
     /// Which attempt at the job this was.
     pub intento: u32,
-    /// `completado` or `fallido`.
+    /// `completado`, `fallido` (an error, or its time limit) or `cancelado`.
     pub estado: Estado,
     /// Wall time from accepting the job to its end, in seconds.
     pub duracion_s: f64,

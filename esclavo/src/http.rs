@@ -5,11 +5,13 @@
 //! | `GET /ping` | liveness: [`Ping`] |
 //! | `GET /estado` | what it is doing: [`EstadoEsclavo`](crate::EstadoEsclavo) |
 //! | `POST /ejecutar` | run jobs: [`PeticionEjecutar`] → [`RespuestaEjecutar`], 503 if it took none |
+//! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
 //!
-//! Only `/ejecutar` changes anything, so only it requires the bearer token (when one is
-//! configured). A body it cannot use is refused whole, before any job starts, with a
-//! [`CuerpoError`] naming the field: 400 for malformed JSON, 422 for a well-formed body with a
-//! wrong value.
+//! With a token configured, every route but `GET /ping` requires it (`/estado` too, unless
+//! `lecturas_abiertas`): [`arranque::proteger`] checks it before any handler runs, answering
+//! 401 with a [`CuerpoError`] naming `Authorization`. A body it cannot use is refused whole,
+//! before any job starts, with a [`CuerpoError`] naming the field: 400 for malformed JSON, 422
+//! for a well-formed body with a wrong value.
 
 use std::sync::Arc;
 
@@ -18,12 +20,12 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use comun::CuerpoError;
 use comun::api::Ping;
-use comun::nodo::{PeticionEjecutar, RespuestaEjecutar};
+use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
 use serde::de::DeserializeOwned;
 
 use crate::compartido::Esclavo;
@@ -32,12 +34,14 @@ use crate::estado::EstadoEsclavo;
 
 /// The esclavo's routes over its shared state.
 pub fn router(esclavo: Arc<Esclavo>) -> Router {
-    Router::new()
+    let rutas = Router::new()
         .route("/ping", get(ping))
         .route("/estado", get(estado))
         .route("/ejecutar", post(ejecutar))
+        .route("/cancelar", post(cancelar))
         .fallback(ruta_desconocida)
-        .with_state(esclavo)
+        .method_not_allowed_fallback(metodo_no_permitido);
+    arranque::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
 }
 
 /// Why a request was refused; every variant answers with a JSON [`CuerpoError`].
@@ -93,10 +97,8 @@ async fn estado(State(esclavo): State<Arc<Esclavo>>) -> Json<EstadoEsclavo> {
 /// Takes each job that finds a free slot: 200 if it took at least one, 503 if none.
 async fn ejecutar(
     State(esclavo): State<Arc<Esclavo>>,
-    cabeceras: HeaderMap,
     cuerpo: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<RespuestaEjecutar>), ErrorHttp> {
-    autorizar(esclavo.token(), &cabeceras)?;
     let cuerpo = cuerpo.map_err(|r| ErrorHttp::peticion(r.status(), None, r.body_text()))?;
     let peticion: PeticionEjecutar = leer_json(&cuerpo)?;
     validar(&peticion)?;
@@ -109,38 +111,101 @@ async fn ejecutar(
     Ok((estado, Json(respuesta)))
 }
 
+/// Most characters of a cancellation's `motivo` (it becomes part of the attempt's error).
+pub const MAX_MOTIVO: usize = 500;
+
+/// Why attempts stop when `/cancelar` gives no `motivo`.
+const MOTIVO_POR_DEFECTO: &str = "cancelled by the maestro";
+
+/// Tells every running attempt of the listed jobs to stop: 200 with those that were running
+/// (each stops at its kernel's next check, then reports `cancelled: <motivo>`) and those that
+/// were not.
+async fn cancelar(
+    State(esclavo): State<Arc<Esclavo>>,
+    cuerpo: Result<Bytes, BytesRejection>,
+) -> Result<Json<RespuestaCancelar>, ErrorHttp> {
+    let cuerpo = cuerpo.map_err(|r| ErrorHttp::peticion(r.status(), None, r.body_text()))?;
+    let peticion: PeticionCancelar = leer_json(&cuerpo)?;
+    let motivo = motivo_de(&peticion)?;
+    let respuesta = esclavo.ranuras.cancelar(&peticion.trabajos, motivo);
+    tracing::info!(
+        cancelados = ?respuesta.cancelados,
+        desconocidos = ?respuesta.desconocidos,
+        motivo,
+        "cancellation requested"
+    );
+    Ok(Json(respuesta))
+}
+
+/// The reason to stop with, once the request is checked: at least one job, and a `motivo` of
+/// at most [`MAX_MOTIVO`] characters (absent or blank: [`MOTIVO_POR_DEFECTO`]).
+fn motivo_de(p: &PeticionCancelar) -> Result<&str, ErrorHttp> {
+    if p.trabajos.is_empty() {
+        return Err(ErrorHttp::peticion(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("trabajos".into()),
+            "trabajos: must name at least one job".into(),
+        ));
+    }
+    let motivo = p.motivo.as_deref().map(str::trim).unwrap_or("");
+    if motivo.chars().count() > MAX_MOTIVO {
+        let mut cuerpo = CuerpoError::new(format!(
+            "motivo: at most {MAX_MOTIVO} characters, got {}",
+            motivo.chars().count()
+        ));
+        cuerpo.campo = Some("motivo".into());
+        cuerpo.limite = Some(MAX_MOTIVO as u64);
+        return Err(ErrorHttp::Peticion {
+            estado: StatusCode::UNPROCESSABLE_ENTITY,
+            cuerpo,
+        });
+    }
+    Ok(if motivo.is_empty() {
+        MOTIVO_POR_DEFECTO
+    } else {
+        motivo
+    })
+}
+
+/// A known route with a method it does not take (axum adds the `Allow` header).
+async fn metodo_no_permitido(metodo: axum::http::Method, uri: axum::http::Uri) -> ErrorHttp {
+    ErrorHttp::peticion(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!(
+            "{metodo} {} is not allowed; the Allow header lists the methods this route takes",
+            uri.path()
+        ),
+    )
+}
+
 async fn ruta_desconocida(uri: axum::http::Uri) -> ErrorHttp {
     ErrorHttp::peticion(
         StatusCode::NOT_FOUND,
         None,
-        format!("no route {uri} (an esclavo serves /ping, /estado and /ejecutar)"),
+        format!("no route {uri} (an esclavo serves /ping, /estado, /ejecutar and /cancelar)"),
     )
 }
 
-/// Checks `Authorization: Bearer <token>` when a token is configured.
-fn autorizar(esperado: Option<&str>, cabeceras: &HeaderMap) -> Result<(), ErrorHttp> {
-    let Some(esperado) = esperado else {
-        return Ok(());
-    };
-    let recibido = cabeceras
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if iguales_en_tiempo_constante(recibido.as_bytes(), esperado.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ErrorHttp::NoAutorizado)
-    }
-}
-
-/// Compares without stopping at the first difference, so timing does not reveal the token.
-fn iguales_en_tiempo_constante(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Decodes a JSON body, naming the field at fault (`trabajos[0].algoritmo`) when it fails.
+/// Every body is a JSON object: an array is refused (serde would read it as the fields in
+/// order, so `[[1]]` would cancel job 1).
 fn leer_json<T: DeserializeOwned>(cuerpo: &[u8]) -> Result<T, ErrorHttp> {
+    if let Some(i) = cuerpo.iter().position(|b| !b.is_ascii_whitespace())
+        && cuerpo[i] == b'['
+    {
+        let antes = &cuerpo[..i];
+        let linea = antes.iter().filter(|&&b| b == b'\n').count() + 1;
+        let columna = i - antes.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1) + 1;
+        return Err(ErrorHttp::peticion(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            format!(
+                "invalid type: the body is a JSON array (at line {linea} column {columna}); \
+                 it must be a JSON object"
+            ),
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(cuerpo);
     let valor = serde_path_to_error::deserialize(&mut de).map_err(error_de_json)?;
     de.end().map_err(|e| {
@@ -206,14 +271,6 @@ fn validar(p: &PeticionEjecutar) -> Result<(), ErrorHttp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_compare_whole() {
-        assert!(iguales_en_tiempo_constante(b"abc", b"abc"));
-        assert!(!iguales_en_tiempo_constante(b"abc", b"abd"));
-        assert!(!iguales_en_tiempo_constante(b"abc", b"abcd"));
-        assert!(!iguales_en_tiempo_constante(b"", b"a"));
-    }
 
     #[test]
     fn a_missing_field_is_named_with_its_path() {

@@ -4,8 +4,10 @@
 //! # Layout
 //!
 //! - [`config`]: [`Config`], what a process needs to start.
-//! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`), handlers and [`ErrorHttp`].
-//! - [`ejecucion`]: the job slots; kernels on the blocking pool, `espera` jobs on timers.
+//! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`, `/cancelar`), handlers and
+//!   [`ErrorHttp`].
+//! - [`ejecucion`]: the job slots; kernels on the blocking pool, `espera` jobs on timers; each
+//!   attempt's stop (`/cancelar`, the heartbeat's `cancelar` list, its time limit).
 //! - [`envio`]: one task that batches finished results and retries each batch until the
 //!   maestro acknowledges it.
 //! - [`registro`]: registration with backoff, the heartbeat, re-registration on 404.
@@ -21,8 +23,8 @@
 //! stops the background tasks and returns. **Running jobs are abandoned** and results not yet
 //! acknowledged are lost with the process: that is safe, because the maestro sees the heartbeats
 //! stop (or a new `instancia` under the same name) and runs those jobs again. A kernel on the
-//! blocking pool cannot be interrupted; its thread finishes in the background and its result
-//! is discarded.
+//! blocking pool is told to stop (it checks between chunks of work), so its thread ends soon in
+//! the background.
 
 pub mod compartido;
 pub mod conexion;
@@ -66,8 +68,8 @@ pub async fn run(
     let url = config
         .url_publica
         .clone()
-        .unwrap_or_else(|| url_por_defecto(direccion));
-    let cliente = ClienteMaestro::new(&config.maestro, config.token.clone())?;
+        .unwrap_or_else(|| url_por_defecto(direccion, config.transporte.esquema()));
+    let cliente = ClienteMaestro::new(&config.maestro, config.token.clone(), config.ca.as_ref())?;
     let (esclavo, informes) = Esclavo::new(&config, url);
     tracing::info!(
         nombre = esclavo.nombre(),
@@ -80,11 +82,15 @@ pub async fn run(
 
     let mut tareas = JoinSet::new();
     let mut cierre = esclavo.aviso_de_cierre();
-    let servidor =
-        axum::serve(listener, router(esclavo.clone())).with_graceful_shutdown(async move {
-            let _ = cierre.wait_for(|cerrado| *cerrado).await;
-        });
-    tareas.spawn(async move { servidor.await.context("HTTP server failed") });
+    let parada = async move {
+        let _ = cierre.wait_for(|cerrado| *cerrado).await;
+    };
+    let (app, transporte) = (router(esclavo.clone()), config.transporte.clone());
+    tareas.spawn(async move {
+        arranque::servir(listener, app, &transporte, parada)
+            .await
+            .context("HTTP server failed")
+    });
     let registro = tareas.spawn({
         let (esclavo, cliente) = (esclavo.clone(), cliente.clone());
         async move {
@@ -120,13 +126,17 @@ pub async fn run(
     resultado
 }
 
-/// `http://` and the bound address; the host name instead of an unspecified address
-/// (`0.0.0.0`), which the maestro could not connect to.
-pub fn url_por_defecto(direccion: SocketAddr) -> String {
+/// `esquema://` (`http` or `https`) and the bound address; the host name instead of an
+/// unspecified address (`0.0.0.0`), which the maestro could not connect to.
+pub fn url_por_defecto(direccion: SocketAddr, esquema: &str) -> String {
     if direccion.ip().is_unspecified() {
-        format!("http://{}:{}", config::nombre_de_host(), direccion.port())
+        format!(
+            "{esquema}://{}:{}",
+            config::nombre_de_host(),
+            direccion.port()
+        )
     } else {
-        format!("http://{direccion}")
+        format!("{esquema}://{direccion}")
     }
 }
 
@@ -137,14 +147,15 @@ mod tests {
     #[test]
     fn the_default_url_never_names_an_unspecified_address() {
         assert_eq!(
-            url_por_defecto("127.0.0.1:5011".parse().unwrap()),
+            url_por_defecto("127.0.0.1:5011".parse().unwrap(), "http"),
             "http://127.0.0.1:5011"
         );
         assert_eq!(
-            url_por_defecto("[::1]:7".parse().unwrap()),
-            "http://[::1]:7"
+            url_por_defecto("[::1]:7".parse().unwrap(), "https"),
+            "https://[::1]:7"
         );
-        let url = url_por_defecto("0.0.0.0:5011".parse().unwrap());
+        let url = url_por_defecto("0.0.0.0:5011".parse().unwrap(), "https");
+        assert!(url.starts_with("https://"), "{url}");
         assert!(!url.contains("0.0.0.0") && url.ends_with(":5011"), "{url}");
     }
 }

@@ -18,7 +18,8 @@ use esclavo::Config;
         (Julia fractals, espera sleeps) to it, it runs up to --capacidad of them at once and \
         posts each result back, keeping results in memory until the maestro acknowledges them. \
         If the maestro restarts or forgets it, it registers again by itself.\n\n\
-        On start it prints `esclavo escuchando en http://127.0.0.1:PORT` as its first line. \
+        On start it prints `esclavo escuchando en http://127.0.0.1:PORT` (https:// with \
+        --tls-cert) as its first line. \
         Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=esclavo=debug) for more detail."
 )]
 struct Args {
@@ -48,7 +49,8 @@ struct Args {
     #[arg(long, env = "NODO")]
     nodo: Option<String>,
 
-    /// Bearer token: required on /ejecutar and sent to the maestro [default: none].
+    /// Bearer token: required on every request but GET /ping (reads too, unless
+    /// --lecturas-abiertas) and sent to the maestro [default: none].
     #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
@@ -56,11 +58,14 @@ struct Args {
     #[arg(long = "latido-ms", env = "LATIDO_MS", default_value_t = 2000,
           value_parser = clap::value_parser!(u64).range(10..))]
     latido_ms: u64,
+
+    #[command(flatten)]
+    red: arranque::ArgsRed,
 }
 
 impl Args {
     /// The library's config, with the defaults the flags document.
-    fn config(self, puerto: u16) -> Config {
+    fn config(self, puerto: u16, transporte: arranque::Transporte) -> Config {
         let host = esclavo::config::nombre_de_host();
         let maestro =
             self.maestro.filter(|m| !m.is_empty()).unwrap_or_else(|| {
@@ -76,6 +81,9 @@ impl Args {
             capacidad: self.capacidad.unwrap_or_else(esclavo::config::nucleos),
             nodo: self.nodo.unwrap_or(host),
             token: self.token.filter(|t| !t.is_empty()),
+            lecturas_abiertas: self.red.lecturas_abiertas,
+            transporte,
+            ca: self.red.ca,
             latido: Duration::from_millis(self.latido_ms),
         }
     }
@@ -85,7 +93,9 @@ impl Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     arranque::iniciar_logs();
-    let listener = arranque::escuchar("esclavo", args.puerto).await?;
+    let transporte = args.red.transporte()?;
+    let listener = arranque::escuchar("esclavo", args.puerto, &transporte).await?;
     let puerto = listener.local_addr()?.port();
-    esclavo::run(args.config(puerto), listener, arranque::senal_de_parada()).await
+    let config = args.config(puerto, transporte);
+    esclavo::run(config, listener, arranque::senal_de_parada()).await
 }

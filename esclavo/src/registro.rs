@@ -3,7 +3,9 @@
 //! The loop registers (retrying with backoff until the maestro answers), then sends a heartbeat
 //! every period. A 404 to a heartbeat means the maestro forgot this instance (it restarted
 //! with a fresh database, or declared it dead): register again at once, same instance. Network
-//! errors are only logged: a maestro that comes back answers 404 or 200 by itself.
+//! errors are only logged: a maestro that comes back answers 404 or 200 by itself. A heartbeat's
+//! answer may list running jobs the maestro no longer wants (`cancelar`): they are stopped as
+//! `POST /cancelar` stops them, the backstop for a cancellation that did not reach the esclavo.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +17,9 @@ use crate::compartido::Esclavo;
 use crate::conexion::{ClienteMaestro, en_una_linea};
 use crate::sistema::Monitor;
 use comun::reintento::Reintento;
+
+/// Why attempts stop when a heartbeat's answer lists them.
+const MOTIVO_LATIDO: &str = "the maestro no longer wants this job";
 
 /// Shortest heartbeat period, whatever the config or the maestro say.
 const LATIDO_MINIMO: Duration = Duration::from_millis(10);
@@ -96,7 +101,15 @@ async fn latir_mientras_conocido(
             ejecutando: esclavo.ranuras.ids_en_curso(),
         };
         match cliente.latido(&latido).await {
-            Ok(_) => {
+            Ok(respuesta) => {
+                if !respuesta.cancelar.is_empty() {
+                    let r = esclavo.ranuras.cancelar(&respuesta.cancelar, MOTIVO_LATIDO);
+                    tracing::info!(
+                        cancelados = ?r.cancelados,
+                        desconocidos = ?r.desconocidos,
+                        "the maestro's heartbeat answer stops jobs"
+                    );
+                }
                 if fallos.fallos() > 0 {
                     tracing::info!(
                         fallos = fallos.fallos(),

@@ -156,13 +156,32 @@ async fn bad_bodies_name_the_field() {
 }
 
 #[tokio::test]
-async fn the_token_is_checked_on_ejecutar_only() {
+async fn the_token_is_checked_on_everything_but_ping() {
     let (e, _) = nuevo(1, Some("s3creto"));
     let (estado, r) = llamar(&e, post_ejecutar(r#"{"trabajos":[]}"#)).await;
     assert_eq!(estado, StatusCode::UNAUTHORIZED);
     assert_eq!(error(r).campo.as_deref(), Some("Authorization"));
+    let (estado, _) = llamar(&e, Request::get("/estado").body(Body::empty()).unwrap()).await;
+    assert_eq!(estado, StatusCode::UNAUTHORIZED);
+    let con_token = Request::get("/estado")
+        .header(header::AUTHORIZATION, "Bearer s3creto")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(llamar(&e, con_token).await.0, StatusCode::OK);
     let (estado, _) = llamar(&e, Request::get("/ping").body(Body::empty()).unwrap()).await;
     assert_eq!(estado, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn open_reads_let_estado_through_but_not_ejecutar() {
+    let mut c = Config::new("http://127.0.0.1:9", "e-router");
+    c.token = Some("s3creto".into());
+    c.lecturas_abiertas = true;
+    let (e, _) = Esclavo::new(&c, "http://127.0.0.1:5011".into());
+    let (estado, _) = llamar(&e, Request::get("/estado").body(Body::empty()).unwrap()).await;
+    assert_eq!(estado, StatusCode::OK);
+    let (estado, _) = llamar(&e, post_ejecutar(r#"{"trabajos":[]}"#)).await;
+    assert_eq!(estado, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

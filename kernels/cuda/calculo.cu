@@ -107,17 +107,18 @@ extern "C" __global__ void vector_add(const float* __restrict__ a, const float* 
 
 // ---------------------------------------------------------------------------------------------
 // montecarlo: Philox4x32-10 as kernels/src/azar.rs; block b = counter (b, b >> 32, 0, 0), two
-// samples each; every thread counts its blocks (grid-stride), a warp sums by shuffles and one
+// samples each; every thread counts its blocks of [desde, hasta) (grid-stride; the host launches
+// ranges one after another so that it can stop between them), a warp sums by shuffles and one
 // lane adds to the u64 total with an atomic: integer arithmetic only, exact.
 __device__ __forceinline__ u32 dentro_de(u32 a, u32 b) {
     u64 x = a >> 8, y = b >> 8;
     return x * x + y * y < (1ull << 48);
 }
 
-extern "C" __global__ void montecarlo(u64 bloques, u32 k0, u32 k1, u64* dentro) {
+extern "C" __global__ void montecarlo(u64 desde, u64 hasta, u32 k0, u32 k1, u64* dentro) {
     u64 cuenta = 0;
     const u64 paso = (u64)gridDim.x * blockDim.x;
-    for (u64 b = (u64)blockIdx.x * blockDim.x + threadIdx.x; b < bloques; b += paso) {
+    for (u64 b = desde + (u64)blockIdx.x * blockDim.x + threadIdx.x; b < hasta; b += paso) {
         u32 c0 = (u32)b, c1 = (u32)(b >> 32), c2 = 0, c3 = 0;
         u32 ka = k0, kb = k1;
 #pragma unroll

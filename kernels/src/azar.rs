@@ -13,6 +13,9 @@
 
 use rayon::prelude::*;
 
+use crate::ErrorKernel;
+use crate::control::Control;
+
 /// SplitMix64's golden-ratio increment.
 const PHI: u64 = 0x9E37_79B9_7F4A_7C15;
 
@@ -45,6 +48,32 @@ pub fn vector(semilla: u64, flujo: u64, n: usize, lo: f32, hi: f32) -> Vec<f32> 
         .map(|i| uniforme(semilla, flujo, i as u64, lo, hi))
         .collect_into_vec(&mut v);
     v
+}
+
+/// Elements [`vector_con`] fills between two checks of its [`Control`] (a few ms).
+const TROZO: usize = 1 << 20;
+
+/// [`vector`], unless `control` stops the run: it is checked before each [`TROZO`] elements.
+pub(crate) fn vector_con(
+    semilla: u64,
+    flujo: u64,
+    n: usize,
+    lo: f32,
+    hi: f32,
+    control: &Control,
+) -> Result<Vec<f32>, ErrorKernel> {
+    let mut v = vec![0.0f32; n];
+    v.par_chunks_mut(TROZO)
+        .enumerate()
+        .try_for_each(|(t, trozo)| {
+            control.comprobar()?;
+            let primero = (t * TROZO) as u64;
+            for (i, x) in (primero..).zip(trozo.iter_mut()) {
+                *x = uniforme(semilla, flujo, i, lo, hi);
+            }
+            Ok::<_, ErrorKernel>(())
+        })?;
+    Ok(v)
 }
 
 /// Philox4x32's multipliers (Random123's `PHILOX_M4x32_0`, `_1`).
@@ -84,6 +113,17 @@ mod tests {
     use super::*;
 
     /// Random123's kat_vectors for philox4x32_10.
+    #[test]
+    fn the_checked_vector_equals_the_plain_one() {
+        for n in [0, 1, 1000, TROZO + 7] {
+            let v = vector_con(3, 4, n, -1.0, 1.0, &Control::ninguno()).unwrap();
+            assert_eq!(v, vector(3, 4, n, -1.0, 1.0), "n = {n}");
+        }
+        let parado = Control::ninguno();
+        parado.cancelar("stop");
+        assert!(vector_con(3, 4, 10, -1.0, 1.0, &parado).is_err());
+    }
+
     #[test]
     fn philox_matches_random123_known_answers() {
         assert_eq!(

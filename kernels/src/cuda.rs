@@ -3,6 +3,16 @@
 //! matmul, vector_add, montecarlo and nbody come from `kernels/cuda/calculo.cu`, compiled with
 //! fused multiply-adds allowed (their tolerances are in their modules); each entry point here
 //! copies the host's inputs in, times its launches with CUDA events, and copies the result back.
+//!
+//! Stopping: every entry point queues its work in pieces through `Piezas`, which checks the
+//! run's [`Control`] before each piece and keeps at most `EN_VUELO` (2) pieces queued ahead of
+//! the GPU, so a stop waits for at most that many pieces. A piece is one band of Julia rows
+//! (bounded as below), matmul iterations worth about 10¹² flops (one iteration at n = 8192),
+//! vector_add iterations worth about 8 GiB of traffic, one launch over a range of montecarlo
+//! blocks ([`Limites::bloques_montecarlo_por_pieza`]), or nbody steps worth about 2³⁵ pair
+//! interactions: each about 50 ms or less on an H100. A stopped run waits for its queued pieces
+//! before freeing its buffers.
+//!
 //! The rest of this page is about Julia.
 //!
 //! The kernel is CUDA C (`kernels/cuda/julia.cu`), compiled ahead of time to PTX for
@@ -38,6 +48,7 @@ use cust::stream::{Stream, StreamFlags};
 use rayon::prelude::*;
 
 use crate::ErrorKernel;
+use crate::control::Control;
 use crate::julia::{C_IM, C_RE, LIMITE_CUADRADO, Rejilla, X1, Y2};
 
 /// The Julia kernel as PTX (ISA 7.8, `compute_70`), generated from `julia.cu`.
@@ -67,6 +78,20 @@ const DURACION_POR_LANZAMIENTO_S: f64 = 0.05;
 /// Most iterations one launch may run where the GPU's FP64 bound is unknown (0.5 s for a GPU
 /// with 1/64-rate FP64 and 2·10¹⁰ iterations/s).
 const ITERACIONES_POR_LANZAMIENTO_SIN_COTA: u64 = 1 << 33;
+
+/// Pieces of work queued ahead of the GPU at most (see [`Piezas`]): two, so that the GPU
+/// always has the next piece while the host waits for the previous one.
+const EN_VUELO: usize = 2;
+
+/// matmul floating-point operations in one piece: about 50 ms of the tiled SGEMM on an H100
+/// (one iteration at n = 8192).
+const FLOPS_POR_PIEZA: f64 = 1e12;
+
+/// vector_add bytes read and written in one piece: a few ms at HBM bandwidth.
+const BYTES_POR_PIEZA: f64 = 8.0 * (1u64 << 30) as f64;
+
+/// nbody pair interactions in one piece: about 30 ms on an H100 (8 steps of 65 536 bodies).
+const INTERACCIONES_POR_PIEZA: f64 = (1u64 << 35) as f64;
 
 /// FP64 instructions per iteration of the kernel's loop, counted in `julia.ptx`: 4 multiplies
 /// (one of them `2·zr`, written as an add), 4 adds or subtracts and 1 compare.
@@ -139,6 +164,15 @@ impl Limites {
         self.lanes_f64_por_sm().map(|lanes| {
             self.instrucciones_f64_por_segundo(lanes) / f64::from(OPERACIONES_F64_POR_ITERACION)
         })
+    }
+
+    /// Montecarlo blocks in one launch: about 50 ms where each SM retires 64 32-bit integer
+    /// instructions per clock and a block takes about 100 (Philox4x32-10 and the test); at
+    /// least 2²⁰.
+    pub fn bloques_montecarlo_por_pieza(&self) -> u64 {
+        let por_segundo =
+            f64::from(self.multiprocesadores) * 64.0 * f64::from(self.reloj_khz) * 1e3 / 100.0;
+        ((por_segundo * 0.05) as u64).max(1 << 20)
     }
 
     fn instrucciones_f64_por_segundo(&self, lanes: u32) -> f64 {
@@ -343,18 +377,24 @@ fn version_en_texto(texto: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The counts of `p` computed on the GPU (`Secuencial`'s, bit for bit).
-pub(crate) fn julia(p: &ParamsJulia) -> Result<Vec<u32>, ErrorKernel> {
-    medir(p).map(|m| m.conteos)
+/// The counts of `p` computed on the GPU (`Secuencial`'s, bit for bit), unless `control` stops
+/// the run.
+pub(crate) fn julia(p: &ParamsJulia, control: &Control) -> Result<Vec<u32>, ErrorKernel> {
+    medir_con(p, control).map(|m| m.conteos)
 }
 
 /// The counts of `p` computed on the GPU, with the kernels' time on the GPU's clock.
 ///
 /// Blocking; callable from any thread (it makes the GPU's context current on the calling
 /// thread). The image is computed in launches of whole rows, each bounded by
-/// [`Motor::iteraciones_por_lanzamiento`], queued back to back on one stream, then copied back
-/// once.
+/// [`Motor::iteraciones_por_lanzamiento`], queued on one stream (at most `EN_VUELO` ahead),
+/// then copied back once.
 pub fn medir(p: &ParamsJulia) -> Result<Medida, ErrorKernel> {
+    medir_con(p, &Control::ninguno())
+}
+
+/// [`medir`] under `control`, checked before each launch.
+pub fn medir_con(p: &ParamsJulia, control: &Control) -> Result<Medida, ErrorKernel> {
     let motor = motor()?;
     CurrentContext::set_current(&motor.contexto).map_err(fallo("making the context current"))?;
     let funcion = motor
@@ -373,40 +413,59 @@ pub fn medir(p: &ParamsJulia) -> Result<Medida, ErrorKernel> {
     let destino = conteos_gpu.as_device_ptr();
     let (width, iteraciones) = (p.width, p.iteraciones);
 
-    inicio.record(&flujo).map_err(fallo("recording an event"))?;
-    for (fila0, filas) in lanzamientos(p, motor.iteraciones_por_lanzamiento()) {
-        let bloques = (width.div_ceil(LADO), filas.div_ceil(LADO));
-        // SAFETY: the arguments match `julia`'s parameters in julia.cu, in order and type
-        // (pointer, 4 × u32, 7 × f64), with the LADO × LADO threads a block it expects; every
-        // pixel it writes, of rows `fila0 .. fila0 + filas`, lies inside `conteos_gpu`, which
-        // outlives the stream's work (synchronised below).
-        unsafe {
-            launch!(funcion<<<bloques, LADO * LADO, 0, flujo>>>(
-                destino,
-                width,
-                fila0,
-                filas,
-                iteraciones,
-                X1,
-                Y2,
-                rejilla.dx,
-                rejilla.dy,
-                C_RE,
-                C_IM,
-                LIMITE_CUADRADO
-            ))
+    let lanzar = || -> Result<(), ErrorKernel> {
+        let mut piezas = Piezas::new(&flujo, control)?;
+        inicio.record(&flujo).map_err(fallo("recording an event"))?;
+        for (fila0, filas) in lanzamientos(p, motor.iteraciones_por_lanzamiento()) {
+            let bloques = (width.div_ceil(LADO), filas.div_ceil(LADO));
+            piezas.pieza(|| {
+                // SAFETY: the arguments match `julia`'s parameters in julia.cu, in order and
+                // type (pointer, 4 × u32, 7 × f64), with the LADO × LADO threads a block it
+                // expects; every pixel it writes, of rows `fila0 .. fila0 + filas`, lies inside
+                // `conteos_gpu`, which outlives the stream's work (synchronised below, or by
+                // `Piezas` when the run stops).
+                unsafe {
+                    launch!(funcion<<<bloques, LADO * LADO, 0, flujo>>>(
+                        destino,
+                        width,
+                        fila0,
+                        filas,
+                        iteraciones,
+                        X1,
+                        Y2,
+                        rejilla.dx,
+                        rejilla.dy,
+                        C_RE,
+                        C_IM,
+                        LIMITE_CUADRADO
+                    ))
+                }
+                .map_err(fallo("launching the kernel"))
+            })?;
         }
-        .map_err(fallo("launching the kernel"))?;
-    }
-    fin.record(&flujo).map_err(fallo("recording an event"))?;
-    // While the GPU works, the host's buffer, written on every core: the first write to each
-    // page faults, and faulting inside the copy would slow it several-fold.
-    let mut conteos = Vec::with_capacity(pixeles);
-    (0..pixeles)
-        .into_par_iter()
-        .map(|_| 0u32)
-        .collect_into_vec(&mut conteos);
-    flujo.synchronize().map_err(fallo("running the kernel"))?;
+        fin.record(&flujo).map_err(fallo("recording an event"))?;
+        flujo.synchronize().map_err(fallo("running the kernel"))
+    };
+    // While the GPU works, the host's buffer, written on every core by another thread (this
+    // one holds the GPU's context and paces the launches): the first write to each page
+    // faults, and faulting inside the copy would slow it several-fold.
+    let (conteos, lanzado) = std::thread::scope(|s| {
+        let relleno = s.spawn(|| {
+            let mut conteos = Vec::with_capacity(pixeles);
+            (0..pixeles)
+                .into_par_iter()
+                .map(|_| 0u32)
+                .collect_into_vec(&mut conteos);
+            conteos
+        });
+        let lanzado = lanzar();
+        let conteos = relleno
+            .join()
+            .unwrap_or_else(|panico| std::panic::resume_unwind(panico));
+        (conteos, lanzado)
+    });
+    let mut conteos: Vec<u32> = conteos;
+    lanzado?;
     let kernel = fin.elapsed(&inicio).map_err(fallo("reading the events"))?;
     let inicio_copia = Instant::now();
     conteos_gpu
@@ -432,6 +491,72 @@ fn lanzamientos(p: &ParamsJulia, tope: u64) -> impl Iterator<Item = (u32, u32)> 
     (0..height)
         .step_by(filas as usize)
         .map(move |fila0| (fila0, filas.min(height - fila0)))
+}
+
+/// Queues work on one stream in pieces: checks the run's [`Control`] before each piece, and
+/// waits for the GPU to finish piece `i − EN_VUELO` before queuing piece `i`, so a stop never
+/// has more than [`EN_VUELO`] pieces to wait for. The host thread sleeps while it waits (the
+/// context prefers blocking synchronisation; the events ask for it too).
+struct Piezas<'a> {
+    /// Where the pieces run.
+    flujo: &'a Stream,
+    /// Checked before each piece.
+    control: &'a Control,
+    /// Recorded after each piece, reused round-robin: `marcas[i % EN_VUELO]` marks piece `i`.
+    marcas: Vec<Event>,
+    /// Pieces queued so far.
+    lanzadas: usize,
+}
+
+impl<'a> Piezas<'a> {
+    fn new(flujo: &'a Stream, control: &'a Control) -> Result<Self, ErrorKernel> {
+        let marcas = (0..EN_VUELO)
+            .map(|_| {
+                Event::new(EventFlags::BLOCKING_SYNC | EventFlags::DISABLE_TIMING)
+                    .map_err(fallo("creating an event"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            flujo,
+            control,
+            marcas,
+            lanzadas: 0,
+        })
+    }
+
+    /// Calls `lanzar`, which queues one piece of work on the stream, once the GPU is at most
+    /// `EN_VUELO − 1` pieces behind and the control lets the run go on. When it must stop, the
+    /// queued pieces are waited for (the caller then frees their buffers) and the control's
+    /// error returned.
+    fn pieza(
+        &mut self,
+        lanzar: impl FnOnce() -> Result<(), ErrorKernel>,
+    ) -> Result<(), ErrorKernel> {
+        let marca = &self.marcas[self.lanzadas % EN_VUELO];
+        if self.lanzadas >= EN_VUELO {
+            marca.synchronize().map_err(fallo("waiting for the GPU"))?;
+        }
+        if let Err(parada) = self.control.comprobar() {
+            self.flujo
+                .synchronize()
+                .map_err(fallo("finishing the queued work"))?;
+            return Err(parada);
+        }
+        lanzar()?;
+        marca
+            .record(self.flujo)
+            .map_err(fallo("recording an event"))?;
+        self.lanzadas += 1;
+        Ok(())
+    }
+}
+
+/// `total` units of work cut into pieces of `por_pieza` (at least 1): the sizes, in order.
+fn trozos(total: u64, por_pieza: u64) -> impl Iterator<Item = (u64, u64)> {
+    let por_pieza = por_pieza.max(1);
+    (0..total)
+        .step_by(por_pieza as usize)
+        .map(move |desde| (desde, por_pieza.min(total - desde)))
 }
 
 /// A kernel's time on the GPU's clock, and the whole call's on the host's.
@@ -491,12 +616,14 @@ fn bloques(motor: &Motor, trabajo: u64) -> u32 {
     trabajo.div_ceil(u64::from(HILOS)).clamp(1, tope) as u32
 }
 
-/// `C = A·B` (n × n) `iteraciones` times on the GPU: C, and the times.
+/// `C = A·B` (n × n) `iteraciones` times on the GPU: C, and the times; `control` is checked
+/// between pieces of about `FLOPS_POR_PIEZA` (at least one iteration).
 pub fn matmul(
     a: &[f32],
     b: &[f32],
     n: u32,
     iteraciones: u32,
+    control: &Control,
 ) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
     let reloj = Instant::now();
     let (motor, flujo, inicio, fin) = preparar_llamada()?;
@@ -507,19 +634,27 @@ pub fn matmul(
     let (a_gpu, b_gpu) = (subir(a)?, subir(b)?);
     let c_gpu = reservar(a.len())?;
     let rejilla = (n.div_ceil(128), n.div_ceil(128));
+    let por_pieza = (FLOPS_POR_PIEZA / (2.0 * f64::from(n).powi(3))) as u64;
+    let mut piezas = Piezas::new(&flujo, control)?;
     inicio.record(&flujo).map_err(fallo("recording an event"))?;
-    for _ in 0..iteraciones {
-        // SAFETY: matmul(const float*, const float*, float*, int) in calculo.cu, 256 threads a
-        // block; every access is inside the three n × n buffers, which outlive the stream's work.
-        unsafe {
-            launch!(funcion<<<rejilla, 256, 0, flujo>>>(
-                a_gpu.as_device_ptr(),
-                b_gpu.as_device_ptr(),
-                c_gpu.as_device_ptr(),
-                n as i32
-            ))
-        }
-        .map_err(fallo("launching matmul"))?;
+    for (_, veces) in trozos(u64::from(iteraciones), por_pieza) {
+        piezas.pieza(|| {
+            for _ in 0..veces {
+                // SAFETY: matmul(const float*, const float*, float*, int) in calculo.cu, 256
+                // threads a block; every access is inside the three n × n buffers, which
+                // outlive the stream's work.
+                unsafe {
+                    launch!(funcion<<<rejilla, 256, 0, flujo>>>(
+                        a_gpu.as_device_ptr(),
+                        b_gpu.as_device_ptr(),
+                        c_gpu.as_device_ptr(),
+                        n as i32
+                    ))
+                }
+                .map_err(fallo("launching matmul"))?;
+            }
+            Ok(())
+        })?;
     }
     let kernel = cronometrar(&flujo, &inicio, &fin, "running matmul")?;
     let mut c = vec![0.0f32; a.len()];
@@ -533,11 +668,13 @@ pub fn matmul(
     ))
 }
 
-/// `c = a + b` `iteraciones` times on the GPU: c, and the times.
+/// `c = a + b` `iteraciones` times on the GPU: c, and the times; `control` is checked between
+/// pieces of about `BYTES_POR_PIEZA` (at least one iteration).
 pub fn vector_add(
     a: &[f32],
     b: &[f32],
     iteraciones: u32,
+    control: &Control,
 ) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
     let reloj = Instant::now();
     let (motor, flujo, inicio, fin) = preparar_llamada()?;
@@ -549,20 +686,27 @@ pub fn vector_add(
     let c_gpu = reservar(a.len())?;
     let n = a.len() as u64;
     let grid = bloques(motor, n.div_ceil(4));
+    let por_pieza = (BYTES_POR_PIEZA / (12.0 * n as f64)) as u64;
+    let mut piezas = Piezas::new(&flujo, control)?;
     inicio.record(&flujo).map_err(fallo("recording an event"))?;
-    for _ in 0..iteraciones {
-        // SAFETY: vector_add(const float*, const float*, float*, u64) in calculo.cu; it touches
-        // indices below n of the three n-element buffers (float4 accesses are 16-byte aligned:
-        // cuMemAlloc aligns to 256).
-        unsafe {
-            launch!(funcion<<<grid, HILOS, 0, flujo>>>(
-                a_gpu.as_device_ptr(),
-                b_gpu.as_device_ptr(),
-                c_gpu.as_device_ptr(),
-                n
-            ))
-        }
-        .map_err(fallo("launching vector_add"))?;
+    for (_, veces) in trozos(u64::from(iteraciones), por_pieza) {
+        piezas.pieza(|| {
+            for _ in 0..veces {
+                // SAFETY: vector_add(const float*, const float*, float*, u64) in calculo.cu; it
+                // touches indices below n of the three n-element buffers (float4 accesses are
+                // 16-byte aligned: cuMemAlloc aligns to 256).
+                unsafe {
+                    launch!(funcion<<<grid, HILOS, 0, flujo>>>(
+                        a_gpu.as_device_ptr(),
+                        b_gpu.as_device_ptr(),
+                        c_gpu.as_device_ptr(),
+                        n
+                    ))
+                }
+                .map_err(fallo("launching vector_add"))?;
+            }
+            Ok(())
+        })?;
     }
     let kernel = cronometrar(&flujo, &inicio, &fin, "running vector_add")?;
     let mut c = vec![0.0f32; a.len()];
@@ -576,8 +720,13 @@ pub fn vector_add(
     ))
 }
 
-/// Points inside among the first `2 · bloques` samples (whole Philox blocks) under `semilla`.
-pub fn montecarlo(bloques_philox: u64, semilla: u64) -> Result<(u64, Tiempos), ErrorKernel> {
+/// Points inside among the first `2 · bloques` samples (whole Philox blocks) under `semilla`;
+/// `control` is checked between launches of [`Limites::bloques_montecarlo_por_pieza`] blocks.
+pub fn montecarlo(
+    bloques_philox: u64,
+    semilla: u64,
+    control: &Control,
+) -> Result<(u64, Tiempos), ErrorKernel> {
     let reloj = Instant::now();
     let (motor, flujo, inicio, fin) = preparar_llamada()?;
     let funcion = motor
@@ -585,19 +734,26 @@ pub fn montecarlo(bloques_philox: u64, semilla: u64) -> Result<(u64, Tiempos), E
         .get_function("montecarlo")
         .map_err(fallo("finding the montecarlo kernel"))?;
     let dentro_gpu = subir(&[0u64])?;
-    let grid = bloques(motor, bloques_philox);
+    let mut piezas = Piezas::new(&flujo, control)?;
     inicio.record(&flujo).map_err(fallo("recording an event"))?;
-    // SAFETY: montecarlo(u64, u32, u32, u64*) in calculo.cu; it only adds to the one u64 of
-    // `dentro_gpu`, which outlives the stream's work.
-    unsafe {
-        launch!(funcion<<<grid, HILOS, 0, flujo>>>(
-            bloques_philox,
-            semilla as u32,
-            (semilla >> 32) as u32,
-            dentro_gpu.as_device_ptr()
-        ))
+    let por_pieza = motor.limites.bloques_montecarlo_por_pieza();
+    for (desde, cuantos) in trozos(bloques_philox, por_pieza) {
+        let grid = bloques(motor, cuantos);
+        piezas.pieza(|| {
+            // SAFETY: montecarlo(u64, u64, u32, u32, u64*) in calculo.cu; it only adds to the
+            // one u64 of `dentro_gpu`, which outlives the stream's work.
+            unsafe {
+                launch!(funcion<<<grid, HILOS, 0, flujo>>>(
+                    desde,
+                    desde + cuantos,
+                    semilla as u32,
+                    (semilla >> 32) as u32,
+                    dentro_gpu.as_device_ptr()
+                ))
+            }
+            .map_err(fallo("launching montecarlo"))
+        })?;
     }
-    .map_err(fallo("launching montecarlo"))?;
     let kernel = cronometrar(&flujo, &inicio, &fin, "running montecarlo")?;
     let mut dentro = [0u64];
     dentro_gpu
@@ -612,8 +768,14 @@ pub fn montecarlo(bloques_philox: u64, semilla: u64) -> Result<(u64, Tiempos), E
     ))
 }
 
-/// `pasos` steps of nbody on the GPU, the bodies updated in place; the times.
-pub fn nbody(c: &mut crate::nbody::Cuerpos, pasos: u32) -> Result<Tiempos, ErrorKernel> {
+/// `pasos` steps of nbody on the GPU, the bodies updated in place; the times. `control` is
+/// checked between pieces of about `INTERACCIONES_POR_PIEZA` (at least one step); a stopped
+/// run leaves the bodies as they were.
+pub fn nbody(
+    c: &mut crate::nbody::Cuerpos,
+    pasos: u32,
+    control: &Control,
+) -> Result<Tiempos, ErrorKernel> {
     let reloj = Instant::now();
     let (motor, flujo, inicio, fin) = preparar_llamada()?;
     let funcion = motor
@@ -631,23 +793,31 @@ pub fn nbody(c: &mut crate::nbody::Cuerpos, pasos: u32) -> Result<Tiempos, Error
     let vel_gpu = subir(&vel)?;
     let grid = (n as u32).div_ceil(HILOS);
     let compartida = HILOS * 16;
+    let por_pieza = (INTERACCIONES_POR_PIEZA / (n as f64 * n as f64)) as u64;
+    let mut piezas = Piezas::new(&flujo, control)?;
     inicio.record(&flujo).map_err(fallo("recording an event"))?;
-    for _ in 0..pasos {
-        // SAFETY: nbody(const float4*, float4*, float4*, int, float, float) in calculo.cu,
-        // HILOS threads and HILOS float4s of shared memory a block; it reads and writes body
-        // indices below n of the three 4·n-float buffers, which outlive the stream's work.
-        unsafe {
-            launch!(funcion<<<grid, HILOS, compartida, flujo>>>(
-                buffers[0].as_device_ptr(),
-                buffers[1].as_device_ptr(),
-                vel_gpu.as_device_ptr(),
-                n as i32,
-                crate::nbody::EPS2,
-                crate::nbody::DT
-            ))
-        }
-        .map_err(fallo("launching nbody"))?;
-        buffers.swap(0, 1);
+    for (_, veces) in trozos(u64::from(pasos), por_pieza) {
+        piezas.pieza(|| {
+            for _ in 0..veces {
+                // SAFETY: nbody(const float4*, float4*, float4*, int, float, float) in
+                // calculo.cu, HILOS threads and HILOS float4s of shared memory a block; it reads
+                // and writes body indices below n of the three 4·n-float buffers, which outlive
+                // the stream's work.
+                unsafe {
+                    launch!(funcion<<<grid, HILOS, compartida, flujo>>>(
+                        buffers[0].as_device_ptr(),
+                        buffers[1].as_device_ptr(),
+                        vel_gpu.as_device_ptr(),
+                        n as i32,
+                        crate::nbody::EPS2,
+                        crate::nbody::DT
+                    ))
+                }
+                .map_err(fallo("launching nbody"))?;
+                buffers.swap(0, 1);
+            }
+            Ok(())
+        })?;
     }
     let kernel = cronometrar(&flujo, &inicio, &fin, "running nbody")?;
     let (mut pos, mut vel) = (pos, vel);
@@ -727,6 +897,20 @@ mod tests {
     }
 
     #[test]
+    fn pieces_cover_the_work_once_in_order() {
+        for (total, por_pieza) in [(0, 5), (1, 5), (10, 5), (11, 5), (7, 0), (3, 100)] {
+            let piezas: Vec<_> = trozos(total, por_pieza).collect();
+            let mut siguiente = 0;
+            for &(desde, cuantos) in &piezas {
+                assert_eq!(desde, siguiente);
+                assert!(cuantos >= 1 && cuantos <= por_pieza.max(1));
+                siguiente += cuantos;
+            }
+            assert_eq!(siguiente, total, "{total} in pieces of {por_pieza}");
+        }
+    }
+
+    #[test]
     fn driver_version_is_read_from_proc() {
         let texto = "NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar  5 \
                      22:23:56 UTC 2024\nGCC version:  gcc version 12.3.0\n";
@@ -745,6 +929,8 @@ mod tests {
         assert!((pico / 1e12 - 33.45).abs() < 0.01, "{pico}");
         let cota = h100.cota_iteraciones_por_segundo().unwrap();
         assert!((cota / 1e12 - 1.858).abs() < 0.001, "{cota}");
+        let bloques = h100.bloques_montecarlo_por_pieza();
+        assert!((bloques as f64 / 1e9 - 8.36).abs() < 0.01, "{bloques}");
         assert_eq!(cuda_legible(12_040), "12.4");
     }
 }

@@ -6,7 +6,7 @@ use comun::Algoritmo;
 use comun::api::{Detalle, Resultado};
 use comun::trabajo::{Parametros, ParamsEspera, ParamsJulia};
 
-use crate::{ErrorKernel, dispositivo, julia};
+use crate::{Control, ErrorKernel, dispositivo};
 
 /// What running a job produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,12 +23,23 @@ pub struct Ejecucion {
 /// e.g. in `tokio::task::spawn_blocking`. Parameters are validated again, since values decoded
 /// from the wire bypass the validating constructors.
 pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, ErrorKernel> {
+    ejecutar_con(p, algoritmo, &Control::ninguno())
+}
+
+/// [`ejecutar`] under `control`: cancelling it, or reaching its time limit, stops the kernel
+/// at its next check (docs/kernels.md lists how often each kernel checks) and answers
+/// [`ErrorKernel::Cancelado`] or [`ErrorKernel::PlazoExcedido`].
+pub fn ejecutar_con(
+    p: &Parametros,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
     p.validar()?;
     match p {
-        Parametros::Julia(j) => ejecutar_julia(j, algoritmo),
-        Parametros::Espera(e) => Ok(ejecutar_espera(e, algoritmo)),
+        Parametros::Julia(j) => ejecutar_julia(j, algoritmo, control),
+        Parametros::Espera(e) => ejecutar_espera(e, algoritmo, control),
         Parametros::Matmul(m) => {
-            let r = crate::matmul::matmul(m, algoritmo)?;
+            let r = crate::matmul::matmul_con(m, algoritmo, control)?;
             let t = r.duracion.as_secs_f64();
             let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
             Ok(sin_imagen(
@@ -43,7 +54,7 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
             ))
         }
         Parametros::VectorAdd(v) => {
-            let r = crate::vector_add::vector_add(v, algoritmo)?;
+            let r = crate::vector_add::vector_add_con(v, algoritmo, control)?;
             let t = r.duracion.as_secs_f64();
             let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
             Ok(sin_imagen(
@@ -57,7 +68,7 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
             ))
         }
         Parametros::Montecarlo(m) => {
-            let r = crate::montecarlo::montecarlo(m, algoritmo)?;
+            let r = crate::montecarlo::montecarlo_con(m, algoritmo, control)?;
             let t = r.duracion.as_secs_f64();
             Ok(sin_imagen(
                 t,
@@ -71,7 +82,7 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
             ))
         }
         Parametros::Nbody(nb) => {
-            let r = crate::nbody::nbody(nb, algoritmo)?;
+            let r = crate::nbody::nbody_con(nb, algoritmo, control)?;
             let t = r.duracion.as_secs_f64();
             let interacciones =
                 f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
@@ -109,10 +120,15 @@ fn sin_imagen(duracion_s: f64, algoritmo: Algoritmo, detalle: Detalle) -> Ejecuc
 }
 
 /// Julia: times the kernel alone (not the PNG), and reports iterations per second of it.
-fn ejecutar_julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Ejecucion, ErrorKernel> {
+fn ejecutar_julia(
+    p: &ParamsJulia,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
     let inicio = Instant::now();
-    let conteos = julia(p, algoritmo)?;
+    let conteos = crate::julia::julia_con(p, algoritmo, control)?;
     let duracion_s = inicio.elapsed().as_secs_f64();
+    control.comprobar()?;
     let suma_conteos = conteos.suma();
     let iteraciones_por_segundo = if duracion_s > 0.0 {
         suma_conteos as f64 / duracion_s
@@ -134,11 +150,15 @@ fn ejecutar_julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Ejecucion, Er
     })
 }
 
-/// Espera: sleeps the requested time on this thread.
-fn ejecutar_espera(p: &ParamsEspera, algoritmo: Algoritmo) -> Ejecucion {
+/// Espera: sleeps the requested time on this thread, waking early to stop.
+fn ejecutar_espera(
+    p: &ParamsEspera,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
     let inicio = Instant::now();
-    std::thread::sleep(Duration::from_millis(p.ms));
-    Ejecucion {
+    control.dormir(Duration::from_millis(p.ms))?;
+    Ok(Ejecucion {
         resultado: Resultado {
             duracion_s: inicio.elapsed().as_secs_f64(),
             dispositivo: dispositivo(algoritmo),
@@ -146,5 +166,5 @@ fn ejecutar_espera(p: &ParamsEspera, algoritmo: Algoritmo) -> Ejecucion {
             imagen: false,
         },
         imagen_png: None,
-    }
+    })
 }

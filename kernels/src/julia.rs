@@ -12,6 +12,7 @@
 use comun::Algoritmo;
 use comun::trabajo::ParamsJulia;
 
+use crate::control::{Contador, Control};
 use crate::{ErrorKernel, color, julia_simd};
 
 /// Real part of the constant `c` in `z ← z² + c`.
@@ -54,17 +55,31 @@ impl Conteos {
     }
 }
 
+/// Iterations `Secuencial` computes between two checks of its [`Control`]: about 10 ms.
+const ITERACIONES_ENTRE_COMPROBACIONES: u64 = 1 << 22;
+
 /// Computes the Julia image with the chosen backend.
 ///
 /// `Cuda` runs on the GPU when this crate is built with the `cuda` feature and a usable GPU
 /// is present; otherwise it is answered with [`ErrorKernel::NoDisponible`], saying why.
 pub fn julia(p: &ParamsJulia, algoritmo: Algoritmo) -> Result<Conteos, ErrorKernel> {
+    julia_con(p, algoritmo, &Control::ninguno())
+}
+
+/// [`julia`] under `control`: `Secuencial` checks it every few million iterations, `Paralelo`
+/// before each block of pixels, `Cuda` before each launch of a band of rows.
+pub fn julia_con(
+    p: &ParamsJulia,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Conteos, ErrorKernel> {
     ParamsJulia::new(p.width, p.height, p.iteraciones)?;
+    control.comprobar()?;
     let conteos = match algoritmo {
-        Algoritmo::Secuencial => secuencial(p),
-        Algoritmo::Paralelo | Algoritmo::Auto => julia_simd::paralelo(p),
+        Algoritmo::Secuencial => secuencial(p, control)?,
+        Algoritmo::Paralelo | Algoritmo::Auto => julia_simd::paralelo(p, control)?,
         #[cfg(feature = "cuda")]
-        Algoritmo::Cuda => crate::cuda::julia(p)?,
+        Algoritmo::Cuda => crate::cuda::julia(p, control)?,
         #[cfg(not(feature = "cuda"))]
         Algoritmo::Cuda => {
             return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
@@ -132,14 +147,19 @@ pub(crate) fn conteo(zr0: f64, zi0: f64, iteraciones: u32) -> u32 {
 }
 
 /// `Secuencial`: one thread, one pixel at a time. The reference every backend must match.
-fn secuencial(p: &ParamsJulia) -> Vec<u32> {
+/// Checks `control` every [`ITERACIONES_ENTRE_COMPROBACIONES`] iterations (a pixel counts its
+/// iterations plus one).
+fn secuencial(p: &ParamsJulia, control: &Control) -> Result<Vec<u32>, ErrorKernel> {
     let rejilla = Rejilla::new(p.width, p.height);
     let mut conteos = Vec::with_capacity(p.pixeles() as usize);
+    let mut contador = Contador::new(control, ITERACIONES_ENTRE_COMPROBACIONES);
     for j in 0..p.height {
         for k in 0..p.width {
             let (zr, zi) = rejilla.inicio(k, j);
-            conteos.push(conteo(zr, zi, p.iteraciones));
+            let n = conteo(zr, zi, p.iteraciones);
+            conteos.push(n);
+            contador.avanzar(u64::from(n) + 1)?;
         }
     }
-    conteos
+    Ok(conteos)
 }

@@ -7,8 +7,10 @@
 //!   [`nbody`](mod@nbody): the other job kernels, each on the three backends; [`azar`] holds
 //!   the seeded generators (inputs, Philox4x32-10) they all share.
 //! - `color`: the colour palette and PNG encoding of a Julia image.
-//! - [`ejecutar`](mod@ejecutar): runs any job (Julia or `espera`) and builds the wire
-//!   [`Resultado`](comun::api::Resultado).
+//! - [`ejecutar`](mod@ejecutar): runs any job and builds the wire
+//!   [`Resultado`](comun::api::Resultado); [`ejecutar_con`] under a [`Control`].
+//! - [`control`](mod@control): [`Control`], the cancellation flag and time limit every kernel
+//!   checks between chunks of its work.
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
 //! - `cuda` (feature `cuda`): the `Cuda` backend, the kernels of `cuda/julia.cu` and
 //!   `cuda/calculo.cu` as embedded PTX run through the CUDA driver API; [`gpu`] detects the GPU
@@ -16,6 +18,9 @@
 //!
 //! Invariant: every backend computes the same Julia counts and Monte Carlo counts, bit for bit,
 //! for every size; the `f32` kernels agree within the tolerances their modules state.
+//! Invariant: every kernel checks its [`Control`] between chunks of work; a run that stops
+//! returns [`ErrorKernel::Cancelado`] or [`ErrorKernel::PlazoExcedido`], never a partial result,
+//! and a run that does not stop computes exactly what it computed without a control.
 //! Invariant: the default build has no CUDA dependency; without the `cuda` feature, or without
 //! a usable GPU, `Cuda` answers [`ErrorKernel::NoDisponible`] saying why.
 
@@ -23,6 +28,7 @@
 
 pub mod azar;
 mod color;
+pub mod control;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod dispositivo;
@@ -34,8 +40,9 @@ pub mod montecarlo;
 pub mod nbody;
 pub mod vector_add;
 
+pub use control::Control;
 pub use dispositivo::dispositivo;
-pub use ejecutar::{Ejecucion, ejecutar};
+pub use ejecutar::{Ejecucion, ejecutar, ejecutar_con};
 pub use julia::{Conteos, julia};
 
 /// Why `Cuda` is not available in a build without the `cuda` feature.
@@ -69,4 +76,22 @@ pub enum ErrorKernel {
     /// A parameter is outside the documented limits.
     #[error("invalid parameter: {0}")]
     Parametros(#[from] comun::ErrorCampo),
+    /// The run was stopped through its [`Control`] before it finished.
+    #[error("cancelled: {motivo}")]
+    Cancelado {
+        /// Why, as given to [`Control::cancelar`] (`"cancelled by a user"`).
+        motivo: String,
+    },
+    /// The run reached the time limit of its [`Control`] before it finished.
+    #[error(
+        "time limit of {} s exceeded after {} s",
+        control::segundos(.plazo),
+        control::segundos(.transcurrido)
+    )]
+    PlazoExcedido {
+        /// The limit.
+        plazo: std::time::Duration,
+        /// How long it had run when it stopped.
+        transcurrido: std::time::Duration,
+    },
 }

@@ -7,6 +7,9 @@
 //! coordinates are 24-bit integers `xi, yi` standing for `x = xi·2⁻²⁴, y = yi·2⁻²⁴` in `[0, 1)`;
 //! it is inside when `xi² + yi² < 2⁴⁸` (that is `x² + y² < 1`), computed in `u64`, exact. Every
 //! backend therefore counts the same `dentro`, whatever its threads, lanes or reduction order.
+//!
+//! Stopping ([`Control`]): `Secuencial` checks every 2²⁰ blocks, `Paralelo` before each task
+//! of 2¹⁶ blocks, `Cuda` between launches over ranges of blocks (about 50 ms each).
 
 use std::time::{Duration, Instant};
 
@@ -17,12 +20,16 @@ use rayon::prelude::*;
 
 use crate::ErrorKernel;
 use crate::azar::philox;
+use crate::control::Control;
 
 /// Philox blocks (two samples each) computed together in `Paralelo`'s vector lanes.
 const LANES: usize = 16;
 
 /// Blocks per rayon task.
 const BLOQUES_POR_TAREA: u64 = 1 << 16;
+
+/// Blocks `Secuencial` draws between two checks of its [`Control`] (a few tens of ms).
+const BLOQUES_ENTRE_COMPROBACIONES: u64 = 1 << 20;
 
 /// What a run counted and how long the kernel took.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,12 +54,22 @@ impl Conteo {
 
 /// Counts the samples of `p` inside the quarter circle on `algoritmo`.
 pub fn montecarlo(p: &ParamsMontecarlo, algoritmo: Algoritmo) -> Result<Conteo, ErrorKernel> {
+    montecarlo_con(p, algoritmo, &Control::ninguno())
+}
+
+/// [`montecarlo`] under `control`, checked as the module's documentation says.
+pub fn montecarlo_con(
+    p: &ParamsMontecarlo,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Conteo, ErrorKernel> {
     ParamsMontecarlo::new(p.muestras, p.semilla)?;
+    control.comprobar()?;
     let inicio = Instant::now();
     let dentro = match algoritmo {
-        Algoritmo::Secuencial => secuencial(p.muestras, p.semilla),
-        Algoritmo::Paralelo | Algoritmo::Auto => paralelo(p.muestras, p.semilla),
-        Algoritmo::Cuda => return cuda(p),
+        Algoritmo::Secuencial => secuencial(p.muestras, p.semilla, control)?,
+        Algoritmo::Paralelo | Algoritmo::Auto => paralelo(p.muestras, p.semilla, control)?,
+        Algoritmo::Cuda => return cuda(p, control),
     };
     let duracion = inicio.elapsed();
     Ok(Conteo {
@@ -64,8 +81,8 @@ pub fn montecarlo(p: &ParamsMontecarlo, algoritmo: Algoritmo) -> Result<Conteo, 
 }
 
 #[cfg(feature = "cuda")]
-fn cuda(p: &ParamsMontecarlo) -> Result<Conteo, ErrorKernel> {
-    let (mut dentro, t) = crate::cuda::montecarlo(p.muestras / 2, p.semilla)?;
+fn cuda(p: &ParamsMontecarlo, control: &Control) -> Result<Conteo, ErrorKernel> {
+    let (mut dentro, t) = crate::cuda::montecarlo(p.muestras / 2, p.semilla, control)?;
     if p.muestras % 2 == 1 {
         dentro += bloque(p.muestras / 2, clave(p.semilla), true);
     }
@@ -78,7 +95,7 @@ fn cuda(p: &ParamsMontecarlo) -> Result<Conteo, ErrorKernel> {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda(_: &ParamsMontecarlo) -> Result<Conteo, ErrorKernel> {
+fn cuda(_: &ParamsMontecarlo, _: &Control) -> Result<Conteo, ErrorKernel> {
     Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
 }
 
@@ -102,37 +119,46 @@ fn bloque(b: u64, k: [u32; 2], solo_primera: bool) -> u64 {
     u64::from(dentro_de(r[0], r[1])) + u64::from(!solo_primera && dentro_de(r[2], r[3]))
 }
 
-/// `Secuencial`: one block after another.
-pub(crate) fn secuencial(muestras: u64, semilla: u64) -> u64 {
+/// `Secuencial`: one block after another, checking `control` every
+/// [`BLOQUES_ENTRE_COMPROBACIONES`].
+fn secuencial(muestras: u64, semilla: u64, control: &Control) -> Result<u64, ErrorKernel> {
     let k = clave(semilla);
     let completos = muestras / 2;
     let mut dentro = 0;
-    for b in 0..completos {
-        dentro += bloque(b, k, false);
+    for desde in (0..completos).step_by(BLOQUES_ENTRE_COMPROBACIONES as usize) {
+        control.comprobar()?;
+        for b in desde..(desde + BLOQUES_ENTRE_COMPROBACIONES).min(completos) {
+            dentro += bloque(b, k, false);
+        }
     }
     if muestras % 2 == 1 {
         dentro += bloque(completos, k, true);
     }
-    dentro
+    Ok(dentro)
 }
 
 /// `Paralelo`: tasks of [`BLOQUES_POR_TAREA`] blocks on every core, [`LANES`] blocks at a time
-/// in vector lanes.
-fn paralelo(muestras: u64, semilla: u64) -> u64 {
+/// in vector lanes; each task first checks `control`.
+fn paralelo(muestras: u64, semilla: u64, control: &Control) -> Result<u64, ErrorKernel> {
     let k = clave(semilla);
     let completos = muestras / 2;
     let tareas = completos.div_ceil(BLOQUES_POR_TAREA);
     let mut dentro: u64 = (0..tareas)
         .into_par_iter()
         .map(|t| {
+            control.comprobar()?;
             let desde = t * BLOQUES_POR_TAREA;
-            contar_bloques(desde, (desde + BLOQUES_POR_TAREA).min(completos), k)
+            Ok::<_, ErrorKernel>(contar_bloques(
+                desde,
+                (desde + BLOQUES_POR_TAREA).min(completos),
+                k,
+            ))
         })
-        .sum();
+        .try_reduce(|| 0, |x, y| Ok(x + y))?;
     if muestras % 2 == 1 {
         dentro += bloque(completos, k, true);
     }
-    dentro
+    Ok(dentro)
 }
 
 /// Points inside among blocks `desde .. hasta`, [`LANES`] at a time.

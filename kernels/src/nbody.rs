@@ -17,6 +17,10 @@
 //!   equals `Secuencial` bit for bit.
 //! - `Cuda`: tiled all-pairs with shared memory (GPU Gems 3, ch. 31), `rsqrtf` and FMA:
 //!   tolerance `|E_cuda − E_cpu| ≤ 1e-4 · |E_cpu|` on the final energy for the tested runs.
+//!
+//! Stopping ([`Control`]): the energies check before each body's row of pairs; `Secuencial`
+//! checks every 2²² interactions (inside a step when `n` is large), `Paralelo` before each
+//! group of 16 bodies, `Cuda` between pieces of a few steps (one launch per step).
 
 use std::time::{Duration, Instant};
 
@@ -27,6 +31,7 @@ use rayon::prelude::*;
 
 use crate::ErrorKernel;
 use crate::azar;
+use crate::control::{Contador, Control};
 
 /// Softening length squared.
 pub const EPS2: f32 = 0.01;
@@ -36,6 +41,9 @@ pub const DT: f32 = 0.001;
 
 /// Bodies whose accelerations `Paralelo` sums together in vector lanes.
 const LANES: usize = 16;
+
+/// Pair interactions `Secuencial` computes between two checks of its [`Control`] (about 10 ms).
+const INTERACCIONES_ENTRE_COMPROBACIONES: u64 = 1 << 22;
 
 /// The bodies, structure of arrays.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,10 +92,17 @@ impl Cuerpos {
 
     /// Total energy in `f64`: kinetic plus softened potential, summed in a fixed order.
     pub fn energia(&self) -> f64 {
+        // A control that nobody else holds never stops the sum.
+        self.energia_con(&Control::ninguno()).unwrap_or(f64::NAN)
+    }
+
+    /// [`Cuerpos::energia`], checking `control` before each body's pairs.
+    fn energia_con(&self, control: &Control) -> Result<f64, ErrorKernel> {
         let n = self.len();
         let por_cuerpo: Vec<f64> = (0..n)
             .into_par_iter()
             .map(|i| {
+                control.comprobar()?;
                 let m = f64::from(self.m[i]);
                 let v2 = [&self.vx, &self.vy, &self.vz]
                     .iter()
@@ -106,10 +121,10 @@ impl Cuerpos {
                     let d2 = dx * dx + dy * dy + dz * dz + f64::from(EPS2);
                     potencial += f64::from(self.m[j]) / d2.sqrt();
                 }
-                0.5 * m * v2 - m * potencial
+                Ok(0.5 * m * v2 - m * potencial)
             })
-            .collect();
-        por_cuerpo.iter().sum()
+            .collect::<Result<_, ErrorKernel>>()?;
+        Ok(por_cuerpo.iter().sum())
     }
 }
 
@@ -131,7 +146,17 @@ pub struct Simulacion {
 
 /// Runs `p` on `algoritmo`.
 pub fn nbody(p: &ParamsNbody, algoritmo: Algoritmo) -> Result<Simulacion, ErrorKernel> {
+    nbody_con(p, algoritmo, &Control::ninguno())
+}
+
+/// [`nbody`] under `control`, checked as the module's documentation says.
+pub fn nbody_con(
+    p: &ParamsNbody,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Simulacion, ErrorKernel> {
     ParamsNbody::new(p.particulas, p.pasos, p.semilla)?;
+    control.comprobar()?;
     #[cfg(not(feature = "cuda"))]
     if algoritmo == Algoritmo::Cuda {
         return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
@@ -141,18 +166,20 @@ pub fn nbody(p: &ParamsNbody, algoritmo: Algoritmo) -> Result<Simulacion, ErrorK
         crate::cuda::motor()?;
     }
     let mut cuerpos = Cuerpos::new(p.particulas, p.semilla);
-    let energia_inicial = cuerpos.energia();
+    let energia_inicial = cuerpos.energia_con(control)?;
     let (duracion, total) = match algoritmo {
         #[cfg(feature = "cuda")]
         Algoritmo::Cuda => {
-            let t = crate::cuda::nbody(&mut cuerpos, p.pasos)?;
+            let t = crate::cuda::nbody(&mut cuerpos, p.pasos, control)?;
             (t.kernel, t.total)
         }
         Algoritmo::Secuencial => {
             let inicio = Instant::now();
             let mut a = vec![[0.0f32; 3]; cuerpos.len()];
+            let mut contador = Contador::new(control, INTERACCIONES_ENTRE_COMPROBACIONES);
             for _ in 0..p.pasos {
                 for (i, ai) in a.iter_mut().enumerate() {
+                    contador.avanzar(cuerpos.len() as u64)?;
                     *ai = aceleracion(&cuerpos, i);
                 }
                 integrar(&mut cuerpos, &a);
@@ -166,14 +193,18 @@ pub fn nbody(p: &ParamsNbody, algoritmo: Algoritmo) -> Result<Simulacion, ErrorK
             for _ in 0..p.pasos {
                 a.par_chunks_mut(LANES)
                     .enumerate()
-                    .for_each(|(g, trozo)| aceleraciones(&cuerpos, g * LANES, trozo));
+                    .try_for_each(|(g, trozo)| {
+                        control.comprobar()?;
+                        aceleraciones(&cuerpos, g * LANES, trozo);
+                        Ok::<_, ErrorKernel>(())
+                    })?;
                 integrar(&mut cuerpos, &a);
             }
             let t = inicio.elapsed();
             (t, t)
         }
     };
-    let energia_final = cuerpos.energia();
+    let energia_final = cuerpos.energia_con(control)?;
     Ok(Simulacion {
         cuerpos,
         energia_inicial,

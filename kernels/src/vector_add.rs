@@ -10,6 +10,10 @@
 //!   time) each chunk is added 8 lanes at a time and written with non-temporal stores (no
 //!   read-for-ownership of `c`), otherwise by a loop compiled for AVX-512, AVX2 and SSE4.1.
 //! - `Cuda`: a grid-stride kernel with `float4` loads and stores (`kernels/cuda/calculo.cu`).
+//!
+//! Stopping ([`Control`]): `Secuencial` checks every 2²² elements, `Paralelo` before each chunk
+//! of 2¹⁶ (so within an iteration, whatever `n`), `Cuda` between pieces of about 8 GiB of
+//! traffic (several iterations when `n` is small).
 
 use std::time::{Duration, Instant};
 
@@ -20,12 +24,17 @@ use rayon::prelude::*;
 
 use crate::ErrorKernel;
 use crate::azar;
+use crate::control::Control;
 
 /// The seed of the vectors.
 pub const SEMILLA: u64 = 0x7665_6361_6464;
 
 /// Elements per rayon task (256 KiB of each vector).
 const TROZO: usize = 1 << 16;
+
+/// Elements `Secuencial` adds between two checks of its [`Control`] (16 MiB of each vector,
+/// a few ms).
+const TROZO_SECUENCIAL: usize = 1 << 22;
 
 /// The sum and what it took.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,19 +57,38 @@ pub fn entradas(n: u64) -> (Vec<f32>, Vec<f32>) {
 
 /// Adds the seeded vectors of `p` on `algoritmo`, `p.iteraciones` times.
 pub fn vector_add(p: &ParamsVectorAdd, algoritmo: Algoritmo) -> Result<Suma, ErrorKernel> {
+    vector_add_con(p, algoritmo, &Control::ninguno())
+}
+
+/// [`vector_add`] under `control`, checked as the module's documentation says.
+pub fn vector_add_con(
+    p: &ParamsVectorAdd,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Suma, ErrorKernel> {
     ParamsVectorAdd::new(p.n, p.iteraciones)?;
+    control.comprobar()?;
     if algoritmo == Algoritmo::Cuda {
-        return cuda(p);
+        return cuda(p, control);
     }
-    let (a, b) = entradas(p.n);
+    let (a, b) = entradas_con(p.n, control)?;
     let mut c = vec![0.0f32; a.len()];
     // Touch every page of `c` before timing: first-touch faults are not the kernel's work.
     c.par_chunks_mut(TROZO).for_each(|t| t.fill(1.0));
     let inicio = Instant::now();
     for _ in 0..p.iteraciones {
         match algoritmo {
-            Algoritmo::Secuencial => sumar(&a, &b, &mut c),
-            _ => paralelo(&a, &b, &mut c),
+            Algoritmo::Secuencial => {
+                for ((c, a), b) in c
+                    .chunks_mut(TROZO_SECUENCIAL)
+                    .zip(a.chunks(TROZO_SECUENCIAL))
+                    .zip(b.chunks(TROZO_SECUENCIAL))
+                {
+                    control.comprobar()?;
+                    sumar(a, b, c);
+                }
+            }
+            _ => paralelo_con(&a, &b, &mut c, control)?,
         }
     }
     let duracion = inicio.elapsed();
@@ -71,11 +99,19 @@ pub fn vector_add(p: &ParamsVectorAdd, algoritmo: Algoritmo) -> Result<Suma, Err
     })
 }
 
+/// [`entradas`], unless `control` stops the run while they are generated.
+fn entradas_con(n: u64, control: &Control) -> Result<(Vec<f32>, Vec<f32>), ErrorKernel> {
+    Ok((
+        azar::vector_con(SEMILLA, 4, n as usize, -1.0, 1.0, control)?,
+        azar::vector_con(SEMILLA, 5, n as usize, -1.0, 1.0, control)?,
+    ))
+}
+
 #[cfg(feature = "cuda")]
-fn cuda(p: &ParamsVectorAdd) -> Result<Suma, ErrorKernel> {
+fn cuda(p: &ParamsVectorAdd, control: &Control) -> Result<Suma, ErrorKernel> {
     crate::cuda::motor()?;
-    let (a, b) = entradas(p.n);
-    let (c, t) = crate::cuda::vector_add(&a, &b, p.iteraciones)?;
+    let (a, b) = entradas_con(p.n, control)?;
+    let (c, t) = crate::cuda::vector_add(&a, &b, p.iteraciones, control)?;
     Ok(Suma {
         c,
         duracion: t.kernel,
@@ -84,25 +120,39 @@ fn cuda(p: &ParamsVectorAdd) -> Result<Suma, ErrorKernel> {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda(_: &ParamsVectorAdd) -> Result<Suma, ErrorKernel> {
+fn cuda(_: &ParamsVectorAdd, _: &Control) -> Result<Suma, ErrorKernel> {
     Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
 }
 
 /// `c = a + b` on every core.
 pub fn paralelo(a: &[f32], b: &[f32], c: &mut [f32]) {
+    // A control that nobody else holds never stops the sum.
+    let _ = paralelo_con(a, b, c, &Control::ninguno());
+}
+
+/// `c = a + b` on every core, checking `control` before each chunk of [`TROZO`] elements.
+fn paralelo_con(a: &[f32], b: &[f32], c: &mut [f32], control: &Control) -> Result<(), ErrorKernel> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
-        c.par_chunks_mut(TROZO)
+        return c
+            .par_chunks_mut(TROZO)
             .zip(a.par_chunks(TROZO))
             .zip(b.par_chunks(TROZO))
-            // SAFETY: the CPU has AVX (checked above).
-            .for_each(|((c, a), b)| unsafe { sumar_avx_nt(a, b, c) });
-        return;
+            .try_for_each(|((c, a), b)| {
+                control.comprobar()?;
+                // SAFETY: the CPU has AVX (checked above).
+                unsafe { sumar_avx_nt(a, b, c) };
+                Ok(())
+            });
     }
     c.par_chunks_mut(TROZO)
         .zip(a.par_chunks(TROZO))
         .zip(b.par_chunks(TROZO))
-        .for_each(|((c, a), b)| sumar_simd(a, b, c));
+        .try_for_each(|((c, a), b)| {
+            control.comprobar()?;
+            sumar_simd(a, b, c);
+            Ok(())
+        })
 }
 
 /// `c = a + b` with AVX, writing `c` with non-temporal (streaming) stores: a vector too large

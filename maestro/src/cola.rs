@@ -7,6 +7,7 @@
 //! the CPU jobs behind it.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 
 use comun::{Algoritmo, Parametros, Prioridad, TrabajoId};
 
@@ -48,8 +49,12 @@ pub struct Pendiente {
     pub prioridad: Prioridad,
     /// Dispatches so far: the next one is attempt `intentos + 1`.
     pub intentos: u32,
-    /// Attempts that failed (error, esclavo lost): the job fails when this reaches the limit.
+    /// Attempts that failed (error, time limit, esclavo lost): the job fails when this reaches
+    /// the limit.
     pub fallos: u32,
+    /// The job's own time limit per attempt, in seconds (`None`: the maestro's default). Four
+    /// bytes, so the entry stays within its 48.
+    pub plazo_s: Option<NonZeroU32>,
 }
 
 impl Pendiente {
@@ -161,6 +166,7 @@ mod tests {
             prioridad: Prioridad::new(prioridad.into()).unwrap(),
             intentos: 0,
             fallos: 0,
+            plazo_s: None,
         }
     }
 

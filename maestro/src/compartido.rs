@@ -10,7 +10,8 @@ use tokio::sync::{Notify, watch};
 
 use crate::Config;
 use crate::db::{Cambio, Db, LineaCargada};
-use crate::estado::Estado;
+use crate::despacho;
+use crate::estado::{Estado, Parada};
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
 pub struct Compartido {
@@ -36,7 +37,7 @@ impl Compartido {
         parando: watch::Receiver<bool>,
     ) -> Arc<Self> {
         let resumen = watch::Sender::new((estado.resumen(), db.secuencia()));
-        let http = reqwest::Client::builder()
+        let http = arranque::cliente_http(config.ca.as_ref())
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(15))
             .pool_max_idle_per_host(64)
@@ -114,15 +115,23 @@ impl Compartido {
         &self,
         f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
     ) -> anyhow::Result<T> {
-        let (valor, commit) = {
+        let (valor, commit, paradas) = {
             let mut estado = self.estado();
             let (valor, cambios) = f(&mut estado);
-            (valor, self.db.aplicar(cambios))
+            (valor, self.db.aplicar(cambios), estado.tomar_paradas())
         };
         commit.await?;
         self.publicar(&self.estado());
         self.despertar.notify_one();
+        self.mandar_paradas(paradas);
         Ok(valor)
+    }
+
+    /// Tells esclavos, in the background, to stop the attempts a transition gave up.
+    fn mandar_paradas(&self, paradas: Vec<Parada>) {
+        if !paradas.is_empty() {
+            despacho::mandar_paradas(&self.http, self.config.token.as_deref(), paradas);
+        }
     }
 
     /// Like [`Compartido::transicion`] without waiting for the commit (changes still reach
@@ -134,7 +143,9 @@ impl Compartido {
             self.db.enviar(cambios);
         }
         self.publicar(&estado);
+        let paradas = estado.tomar_paradas();
         drop(estado);
         self.despertar.notify_one();
+        self.mandar_paradas(paradas);
     }
 }

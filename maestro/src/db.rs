@@ -12,8 +12,12 @@
 //! Tables: `trabajos` (one row per job, its current state), `intentos` (one row per dispatch),
 //! `imagenes` (PNG of finished Julia jobs), `lineas_cargadas` (which lines of a watched jobs
 //! file were already queued, so each is queued exactly once, across restarts too).
+//!
+//! Columns added after the first release are added to an existing database when it is opened
+//! ([`MIGRACIONES`]), so a data folder of an older maestro keeps working.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -40,7 +44,8 @@ CREATE TABLE IF NOT EXISTS trabajos (
     terminado_ms INTEGER,
     origen TEXT NOT NULL,
     resultado TEXT,
-    motivo TEXT
+    motivo TEXT,
+    plazo_s INTEGER
 );
 CREATE INDEX IF NOT EXISTS trabajos_por_estado ON trabajos (estado, id);
 CREATE TABLE IF NOT EXISTS intentos (
@@ -61,6 +66,27 @@ CREATE TABLE IF NOT EXISTS lineas_cargadas (
     PRIMARY KEY (archivo, texto, ocurrencia)
 ) WITHOUT ROWID;
 ";
+
+/// Columns added after the first release: `(table, column, definition)`. A database made
+/// before gets each one that it lacks (`ALTER TABLE ... ADD COLUMN`) when it is opened.
+const MIGRACIONES: &[(&str, &str, &str)] = &[("trabajos", "plazo_s", "INTEGER")];
+
+/// Adds to an existing database the columns it lacks.
+fn migrar(c: &Connection) -> anyhow::Result<()> {
+    for (tabla, columna, definicion) in MIGRACIONES {
+        let existe = c
+            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+            .exists([tabla, columna])?;
+        if !existe {
+            c.execute_batch(&format!(
+                "ALTER TABLE {tabla} ADD COLUMN {columna} {definicion}"
+            ))
+            .with_context(|| format!("adding column {columna} to table {tabla}"))?;
+            tracing::info!("database upgraded: column {tabla}.{columna} added");
+        }
+    }
+    Ok(())
+}
 
 /// A new job's row.
 #[derive(Debug, Clone)]
@@ -166,6 +192,7 @@ impl Db {
         conexion
             .execute_batch(ESQUEMA)
             .context("creating the schema")?;
+        migrar(&conexion).context("upgrading the schema")?;
         let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
         let lector = abrir_conexion(&ruta, sincronizacion)?;
         let (tx, rx) = mpsc::channel();
@@ -341,8 +368,8 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
     match c {
         Cambio::Insertar(f) => {
             t.prepare_cached(
-                "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen)
-                 VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6)",
+                "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen,
+                 plazo_s) VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7)",
             )?
             .execute(params![
                 f.id.0 as i64,
@@ -351,6 +378,7 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
                 f.trabajo.prioridad.valor(),
                 f.creado_ms as i64,
                 serde_json::to_string(&f.origen)?,
+                f.trabajo.plazo_s,
             ])?;
         }
         Cambio::MarcarLinea(l, id) => {
@@ -475,7 +503,7 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
         ..Recuperado::default()
     };
     let mut consulta = c.prepare(
-        "SELECT id, parametros, algoritmo, prioridad, intentos, fallos
+        "SELECT id, parametros, algoritmo, prioridad, intentos, fallos, plazo_s
          FROM trabajos WHERE estado = 'pendiente' ORDER BY id",
     )?;
     let filas = consulta.query_map([], |f| {
@@ -486,10 +514,11 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
             f.get::<_, i64>(3)?,
             f.get::<_, u32>(4)?,
             f.get::<_, u32>(5)?,
+            f.get::<_, Option<u32>>(6)?,
         ))
     })?;
     for fila in filas {
-        let (id, parametros, algoritmo, prioridad, intentos, fallos) = fila?;
+        let (id, parametros, algoritmo, prioridad, intentos, fallos, plazo_s) = fila?;
         r.pendientes.push(Pendiente {
             id: TrabajoId(id as u64),
             parametros: serde_json::from_str(&parametros)
@@ -498,6 +527,7 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
             prioridad: Prioridad::new(prioridad)?,
             intentos,
             fallos,
+            plazo_s: plazo_s.and_then(NonZeroU32::new),
         });
     }
     let mut consulta = c.prepare("SELECT estado, COUNT(*) FROM trabajos GROUP BY estado")?;
@@ -520,7 +550,7 @@ pub fn lineas_cargadas(c: &Connection, archivo: &str) -> rusqlite::Result<HashSe
 }
 
 const COLUMNAS: &str = "id, parametros, algoritmo, prioridad, estado, esclavo, creado_ms, \
-                        iniciado_ms, terminado_ms, origen, resultado, motivo";
+                        iniciado_ms, terminado_ms, origen, resultado, motivo, plazo_s";
 
 /// One job with its attempts.
 pub fn trabajo(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Trabajo>> {
@@ -610,8 +640,72 @@ fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
         iniciado_ms: f.get::<_, Option<i64>>(7)?.map(|v| v as u64),
         terminado_ms: f.get::<_, Option<i64>>(8)?.map(|v| v as u64),
         origen: json(9, f.get(9)?)?,
-        plazo_s: None,
+        plazo_s: f.get(12)?,
         resultado,
         motivo: f.get(11)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `trabajos` table as maestros before per-job time limits made it.
+    const TRABAJOS_SIN_PLAZO: &str = "
+    CREATE TABLE trabajos (
+        id INTEGER PRIMARY KEY, parametros TEXT NOT NULL, algoritmo TEXT NOT NULL,
+        prioridad INTEGER NOT NULL, estado TEXT NOT NULL, intentos INTEGER NOT NULL DEFAULT 0,
+        fallos INTEGER NOT NULL DEFAULT 0, esclavo TEXT, creado_ms INTEGER NOT NULL,
+        iniciado_ms INTEGER, terminado_ms INTEGER, origen TEXT NOT NULL, resultado TEXT,
+        motivo TEXT
+    );
+    INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, intentos, creado_ms, origen)
+    VALUES (7, '{\"tipo\":\"espera\",\"ms\":5}', 'Secuencial', 2, 'asignado', 1, 0, '{\"via\":\"api\"}');
+    ";
+
+    #[test]
+    fn a_database_without_the_time_limit_column_is_upgraded_and_keeps_its_jobs() {
+        let datos = tempfile::tempdir().unwrap();
+        Connection::open(datos.path().join("maestro.db"))
+            .unwrap()
+            .execute_batch(TRABAJOS_SIN_PLAZO)
+            .unwrap();
+        let (db, recuperado) = Db::abrir(datos.path(), Sincronizacion::Normal).unwrap();
+        assert_eq!(recuperado.pendientes.len(), 1);
+        assert_eq!(recuperado.pendientes[0].id, TrabajoId(7));
+        assert_eq!(recuperado.pendientes[0].plazo_s, None);
+        assert_eq!(recuperado.siguiente_id, 8);
+        let nuevo = FilaNueva {
+            id: TrabajoId(8),
+            trabajo: NuevoTrabajo {
+                parametros: Parametros::Espera(comun::trabajo::ParamsEspera { ms: 1 }),
+                algoritmo: Algoritmo::Secuencial,
+                prioridad: Prioridad::MEDIA,
+                plazo_s: Some(9),
+            },
+            origen: Origen::Api,
+            creado_ms: 1,
+        };
+        let commit = db.aplicar(vec![Cambio::Insertar(nuevo)]);
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(commit)
+            .unwrap();
+        let lector = db.lector.lock().unwrap();
+        assert_eq!(
+            trabajo(&lector, TrabajoId(7)).unwrap().unwrap().plazo_s,
+            None
+        );
+        assert_eq!(
+            trabajo(&lector, TrabajoId(8)).unwrap().unwrap().plazo_s,
+            Some(9)
+        );
+        drop(lector);
+        drop(db);
+        // Opening it again finds the column there and recovers the new job's limit.
+        let (_, recuperado) = Db::abrir(datos.path(), Sincronizacion::Normal).unwrap();
+        let plazos: Vec<_> = recuperado.pendientes.iter().map(|p| p.plazo_s).collect();
+        assert_eq!(plazos, vec![None, NonZeroU32::new(9)]);
+    }
 }

@@ -1,22 +1,27 @@
-//! The dispatcher: wakes whenever a job is queued or a slot frees, asks the planner what goes
-//! where, and pushes each esclavo its jobs in one HTTP request. And the watchdog that declares
-//! silent esclavos lost.
+//! The dispatcher: wakes whenever a job is queued, a slot frees or a retry falls due, asks the
+//! planner what goes where, and pushes each esclavo its jobs in one HTTP request. The watchdog
+//! that declares silent esclavos lost and fails attempts long past their time limit. And
+//! [`mandar_paradas`], which tells esclavos to stop attempts the maestro no longer wants.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use comun::nodo::{PeticionEjecutar, RespuestaEjecutar};
+use comun::TrabajoId;
+use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
 use reqwest::StatusCode;
 use tokio::sync::watch;
 
 use crate::compartido::Compartido;
-use crate::estado::Envio;
+use crate::estado::{Envio, Fallo, Parada};
 
-/// Runs until `parar` flips. No timer: it sleeps until notified.
+/// Runs until `parar` flips. It sleeps until notified, or until the earliest retry is due.
 pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
     loop {
+        let reintento = c.estado().proximo_reintento();
         tokio::select! {
             _ = c.despertar.notified() => {}
+            _ = dormir_hasta(reintento) => {}
             _ = parar.changed() => return,
         }
         let envios = {
@@ -91,24 +96,88 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
     });
 }
 
+/// Sleeps until `cuando`; forever if `None`.
+async fn dormir_hasta(cuando: Option<Instant>) {
+    match cuando {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn rechazados_por_error(c: &Compartido, envio: &Envio, error: String) {
     tracing::warn!("{error}");
     c.transicion_sin_esperar(|estado| {
-        let ahora = comun::ahora_ms();
+        let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
         envio
             .trabajos
             .iter()
-            .flat_map(|a| estado.fallar(a.id, a.intento, error.clone(), ahora))
+            .flat_map(|a| {
+                let error = error.clone();
+                estado.fallar(a.id, a.intento, error, Fallo::DelTrabajo, ahora, ahora_ms)
+            })
             .collect()
     });
 }
 
 fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
     tracing::warn!("{error}");
-    c.transicion_sin_esperar(|estado| estado.perder(&envio.esclavo, &error, comun::ahora_ms()));
+    c.transicion_sin_esperar(|estado| {
+        estado.perder(&envio.esclavo, &error, Instant::now(), comun::ahora_ms())
+    });
 }
 
-/// Checks heartbeats a few times per limit and declares silent esclavos lost.
+/// Tells esclavos to stop attempts (`POST {esclavo}/cancelar`), one request per esclavo and
+/// reason, in the background. Best effort: an esclavo that does not hear it still stops an
+/// attempt at its time limit, and the answer to its next heartbeat lists the jobs the maestro
+/// no longer wants.
+pub fn mandar_paradas(http: &reqwest::Client, token: Option<&str>, paradas: Vec<Parada>) {
+    let mut grupos: BTreeMap<(String, String, String), Vec<TrabajoId>> = BTreeMap::new();
+    for p in paradas {
+        grupos
+            .entry((p.esclavo, p.url, p.motivo))
+            .or_default()
+            .push(p.id);
+    }
+    for ((esclavo, url, motivo), trabajos) in grupos {
+        let mut peticion = http
+            .post(format!("{url}/cancelar"))
+            .json(&PeticionCancelar {
+                trabajos: trabajos.clone(),
+                motivo: Some(motivo.clone()),
+            });
+        if let Some(token) = token {
+            peticion = peticion.bearer_auth(token);
+        }
+        tokio::spawn(async move {
+            match pedir_parada(peticion).await {
+                Ok(r) => tracing::info!(
+                    %esclavo, cancelados = ?r.cancelados, desconocidos = ?r.desconocidos,
+                    "esclavo told to stop jobs: {motivo}"
+                ),
+                Err(e) => tracing::warn!(
+                    %esclavo, ?trabajos,
+                    "could not tell the esclavo to stop jobs ({motivo}): {e}"
+                ),
+            }
+        });
+    }
+}
+
+/// Sends one `POST /cancelar` and reads its answer.
+async fn pedir_parada(peticion: reqwest::RequestBuilder) -> Result<RespuestaCancelar, String> {
+    let r = peticion.send().await.map_err(|e| e.to_string())?;
+    let status = r.status();
+    if !status.is_success() {
+        let cuerpo = r.text().await.unwrap_or_default();
+        return Err(format!("it answered {status}: {}", cuerpo.trim()));
+    }
+    r.json()
+        .await
+        .map_err(|e| format!("unreadable answer: {e}"))
+}
+
+/// Checks heartbeats a few times per limit and declares silent esclavos lost; fails attempts
+/// that ran past their time limit and its grace without an answer from their esclavo.
 pub async fn vigilar_esclavos(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
     let plazo = c.config.plazo_esclavo;
     let paso = plazo.min(c.config.plazo_memoria) / 4;
@@ -130,6 +199,11 @@ pub async fn vigilar_esclavos(c: Arc<Compartido>, mut parar: watch::Receiver<boo
         if hay_perdidos {
             c.transicion_sin_esperar(|estado| {
                 estado.revisar_perdidos(plazo, Instant::now(), comun::ahora_ms())
+            });
+        }
+        if c.estado().hay_plazos_vencidos(Instant::now()) {
+            c.transicion_sin_esperar(|estado| {
+                estado.vencer_plazos(Instant::now(), comun::ahora_ms())
             });
         }
     }

@@ -24,7 +24,8 @@ struct Args {
     /// Do not load or watch any jobs file.
     #[arg(long)]
     sin_archivo: bool,
-    /// Cluster token: esclavos and clients must present it to change anything.
+    /// Cluster token: esclavos and clients must present it on every request but GET /ping
+    /// (reads too, unless --lecturas-abiertas).
     #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Milliseconds without a heartbeat after which an esclavo is lost and its jobs run again.
@@ -33,6 +34,14 @@ struct Args {
     /// Failed attempts after which a job is marked fallido.
     #[arg(long, env = "MAX_INTENTOS", default_value_t = 3)]
     max_intentos: u32,
+    /// Time limit in seconds of each attempt of a job that sets none (plazo_s); past it the
+    /// attempt is stopped and counts as failed. 0: no limit.
+    #[arg(long, env = "PLAZO_TRABAJO_S", default_value_t = 3600)]
+    plazo_trabajo_s: u64,
+    /// Milliseconds before retrying a job after its first failed attempt; the delay doubles
+    /// with each failure, up to 60 s.
+    #[arg(long, env = "REINTENTO_BASE_MS", default_value_t = 1000)]
+    reintento_base_ms: u64,
     /// Milliseconds after which a memoria node's last report is stale and its alerts steer nothing.
     #[arg(long, env = "PLAZO_MEMORIA_MS", default_value_t = 20_000)]
     plazo_memoria_ms: u64,
@@ -41,6 +50,8 @@ struct Args {
     /// times the throughput on disks with slow fsync.
     #[arg(long, env = "SINCRONIZACION", default_value = "full")]
     sincronizacion: maestro::db::Sincronizacion,
+    #[command(flatten)]
+    red: arranque::ArgsRed,
 }
 
 #[tokio::main]
@@ -52,8 +63,13 @@ async fn main() -> anyhow::Result<()> {
     config.token = args.token.filter(|t| !t.is_empty());
     config.plazo_esclavo = Duration::from_millis(args.plazo_esclavo_ms.max(100));
     config.max_intentos = args.max_intentos;
+    config.plazo_trabajo = Duration::from_secs(args.plazo_trabajo_s);
+    config.reintento_base = Duration::from_millis(args.reintento_base_ms);
     config.plazo_memoria = Duration::from_millis(args.plazo_memoria_ms.max(100));
     config.sincronizacion = args.sincronizacion;
-    let listener = arranque::escuchar("maestro", args.puerto).await?;
+    config.lecturas_abiertas = args.red.lecturas_abiertas;
+    config.transporte = args.red.transporte()?;
+    config.ca = args.red.ca;
+    let listener = arranque::escuchar("maestro", args.puerto, &config.transporte).await?;
     maestro::run(config, listener, arranque::senal_de_parada()).await
 }

@@ -208,6 +208,7 @@ mod tests {
             prioridad: Prioridad::new(prioridad.into()).unwrap(),
             intentos: 0,
             fallos: 0,
+            plazo_s: None,
         }
     }
 

@@ -225,8 +225,18 @@ async fn cancel_clear_and_image_answers_say_what_happened() {
     m.parar().await;
 }
 
+/// `GET {url}{ruta}` with `token`, if any: the status and the body.
+async fn leer(url: &str, ruta: &str, token: Option<&str>) -> (StatusCode, serde_json::Value) {
+    let mut peticion = reqwest::Client::new().get(format!("{url}{ruta}"));
+    if let Some(t) = token {
+        peticion = peticion.bearer_auth(t);
+    }
+    let r = peticion.send().await.unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_a_token_changes_need_it_and_reads_do_not() {
+async fn with_a_token_reads_and_changes_need_it_but_ping_does_not() {
     let datos = tempfile::tempdir().unwrap();
     let mut config = config_maestro(datos.path());
     config.token = Some("secreto".into());
@@ -239,6 +249,7 @@ async fn with_a_token_changes_need_it_and_reads_do_not() {
     )
     .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{e:?}");
+    assert_eq!(e.campo.as_deref(), Some("Authorization"));
     let r = reqwest::Client::new()
         .post(format!("{}/agregar_trabajo", m.url))
         .bearer_auth("secreto")
@@ -247,6 +258,61 @@ async fn with_a_token_changes_need_it_and_reads_do_not() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(resumen(&m.url).await.pendientes, 1);
+
+    for ruta in [
+        "/resumen",
+        "/estado",
+        "/trabajos",
+        "/trabajos/1",
+        "/esclavos",
+        "/memoria",
+    ] {
+        let (s, cuerpo) = leer(&m.url, ruta, None).await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "GET {ruta} without the token: {cuerpo}"
+        );
+        assert_eq!(cuerpo["campo"], "Authorization", "{cuerpo}");
+        let (s, cuerpo) = leer(&m.url, ruta, Some("otro")).await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "GET {ruta} with a wrong token: {cuerpo}"
+        );
+        let (s, cuerpo) = leer(&m.url, ruta, Some("secreto")).await;
+        assert_eq!(s, StatusCode::OK, "GET {ruta} with the token: {cuerpo}");
+    }
+    let (s, r) = leer(&m.url, "/resumen", Some("secreto")).await;
+    assert_eq!((s, r["pendientes"].as_u64()), (StatusCode::OK, Some(1)));
+    let (s, _) = leer(&m.url, "/ping", None).await;
+    assert_eq!(s, StatusCode::OK, "/ping needs no token");
+    m.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_open_reads_gets_pass_without_the_token_and_changes_still_need_it() {
+    let datos = tempfile::tempdir().unwrap();
+    let mut config = config_maestro(datos.path());
+    config.token = Some("secreto".into());
+    config.lecturas_abiertas = true;
+    let m = maestro(config, 0).await;
+    for ruta in ["/resumen", "/estado", "/trabajos", "/esclavos"] {
+        let (s, cuerpo) = leer(&m.url, ruta, None).await;
+        assert_eq!(s, StatusCode::OK, "GET {ruta}: {cuerpo}");
+    }
+    for (metodo, ruta, cuerpo) in [
+        (
+            reqwest::Method::POST,
+            "/agregar_trabajo",
+            r#"{"tipo":"espera","ms":0}"#,
+        ),
+        (reqwest::Method::POST, "/limpiar_cola", "{}"),
+        (reqwest::Method::DELETE, "/trabajos/1", ""),
+    ] {
+        let (s, e) = enviar(&m.url, metodo.clone(), ruta, cuerpo).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{metodo} {ruta}: {e:?}");
+    }
+    assert_eq!(resumen(&m.url).await.pendientes, 0, "nothing was queued");
     m.parar().await;
 }

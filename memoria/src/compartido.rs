@@ -15,6 +15,8 @@ use crate::historial::Historial;
 pub struct Memoria {
     /// The host reported on.
     nodo: String,
+    /// Who may read its API: the token (when configured) and whether reads pass without it.
+    acceso: arranque::Acceso,
     /// Changes at every process start, so the maestro can tell a restart.
     instancia: u64,
     /// Time between reports when nothing changes; sent in each report.
@@ -37,6 +39,7 @@ impl Memoria {
     pub fn new(config: &Config) -> Arc<Self> {
         Arc::new(Self {
             nodo: config.nodo.clone(),
+            acceso: arranque::Acceso::new(config.token.clone(), config.lecturas_abiertas),
             instancia: nueva_instancia(),
             intervalo_reporte: config.intervalo_reporte,
             estado: Mutex::new(Estado {
@@ -53,6 +56,11 @@ impl Memoria {
 
     pub fn instancia(&self) -> u64 {
         self.instancia
+    }
+
+    /// The access rule of its API.
+    pub fn acceso(&self) -> &arranque::Acceso {
+        &self.acceso
     }
 
     /// Takes in a new sample: keeps it, evaluates the alerts, logs what changed and wakes the

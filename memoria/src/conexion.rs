@@ -40,8 +40,12 @@ pub struct ClienteMaestro {
 
 impl ClienteMaestro {
     /// A client for the maestro at `base` (`http://host:5001`).
-    pub fn new(base: &str, token: Option<String>) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        ca: Option<&arranque::Ca>,
+    ) -> anyhow::Result<Self> {
+        let http = arranque::cliente_http(ca)
             .connect_timeout(TIEMPO_CONEXION)
             .timeout(TIEMPO_PETICION)
             .build()?;

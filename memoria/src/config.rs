@@ -39,8 +39,15 @@ pub struct Config {
     pub intervalo: Duration,
     /// Time between reports when no alert starts or ends (the command line uses `intervalo`).
     pub intervalo_reporte: Duration,
-    /// Bearer token sent to the maestro; `None` sends none.
+    /// Bearer token sent to the maestro and required by this memoria's API on every route
+    /// but `GET /ping`; `None`: sent nowhere, required nowhere.
     pub token: Option<String>,
+    /// Whether the API's reads pass without the token (all its routes are reads).
+    pub lecturas_abiertas: bool,
+    /// How the API is served: plain HTTP or TLS, and the limits of each connection.
+    pub transporte: arranque::Transporte,
+    /// The cluster's CA, trusted when reporting to the maestro over https.
+    pub ca: Option<arranque::Ca>,
     /// The alert thresholds of each resource.
     pub politica: Politica,
     /// Most samples kept for `/historial`.
@@ -57,6 +64,9 @@ impl Config {
             intervalo: INTERVALO_POR_DEFECTO,
             intervalo_reporte: INTERVALO_POR_DEFECTO,
             token: None,
+            lecturas_abiertas: false,
+            transporte: arranque::Transporte::default(),
+            ca: None,
             politica: Politica::default(),
             historial: HISTORIAL_POR_DEFECTO as usize,
         }

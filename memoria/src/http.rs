@@ -7,14 +7,15 @@
 //! | `GET /historial?desde=<ms>` | the kept samples taken at or after `desde`: [`Historial`] |
 //! | `GET /alertas` | the active alerts: [`Alertas`] |
 //!
-//! Every route only reads, so none needs a token. Errors are a JSON [`CuerpoError`] naming the
+//! Every route only reads; with a token configured, all but `GET /ping` need it unless
+//! `lecturas_abiertas` ([`arranque::proteger`]). Errors are a JSON [`CuerpoError`] naming the
 //! query parameter at fault.
 
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -26,13 +27,14 @@ use crate::compartido::Memoria;
 
 /// The memoria's routes over its shared state.
 pub fn router(memoria: Arc<Memoria>) -> Router {
-    Router::new()
+    let rutas = Router::new()
         .route("/ping", get(ping))
         .route("/metricas", get(metricas))
         .route("/historial", get(historial))
         .route("/alertas", get(alertas))
         .fallback(ruta_desconocida)
-        .with_state(memoria)
+        .method_not_allowed_fallback(metodo_no_permitido);
+    arranque::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
 }
 
 /// Why a request got no answer; every variant answers with a JSON [`CuerpoError`].
@@ -98,6 +100,17 @@ async fn alertas(State(memoria): State<Arc<Memoria>>) -> Json<Alertas> {
     Json(memoria.alertas())
 }
 
+/// A known route with a method it does not take (axum adds the `Allow` header).
+async fn metodo_no_permitido(metodo: Method, uri: Uri) -> ErrorHttp {
+    ErrorHttp::Peticion {
+        estado: StatusCode::METHOD_NOT_ALLOWED,
+        cuerpo: CuerpoError::new(format!(
+            "{metodo} {} is not allowed: every route of a memoria is GET",
+            uri.path()
+        )),
+    }
+}
+
 async fn ruta_desconocida(uri: Uri) -> ErrorHttp {
     ErrorHttp::Peticion {
         estado: StatusCode::NOT_FOUND,
@@ -114,7 +127,11 @@ fn leer_desde(pares: &[(String, String)]) -> Result<Option<u64>, ErrorHttp> {
         if nombre != "desde" {
             return Err(ErrorHttp::parametro(
                 nombre,
-                format!("{nombre}: unknown parameter (/historial takes only `desde`)"),
+                if nombre.is_empty() {
+                    "a parameter with no name (/historial takes only `desde`)".to_owned()
+                } else {
+                    format!("{nombre}: unknown parameter (/historial takes only `desde`)")
+                },
             ));
         }
         if desde.is_some() {

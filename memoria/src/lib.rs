@@ -77,7 +77,7 @@ pub async fn run_con_fuente(
     let cliente = config
         .maestro
         .as_deref()
-        .map(|base| conexion::ClienteMaestro::new(base, config.token.clone()))
+        .map(|base| conexion::ClienteMaestro::new(base, config.token.clone(), config.ca.as_ref()))
         .transpose()?;
     let memoria = Memoria::new(&config);
     tracing::info!(
@@ -95,11 +95,15 @@ pub async fn run_con_fuente(
 
     let mut tareas = JoinSet::new();
     let (cerrar, mut cierre) = tokio::sync::watch::channel(false);
-    let servidor =
-        axum::serve(listener, router(memoria.clone())).with_graceful_shutdown(async move {
-            let _ = cierre.wait_for(|cerrado| *cerrado).await;
-        });
-    tareas.spawn(async move { servidor.await.context("HTTP server failed") });
+    let parada = async move {
+        let _ = cierre.wait_for(|cerrado| *cerrado).await;
+    };
+    let (app, transporte) = (router(memoria.clone()), config.transporte.clone());
+    tareas.spawn(async move {
+        arranque::servir(listener, app, &transporte, parada)
+            .await
+            .context("HTTP server failed")
+    });
     let mut de_fondo = vec![tareas.spawn(muestreo::muestrear(
         memoria.clone(),
         fuente,

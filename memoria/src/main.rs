@@ -26,7 +26,8 @@ use memoria::{Config, Niveles, Politica};
         keeps retrying while the maestro is away; the maestro steers new jobs away from the \
         esclavos of a node in trouble. Without a maestro it runs standalone.\n\n\
         It serves GET /ping, /metricas (the latest sample), /historial?desde=<ms> and /alertas.\n\n\
-        On start it prints `memoria escuchando en http://127.0.0.1:PORT` as its first line. \
+        On start it prints `memoria escuchando en http://127.0.0.1:PORT` (https:// with \
+        --tls-cert) as its first line. \
         Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=memoria=debug) for more detail."
 )]
 struct Args {
@@ -52,7 +53,8 @@ struct Args {
     #[arg(long = "intervalo-reporte", env = "INTERVALO_REPORTE", value_parser = segundos)]
     intervalo_reporte: Option<Duration>,
 
-    /// Bearer token sent to the maestro [default: none].
+    /// Bearer token sent to the maestro, and required on every route of this memoria but GET
+    /// /ping unless --lecturas-abiertas [default: none].
     #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
@@ -89,12 +91,15 @@ struct Args {
     #[arg(long, env = "HISTORIAL", default_value_t = HISTORIAL_POR_DEFECTO,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     historial: u32,
+
+    #[command(flatten)]
+    red: arranque::ArgsRed,
 }
 
 impl Args {
     /// The library's config, with the defaults the flags document; a threshold that does not
     /// fit the hysteresis is a usage error naming its flag.
-    fn config(self) -> Result<Config, clap::Error> {
+    fn config(self, transporte: arranque::Transporte) -> Result<Config, clap::Error> {
         let umbrales = |flag: &str, n: Niveles| {
             n.con_histeresis(self.histeresis).map_err(|e| {
                 Args::command().error(
@@ -126,6 +131,9 @@ impl Args {
             intervalo: self.intervalo,
             intervalo_reporte: self.intervalo_reporte.unwrap_or(self.intervalo),
             token: self.token.filter(|t| !t.is_empty()),
+            lecturas_abiertas: self.red.lecturas_abiertas,
+            transporte,
+            ca: self.red.ca,
             politica,
             historial: self.historial as usize,
         })
@@ -149,8 +157,9 @@ fn segundos(texto: &str) -> Result<Duration, String> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let puerto = args.puerto;
-    let config = args.config().unwrap_or_else(|e| e.exit());
+    let transporte = args.red.transporte()?;
+    let config = args.config(transporte).unwrap_or_else(|e| e.exit());
     arranque::iniciar_logs();
-    let listener = arranque::escuchar("memoria", puerto).await?;
+    let listener = arranque::escuchar("memoria", puerto, &config.transporte).await?;
     memoria::run(config, listener, arranque::senal_de_parada()).await
 }

@@ -93,3 +93,26 @@ async fn an_unknown_route_is_a_json_404() {
     assert_eq!(estado, StatusCode::NOT_FOUND);
     assert!(error(cuerpo).error.contains("/metricas"));
 }
+
+#[tokio::test]
+async fn with_a_token_reads_need_it_unless_open_and_ping_never_does() {
+    let mut c = Config::new(None);
+    c.token = Some("s3creto".into());
+    let m = Memoria::new(&c);
+    for ruta in ["/metricas", "/historial", "/alertas"] {
+        let (estado, cuerpo) = get(&m, ruta).await;
+        assert_eq!(estado, StatusCode::UNAUTHORIZED, "{ruta}");
+        assert_eq!(error(cuerpo).campo.as_deref(), Some("Authorization"));
+    }
+    let con_token = Request::get("/alertas")
+        .header("authorization", "Bearer s3creto")
+        .body(Body::empty())
+        .unwrap();
+    let r = router(Arc::clone(&m)).oneshot(con_token).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(get(&m, "/ping").await.0, StatusCode::OK);
+
+    c.lecturas_abiertas = true;
+    let abierta = Memoria::new(&c);
+    assert_eq!(get(&abierta, "/alertas").await.0, StatusCode::OK);
+}

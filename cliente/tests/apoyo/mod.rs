@@ -164,6 +164,7 @@ pub async fn cliente_en(carpeta: &Path, args: &[&str]) -> Salida {
         .env_remove("MAESTRO_URL")
         .env_remove("MAESTRO_IP")
         .env_remove("HPC_TOKEN")
+        .env_remove("HPC_CA")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

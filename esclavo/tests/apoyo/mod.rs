@@ -89,6 +89,9 @@ pub struct MaestroFalso {
     pub olvidar: AtomicBool,
     /// This many `POST /resultado` calls are answered 500 before any is accepted.
     pub fallar_resultados: AtomicU32,
+    /// Jobs the maestro no longer wants: a heartbeat that lists one as running is answered
+    /// with it in `cancelar`.
+    pub no_deseados: Mutex<Vec<comun::TrabajoId>>,
 }
 
 impl MaestroFalso {
@@ -145,12 +148,16 @@ async fn latido(
     if m.olvidar.swap(false, Ordering::SeqCst) {
         return (StatusCode::NOT_FOUND, "unknown esclavo").into_response();
     }
+    let cancelar = {
+        let no_deseados = m.no_deseados.lock().unwrap();
+        l.ejecutando
+            .iter()
+            .filter(|id| no_deseados.contains(id))
+            .copied()
+            .collect()
+    };
     m.recibido().latidos.push(l);
-    Json(RespuestaLatido {
-        ok: true,
-        cancelar: Vec::new(),
-    })
-    .into_response()
+    Json(RespuestaLatido { ok: true, cancelar }).into_response()
 }
 
 async fn resultado(

@@ -48,27 +48,29 @@ pub async fn registrar(
     }))
 }
 
+/// A heartbeat. The answer lists the jobs the esclavo runs that the maestro knows are
+/// cancelled, finished or running elsewhere, for it to stop.
 pub async fn latido(
     State(c): State<Arc<Compartido>>,
     Cuerpo(l): Cuerpo<Latido>,
 ) -> Result<Json<RespuestaLatido>, ErrorApi> {
-    let conocido = {
+    let cancelar = {
         let mut estado = c.estado();
-        let conocido = estado.latido(&l, Instant::now());
+        let cancelar = estado.latido(&l, Instant::now());
         c.publicar(&estado);
-        conocido
+        cancelar
     };
-    if !conocido {
+    let Some(cancelar) = cancelar else {
         return Err(ErrorApi::no_encontrado(format!(
             "esclavo {} (instance {}) is not registered: register again",
             l.nombre, l.instancia
         )));
+    };
+    if !cancelar.is_empty() {
+        tracing::info!(esclavo = %l.nombre, ?cancelar, "heartbeat answer: stop jobs no longer wanted");
     }
     c.despertar.notify_one();
-    Ok(Json(RespuestaLatido {
-        ok: true,
-        cancelar: Vec::new(),
-    }))
+    Ok(Json(RespuestaLatido { ok: true, cancelar }))
 }
 
 /// Records a batch of finished attempts; answers once every one is durable.
@@ -86,11 +88,12 @@ pub async fn resultado(
         .collect();
     let respuesta = c
         .transicion(|estado| {
-            let ahora = comun::ahora_ms();
+            let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
             let mut r = RespuestaResultados::default();
             let mut cambios = Vec::new();
             for (i, f) in informes {
-                let (registrado, c) = estado.terminar(i.id, i.intento, &i.esclavo, f, ahora);
+                let (registrado, c) =
+                    estado.terminar(i.id, i.intento, &i.esclavo, f, ahora, ahora_ms);
                 match registrado {
                     Registrado::Si => r.registrados += 1,
                     Registrado::Ignorado => r.ignorados += 1,

@@ -10,16 +10,17 @@
 //! | POST | `/agregar_trabajo` | queue one job (the original flat body) |
 //! | POST | `/trabajos` | queue many jobs, all or none |
 //! | GET | `/trabajos?estado=E&limite=N` | jobs, newest first |
-//! | GET | `/trabajos/{id}?esperar_ms=T` | one job (waits up to T ms for it to finish) |
-//! | DELETE | `/trabajos/{id}` | cancel a pending or running job |
+//! | GET | `/trabajos/{id}?esperar_ms=T` | one job with its attempts and time limit; for a pending one, why it waits (its queue place, or its retry's delay); waits up to T ms for it to finish |
+//! | DELETE | `/trabajos/{id}` | cancel a pending job (waiting for a retry or not), or a running one: its esclavo is told to stop it (`POST {esclavo}/cancelar`, in the background) |
 //! | GET | `/trabajos/{id}/imagen` | PNG of a finished Julia job |
 //! | POST | `/cargar_trabajos` | queue the lines of an uploaded or named jobs file |
-//! | POST | `/limpiar_cola` | cancel every pending job |
+//! | POST | `/limpiar_cola` | cancel every pending job (waiting for a retry or not); running ones run on |
 //! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
-//! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos |
+//! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos; the answer to `/latido` lists the jobs it runs that are cancelled, finished or running elsewhere, for it to stop |
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //!
-//! With a token configured, every request other than GET needs `Authorization: Bearer <token>`.
+//! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
+//! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`arranque::acceso`]).
 
 mod error;
 mod esclavos;
@@ -29,16 +30,16 @@ mod trabajos;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Request, State};
+use arranque::Acceso;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Method;
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
 
 use crate::compartido::Compartido;
 pub use error::ErrorApi;
+pub use extraer::decodificar;
 
 /// Largest body of a request that queues jobs or uploads a jobs file.
 const LIMITE_CUERPO: usize = 16 * 1024 * 1024;
@@ -47,7 +48,7 @@ const LIMITE_RESULTADOS: usize = 1024 * 1024 * 1024;
 
 /// The whole API over the shared state.
 pub fn router(c: Arc<Compartido>) -> Router {
-    Router::new()
+    let rutas = Router::new()
         .route("/ping", get(ping))
         .route("/estado", get(estado))
         .route("/esclavos", get(esclavos::listar))
@@ -73,9 +74,10 @@ pub fn router(c: Arc<Compartido>) -> Router {
             post(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)),
         )
         .fallback(no_existe)
-        .layer(DefaultBodyLimit::max(LIMITE_CUERPO))
-        .layer(middleware::from_fn_with_state(c.clone(), exigir_token))
-        .with_state(c)
+        .method_not_allowed_fallback(metodo_no_permitido)
+        .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
+    let acceso = Acceso::new(c.config.token.clone(), c.config.lecturas_abiertas);
+    arranque::proteger(rutas, acceso).with_state(c)
 }
 
 async fn ping() -> Json<Ping> {
@@ -93,38 +95,20 @@ async fn estado(State(c): State<Arc<Compartido>>) -> Json<EstadoCluster> {
     })
 }
 
+/// A known path with a method it does not take: a JSON 405 (axum adds the `Allow` header).
+async fn metodo_no_permitido(method: Method, uri: axum::http::Uri) -> ErrorApi {
+    ErrorApi::Cliente(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        comun::CuerpoError::new(format!(
+            "{method} {} is not allowed; the Allow header lists the methods this path takes",
+            uri.path()
+        )),
+    )
+}
+
 async fn no_existe(method: Method, uri: axum::http::Uri) -> ErrorApi {
     ErrorApi::no_encontrado(format!(
         "no endpoint {method} {uri}; see GET /ping, /estado, /esclavos, /trabajos, \
          POST /agregar_trabajo, /cargar_trabajos, /limpiar_cola"
     ))
-}
-
-/// Every request that changes something needs the cluster token, when one is configured.
-async fn exigir_token(State(c): State<Arc<Compartido>>, req: Request, next: Next) -> Response {
-    let Some(token) = &c.config.token else {
-        return next.run(req).await;
-    };
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        return next.run(req).await;
-    }
-    let presentado = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presentado {
-        Some(t) if t == token => next.run(req).await,
-        Some(_) => {
-            tracing::warn!(uri = %req.uri(), "request with a wrong token refused");
-            ErrorApi::no_autorizado("wrong cluster token").into_response()
-        }
-        None => {
-            tracing::warn!(uri = %req.uri(), "request without a token refused");
-            ErrorApi::no_autorizado(
-                "this maestro requires the cluster token: Authorization: Bearer <HPC_TOKEN>",
-            )
-            .into_response()
-        }
-    }
 }

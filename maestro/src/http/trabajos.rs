@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path as Ruta, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comun::api::{
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::error::ErrorApi;
-use super::extraer::{Consulta, Cuerpo};
+use super::extraer::{Consulta, Cuerpo, Ruta};
 use crate::compartido::Compartido;
 use crate::db;
 

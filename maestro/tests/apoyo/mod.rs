@@ -2,6 +2,8 @@
 //! and waiting for conditions with a deadline (never a bare sleep).
 #![allow(dead_code)]
 
+pub mod falso;
+
 use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant};

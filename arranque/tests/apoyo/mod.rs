@@ -1,0 +1,106 @@
+//! Test support: a throwaway CA and server certificate ([`pki`]), a server started with
+//! `arranque::servir` on a free port, and raw-socket helpers.
+#![allow(dead_code)]
+
+pub mod pki;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use arranque::Transporte;
+use axum::Router;
+use tokio::io::AsyncReadExt as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Longest wait for anything that should happen.
+pub const PLAZO: Duration = Duration::from_secs(10);
+
+/// A server running `arranque::servir` on `127.0.0.1`, and the means to stop it.
+pub struct Servidor {
+    pub direccion: SocketAddr,
+    parar: Option<oneshot::Sender<()>>,
+    tarea: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Servidor {
+    /// Serves `router` with `transporte` on a free port.
+    pub async fn iniciar(router: Router, transporte: Transporte) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let direccion = listener.local_addr().unwrap();
+        let (parar, parada) = oneshot::channel::<()>();
+        let tarea = tokio::spawn(async move {
+            arranque::servir(listener, router, &transporte, async move {
+                let _ = parada.await;
+            })
+            .await
+        });
+        Self {
+            direccion,
+            parar: Some(parar),
+            tarea,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` or `https://…`.
+    pub fn url(&self, esquema: &str) -> String {
+        format!("{esquema}://{}", self.direccion)
+    }
+
+    /// Starts shutdown without waiting for it.
+    pub fn empezar_a_parar(&mut self) {
+        if let Some(p) = self.parar.take() {
+            let _ = p.send(());
+        }
+    }
+
+    /// Shuts it down and waits until `servir` returns.
+    pub async fn parar(mut self) {
+        self.empezar_a_parar();
+        tokio::time::timeout(PLAZO, self.tarea)
+            .await
+            .expect("servir did not return after shutdown")
+            .unwrap()
+            .unwrap();
+    }
+
+    /// A raw connection to it.
+    pub async fn conectar(&self) -> TcpStream {
+        TcpStream::connect(self.direccion).await.unwrap()
+    }
+}
+
+/// What the peer sends until it closes (or resets) the connection, and when that happened;
+/// panics if it is still open after `plazo`.
+pub async fn leer_hasta_el_cierre(tcp: &mut TcpStream, plazo: Duration) -> (Vec<u8>, Instant) {
+    let mut recibido = Vec::new();
+    let mut trozo = [0u8; 4096];
+    let fin = tokio::time::timeout(plazo, async {
+        loop {
+            match tcp.read(&mut trozo).await {
+                Ok(0) | Err(_) => return Instant::now(),
+                Ok(n) => recibido.extend_from_slice(&trozo[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server did not close the connection in time");
+    (recibido, fin)
+}
+
+/// The first `n` bytes the peer sends within `plazo`, or what came before the close; `None`
+/// if nothing came at all within `plazo`.
+pub async fn leer_algo(tcp: &mut TcpStream, plazo: Duration) -> Option<Vec<u8>> {
+    let mut trozo = [0u8; 4096];
+    match tokio::time::timeout(plazo, tcp.read(&mut trozo)).await {
+        Err(_) => None,
+        Ok(Ok(n)) => Some(trozo[..n].to_vec()),
+        Ok(Err(_)) => Some(Vec::new()),
+    }
+}
+
+/// An HTTP response read whole from a connection the server closes after it.
+pub fn texto(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -1,0 +1,502 @@
+//! Bad input, at scale, on every route of a running esclavo (real HTTP on loopback): each
+//! malformed, mistyped, incomplete, out-of-range or oversize request gets a 4xx whose JSON body
+//! names the problem, and the esclavo runs nothing and reports nothing.
+//!
+//! Also property tests: arbitrary bytes, arbitrary JSON and mutated valid bodies sent through
+//! the router (the same decoding and validation path as a real request) never panic, and every
+//! rejection names a field or a position.
+//!
+//! Deliberate tolerances: the `Content-Type` is not checked (a JSON body is read whatever the
+//! header says), so bad bodies are also sent under wrong ones and must be named the same; and
+//! unknown fields of `/ejecutar` are ignored (a newer maestro may send fields an older esclavo
+//! does not know), so the cases with one check it does not make a bad body good.
+
+#[allow(dead_code)]
+mod apoyo;
+
+#[path = "../../comun/tests/generadores/mod.rs"]
+mod generadores;
+
+use std::cell::Cell;
+use std::path::Path;
+use std::sync::Arc;
+
+use apoyo::{EsclavoDePrueba, MaestroFalso, config};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use comun::CuerpoError;
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestRunner};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+/// A valid job for `/ejecutar`, long enough that, if a bad body were taken, it would still be
+/// running when `/estado` is read.
+fn asignacion() -> Value {
+    json!({"id": 8, "intento": 1, "tipo": "espera", "ms": 60_000, "algoritmo": "Secuencial"})
+}
+
+/// The job that runs during the whole test: a bad `/cancelar` must not stop it.
+const EN_CURSO: u64 = 1;
+
+/// `asignacion()` with `campo` replaced by `valor` (`Value::Null`: removed).
+fn con(campo: &str, valor: Value) -> String {
+    let mut a = asignacion();
+    let o = a.as_object_mut().unwrap();
+    if valor.is_null() {
+        o.remove(campo);
+    } else {
+        o.insert(campo.into(), valor);
+    }
+    json!({ "trabajos": [a] }).to_string()
+}
+
+/// `con` with a raw JSON text for the value (numbers serde_json cannot hold: `1e400`).
+fn con_crudo(campo: &str, crudo: &str) -> String {
+    con(campo, json!("@@")).replace("\"@@\"", crudo)
+}
+
+/// One bad request and what the answer must say.
+struct Caso {
+    metodo: &'static str,
+    ruta: &'static str,
+    tipo_contenido: Option<&'static str>,
+    cuerpo: String,
+    status: u16,
+    /// The `campo` of the answer, when it must name one.
+    campo: Option<&'static str>,
+    /// A piece of the message that names the problem.
+    texto: &'static str,
+}
+
+fn caso(
+    ruta: &'static str,
+    cuerpo: impl Into<String>,
+    status: u16,
+    campo: Option<&'static str>,
+    texto: &'static str,
+) -> Caso {
+    Caso {
+        metodo: "POST",
+        ruta,
+        tipo_contenido: Some("application/json"),
+        cuerpo: cuerpo.into(),
+        status,
+        campo,
+        texto,
+    }
+}
+
+#[rustfmt::skip] // A table: one case a line.
+fn casos_ejecutar() -> Vec<Caso> {
+    let r = "/ejecutar";
+    let mut v = vec![
+        // Malformed JSON: 400 with the parse position.
+        caso(r, "", 400, None, "EOF while parsing a value at line 1 column 0"),
+        caso(r, r#"{"trabajos": [{"id": 1,"#, 400, None, "EOF while parsing"),
+        caso(r, "hola", 400, None, "expected value at line 1 column 1"),
+        caso(r, "{trabajos: []}", 400, None, "key must be a string"),
+        caso(r, r#"{"trabajos": [}"#, 400, None, "line 1 column 15"),
+        caso(r, format!("{} x", con("ms", json!(1))), 400, None, "trailing characters"),
+        caso(r, "\u{feff}{}", 400, None, "expected value"),
+        caso(r, [0xff_u8, 0xfe].map(char::from).iter().collect::<String>(), 400, None, "expected value"),
+        // Wrong types.
+        caso(r, "[]", 422, None, "the body is a JSON array (at line 1 column 1); it must be a JSON object"),
+        caso(r, format!(" \n [{}]", asignacion()), 422, None, "the body is a JSON array (at line 2 column 2)"),
+        caso(r, "\"trabajos\"", 422, None, "expected struct PeticionEjecutar"),
+        caso(r, "null", 422, None, "expected struct PeticionEjecutar"),
+        caso(r, r#"{"trabajos": {}}"#, 422, Some("trabajos"), "expected a sequence"),
+        caso(r, r#"{"trabajos": null}"#, 422, Some("trabajos"), "expected a sequence"),
+        caso(r, r#"{"trabajos": [1]}"#, 422, Some("trabajos[0]"), "invalid type"),
+        caso(r, con("id", json!("siete")), 422, Some("trabajos[0].id"), "invalid type: string \"siete\""),
+        caso(r, con("intento", json!([1])), 422, Some("trabajos[0].intento"), "invalid type: sequence"),
+        caso(r, con("ms", json!("60")), 422, None, "invalid type: string \"60\""),
+        caso(r, con("algoritmo", json!(3)), 422, Some("trabajos[0].algoritmo"), "invalid type: integer `3`"),
+        caso(r, con("plazo_ms", json!(true)), 422, Some("trabajos[0].plazo_ms"), "invalid type: boolean"),
+        // Missing required fields.
+        caso(r, "{}", 422, Some("trabajos"), "missing field `trabajos`"),
+        caso(r, con("id", Value::Null), 422, Some("trabajos[0].id"), "missing field `id`"),
+        caso(r, con("intento", Value::Null), 422, Some("trabajos[0].intento"), "missing field `intento`"),
+        caso(r, con("algoritmo", Value::Null), 422, Some("trabajos[0].algoritmo"), "missing field `algoritmo`"),
+        caso(r, con("tipo", Value::Null), 422, None, "missing field `tipo`"),
+        caso(r, con("ms", Value::Null), 422, None, "missing field `ms`"),
+        caso(r, r#"{"trabajos": []}"#, 422, Some("trabajos"), "at least one job"),
+        // Huge numbers: past u64, past f64, past each documented limit.
+        caso(r, con_crudo("id", "18446744073709551616"), 422, Some("trabajos[0].id"), "expected u64"),
+        caso(r, con_crudo("intento", "4294967296"), 422, Some("trabajos[0].intento"), "expected u32"),
+        caso(r, con_crudo("plazo_ms", "1e400"), 400, None, "number out of range"),
+        caso(r, con_crudo("plazo_ms", "18446744073709551616"), 422, Some("trabajos[0].plazo_ms"), "expected u64"),
+        caso(r, con("ms", json!(3_600_001)), 422, Some("trabajos[0].ms"), "exceeds the limit of 3600000"),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "julia", "width": 16_385,
+                "height": 8, "iteraciones": 5, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].width"),
+            "exceeds the limit of 16384",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "julia", "width": 8192,
+                "height": 8193, "iteraciones": 5, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].width"),
+            "width × height",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "matmul", "n": 8193,
+                "iteraciones": 1, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].n"),
+            "exceeds the limit of 8192",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "vector_add",
+                "n": (1u64 << 28) + 1, "iteraciones": 1, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].n"),
+            "exceeds the limit",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "montecarlo",
+                "muestras": 1_000_000_000_001u64, "semilla": 0, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].muestras"),
+            "exceeds the limit",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "nbody", "particulas": 65_537,
+                "pasos": 1, "semilla": 0, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].particulas"),
+            "exceeds the limit",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "nbody", "particulas": 2,
+                "pasos": 100_001, "semilla": 0, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].pasos"),
+            "exceeds the limit",
+        ),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "julia", "width": 8,
+                "height": 8, "iteraciones": 100_001, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].iteraciones"),
+            "exceeds the limit",
+        ),
+        // Zero and negative numbers.
+        caso(r, con("id", json!(-1)), 422, Some("trabajos[0].id"), "invalid value: integer `-1`"),
+        caso(r, con("intento", json!(-3)), 422, Some("trabajos[0].intento"), "invalid value: integer `-3`"),
+        caso(r, con("ms", json!(-5)), 422, None, "-5"),
+        caso(r, con("plazo_ms", json!(-1)), 422, Some("trabajos[0].plazo_ms"), "invalid value: integer `-1`"),
+        caso(r, con("id", json!(1.5)), 422, Some("trabajos[0].id"), "floating point `1.5`"),
+        caso(
+            r,
+            json!({"trabajos": [{"id": 1, "intento": 1, "tipo": "julia", "width": 0,
+                "height": 8, "iteraciones": 5, "algoritmo": "Paralelo"}]})
+            .to_string(),
+            422,
+            Some("trabajos[0].width"),
+            "at least 1",
+        ),
+        // Unknown enum values.
+        caso(r, con("tipo", json!("fft")), 422, None, "unknown variant `fft`"),
+        caso(r, con("tipo", json!("JULIA")), 422, None, "unknown variant `JULIA`"),
+        caso(r, con("algoritmo", json!("Fortran")), 422, Some("trabajos[0].algoritmo"), "unknown algoritmo 'Fortran'"),
+        caso(r, con("algoritmo", json!("")), 422, Some("trabajos[0].algoritmo"), "unknown algoritmo ''"),
+        // Not here: `"tipo": 1` is taken as `espera`. `Asignacion` flattens `Parametros`, and
+        // serde reads a number in a buffered tag as the variant's index (the maestro's own
+        // bodies refuse it); reported, not fixed in these tests.
+        // Unknown fields are tolerated, but never make a bad body good.
+        caso(r, r#"{"trabajos": [], "urgente": true}"#, 422, Some("trabajos"), "at least one job"),
+        caso(r, r#"{"tareas": []}"#, 422, Some("trabajos"), "missing field `trabajos`"),
+        // The Content-Type is not checked: a bad body is named whatever the header says.
+        Caso { tipo_contenido: Some("text/plain"), ..caso(r, "{", 400, None, "EOF while parsing an object") },
+        Caso { tipo_contenido: Some("application/x-www-form-urlencoded"), ..caso(r, "trabajos=1", 400, None, "expected ident at line 1 column 3") },
+        Caso { tipo_contenido: None, ..caso(r, "{}", 422, Some("trabajos"), "missing field `trabajos`") },
+        Caso { tipo_contenido: Some("application/xml"), ..caso(r, "<trabajos/>", 400, None, "expected value at line 1 column 1") },
+        // Oversize: just past the 2 MiB default limit of an esclavo's body.
+        caso(r, format!(r#"{{"trabajos": [], "relleno": "{}"}}"#, "x".repeat(2 * 1024 * 1024)), 413, None, "length limit exceeded"),
+    ];
+    // A bad job anywhere in a batch refuses the whole batch, naming its index.
+    let mut lote: Vec<Value> = (0..50).map(|_| asignacion()).collect();
+    lote[37]["ms"] = json!(u64::MAX);
+    v.push(caso(
+        r,
+        json!({ "trabajos": lote }).to_string(),
+        422,
+        Some("trabajos[37].ms"),
+        "exceeds the limit",
+    ));
+    v.extend(casos_cancelar());
+    // Wrong methods and unknown routes.
+    for (metodo, ruta, status, texto) in [
+        ("GET", "/ejecutar", 405, "GET /ejecutar is not allowed"),
+        ("PUT", "/ejecutar", 405, "PUT /ejecutar is not allowed"),
+        ("DELETE", "/estado", 405, "DELETE /estado is not allowed"),
+        ("POST", "/ping", 405, "POST /ping is not allowed"),
+        ("GET", "/cancelar", 405, "GET /cancelar is not allowed"),
+        ("DELETE", "/cancelar", 405, "DELETE /cancelar is not allowed"),
+        ("POST", "/ejecutar/1", 404, "/ejecutar/1"),
+        ("POST", "/agregar_trabajo", 404, "/agregar_trabajo"),
+    ] {
+        v.push(Caso {
+            metodo,
+            ..caso(ruta, con("ms", json!(1)), status, None, texto)
+        });
+    }
+    v
+}
+
+/// `POST /cancelar`, every one naming the running job: none may stop it.
+#[rustfmt::skip] // A table: one case a line.
+fn casos_cancelar() -> Vec<Caso> {
+    let r = "/cancelar";
+    let c = |extra: &str| format!(r#"{{"trabajos": [{EN_CURSO}]{extra}}}"#);
+    vec![
+        // Malformed JSON.
+        caso(r, "", 400, None, "EOF while parsing a value at line 1 column 0"),
+        caso(r, r#"{"trabajos": [1"#, 400, None, "EOF while parsing a list"),
+        caso(r, format!("{} x", c("")), 400, None, "trailing characters at line 1 column 19"),
+        caso(r, "trabajos=1", 400, None, "expected ident at line 1 column 3"),
+        caso(r, r#"{"trabajos": [1,]}"#, 400, None, "trailing comma"),
+        // Wrong types.
+        caso(r, format!("[[{EN_CURSO}]]"), 422, None, "must be a JSON object"),
+        caso(r, "\"1\"", 422, None, "expected struct PeticionCancelar"),
+        caso(r, r#"{"trabajos": 1}"#, 422, Some("trabajos"), "invalid type: integer `1`, expected a sequence"),
+        caso(r, r#"{"trabajos": "1"}"#, 422, Some("trabajos"), "invalid type: string \"1\""),
+        caso(r, r#"{"trabajos": [[1]]}"#, 422, Some("trabajos[0]"), "invalid type: sequence"),
+        caso(r, r#"{"trabajos": ["1"]}"#, 422, Some("trabajos[0]"), "invalid type: string \"1\""),
+        caso(r, c(r#", "motivo": 5"#), 422, Some("motivo"), "invalid type: integer `5`"),
+        caso(r, c(r#", "motivo": ["x"]"#), 422, Some("motivo"), "invalid type: sequence"),
+        // Missing fields, an empty list, unknown and repeated fields.
+        caso(r, "{}", 422, Some("trabajos"), "missing field `trabajos`"),
+        caso(r, r#"{"motivo": "x"}"#, 422, Some("trabajos"), "missing field `trabajos`"),
+        caso(r, r#"{"trabajos": []}"#, 422, Some("trabajos"), "must name at least one job"),
+        caso(r, c(r#", "razon": "x""#), 422, None, "unknown field `razon`"),
+        caso(r, c(r#", "trabajos": [2]"#), 422, None, "duplicate field `trabajos`"),
+        // Huge, fractional and negative ids; a motivo past its limit.
+        caso(r, r#"{"trabajos": [18446744073709551616]}"#, 422, Some("trabajos[0]"), "expected u64"),
+        caso(r, r#"{"trabajos": [1e400]}"#, 400, None, "number out of range"),
+        caso(r, r#"{"trabajos": [1.0]}"#, 422, Some("trabajos[0]"), "floating point `1.0`"),
+        caso(r, r#"{"trabajos": [-1]}"#, 422, Some("trabajos[0]"), "invalid value: integer `-1`"),
+        caso(r, c(&format!(r#", "motivo": "{}""#, "m".repeat(501))), 422, Some("motivo"), "at most 500 characters, got 501"),
+        // The Content-Type is not checked; oversize is just past the 2 MiB default.
+        Caso { tipo_contenido: Some("text/plain"), ..caso(r, "{", 400, None, "EOF while parsing an object") },
+        caso(r, c(&format!(r#", "motivo": "{}""#, "m".repeat(2 * 1024 * 1024))), 413, None, "length limit exceeded"),
+    ]
+}
+
+/// Sends `c` and returns what is wrong with the answer, if anything.
+async fn probar(http: &reqwest::Client, base: &str, c: &Caso) -> Option<String> {
+    let metodo = reqwest::Method::from_bytes(c.metodo.as_bytes()).unwrap();
+    let mut p = http
+        .request(metodo, format!("{base}{}", c.ruta))
+        .body(c.cuerpo.clone());
+    if let Some(t) = c.tipo_contenido {
+        p = p.header("content-type", t);
+    }
+    let quien = format!(
+        "{} {} {}",
+        c.metodo,
+        c.ruta,
+        c.cuerpo.chars().take(120).collect::<String>()
+    );
+    let r = match p.send().await {
+        Ok(r) => r,
+        Err(e) => return Some(format!("{quien}: no answer ({e})")),
+    };
+    let status = r.status().as_u16();
+    let texto = r.text().await.unwrap_or_default();
+    let e: CuerpoError = match serde_json::from_str(&texto) {
+        Ok(e) => e,
+        Err(_) => return Some(format!("{quien}: {status}, not a JSON error: {texto:?}")),
+    };
+    let mut mal = Vec::new();
+    if status != c.status {
+        mal.push(format!("status {status}, expected {}", c.status));
+    }
+    if let Some(campo) = c.campo
+        && e.campo.as_deref() != Some(campo)
+    {
+        mal.push(format!("campo {:?}, expected {campo:?}", e.campo));
+    }
+    if !e.error.contains(c.texto) {
+        mal.push(format!("message lacks {:?}", c.texto));
+    }
+    (!mal.is_empty()).then(|| format!("{quien}: {} ← {e:?}", mal.join("; ")))
+}
+
+/// Writes `{"casos": N}` to `target/fallos/malformado-<servicio>.json` of the workspace.
+fn anotar_casos(servicio: &str, casos: usize) {
+    let carpeta = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fallos");
+    std::fs::create_dir_all(&carpeta).unwrap();
+    std::fs::write(
+        carpeta.join(format!("malformado-{servicio}.json")),
+        format!("{{\"casos\": {casos}}}\n"),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_request_is_a_4xx_naming_the_problem_and_runs_nothing() {
+    let (maestro, url_maestro) = MaestroFalso::iniciar().await;
+    let e = EsclavoDePrueba::iniciar(config(&url_maestro)).await;
+    let (s, r) = e
+        .ejecutar(
+            json!({"trabajos": [{"id": EN_CURSO, "intento": 1, "tipo": "espera",
+            "ms": 60_000, "algoritmo": "Secuencial"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let antes = e.estado().await;
+
+    let casos = casos_ejecutar();
+    let mut fallos = Vec::new();
+    for c in &casos {
+        fallos.extend(probar(&e.http, &e.url, c).await);
+    }
+    println!("esclavo: {} bad inputs tried", casos.len());
+    anotar_casos("esclavo", casos.len());
+    assert!(
+        fallos.is_empty(),
+        "{} of {} cases answered badly:\n{}",
+        fallos.len(),
+        casos.len(),
+        fallos.join("\n")
+    );
+
+    let despues = e.estado().await;
+    assert_eq!(
+        despues.ejecutando, antes.ejecutando,
+        "runs the same job, and only it"
+    );
+    assert_eq!(
+        (
+            despues.completados,
+            despues.fallidos,
+            despues.resultados_por_enviar
+        ),
+        (
+            antes.completados,
+            antes.fallidos,
+            antes.resultados_por_enviar
+        ),
+        "nothing ran"
+    );
+    assert!(despues.historial.is_empty(), "{:?}", despues.historial);
+    assert_eq!(
+        maestro.recibido().envios_de_resultados,
+        0,
+        "nothing reported"
+    );
+    // The esclavo still works after all that: a good job runs.
+    let (s, r) = e.ejecutar(json!({ "trabajos": [asignacion()] })).await;
+    assert_eq!((s, &r["aceptados"]), (StatusCode::OK, &json!([8])), "{r}");
+    e.parar().await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property tests through the router: the same decoding and validation as a real request.
+
+/// `POST ruta` with `cuerpo` through the router of a closed esclavo (it decodes and checks
+/// everything, then takes nothing): the status and the body.
+async fn por_el_router(
+    esclavo: &Arc<esclavo::Esclavo>,
+    ruta: &str,
+    cuerpo: Vec<u8>,
+) -> (StatusCode, Vec<u8>) {
+    let peticion = Request::post(ruta)
+        .header("content-type", "application/json")
+        .body(Body::from(cuerpo))
+        .unwrap();
+    let r = esclavo::router(Arc::clone(esclavo))
+        .oneshot(peticion)
+        .await
+        .unwrap();
+    let status = r.status();
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}
+
+#[test]
+fn hostile_bodies_never_panic_and_every_rejection_names_the_problem() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (esclavo, _informes) = esclavo::Esclavo::new(
+        &esclavo::Config::new("http://127.0.0.1:9", "e-prop"),
+        "http://127.0.0.1:5011".into(),
+    );
+    esclavo.cerrar();
+    // A well-formed body within limits gets: 503 from /ejecutar (the esclavo is closed), 200
+    // from /cancelar (nothing runs, so every job is unknown).
+    let rutas = [
+        (
+            "/ejecutar",
+            generadores::peticion_ejecutar().boxed(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
+            "/cancelar",
+            generadores::peticion_cancelar().boxed(),
+            StatusCode::OK,
+        ),
+    ];
+    for (ruta, valido, tomado) in rutas {
+        let mut runner = TestRunner::new(ProptestConfig {
+            cases: 500,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        let (rechazados, tomados) = (Cell::new(0u32), Cell::new(0u32));
+        runner
+            .run(&generadores::hostil(valido), |cuerpo| {
+                let texto = String::from_utf8_lossy(&cuerpo).into_owned();
+                let (status, respuesta) = rt.block_on(por_el_router(&esclavo, ruta, cuerpo));
+                if status == tomado {
+                    tomados.set(tomados.get() + 1);
+                    return Ok(());
+                }
+                rechazados.set(rechazados.get() + 1);
+                prop_assert!(
+                    status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
+                    "{ruta}: {status} for {texto:?}"
+                );
+                let e: CuerpoError = serde_json::from_slice(&respuesta).map_err(|_| {
+                    TestCaseError::fail(format!("{ruta}: not a JSON error for {texto:?}"))
+                })?;
+                prop_assert!(
+                    generadores::nombra_el_problema(&e.error, e.campo.as_deref()),
+                    "{ruta}: {e:?} for {texto:?}"
+                );
+                Ok(())
+            })
+            .unwrap();
+        println!(
+            "esclavo {ruta}: {} hostile bodies refused, {} well-formed",
+            rechazados.get(),
+            tomados.get()
+        );
+        assert!(rechazados.get() > 0 && tomados.get() > 0, "{ruta}");
+    }
+    assert!(esclavo.estado().ejecutando.is_empty());
+}

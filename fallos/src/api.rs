@@ -1,0 +1,202 @@
+//! The maestro's public API and an esclavo's `GET /estado`, as the scenarios call them.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use comun::api::{
+    EsclavoInfo, EstadoMemoria, PeticionLote, PeticionTrabajo, RespuestaAgregar, RespuestaLote,
+    Resumen, Trabajo,
+};
+use comun::{Estado, TrabajoId};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// A client of one maestro. Cheap to clone (one connection pool).
+#[derive(Debug, Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    /// `http://host:port`.
+    pub url: String,
+}
+
+/// The HTTP client of the scenarios: short connect timeout, so an absent service is an error,
+/// not a hang. (The workspace's reqwest has no TLS provider of its own: like
+/// `arranque::cliente_http`, this installs `ring` first, or building a client panics.)
+pub fn cliente_http() -> reqwest::Client {
+    static PROVEEDOR: std::sync::Once = std::sync::Once::new();
+    PROVEEDOR.call_once(|| {
+        // An error means a provider is installed already: that one serves.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("building an HTTP client")
+}
+
+impl Api {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            http: cliente_http(),
+            url: url.into(),
+        }
+    }
+
+    async fn obtener<T: DeserializeOwned>(&self, ruta: &str) -> anyhow::Result<T> {
+        leer(self.http.get(format!("{}{ruta}", self.url)).send().await?).await
+    }
+
+    async fn enviar<T: DeserializeOwned>(
+        &self,
+        ruta: &str,
+        cuerpo: &impl serde::Serialize,
+    ) -> anyhow::Result<T> {
+        let r = self
+            .http
+            .post(format!("{}{ruta}", self.url))
+            .json(cuerpo)
+            .send()
+            .await?;
+        leer(r).await
+    }
+
+    /// `POST /trabajos`: the ids of the batch, once the maestro acknowledged it.
+    pub async fn lote(&self, trabajos: Vec<PeticionTrabajo>) -> anyhow::Result<Vec<TrabajoId>> {
+        let n = trabajos.len();
+        let r: RespuestaLote = self.enviar("/trabajos", &PeticionLote { trabajos }).await?;
+        anyhow::ensure!(r.ids.len() == n, "{n} jobs sent, {} ids back", r.ids.len());
+        Ok(r.ids)
+    }
+
+    /// `POST /agregar_trabajo`.
+    pub async fn agregar(&self, trabajo: &PeticionTrabajo) -> anyhow::Result<TrabajoId> {
+        let r: RespuestaAgregar = self.enviar("/agregar_trabajo", trabajo).await?;
+        Ok(r.id)
+    }
+
+    pub async fn resumen(&self) -> anyhow::Result<Resumen> {
+        self.obtener("/resumen").await
+    }
+
+    pub async fn trabajo(&self, id: TrabajoId) -> anyhow::Result<Trabajo> {
+        self.obtener(&format!("/trabajos/{id}")).await
+    }
+
+    pub async fn esclavos(&self) -> anyhow::Result<Vec<EsclavoInfo>> {
+        self.obtener("/esclavos").await
+    }
+
+    pub async fn memoria(&self) -> anyhow::Result<EstadoMemoria> {
+        self.obtener("/memoria").await
+    }
+
+    /// Whether `nombre` is registered and alive, as the maestro sees it.
+    pub async fn esclavo_vivo(&self, nombre: &str) -> bool {
+        self.esclavos()
+            .await
+            .is_ok_and(|l| l.iter().any(|e| e.nombre == nombre && e.vivo))
+    }
+
+    /// Waits until the job satisfies `cumple`; panics naming `que` after `plazo`.
+    pub async fn esperar_trabajo(
+        &self,
+        id: TrabajoId,
+        plazo: Duration,
+        que: &str,
+        cumple: impl Fn(&Trabajo) -> bool,
+    ) -> Trabajo {
+        let limite = Instant::now() + plazo;
+        let mut ultimo = None;
+        loop {
+            if let Ok(t) = self.trabajo(id).await {
+                if cumple(&t) {
+                    return t;
+                }
+                ultimo = Some(t);
+            }
+            assert!(
+                Instant::now() < limite,
+                "timed out after {plazo:?} waiting until job {id} {que}; last seen: {ultimo:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Waits until the job is running on `esclavo`.
+    pub async fn esperar_en(&self, id: TrabajoId, esclavo: &str, plazo: Duration) -> Trabajo {
+        self.esperar_trabajo(id, plazo, &format!("runs on {esclavo}"), |t| {
+            t.estado == Estado::Asignado && t.esclavo.as_deref() == Some(esclavo)
+        })
+        .await
+    }
+
+    /// Waits until the job is final (completado, fallido or cancelado).
+    pub async fn esperar_final(&self, id: TrabajoId, plazo: Duration) -> Trabajo {
+        self.esperar_trabajo(id, plazo, "is final", |t| t.estado.es_final())
+            .await
+    }
+
+    /// Waits until nothing is pending or running; returns the counts.
+    pub async fn esperar_vacia(&self, plazo: Duration) -> Resumen {
+        let limite = Instant::now() + plazo;
+        let mut ultimo = None;
+        loop {
+            if let Ok(r) = self.resumen().await {
+                if r.activos() == 0 {
+                    return r;
+                }
+                ultimo = Some(r);
+            }
+            assert!(
+                Instant::now() < limite,
+                "the queue did not drain within {plazo:?}; last counts: {ultimo:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// An answer's body as `T`, or an error with the status and body when it is not a success.
+async fn leer<T: DeserializeOwned>(r: reqwest::Response) -> anyhow::Result<T> {
+    let estado = r.status();
+    if !estado.is_success() {
+        let cuerpo = r.text().await.unwrap_or_default();
+        anyhow::bail!("answered {estado}: {cuerpo}");
+    }
+    r.json().await.context("unreadable answer")
+}
+
+/// The fields of an esclavo's `GET /estado` the scenarios read (the type lives in the esclavo
+/// crate; this mirror keeps the harness off its dependencies).
+#[derive(Debug, Clone, Deserialize)]
+pub struct VistaEsclavo {
+    pub nombre: String,
+    pub instancia: u64,
+    pub ejecutando: Vec<EnCursoEsclavo>,
+    pub historial: Vec<TerminadoEsclavo>,
+    pub registrado: bool,
+    pub resultados_por_enviar: u64,
+}
+
+/// A job an esclavo runs now.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnCursoEsclavo {
+    pub id: TrabajoId,
+    pub intento: u32,
+}
+
+/// An attempt an esclavo finished.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TerminadoEsclavo {
+    pub id: TrabajoId,
+    pub intento: u32,
+    pub estado: Estado,
+    /// When it ended, by the esclavo's clock (ms since the Unix epoch).
+    pub fin_ms: u64,
+}
+
+/// `GET {esclavo}/estado`.
+pub async fn estado_esclavo(http: &reqwest::Client, url: &str) -> anyhow::Result<VistaEsclavo> {
+    leer(http.get(format!("{url}/estado")).send().await?).await
+}

@@ -1,0 +1,212 @@
+//! Stopping a running kernel through its `Control`: every kernel, on every CPU backend (and on
+//! the GPU when there is one), stops promptly when its flag was set before it started, when the
+//! flag is set while it runs, and when it reaches its time limit.
+//!
+//! No wall time is hard-coded: each test first runs the whole job (growing it until it takes
+//! at least [`MINIMO`]), then stops the same job after a tenth of that time and requires it to
+//! return within half of it.
+
+use std::time::{Duration, Instant};
+
+use comun::Algoritmo;
+use comun::trabajo::{
+    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody,
+    ParamsVectorAdd,
+};
+use kernels::{Control, ErrorKernel, ejecutar_con};
+
+/// The shortest full job that the stops are measured against.
+const MINIMO: Duration = Duration::from_millis(600);
+
+/// A job of a given scale (1, 2, 4…: the larger, the longer).
+type Trabajo = fn(u32) -> Parametros;
+
+/// Runs `trabajo` on `algoritmo` whole, then stopped in three ways, checking each stop.
+fn se_detiene(nombre: &str, algoritmo: Algoritmo, trabajo: Trabajo) {
+    let correr = |p: &Parametros, control: &Control| {
+        let inicio = Instant::now();
+        let r = ejecutar_con(p, algoritmo, control);
+        (r, inicio.elapsed())
+    };
+    let (p, completo) = escalar(nombre, algoritmo, trabajo);
+    let mitad = completo / 2;
+    let decimo = completo / 10;
+    eprintln!("{nombre} on {algoritmo:?}: the whole job takes {completo:?}");
+
+    let control = Control::ninguno();
+    control.cancelar("cancelled by a user");
+    let (r, t) = correr(&p, &control);
+    match r {
+        Err(ErrorKernel::Cancelado { motivo }) => assert_eq!(motivo, "cancelled by a user"),
+        otro => panic!("{nombre}: cancelled before the start gave {otro:?}"),
+    }
+    assert!(t < mitad, "{nombre}: cancelled before the start took {t:?}");
+
+    let control = Control::ninguno();
+    let (r, t) = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(decimo);
+            control.cancelar("stop now");
+        });
+        correr(&p, &control)
+    });
+    let e = r.expect_err("a job cancelled mid-run must fail");
+    assert!(
+        matches!(&e, ErrorKernel::Cancelado { motivo } if motivo == "stop now"),
+        "{nombre}: {e:?}"
+    );
+    assert_eq!(e.to_string(), "cancelled: stop now");
+    assert!(
+        t < mitad,
+        "{nombre}: cancelled after {decimo:?}, it returned after {t:?} (the job takes {completo:?})"
+    );
+
+    let control = Control::con_plazo(decimo);
+    let (r, t) = correr(&p, &control);
+    match r {
+        Err(e @ ErrorKernel::PlazoExcedido { .. }) => {
+            let ErrorKernel::PlazoExcedido {
+                plazo,
+                transcurrido,
+            } = &e
+            else {
+                unreachable!()
+            };
+            assert_eq!(*plazo, decimo);
+            assert!(*transcurrido >= decimo && *transcurrido <= t, "{e}");
+            assert!(e.to_string().starts_with("time limit of "), "{e}");
+        }
+        otro => panic!("{nombre}: a limit of {decimo:?} gave {otro:?}"),
+    }
+    assert!(
+        t < mitad,
+        "{nombre}: limited to {decimo:?}, it returned after {t:?} (the job takes {completo:?})"
+    );
+}
+
+/// The job at the smallest scale that takes at least [`MINIMO`], and how long it took whole.
+fn escalar(nombre: &str, algoritmo: Algoritmo, trabajo: Trabajo) -> (Parametros, Duration) {
+    let mut escala = 1;
+    loop {
+        let p = trabajo(escala);
+        let inicio = Instant::now();
+        if let Err(e) = ejecutar_con(&p, algoritmo, &Control::ninguno()) {
+            panic!("{nombre} on {algoritmo:?} at scale {escala}: {e}");
+        }
+        let t = inicio.elapsed();
+        if t >= MINIMO {
+            return (p, t);
+        }
+        assert!(
+            escala < 1 << 16,
+            "{nombre}: cannot make the job last {MINIMO:?}"
+        );
+        escala *= 2;
+    }
+}
+
+fn julia(lado: u32, escala: u32) -> Parametros {
+    Parametros::Julia(ParamsJulia::new(lado, (lado * escala).min(8192), 2000).unwrap())
+}
+
+fn matmul(n: u32, iteraciones: u32, escala: u32) -> Parametros {
+    Parametros::Matmul(ParamsMatmul::new(n, (iteraciones * escala).min(1000)).unwrap())
+}
+
+fn vector_add(iteraciones: u32, escala: u32) -> Parametros {
+    Parametros::VectorAdd(ParamsVectorAdd::new(1 << 24, (iteraciones * escala).min(1000)).unwrap())
+}
+
+fn montecarlo(muestras: u64, escala: u32) -> Parametros {
+    Parametros::Montecarlo(ParamsMontecarlo::new(muestras * u64::from(escala), 7).unwrap())
+}
+
+fn nbody(particulas: u32, pasos: u32, escala: u32) -> Parametros {
+    Parametros::Nbody(ParamsNbody::new(particulas, pasos * escala, 7).unwrap())
+}
+
+#[test]
+fn julia_secuencial_stops() {
+    se_detiene("julia", Algoritmo::Secuencial, |e| julia(256, e));
+}
+
+#[test]
+fn julia_paralelo_stops() {
+    se_detiene("julia", Algoritmo::Paralelo, |e| julia(1024, e));
+}
+
+#[test]
+fn matmul_secuencial_stops() {
+    se_detiene("matmul", Algoritmo::Secuencial, |e| matmul(512, 4, e));
+}
+
+/// `Paralelo` checks between products (one `gemm` call each, about 0.1 s at n = 2048 here).
+#[test]
+fn matmul_paralelo_stops() {
+    se_detiene("matmul", Algoritmo::Paralelo, |e| matmul(2048, 4, e));
+}
+
+#[test]
+fn vector_add_secuencial_stops() {
+    se_detiene("vector_add", Algoritmo::Secuencial, |e| vector_add(16, e));
+}
+
+#[test]
+fn vector_add_paralelo_stops() {
+    se_detiene("vector_add", Algoritmo::Paralelo, |e| vector_add(32, e));
+}
+
+#[test]
+fn montecarlo_secuencial_stops() {
+    se_detiene("montecarlo", Algoritmo::Secuencial, |e| {
+        montecarlo(1 << 25, e)
+    });
+}
+
+#[test]
+fn montecarlo_paralelo_stops() {
+    se_detiene("montecarlo", Algoritmo::Paralelo, |e| {
+        montecarlo(1 << 28, e)
+    });
+}
+
+#[test]
+fn nbody_secuencial_stops() {
+    se_detiene("nbody", Algoritmo::Secuencial, |e| nbody(1000, 50, e));
+}
+
+#[test]
+fn nbody_paralelo_stops() {
+    se_detiene("nbody", Algoritmo::Paralelo, |e| nbody(4000, 20, e));
+}
+
+#[test]
+fn espera_stops() {
+    se_detiene("espera", Algoritmo::Secuencial, |e| {
+        Parametros::Espera(ParamsEspera::new(600 * u64::from(e)).unwrap())
+    });
+}
+
+/// The same stops on the GPU, when there is one (`KERNELS_CUDA_ESPERADO=gpu` insists on it).
+#[cfg(feature = "cuda")]
+#[test]
+fn every_kernel_stops_on_cuda() {
+    if let Err(motivo) = kernels::gpu() {
+        assert_ne!(
+            std::env::var("KERNELS_CUDA_ESPERADO").as_deref(),
+            Ok("gpu"),
+            "no GPU: {motivo}"
+        );
+        eprintln!("no GPU ({motivo}): nothing to check here");
+        return;
+    }
+    se_detiene("julia", Algoritmo::Cuda, |e| {
+        Parametros::Julia(ParamsJulia::new(8192, 8192, (2000 * e).min(100_000)).unwrap())
+    });
+    se_detiene("matmul", Algoritmo::Cuda, |e| matmul(8192, 4, e));
+    se_detiene("vector_add", Algoritmo::Cuda, |e| {
+        Parametros::VectorAdd(ParamsVectorAdd::new(1 << 28, (50 * e).min(1000)).unwrap())
+    });
+    se_detiene("montecarlo", Algoritmo::Cuda, |e| montecarlo(1 << 36, e));
+    se_detiene("nbody", Algoritmo::Cuda, |e| nbody(65_536, 20, e));
+}
