@@ -100,6 +100,7 @@ async fn ejecutar(
     cuerpo: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<RespuestaEjecutar>), ErrorHttp> {
     let cuerpo = cuerpo.map_err(|r| ErrorHttp::peticion(r.status(), None, r.body_text()))?;
+    tipos_con_nombre(&cuerpo)?;
     let peticion: PeticionEjecutar = leer_json(&cuerpo)?;
     validar(&peticion)?;
     let respuesta = ejecucion::aceptar(&esclavo, peticion.trabajos);
@@ -245,6 +246,29 @@ fn campo_ausente(mensaje: &str) -> Option<&str> {
 }
 
 /// Checks every job's parameters against the limits before any starts.
+/// Refuses a `tipo` that is not a string. `Asignacion` flattens `Parametros`, so serde buffers
+/// the tag and would read `"tipo": 1` as the variant of index 1 (`espera`) and run it.
+fn tipos_con_nombre(cuerpo: &[u8]) -> Result<(), ErrorHttp> {
+    let Ok(valor) = serde_json::from_slice::<serde_json::Value>(cuerpo) else {
+        return Ok(());
+    };
+    let trabajos = valor.get("trabajos").and_then(|t| t.as_array());
+    for (i, t) in trabajos.into_iter().flatten().enumerate() {
+        if let Some(tipo) = t.get("tipo").filter(|v| !v.is_string()) {
+            let campo = format!("trabajos[{i}].tipo");
+            return Err(ErrorHttp::peticion(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(campo.clone()),
+                format!(
+                    "{campo}: {tipo} must be a kernel name: {}",
+                    comun::Tipo::TODOS.map(|t| t.to_string()).join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn validar(p: &PeticionEjecutar) -> Result<(), ErrorHttp> {
     if p.trabajos.is_empty() {
         return Err(ErrorHttp::peticion(

@@ -448,6 +448,10 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             png,
         } => {
             cerrar_intento(t, *id, *intento, *fin_ms, None)?;
+            // Another attempt still running (re-dispatched after a lost esclavo or a restart)
+            // ends here too: its esclavo is told to stop it, and its report will be ignored.
+            let superado = format!("superseded: attempt {intento} finished the job first");
+            cerrar_abiertos(t, *id, *fin_ms, &superado)?;
             let cambiadas = t
                 .prepare_cached(
                     "UPDATE trabajos SET estado = 'completado', esclavo = ?2, terminado_ms = ?3,
@@ -466,9 +470,23 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
                  WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
             )?
             .execute(params![id.0 as i64, *fin_ms as i64, motivo])?;
+            cerrar_abiertos(t, *id, *fin_ms, &format!("cancelled: {motivo}"))?;
         }
     }
     Ok(())
+}
+
+/// Closes every attempt of a job that is still open, with `error`.
+fn cerrar_abiertos(
+    t: &Transaction<'_>,
+    id: TrabajoId,
+    fin_ms: u64,
+    error: &str,
+) -> rusqlite::Result<usize> {
+    t.prepare_cached(
+        "UPDATE intentos SET fin_ms = ?2, error = ?3 WHERE trabajo = ?1 AND fin_ms IS NULL",
+    )?
+    .execute(params![id.0 as i64, fin_ms as i64, error])
 }
 
 fn cerrar_intento(

@@ -24,18 +24,29 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
             _ = dormir_hasta(reintento) => {}
             _ = parar.changed() => return,
         }
-        let envios = {
+        let (envios, commit) = {
             let mut estado = c.estado();
             let (envios, cambios) = estado.planificar(Instant::now(), comun::ahora_ms());
-            if !cambios.is_empty() {
-                c.db.enviar(cambios);
-                c.publicar(&estado);
+            if cambios.is_empty() {
+                continue;
             }
-            envios
+            let commit = c.db.aplicar(cambios);
+            c.publicar(&estado);
+            (envios, commit)
         };
-        for envio in envios {
-            tokio::spawn(enviar(c.clone(), envio));
-        }
+        // Write-ahead: an esclavo hears of an attempt only once the database knows it, so a
+        // maestro killed in between never hands out the same attempt number twice. The
+        // dispatcher goes on planning while this round waits for its commit.
+        let c = c.clone();
+        tokio::spawn(async move {
+            if let Err(e) = commit.await {
+                tracing::error!("assignments not stored, not sent: {e:#}");
+                return;
+            }
+            for envio in envios {
+                tokio::spawn(enviar(c.clone(), envio));
+            }
+        });
     }
 }
 

@@ -357,6 +357,7 @@ fn casos_nodos() -> Vec<Caso> {
         caso(r, con(&g, "/url", Some(json!("ftp://x:1"))), 422, Some("url"), "'ftp://x:1' is not an http(s) URL"),
         caso(r, con(&g, "/url", Some(json!("127.0.0.1:5011"))), 422, Some("url"), "is not an http(s) URL"),
         caso(r, con(&g, "/url", Some(json!(""))), 422, Some("url"), "is not an http(s) URL"),
+        caso(r, con(&g, "/url", Some(json!("http://"))), 422, Some("url"), "'http://' is not an http(s) URL with a host"),
         Caso { tipo_contenido: Some("text/plain"), ..caso(r, "nombre=e1", 400, None, "expected ident at line 1 column 2") },
         caso(r, format!(r#"{{"nombre": "{}"}}"#, "x".repeat(16 * 1024 * 1024)), 413, None, "request body too large"),
     ]);

@@ -32,8 +32,15 @@ pub async fn registrar(
     if r.capacidad == 0 {
         return Err(ErrorCampo::new("capacidad", "must be at least 1 job slot").into());
     }
-    if !(r.url.starts_with("http://") || r.url.starts_with("https://")) {
-        return Err(ErrorCampo::new("url", format!("'{}' is not an http(s) URL", r.url)).into());
+    let url_valida = reqwest::Url::parse(&r.url).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+    });
+    if !url_valida {
+        return Err(ErrorCampo::new(
+            "url",
+            format!("'{}' is not an http(s) URL with a host", r.url),
+        )
+        .into());
     }
     let mensaje = format!(
         "esclavo {} registered at {} with {} slots",
