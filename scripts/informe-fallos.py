@@ -17,6 +17,7 @@ escenarios = [
     "maestro_ausente",
     "particion",
     "memoria_caida",
+    "disco_lento",
     "carga",
 ]
 filas = []

@@ -20,6 +20,8 @@ const PLAZO_PARADA: Duration = Duration::from_secs(10);
 pub struct Cluster {
     /// The maestro's base URL, `http://127.0.0.1:PORT`.
     pub url: String,
+    /// The cluster token the maestro was started with; the esclavos present it.
+    token: Option<String>,
     /// Flipped to `true` to stop every service.
     parar: watch::Sender<bool>,
     /// The maestro's task.
@@ -47,9 +49,11 @@ impl Cluster {
             .context("the listener has no address")?
             .port();
         let (parar, rx) = watch::channel(false);
+        let token = config.token.clone();
         let maestro = tokio::spawn(maestro::run(config, listener, apagado(rx)));
         let mut c = Self {
             url: format!("http://127.0.0.1:{puerto}"),
+            token,
             parar,
             maestro,
             esclavos: Vec::new(),
@@ -72,6 +76,7 @@ impl Cluster {
                 .map_err(|e| Error::local(format!("cannot listen for {nombre}: {e}")))?;
             let mut config = esclavo::Config::new(&self.url, &nombre);
             config.capacidad = capacidad;
+            config.token = self.token.clone();
             let tarea = tokio::spawn(esclavo::run(
                 config,
                 listener,
@@ -79,7 +84,7 @@ impl Cluster {
             ));
             self.esclavos.push((nombre, tarea));
         }
-        let m = Maestro::new(&self.url, None)?;
+        let m = Maestro::new(&self.url, self.token.clone())?;
         let nombres: Vec<String> = self.esclavos.iter().map(|(n, _)| n.clone()).collect();
         self.esperar("every esclavo is registered", || async {
             m.estado().await.is_ok_and(|e| {

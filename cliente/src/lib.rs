@@ -48,6 +48,8 @@ pub struct Contexto {
     pub json: bool,
     /// Whether progress bars are drawn.
     pub visibles: bool,
+    /// The cluster token given (`--token`, `HPC_TOKEN`), if any.
+    pub token: Option<String>,
 }
 
 /// Runs the program on `argv` (program name first) and returns its exit status.
@@ -91,6 +93,7 @@ fn fallar(e: &Error, json: bool) -> ExitCode {
 pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
     let cx = Contexto {
         maestro: Maestro::con_ca(&cli.url_maestro(), cli.token(), cli.ca.as_ref())?,
+        token: cli.token(),
         json: cli.json,
         visibles: progreso::visibles(cli.json),
     };

@@ -24,9 +24,29 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     let (datos, temporal) = carpeta_de_datos(a.datos.as_deref())?;
     let mut config = maestro::Config::new(&datos);
     config.archivo = Some(a.archivo.clone());
+    // Changes need the token (yours from HPC_TOKEN, or a fresh one); reads stay open, so
+    // `cliente estado` works from another terminal without it.
+    let token = match cx.token.clone() {
+        Some(t) => t,
+        None => token_nuevo()?,
+    };
+    config.token = Some(token.clone());
+    config.lecturas_abiertas = true;
     let mut cluster = Cluster::iniciar_maestro(config, a.puerto).await?;
-    let m = Maestro::new(&cluster.url, None)?;
+    let m = Maestro::new(&cluster.url, Some(token.clone()))?;
     decir(cx, &format!("maestro escuchando en {}", cluster.url));
+    let de_donde = if cx.token.is_some() {
+        "yours, from HPC_TOKEN"
+    } else {
+        "made for this run"
+    };
+    decir(
+        cx,
+        &format!(
+            "cluster token ({de_donde}): changes from another terminal need \
+             `export HPC_TOKEN={token}`; reads are open"
+        ),
+    );
     // Read before any esclavo exists: no job can have finished in this run yet.
     let inicio = m.resumen().await?;
     let desde = Instant::now();
@@ -52,6 +72,16 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     cluster.parar().await;
     drop(temporal);
     resultado
+}
+
+/// A random cluster token: 128 bits from the operating system, in hex.
+fn token_nuevo() -> Result<String, Error> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Error::local(format!("cannot read /dev/urandom for a cluster token: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// `--datos`, or a fresh temporary folder removed when the returned guard drops.

@@ -133,3 +133,62 @@ async fn local_with_datos_does_not_run_the_same_lines_twice() {
     s.esperar_codigo(0);
     assert!(s.stdout.contains("nothing new was queued"), "{s:#?}");
 }
+
+/// `cliente local` guards its cluster with a token made for the run (none was given): changes
+/// need it, reads do not, and it prints the line that lets another terminal use it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_makes_a_token_that_changes_need_and_reads_do_not() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trabajos.txt"), "").unwrap();
+    let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_cliente"))
+        .args(["local", "--puerto", "0", "--esclavos", "1"])
+        .current_dir(dir.path())
+        .env_remove("HPC_TOKEN")
+        .env_remove("HPC_CA")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting cliente local");
+    let mut lineas = BufReader::new(hijo.stdout.take().unwrap()).lines();
+    let (mut url, mut token) = (None, None);
+    let plazo = std::time::Duration::from_secs(30);
+    while url.is_none() || token.is_none() {
+        let linea = tokio::time::timeout(plazo, lineas.next_line())
+            .await
+            .expect("cliente local printed its url and token within 30 s")
+            .unwrap()
+            .expect("cliente local ended before printing its url and token");
+        if let Some(u) = linea.strip_prefix("maestro escuchando en ") {
+            url = Some(u.trim().to_string());
+        }
+        if let Some((_, resto)) = linea.split_once("export HPC_TOKEN=") {
+            token = Some(resto.split('`').next().unwrap().to_string());
+        }
+    }
+    let (url, token) = (url.unwrap(), token.unwrap());
+    assert_eq!(token.len(), 32, "a 128-bit hex token: {token}");
+    let http = reqwest::Client::new();
+    let leer = http.get(format!("{url}/resumen")).send().await.unwrap();
+    assert_eq!(leer.status(), 200, "reads are open");
+    let cuerpo = serde_json::json!({"tipo": "espera", "ms": 1});
+    let sin = http
+        .post(format!("{url}/agregar_trabajo"))
+        .json(&cuerpo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sin.status(), 401, "a change without the token is refused");
+    let con = http
+        .post(format!("{url}/agregar_trabajo"))
+        .bearer_auth(&token)
+        .json(&cuerpo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(con.status(), 200, "the printed token is the cluster's");
+    hijo.kill().await.unwrap();
+}
