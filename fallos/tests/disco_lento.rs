@@ -123,7 +123,7 @@ async fn a_job_sent_while_the_disk_stalls_keeps_a_true_history_across_a_crash() 
     }
     for i in &t.intentos {
         if let Some(quien) = vistos.get(&(enviado, i.numero))
-            && quien != &[i.esclavo.clone()]
+            && quien.as_slice() != std::slice::from_ref(&i.esclavo)
         {
             historial_ok = false;
             historial_inconsistente(format!(
