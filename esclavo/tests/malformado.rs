@@ -14,16 +14,18 @@
 #[allow(dead_code)]
 mod apoyo;
 
+#[path = "../../comun/tests/generadores/casos_http.rs"]
+mod casos_http;
 #[path = "../../comun/tests/generadores/mod.rs"]
 mod generadores;
 
 use std::cell::Cell;
-use std::path::Path;
 use std::sync::Arc;
 
 use apoyo::{EsclavoDePrueba, MaestroFalso, config};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use casos_http::{Caso, anotar_casos, probar};
 use comun::CuerpoError;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -56,19 +58,6 @@ fn con_crudo(campo: &str, crudo: &str) -> String {
     con(campo, json!("@@")).replace("\"@@\"", crudo)
 }
 
-/// One bad request and what the answer must say.
-struct Caso {
-    metodo: &'static str,
-    ruta: &'static str,
-    tipo_contenido: Option<&'static str>,
-    cuerpo: String,
-    status: u16,
-    /// The `campo` of the answer, when it must name one.
-    campo: Option<&'static str>,
-    /// A piece of the message that names the problem.
-    texto: &'static str,
-}
-
 fn caso(
     ruta: &'static str,
     cuerpo: impl Into<String>,
@@ -78,7 +67,7 @@ fn caso(
 ) -> Caso {
     Caso {
         metodo: "POST",
-        ruta,
+        ruta: ruta.into(),
         tipo_contenido: Some("application/json"),
         cuerpo: cuerpo.into(),
         status,
@@ -301,57 +290,6 @@ fn casos_cancelar() -> Vec<Caso> {
         Caso { tipo_contenido: Some("text/plain"), ..caso(r, "{", 400, None, "EOF while parsing an object") },
         caso(r, c(&format!(r#", "motivo": "{}""#, "m".repeat(2 * 1024 * 1024))), 413, None, "length limit exceeded"),
     ]
-}
-
-/// Sends `c` and returns what is wrong with the answer, if anything.
-async fn probar(http: &reqwest::Client, base: &str, c: &Caso) -> Option<String> {
-    let metodo = reqwest::Method::from_bytes(c.metodo.as_bytes()).unwrap();
-    let mut p = http
-        .request(metodo, format!("{base}{}", c.ruta))
-        .body(c.cuerpo.clone());
-    if let Some(t) = c.tipo_contenido {
-        p = p.header("content-type", t);
-    }
-    let quien = format!(
-        "{} {} {}",
-        c.metodo,
-        c.ruta,
-        c.cuerpo.chars().take(120).collect::<String>()
-    );
-    let r = match p.send().await {
-        Ok(r) => r,
-        Err(e) => return Some(format!("{quien}: no answer ({e})")),
-    };
-    let status = r.status().as_u16();
-    let texto = r.text().await.unwrap_or_default();
-    let e: CuerpoError = match serde_json::from_str(&texto) {
-        Ok(e) => e,
-        Err(_) => return Some(format!("{quien}: {status}, not a JSON error: {texto:?}")),
-    };
-    let mut mal = Vec::new();
-    if status != c.status {
-        mal.push(format!("status {status}, expected {}", c.status));
-    }
-    if let Some(campo) = c.campo
-        && e.campo.as_deref() != Some(campo)
-    {
-        mal.push(format!("campo {:?}, expected {campo:?}", e.campo));
-    }
-    if !e.error.contains(c.texto) {
-        mal.push(format!("message lacks {:?}", c.texto));
-    }
-    (!mal.is_empty()).then(|| format!("{quien}: {} ← {e:?}", mal.join("; ")))
-}
-
-/// Writes `{"casos": N}` to `target/fallos/malformado-<servicio>.json` of the workspace.
-fn anotar_casos(servicio: &str, casos: usize) {
-    let carpeta = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fallos");
-    std::fs::create_dir_all(&carpeta).unwrap();
-    std::fs::write(
-        carpeta.join(format!("malformado-{servicio}.json")),
-        format!("{{\"casos\": {casos}}}\n"),
-    )
-    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

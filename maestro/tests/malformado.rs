@@ -13,34 +13,23 @@
 //! same; `POST /limpiar_cola` ignores its body (the cliente sends `{}`), asserted at the end.
 
 mod apoyo;
+#[path = "../../comun/tests/generadores/casos_http.rs"]
+mod casos_http;
 #[path = "../../comun/tests/generadores/mod.rs"]
 mod generadores;
 
 use std::cell::Cell;
-use std::path::Path;
 
 use apoyo::*;
+use casos_http::{Caso, anotar_casos, probar};
+use comun::Prioridad;
 use comun::api::{PeticionCarga, PeticionLote, PeticionTrabajo};
 use comun::memoria::ReporteMemoria;
 use comun::nodo::{Latido, LoteResultados, Registro};
-use comun::{CuerpoError, Prioridad};
 use maestro::http::{ErrorApi, decodificar};
 use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-
-/// One bad request and what the answer must say.
-struct Caso {
-    metodo: &'static str,
-    ruta: String,
-    tipo_contenido: Option<&'static str>,
-    cuerpo: String,
-    status: u16,
-    /// The `campo` of the answer, when it must name one.
-    campo: Option<&'static str>,
-    /// A piece of the message that names the problem.
-    texto: &'static str,
-}
 
 fn caso(
     ruta: impl Into<String>,
@@ -472,58 +461,6 @@ fn casos_nodos() -> Vec<Caso> {
     v
 }
 
-/// Sends `c` and returns what is wrong with the answer, if anything.
-async fn probar(http: &reqwest::Client, base: &str, c: &Caso) -> Option<String> {
-    let metodo = reqwest::Method::from_bytes(c.metodo.as_bytes()).unwrap();
-    let mut p = http
-        .request(metodo, format!("{base}{}", c.ruta))
-        .body(c.cuerpo.clone());
-    if let Some(t) = c.tipo_contenido {
-        p = p.header("content-type", t);
-    }
-    let quien = format!(
-        "{} {} {}",
-        c.metodo,
-        c.ruta.chars().take(80).collect::<String>(),
-        c.cuerpo.chars().take(120).collect::<String>()
-    );
-    let r = match p.send().await {
-        Ok(r) => r,
-        Err(e) => return Some(format!("{quien}: no answer ({e})")),
-    };
-    let status = r.status().as_u16();
-    let texto = r.text().await.unwrap_or_default();
-    let e: CuerpoError = match serde_json::from_str(&texto) {
-        Ok(e) => e,
-        Err(_) => return Some(format!("{quien}: {status}, not a JSON error: {texto:?}")),
-    };
-    let mut mal = Vec::new();
-    if status != c.status {
-        mal.push(format!("status {status}, expected {}", c.status));
-    }
-    if let Some(campo) = c.campo
-        && e.campo.as_deref() != Some(campo)
-    {
-        mal.push(format!("campo {:?}, expected {campo:?}", e.campo));
-    }
-    if !e.error.contains(c.texto) {
-        mal.push(format!("message lacks {:?}", c.texto));
-    }
-    (!mal.is_empty()).then(|| format!("{quien}: {} ← {e:?}", mal.join("; ")))
-}
-
-/// Writes `{"casos": N}` to `target/fallos/malformado-<servicio>.json` of the workspace.
-fn anotar_casos(servicio: &str, casos: usize) {
-    let carpeta = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fallos");
-    std::fs::create_dir_all(&carpeta).unwrap();
-    std::fs::write(
-        carpeta.join(format!("malformado-{servicio}.json")),
-        format!("{{\"casos\": {casos}}}\n"),
-    )
-    .unwrap();
-}
-
-/// Everything a bad request could have changed.
 async fn foto(url: &str) -> (comun::api::Resumen, Value, Value, Value) {
     let leer = |ruta: &'static str| async move {
         reqwest::get(format!("{url}{ruta}"))

@@ -4,23 +4,16 @@
 //! JSON body names the problem, and the memoria's alerts are what they were.
 
 mod apoyo;
-
-use std::path::Path;
+#[path = "../../comun/tests/generadores/casos_http.rs"]
+mod casos_http;
 
 use apoyo::{Guion, MemoriaDePrueba, PLAZO, config, esperar_hasta};
-use comun::CuerpoError;
+use casos_http::{Caso, anotar_casos, probar};
 use comun::memoria::{Alertas, Muestra};
 
-/// One bad request and what the answer must say.
-struct Caso {
-    metodo: &'static str,
-    ruta: String,
-    status: u16,
-    /// The `campo` of the answer, when it must name one.
-    campo: Option<&'static str>,
-    /// A piece of the message that names the problem.
-    texto: &'static str,
-}
+/// A JSON body sent with every case: no route takes one, so it must never make a bad
+/// request good.
+const CUERPO: &str = r#"{"desde": 1}"#;
 
 fn casos() -> Vec<Caso> {
     let mut v = Vec::new();
@@ -43,6 +36,8 @@ fn casos() -> Vec<Caso> {
     ];
     for valor in desde_malo {
         v.push(Caso {
+            tipo_contenido: Some("application/json"),
+            cuerpo: CUERPO.into(),
             metodo: "GET",
             ruta: format!("/historial?desde={valor}"),
             status: 400,
@@ -65,6 +60,8 @@ fn casos() -> Vec<Caso> {
         ("desde[]=1", "desde[]", "unknown parameter"),
     ] {
         v.push(Caso {
+            tipo_contenido: Some("application/json"),
+            cuerpo: CUERPO.into(),
             metodo: "GET",
             ruta: format!("/historial?{consulta}"),
             status: 400,
@@ -81,6 +78,8 @@ fn casos() -> Vec<Caso> {
         ("POST", "/alertas"),
     ] {
         v.push(Caso {
+            tipo_contenido: Some("application/json"),
+            cuerpo: CUERPO.into(),
             metodo,
             ruta: ruta.into(),
             status: 405,
@@ -95,6 +94,8 @@ fn casos() -> Vec<Caso> {
         ("POST", "/ejecutar"),
     ] {
         v.push(Caso {
+            tipo_contenido: Some("application/json"),
+            cuerpo: CUERPO.into(),
             metodo,
             ruta: ruta.into(),
             status: 404,
@@ -103,52 +104,6 @@ fn casos() -> Vec<Caso> {
         });
     }
     v
-}
-
-/// Sends `c` (with a JSON body, which no route takes) and returns what is wrong, if anything.
-async fn probar(http: &reqwest::Client, base: &str, c: &Caso) -> Option<String> {
-    let metodo = reqwest::Method::from_bytes(c.metodo.as_bytes()).unwrap();
-    let r = http
-        .request(metodo, format!("{base}{}", c.ruta))
-        .header("content-type", "application/json")
-        .body(r#"{"desde": 1}"#)
-        .send()
-        .await;
-    let quien = format!("{} {}", c.metodo, c.ruta);
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => return Some(format!("{quien}: no answer ({e})")),
-    };
-    let status = r.status().as_u16();
-    let texto = r.text().await.unwrap_or_default();
-    let e: CuerpoError = match serde_json::from_str(&texto) {
-        Ok(e) => e,
-        Err(_) => return Some(format!("{quien}: {status}, not a JSON error: {texto:?}")),
-    };
-    let mut mal = Vec::new();
-    if status != c.status {
-        mal.push(format!("status {status}, expected {}", c.status));
-    }
-    if let Some(campo) = c.campo
-        && e.campo.as_deref() != Some(campo)
-    {
-        mal.push(format!("campo {:?}, expected {campo:?}", e.campo));
-    }
-    if !e.error.contains(c.texto) {
-        mal.push(format!("message lacks {:?}", c.texto));
-    }
-    (!mal.is_empty()).then(|| format!("{quien}: {} ← {e:?}", mal.join("; ")))
-}
-
-/// Writes `{"casos": N}` to `target/fallos/malformado-<servicio>.json` of the workspace.
-fn anotar_casos(servicio: &str, casos: usize) {
-    let carpeta = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fallos");
-    std::fs::create_dir_all(&carpeta).unwrap();
-    std::fs::write(
-        carpeta.join(format!("malformado-{servicio}.json")),
-        format!("{{\"casos\": {casos}}}\n"),
-    )
-    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
