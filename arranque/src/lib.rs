@@ -14,9 +14,12 @@
 //! - [`cliente_http`] ([`tls`]): the builder of every HTTP client (rustls with `ring`, the
 //!   system's roots plus the cluster's [`Ca`]); [`Tls`] loads a server's certificate and key.
 //! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services.
+//! - [`maestro::ClienteMaestro`]: the maestro's node API as esclavos and memoria nodes call it
+//!   (register, heartbeat, results, memoria reports), with [`maestro::ErrorMaestro`].
 
 pub mod acceso;
 pub mod args;
+pub mod maestro;
 pub mod servidor;
 pub mod tls;
 

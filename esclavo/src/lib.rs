@@ -69,7 +69,12 @@ pub async fn run(
         .url_publica
         .clone()
         .unwrap_or_else(|| url_por_defecto(direccion, config.transporte.esquema()));
-    let cliente = ClienteMaestro::new(&config.maestro, config.token.clone(), config.ca.as_ref())?;
+    let cliente = ClienteMaestro::new(
+        &config.maestro,
+        config.token.clone(),
+        config.ca.as_ref(),
+        conexion::TIEMPO_PETICION,
+    )?;
     let (esclavo, informes) = Esclavo::new(&config, url);
     tracing::info!(
         nombre = esclavo.nombre(),

@@ -77,7 +77,14 @@ pub async fn run_con_fuente(
     let cliente = config
         .maestro
         .as_deref()
-        .map(|base| conexion::ClienteMaestro::new(base, config.token.clone(), config.ca.as_ref()))
+        .map(|base| {
+            conexion::ClienteMaestro::new(
+                base,
+                config.token.clone(),
+                config.ca.as_ref(),
+                conexion::TIEMPO_PETICION,
+            )
+        })
         .transpose()?;
     let memoria = Memoria::new(&config);
     tracing::info!(

@@ -20,7 +20,7 @@ pub(crate) async fn reportar(memoria: Arc<Memoria>, cliente: ClienteMaestro) {
             memoria.novedad().await;
             continue;
         };
-        match cliente.reportar(&reporte).await {
+        match cliente.reportar_memoria(&reporte).await {
             Ok(()) => {
                 if reintento.fallos() > 0 {
                     tracing::info!(

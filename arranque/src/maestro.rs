@@ -1,0 +1,176 @@
+//! The maestro's node API as the esclavos and memoria nodes call it: one keep-alive HTTP client,
+//! typed calls, and an error that says whether trying again can help.
+//!
+//! | call | route |
+//! |---|---|
+//! | [`ClienteMaestro::registrar`] | `POST /registrar_esclavo` |
+//! | [`ClienteMaestro::latido`] | `POST /latido` (404: the maestro does not know this instance) |
+//! | [`ClienteMaestro::resultados`] | `POST /resultado` |
+//! | [`ClienteMaestro::reportar_memoria`] | `POST /reporte_memoria` |
+
+use std::time::Duration;
+
+use comun::memoria::ReporteMemoria;
+use comun::nodo::{
+    Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro, RespuestaResultados,
+};
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::Ca;
+
+/// How long to wait for a TCP connection to the maestro.
+const TIEMPO_CONEXION: Duration = Duration::from_secs(2);
+
+/// Why a call to the maestro did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ErrorMaestro {
+    /// No answer: refused, timed out, connection reset. The maestro may be restarting.
+    #[error("maestro unreachable")]
+    Red(#[source] reqwest::Error),
+    /// An answer with an error status; `cuerpo` is its text, for the log.
+    #[error("maestro answered {estado}: {cuerpo}")]
+    Estado {
+        /// The HTTP status the maestro answered with.
+        estado: StatusCode,
+        /// The body of the answer (usually a `CuerpoError`), cut to a readable length.
+        cuerpo: String,
+    },
+    /// A 2xx whose body is not what the API promises.
+    #[error("unreadable answer from the maestro")]
+    Respuesta(#[source] reqwest::Error),
+}
+
+impl ErrorMaestro {
+    /// The maestro does not know this esclavo (or this instance of it): register again.
+    pub fn es_desconocido(&self) -> bool {
+        matches!(self, ErrorMaestro::Estado { estado, .. } if *estado == StatusCode::NOT_FOUND)
+    }
+
+    /// The request itself is wrong and will be refused however often it is sent: a 4xx other
+    /// than 401 (a token being fixed), 404 (a maestro still starting), 408 and 429 (transient).
+    pub fn es_definitivo(&self) -> bool {
+        match self {
+            ErrorMaestro::Estado { estado, .. } => {
+                estado.is_client_error()
+                    && ![
+                        StatusCode::UNAUTHORIZED,
+                        StatusCode::NOT_FOUND,
+                        StatusCode::REQUEST_TIMEOUT,
+                        StatusCode::TOO_MANY_REQUESTS,
+                    ]
+                    .contains(estado)
+            }
+            _ => false,
+        }
+    }
+
+    /// The maestro refused the body as too large: a smaller batch may pass.
+    pub fn es_demasiado_grande(&self) -> bool {
+        matches!(self, ErrorMaestro::Estado { estado, .. } if *estado == StatusCode::PAYLOAD_TOO_LARGE)
+    }
+}
+
+/// The maestro's node API. Cheap to clone: clones share one connection pool.
+#[derive(Debug, Clone)]
+pub struct ClienteMaestro {
+    /// The one HTTP client of the process, so connections are kept alive and reused.
+    http: reqwest::Client,
+    /// The maestro's base URL, without a trailing slash.
+    base: String,
+    /// Sent as `Authorization: Bearer …` when configured.
+    token: Option<String>,
+}
+
+impl ClienteMaestro {
+    /// A client for the maestro at `base` (`http://host:5001`, or `https://` trusting `ca`)
+    /// whose calls give up after `plazo` without a whole answer.
+    pub fn new(
+        base: &str,
+        token: Option<String>,
+        ca: Option<&Ca>,
+        plazo: Duration,
+    ) -> anyhow::Result<Self> {
+        let http = crate::cliente_http(ca)
+            .connect_timeout(TIEMPO_CONEXION)
+            .timeout(plazo)
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    /// The maestro's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `POST /registrar_esclavo`.
+    pub async fn registrar(&self, r: &Registro) -> Result<RespuestaRegistro, ErrorMaestro> {
+        self.post("/registrar_esclavo", r).await
+    }
+
+    /// `POST /latido`; 404 means the maestro does not know this instance.
+    pub async fn latido(&self, l: &Latido) -> Result<RespuestaLatido, ErrorMaestro> {
+        self.post("/latido", l).await
+    }
+
+    /// `POST /resultado`; a 2xx means every report in the batch is durably handled.
+    pub async fn resultados(
+        &self,
+        lote: &LoteResultados,
+    ) -> Result<RespuestaResultados, ErrorMaestro> {
+        self.post("/resultado", lote).await
+    }
+
+    /// `POST /reporte_memoria`; any 2xx means the report was taken (its body is not read).
+    pub async fn reportar_memoria(&self, reporte: &ReporteMemoria) -> Result<(), ErrorMaestro> {
+        self.enviar("/reporte_memoria", reporte).await.map(drop)
+    }
+
+    /// POSTs `cuerpo` and reads the answer as `R`.
+    async fn post<C: Serialize, R: DeserializeOwned>(
+        &self,
+        ruta: &str,
+        cuerpo: &C,
+    ) -> Result<R, ErrorMaestro> {
+        let respuesta = self.enviar(ruta, cuerpo).await?;
+        respuesta.json().await.map_err(ErrorMaestro::Respuesta)
+    }
+
+    /// POSTs `cuerpo` with the token; an answer other than 2xx is an error with its text.
+    async fn enviar<C: Serialize>(
+        &self,
+        ruta: &str,
+        cuerpo: &C,
+    ) -> Result<reqwest::Response, ErrorMaestro> {
+        let mut peticion = self.http.post(format!("{}{ruta}", self.base)).json(cuerpo);
+        if let Some(token) = &self.token {
+            peticion = peticion.bearer_auth(token);
+        }
+        let respuesta = peticion.send().await.map_err(ErrorMaestro::Red)?;
+        let estado = respuesta.status();
+        if !estado.is_success() {
+            let cuerpo = respuesta.text().await.unwrap_or_default();
+            let cuerpo = cuerpo.chars().take(500).collect();
+            return Err(ErrorMaestro::Estado { estado, cuerpo });
+        }
+        Ok(respuesta)
+    }
+}
+
+/// An error and its causes on one line (`maestro unreachable: error sending request: …`), for
+/// log lines.
+pub fn en_una_linea(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut texto = error.to_string();
+    let mut causa = error.source();
+    while let Some(c) = causa {
+        texto.push_str(": ");
+        texto.push_str(&c.to_string());
+        causa = c.source();
+    }
+    texto
+}
