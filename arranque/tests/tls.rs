@@ -7,11 +7,11 @@ mod apoyo;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use apoyo::pki::{Pki, pki};
 use apoyo::{PLAZO, Servidor, leer_hasta_el_cierre};
 use arranque::{Ca, Limites, Tls, Transporte};
 use axum::Router;
 use axum::routing::get;
+use pruebas::pki::{Pki, pki};
 
 fn router() -> Router {
     Router::new().route("/ping", get(|| async { "pong" }))
@@ -149,7 +149,7 @@ fn bad_tls_files_are_errors_that_name_the_file() {
         "{e}"
     );
 
-    let otra = apoyo::pki::pki();
+    let otra = pruebas::pki::pki();
     let e = error_de(Tls::cargar(&pki.cert, &otra.clave));
     assert!(
         e.contains("does not match") && menciona(&e, &pki.cert) && menciona(&e, &otra.clave),

@@ -1,18 +1,15 @@
-//! Test support: a throwaway CA and server certificate ([`pki`]), a server started with
-//! `arranque::servir` on a free port, and raw-socket helpers.
+//! Test support: a server started with `arranque::servir` on a free port (through
+//! [`pruebas::Servicio`]), and raw-socket helpers.
 #![allow(dead_code)]
-
-pub mod pki;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use arranque::Transporte;
 use axum::Router;
+use pruebas::Servicio;
 use tokio::io::AsyncReadExt as _;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::net::TcpStream;
 
 /// Longest wait for anything that should happen.
 pub const PLAZO: Duration = Duration::from_secs(10);
@@ -20,26 +17,19 @@ pub const PLAZO: Duration = Duration::from_secs(10);
 /// A server running `arranque::servir` on `127.0.0.1`, and the means to stop it.
 pub struct Servidor {
     pub direccion: SocketAddr,
-    parar: Option<oneshot::Sender<()>>,
-    tarea: JoinHandle<anyhow::Result<()>>,
+    servicio: Servicio,
 }
 
 impl Servidor {
     /// Serves `router` with `transporte` on a free port.
     pub async fn iniciar(router: Router, transporte: Transporte) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-        let direccion = listener.local_addr().unwrap();
-        let (parar, parada) = oneshot::channel::<()>();
-        let tarea = tokio::spawn(async move {
-            arranque::servir(listener, router, &transporte, async move {
-                let _ = parada.await;
-            })
-            .await
-        });
+        let servicio = Servicio::iniciar(|listener, parada| async move {
+            arranque::servir(listener, router, &transporte, parada).await
+        })
+        .await;
         Self {
-            direccion,
-            parar: Some(parar),
-            tarea,
+            direccion: servicio.direccion,
+            servicio,
         }
     }
 
@@ -50,19 +40,12 @@ impl Servidor {
 
     /// Starts shutdown without waiting for it.
     pub fn empezar_a_parar(&mut self) {
-        if let Some(p) = self.parar.take() {
-            let _ = p.send(());
-        }
+        self.servicio.empezar_a_parar();
     }
 
-    /// Shuts it down and waits until `servir` returns.
-    pub async fn parar(mut self) {
-        self.empezar_a_parar();
-        tokio::time::timeout(PLAZO, self.tarea)
-            .await
-            .expect("servir did not return after shutdown")
-            .unwrap()
-            .unwrap();
+    /// Shuts it down and waits until `servir` returns (within [`PLAZO`]).
+    pub async fn parar(self) {
+        self.servicio.terminar_antes_de(PLAZO).await.unwrap();
     }
 
     /// A raw connection to it.

@@ -1,7 +1,5 @@
-//! A throwaway CA and a server certificate it signed, made with rcgen at test time. The tests
-//! of other crates include this file (`#[path = "../../arranque/tests/apoyo/pki.rs"]`); they
-//! need `rcgen` and `tempfile` as dev-dependencies.
-#![allow(dead_code)]
+//! A throwaway CA and a server certificate it signed, made with rcgen at test time, for the
+//! TLS tests.
 
 use std::path::PathBuf;
 
@@ -13,9 +11,13 @@ use rcgen::{
 /// PEM files of a CA, a server certificate it signed for `localhost` and `127.0.0.1`, and the
 /// server's key, in a temporary folder.
 pub struct Pki {
+    /// The folder holding the files; removed when the `Pki` is dropped.
     pub carpeta: tempfile::TempDir,
+    /// The CA's certificate.
     pub ca: PathBuf,
+    /// The server's certificate, signed by the CA.
     pub cert: PathBuf,
+    /// The server's private key.
     pub clave: PathBuf,
 }
 

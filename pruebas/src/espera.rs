@@ -1,0 +1,51 @@
+//! Waiting for a condition with a deadline: poll often, fail loudly naming what was awaited,
+//! never sleep and hope. One polling loop ([`sondear`]) serves every form.
+
+use std::time::{Duration, Instant};
+
+/// How often a condition is checked.
+pub const SONDEO: Duration = Duration::from_millis(20);
+
+/// Polls `f` every [`SONDEO`] until it gives a value, and returns it; `None` once `plazo` has
+/// passed (`f` is always tried at least once, and once more after the deadline).
+pub async fn sondear<T>(plazo: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+    let limite = Instant::now() + plazo;
+    loop {
+        if let Some(v) = f().await {
+            return Some(v);
+        }
+        if Instant::now() >= limite {
+            return None;
+        }
+        tokio::time::sleep(SONDEO).await;
+    }
+}
+
+/// Polls `f` until it gives a value; panics naming `que` after `plazo`.
+pub async fn esperar_a<T>(plazo: Duration, que: &str, f: impl AsyncFnMut() -> Option<T>) -> T {
+    sondear(plazo, f)
+        .await
+        .unwrap_or_else(|| panic!("timed out after {plazo:?} waiting until {que}"))
+}
+
+/// Polls `f` until it holds; panics naming `que` after `plazo`. A condition that needs no
+/// `.await` is written `async || …` all the same.
+pub async fn esperar_hasta(plazo: Duration, que: &str, mut f: impl AsyncFnMut() -> bool) {
+    esperar_a(plazo, que, async || f().await.then_some(())).await
+}
+
+/// Checks that `f` holds at every poll for the whole of `durante` (a condition that must stay
+/// true, like "these jobs keep waiting"); panics naming `que` the first time it does not.
+pub async fn sostener(
+    durante: Duration,
+    que: &str,
+    mut f: impl AsyncFnMut() -> Result<(), String>,
+) {
+    let limite = Instant::now() + durante;
+    while Instant::now() < limite {
+        if let Err(e) = f().await {
+            panic!("expected {que} for {durante:?}, but: {e}");
+        }
+        tokio::time::sleep(SONDEO).await;
+    }
+}

@@ -1,0 +1,25 @@
+//! Test support shared by the cluster's crates (a dev-dependency of each, and a dependency of
+//! the tests-only `fallos`). It knows no service: a service under test is started through the
+//! closure that calls its `run`, so no crate is linked twice into its own tests.
+//!
+//! # Layout
+//!
+//! - [`espera`]: waiting for a condition with a deadline (the one polling loop).
+//! - [`servicio`]: a service in-process on a loopback port, its URL, its shutdown.
+//! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
+//!   esclavo), and a router called without a network.
+//! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
+//! - [`malformado`]: the table-driven bad-request probe and its figures file.
+//! - [`generadores`]: hostile request bodies for the property tests.
+//! - [`registros`]: test logs on demand (`TEST_LOG=1`).
+
+pub mod espera;
+pub mod generadores;
+pub mod malformado;
+pub mod pki;
+pub mod registros;
+pub mod servicio;
+pub mod sondas;
+
+pub use espera::{esperar_a, esperar_hasta, sondear, sostener};
+pub use servicio::{Parada, Servicio, direccion_libre};
