@@ -6,33 +6,12 @@
 //! The services decode with these same types (adding the path of the field at fault, see
 //! `maestro/tests/malformado.rs` and `esclavo/tests/malformado.rs`).
 
-mod generadores;
-
-use std::cell::Cell;
-
 use comun::api::{PeticionCarga, PeticionLote, PeticionTrabajo};
 use comun::memoria::ReporteMemoria;
 use comun::nodo::{Latido, LoteResultados, PeticionCancelar, PeticionEjecutar, Registro};
-use generadores::{hostil, nombra_el_problema, todos};
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
+use pruebas::generadores::{campo_de_peticion, contar_hostiles, nombra_el_problema, todos};
 use serde::de::DeserializeOwned;
-
-/// Fields a job request's validation may name (also inside `trabajos[i].`).
-const CAMPOS: &[&str] = &[
-    "algoritmo",
-    "width",
-    "height",
-    "iteraciones",
-    "prioridad",
-    "ms",
-    "n",
-    "muestras",
-    "semilla",
-    "particulas",
-    "pasos",
-    "tipo",
-    "plazo_s",
-];
 
 /// Decodes `bytes` as a `T`; a rejection must name where and what.
 fn decodificar<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, TestCaseError> {
@@ -59,7 +38,7 @@ fn validar_trabajo(p: &PeticionTrabajo) -> Result<(), TestCaseError> {
                 .map_err(|e| TestCaseError::fail(format!("accepted out of limits: {e}")))?;
         }
         Err(e) => {
-            if !CAMPOS.contains(&e.campo.as_str()) || e.mensaje.is_empty() {
+            if !campo_de_peticion(&e.campo) || e.mensaje.is_empty() {
                 return Err(TestCaseError::fail(format!(
                     "rejection names no field: {e}"
                 )));
@@ -109,43 +88,14 @@ fn comprobar(nombre: &str, bytes: &[u8]) -> Result<bool, TestCaseError> {
     })
 }
 
-/// A fresh runner (a runner counts cases across runs): 1000 cases, no persistence file.
-fn corredor() -> TestRunner {
-    TestRunner::new(Config {
-        cases: 1_000,
-        failure_persistence: None,
-        ..Config::default()
-    })
-}
-
 #[test]
 fn every_request_body_type_survives_hostile_input_and_names_each_rejection() {
     for (nombre, valido) in todos() {
-        // The valid bodies themselves decode (else the mutations test nothing).
-        corredor()
-            .run(&valido, |v| {
-                let bytes = serde_json::to_vec(&v).unwrap();
-                if !comprobar(nombre, &bytes)? {
-                    return Err(TestCaseError::fail(format!(
-                        "a valid {nombre} was refused: {v}"
-                    )));
-                }
-                Ok(())
-            })
-            .unwrap_or_else(|e| panic!("{nombre}: {e}"));
-        let (aceptados, rechazados) = (Cell::new(0u32), Cell::new(0u32));
-        corredor()
-            .run(&hostil(valido), |bytes| {
-                if comprobar(nombre, &bytes)? {
-                    aceptados.set(aceptados.get() + 1);
-                } else {
-                    rechazados.set(rechazados.get() + 1);
-                }
-                Ok(())
-            })
-            .unwrap_or_else(|e| panic!("{nombre}: {e}"));
+        // The valid bodies themselves decode (else the mutations test nothing), 1000 of each,
+        // then 1000 hostile bodies around them.
+        let (rechazados, aceptados) =
+            contar_hostiles(nombre, valido, 1_000, |bytes| comprobar(nombre, bytes));
         // Both sides were exercised: hostile input is mostly refused, but not all of it.
-        let (aceptados, rechazados) = (aceptados.get(), rechazados.get());
         println!("{nombre}: {rechazados} hostile bodies refused, {aceptados} taken");
         assert!(
             rechazados > aceptados && aceptados > 0,
