@@ -8,12 +8,20 @@
 //! - `sigue_dentro` is the one escape test `|z|² < 4`.
 //!
 //! Backends may reorganise *which* pixels they work on at a time, never the arithmetic.
+//! `Secuencial` is here; `Paralelo` (every core, vector lanes) is in `julia/paralelo.rs`,
+//! `Cuda`'s host code in `julia/cuda.rs` (feature `cuda`), and the PNG's colours in
+//! `julia/color.rs`.
+
+mod color;
+#[cfg(feature = "cuda")]
+pub mod cuda;
+mod paralelo;
 
 use comun::Algoritmo;
 use comun::trabajo::ParamsJulia;
 
+use crate::ErrorKernel;
 use crate::control::{Contador, Control};
-use crate::{ErrorKernel, color, julia_simd};
 
 /// Real part of the constant `c` in `z ← z² + c`.
 pub const C_RE: f64 = -0.62772;
@@ -77,9 +85,9 @@ pub fn julia_con(
     control.comprobar()?;
     let conteos = match algoritmo {
         Algoritmo::Secuencial => secuencial(p, control)?,
-        Algoritmo::Paralelo | Algoritmo::Auto => julia_simd::paralelo(p, control)?,
+        Algoritmo::Paralelo | Algoritmo::Auto => paralelo::paralelo(p, control)?,
         #[cfg(feature = "cuda")]
-        Algoritmo::Cuda => crate::cuda::julia(p, control)?,
+        Algoritmo::Cuda => cuda::julia(p, control)?,
         #[cfg(not(feature = "cuda"))]
         Algoritmo::Cuda => {
             return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));

@@ -1,40 +1,43 @@
 //! Compute kernels of the cluster: what an esclavo actually runs.
 //!
+//! Each job kernel is one module that owns its three backends: the `Secuencial` and `Paralelo`
+//! code, and (feature `cuda`) the host side of its GPU kernel in a `cuda` submodule.
+//!
 //! - [`julia`](mod@julia): the Julia set's exact definition, [`Conteos`] and the `Secuencial`
-//!   reference backend.
-//! - `julia_simd`: the `Paralelo` backend (all cores, vector lanes, run-time CPU dispatch).
+//!   reference; `julia/paralelo.rs` (all cores, vector lanes, run-time CPU dispatch),
+//!   `julia/color.rs` (the palette and PNG encoding), `julia::cuda` (the GPU).
 //! - [`matmul`](mod@matmul), [`vector_add`](mod@vector_add), [`montecarlo`](mod@montecarlo),
 //!   [`nbody`](mod@nbody): the other job kernels, each on the three backends; [`azar`] holds
 //!   the seeded generators (inputs, Philox4x32-10) they all share.
-//! - `color`: the colour palette and PNG encoding of a Julia image.
 //! - [`ejecutar`](mod@ejecutar): runs any job and builds the wire
 //!   [`Resultado`](comun::api::Resultado); [`ejecutar_con`] under a [`Control`].
 //! - [`control`](mod@control): [`Control`], the cancellation flag and time limit every kernel
 //!   checks between chunks of its work.
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
-//! - `cuda` (feature `cuda`): the `Cuda` backend, the kernels of `cuda/julia.cu` and
-//!   `cuda/calculo.cu` as embedded PTX run through the CUDA driver API; [`gpu`] detects the GPU
-//!   it runs on.
+//! - `cuda` (feature `cuda`): what every kernel's GPU side shares, and no kernel's own code:
+//!   the GPU set up once (driver, device, context, the embedded PTX of `cuda/julia.cu` and
+//!   `cuda/calculo.cu`), a call's stream and timing, copies, launching in pieces, driver
+//!   errors; [`gpu`] detects the GPU it runs on.
 //!
 //! Invariant: every backend computes the same Julia counts and Monte Carlo counts, bit for bit,
 //! for every size; the `f32` kernels agree within the tolerances their modules state.
 //! Invariant: every kernel checks its [`Control`] between chunks of work; a run that stops
 //! returns [`ErrorKernel::Cancelado`] or [`ErrorKernel::PlazoExcedido`], never a partial result,
 //! and a run that does not stop computes exactly what it computed without a control.
+//! Invariant: the shared `cuda` module knows no kernel: each kernel's `cuda` submodule calls
+//! it, never the reverse, so GPU host code lives next to the CPU code it must agree with.
 //! Invariant: the default build has no CUDA dependency; without the `cuda` feature, or without
 //! a usable GPU, `Cuda` answers [`ErrorKernel::NoDisponible`] saying why.
 
 #![warn(missing_docs)]
 
 pub mod azar;
-mod color;
 pub mod control;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod dispositivo;
 pub mod ejecutar;
 pub mod julia;
-mod julia_simd;
 pub mod matmul;
 pub mod montecarlo;
 pub mod nbody;

@@ -22,6 +22,9 @@
 //! matrix (the tests use it up to n = 300); each backend's `error_relativo` stays below `1e-5`
 //! (measured around 1e-7 to 1e-6).
 
+#[cfg(feature = "cuda")]
+mod cuda;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -86,7 +89,10 @@ pub fn matmul_con(
     ParamsMatmul::new(p.n, p.iteraciones)?;
     control.comprobar()?;
     if algoritmo == Algoritmo::Cuda {
-        return cuda(p, control);
+        #[cfg(feature = "cuda")]
+        return cuda::matmul(p, control);
+        #[cfg(not(feature = "cuda"))]
+        return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
     }
     let (a, b) = entradas_con(p.n, control)?;
     let n = p.n as usize;
@@ -108,24 +114,6 @@ pub fn matmul_con(
         duracion,
         total: duracion,
     })
-}
-
-#[cfg(feature = "cuda")]
-fn cuda(p: &ParamsMatmul, control: &Control) -> Result<Producto, ErrorKernel> {
-    crate::cuda::motor()?;
-    let (a, b) = entradas_con(p.n, control)?;
-    let (c, t) = crate::cuda::matmul(&a, &b, p.n, p.iteraciones, control)?;
-    Ok(Producto {
-        n: p.n,
-        c,
-        duracion: t.kernel,
-        total: t.total,
-    })
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda(_: &ParamsMatmul, _: &Control) -> Result<Producto, ErrorKernel> {
-    Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
 }
 
 /// `C = A·B`, i-k-j order, checking `control` between rows.

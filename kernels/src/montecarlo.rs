@@ -11,6 +11,9 @@
 //! Stopping ([`Control`]): `Secuencial` checks every 2²⁰ blocks, `Paralelo` before each task
 //! of 2¹⁶ blocks, `Cuda` between launches over ranges of blocks (about 50 ms each).
 
+#[cfg(feature = "cuda")]
+mod cuda;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -69,7 +72,10 @@ pub fn montecarlo_con(
     let dentro = match algoritmo {
         Algoritmo::Secuencial => secuencial(p.muestras, p.semilla, control)?,
         Algoritmo::Paralelo | Algoritmo::Auto => paralelo(p.muestras, p.semilla, control)?,
-        Algoritmo::Cuda => return cuda(p, control),
+        #[cfg(feature = "cuda")]
+        Algoritmo::Cuda => return cuda::montecarlo(p, control),
+        #[cfg(not(feature = "cuda"))]
+        Algoritmo::Cuda => return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into())),
     };
     let duracion = inicio.elapsed();
     Ok(Conteo {
@@ -78,25 +84,6 @@ pub fn montecarlo_con(
         duracion,
         total: duracion,
     })
-}
-
-#[cfg(feature = "cuda")]
-fn cuda(p: &ParamsMontecarlo, control: &Control) -> Result<Conteo, ErrorKernel> {
-    let (mut dentro, t) = crate::cuda::montecarlo(p.muestras / 2, p.semilla, control)?;
-    if p.muestras % 2 == 1 {
-        dentro += bloque(p.muestras / 2, clave(p.semilla), true);
-    }
-    Ok(Conteo {
-        muestras: p.muestras,
-        dentro,
-        duracion: t.kernel,
-        total: t.total,
-    })
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda(_: &ParamsMontecarlo, _: &Control) -> Result<Conteo, ErrorKernel> {
-    Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
 }
 
 /// The key of `semilla`.

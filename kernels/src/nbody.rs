@@ -22,6 +22,9 @@
 //! checks every 2²² interactions (inside a step when `n` is large), `Paralelo` before each
 //! group of 16 bodies, `Cuda` between pieces of a few steps (one launch per step).
 
+#[cfg(feature = "cuda")]
+mod cuda;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -170,7 +173,7 @@ pub fn nbody_con(
     let (duracion, total) = match algoritmo {
         #[cfg(feature = "cuda")]
         Algoritmo::Cuda => {
-            let t = crate::cuda::nbody(&mut cuerpos, p.pasos, control)?;
+            let t = cuda::nbody(&mut cuerpos, p.pasos, control)?;
             (t.kernel, t.total)
         }
         Algoritmo::Secuencial => {

@@ -15,6 +15,9 @@
 //! of 2¹⁶ (so within an iteration, whatever `n`), `Cuda` between pieces of about 8 GiB of
 //! traffic (several iterations when `n` is small).
 
+#[cfg(feature = "cuda")]
+mod cuda;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -69,7 +72,10 @@ pub fn vector_add_con(
     ParamsVectorAdd::new(p.n, p.iteraciones)?;
     control.comprobar()?;
     if algoritmo == Algoritmo::Cuda {
-        return cuda(p, control);
+        #[cfg(feature = "cuda")]
+        return cuda::vector_add(p, control);
+        #[cfg(not(feature = "cuda"))]
+        return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
     }
     let (a, b) = entradas_con(p.n, control)?;
     let mut c = vec![0.0f32; a.len()];
@@ -105,23 +111,6 @@ fn entradas_con(n: u64, control: &Control) -> Result<(Vec<f32>, Vec<f32>), Error
         azar::vector_con(SEMILLA, 4, n as usize, -1.0, 1.0, control)?,
         azar::vector_con(SEMILLA, 5, n as usize, -1.0, 1.0, control)?,
     ))
-}
-
-#[cfg(feature = "cuda")]
-fn cuda(p: &ParamsVectorAdd, control: &Control) -> Result<Suma, ErrorKernel> {
-    crate::cuda::motor()?;
-    let (a, b) = entradas_con(p.n, control)?;
-    let (c, t) = crate::cuda::vector_add(&a, &b, p.iteraciones, control)?;
-    Ok(Suma {
-        c,
-        duracion: t.kernel,
-        total: t.total,
-    })
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda(_: &ParamsVectorAdd, _: &Control) -> Result<Suma, ErrorKernel> {
-    Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
 }
 
 /// `c = a + b` on every core.

@@ -30,7 +30,8 @@ mod prueba {
 
     use comun::Algoritmo;
     use comun::trabajo::ParamsJulia;
-    use kernels::cuda::{self, Limites, OPERACIONES_F64_POR_ITERACION};
+    use kernels::cuda::Limites;
+    use kernels::julia::cuda::{self, OPERACIONES_F64_POR_ITERACION, cota_iteraciones_por_segundo};
 
     /// Shapes checked against `Secuencial`: single pixels and rows, odd sizes, ragged blocks.
     const FORMAS: [(u32, u32); 14] = [
@@ -68,7 +69,7 @@ mod prueba {
     const REPETICIONES: usize = 3;
 
     pub fn main() -> ExitCode {
-        let motor = match cuda::motor() {
+        let motor = match kernels::cuda::motor() {
             Ok(motor) => motor,
             Err(e) => {
                 eprintln!("autoprueba: {e}");
@@ -174,7 +175,7 @@ mod prueba {
         println!("## Throughput\n");
         match (
             limites.pico_flops_f64(),
-            limites.cota_iteraciones_por_segundo(),
+            cota_iteraciones_por_segundo(&limites),
         ) {
             (Some(pico), Some(cota)) => println!(
                 "FP64 peak (no tensor cores) = SMs × FP64 lanes/SM × 2 × clock = {} × {} × 2 × \
@@ -202,7 +203,7 @@ mod prueba {
              end | iterations/s (kernel) | iterations/s (end to end) | % of bound |"
         );
         println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-        let cota = limites.cota_iteraciones_por_segundo();
+        let cota = cota_iteraciones_por_segundo(&limites);
         // Warm-up: the first launch pays for lazy set-up in the driver.
         let _ = cuda::medir(&params(256, 256, 10));
         for (width, height, iteraciones, con_cpu) in MEDIDAS {

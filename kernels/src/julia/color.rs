@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::julia::Conteos;
+use super::Conteos;
 
 /// Colour of the points that never escaped.
 const NEGRO: [u8; 3] = [0, 0, 0];

@@ -18,9 +18,9 @@ use comun::trabajo::ParamsJulia;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
+use super::{Rejilla, paso, sigue_dentro};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::julia::{Rejilla, paso, sigue_dentro};
 
 /// Pixels iterated together: three AVX-512 vectors of `f64` (six AVX2 ones), so that
 /// independent dependency chains hide the latency of the multiplies and adds. Measured at
