@@ -315,7 +315,7 @@ pub struct ArgsBenchmark {
     /// Commit mode of the --local maestro's database: full (on disk before "accepted") or
     /// normal (survives a killed process, not a lost machine); see `maestro --help`.
     #[arg(long, default_value = "full", requires = "local")]
-    pub sincronizacion: maestro::db::Sincronizacion,
+    pub sincronizacion: maestro::Sincronizacion,
 }
 
 impl Cli {

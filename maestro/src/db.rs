@@ -28,6 +28,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::{oneshot, watch};
 
 use crate::cola::Pendiente;
+use crate::config::Sincronizacion;
 
 const ESQUEMA: &str = "
 CREATE TABLE IF NOT EXISTS trabajos (
@@ -280,29 +281,6 @@ impl Db {
         .await
         .context("database reader panicked")?
         .context("reading the database")
-    }
-}
-
-/// How hard a commit waits for the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sincronizacion {
-    /// `synchronous = FULL`: every commit is on disk (fsync) before it is acknowledged.
-    #[default]
-    Completa,
-    /// `synchronous = NORMAL`: commits survive a killed process, not a lost machine.
-    Normal,
-}
-
-impl std::str::FromStr for Sincronizacion {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "full" | "completa" => Ok(Sincronizacion::Completa),
-            "normal" => Ok(Sincronizacion::Normal),
-            _ => Err(format!(
-                "'{s}' is not a synchronisation mode (expected full or normal)"
-            )),
-        }
     }
 }
 

@@ -23,6 +23,7 @@ use comun::nodo::{Asignacion, Latido, Registro};
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
 use crate::cola::{Cola, Pendiente};
+use crate::config::{Config, REINTENTO_MAX};
 use crate::db::{Cambio, FilaNueva, LineaCargada, Recuperado};
 use crate::planificador::{self, Hueco};
 use crate::reintentos::{self, Reintentos};
@@ -184,9 +185,18 @@ impl Reglas {
         Reglas {
             max_fallos,
             plazo_memoria,
-            plazo_trabajo: Duration::from_secs(3600),
-            gracia_plazo: Duration::from_secs(6),
-            reintento_base: Duration::from_secs(1),
+            ..Reglas::de(&Config::new(""))
+        }
+    }
+
+    /// The rules a maestro with `config` follows.
+    pub fn de(config: &Config) -> Self {
+        Reglas {
+            max_fallos: config.max_intentos.max(1),
+            plazo_memoria: config.plazo_memoria,
+            plazo_trabajo: config.plazo_trabajo,
+            gracia_plazo: config.gracia_plazo(),
+            reintento_base: config.reintento_base,
             reintento_max: REINTENTO_MAX,
         }
     }
@@ -194,9 +204,6 @@ impl Reglas {
 
 /// Why a job cancelled through the API stopped.
 const MOTIVO_CANCELADO: &str = "cancelled by a user";
-
-/// Longest delay before a retry.
-pub const REINTENTO_MAX: Duration = Duration::from_secs(60);
 
 /// The live state.
 #[derive(Debug)]

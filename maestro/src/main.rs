@@ -1,7 +1,11 @@
+//! The `maestro` binary: parses the command line into a [`Config`], binds the port and runs
+//! [`maestro::run`] until SIGINT or SIGTERM.
+
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
+use maestro::config::{Config, Sincronizacion, ms, por_defecto};
 
 /// The maestro of the HPC cluster: a durable priority queue of jobs pushed to esclavos.
 ///
@@ -13,13 +17,13 @@ use clap::Parser;
 #[command(version, about, long_about)]
 struct Args {
     /// TCP port to listen on (0: any free port; the first line of output says which).
-    #[arg(long, env = "PUERTO", default_value_t = 5001)]
+    #[arg(long, env = "PUERTO", default_value_t = por_defecto::PUERTO)]
     puerto: u16,
     /// Data folder: database, and the jobs folder `trabajos/` for POST /cargar_trabajos.
-    #[arg(long, env = "DATOS", default_value = "./datos")]
+    #[arg(long, env = "DATOS", default_value = por_defecto::DATOS)]
     datos: PathBuf,
     /// Jobs file to load at start and watch (lines `algoritmo,width,height,iteraciones,prioridad`).
-    #[arg(long, env = "ARCHIVO_TRABAJOS", default_value = "./trabajos.txt")]
+    #[arg(long, env = "ARCHIVO_TRABAJOS", default_value = por_defecto::ARCHIVO)]
     archivo: PathBuf,
     /// Do not load or watch any jobs file.
     #[arg(long)]
@@ -29,47 +33,58 @@ struct Args {
     #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Milliseconds without a heartbeat after which an esclavo is lost and its jobs run again.
-    #[arg(long, env = "PLAZO_ESCLAVO_MS", default_value_t = 10_000)]
+    #[arg(long, env = "PLAZO_ESCLAVO_MS", default_value_t = ms(por_defecto::PLAZO_ESCLAVO))]
     plazo_esclavo_ms: u64,
     /// Failed attempts after which a job is marked fallido.
-    #[arg(long, env = "MAX_INTENTOS", default_value_t = 3)]
+    #[arg(long, env = "MAX_INTENTOS", default_value_t = por_defecto::MAX_INTENTOS)]
     max_intentos: u32,
     /// Time limit in seconds of each attempt of a job that sets none (plazo_s); past it the
     /// attempt is stopped and counts as failed. 0: no limit.
-    #[arg(long, env = "PLAZO_TRABAJO_S", default_value_t = 3600)]
+    #[arg(long, env = "PLAZO_TRABAJO_S", default_value_t = por_defecto::PLAZO_TRABAJO.as_secs())]
     plazo_trabajo_s: u64,
     /// Milliseconds before retrying a job after its first failed attempt; the delay doubles
     /// with each failure, up to 60 s.
-    #[arg(long, env = "REINTENTO_BASE_MS", default_value_t = 1000)]
+    #[arg(long, env = "REINTENTO_BASE_MS", default_value_t = ms(por_defecto::REINTENTO_BASE))]
     reintento_base_ms: u64,
     /// Milliseconds after which a memoria node's last report is stale and its alerts steer nothing.
-    #[arg(long, env = "PLAZO_MEMORIA_MS", default_value_t = 20_000)]
+    #[arg(long, env = "PLAZO_MEMORIA_MS", default_value_t = ms(por_defecto::PLAZO_MEMORIA))]
     plazo_memoria_ms: u64,
     /// full: every accepted job and result is on disk before it is acknowledged (survives a
     /// power cut); normal: it survives a killed maestro but not a lost machine, for several
     /// times the throughput on disks with slow fsync.
-    #[arg(long, env = "SINCRONIZACION", default_value = "full")]
-    sincronizacion: maestro::db::Sincronizacion,
+    #[arg(long, env = "SINCRONIZACION", default_value_t = Sincronizacion::default())]
+    sincronizacion: Sincronizacion,
     #[command(flatten)]
     red: arranque::ArgsRed,
+}
+
+impl Args {
+    /// The library's config: the flags, with the two staleness limits raised to the minimum.
+    fn config(self) -> anyhow::Result<Config> {
+        let minimo = |ms| Duration::from_millis(ms).max(por_defecto::PLAZO_MINIMO);
+        Ok(Config {
+            archivo: (!self.sin_archivo).then_some(self.archivo),
+            token: self.token.filter(|t| !t.is_empty()),
+            plazo_esclavo: minimo(self.plazo_esclavo_ms),
+            max_intentos: self.max_intentos,
+            plazo_trabajo: Duration::from_secs(self.plazo_trabajo_s),
+            reintento_base: Duration::from_millis(self.reintento_base_ms),
+            plazo_memoria: minimo(self.plazo_memoria_ms),
+            sincronizacion: self.sincronizacion,
+            lecturas_abiertas: self.red.lecturas_abiertas,
+            transporte: self.red.transporte()?,
+            ca: self.red.ca,
+            ..Config::new(self.datos)
+        })
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     arranque::iniciar_logs();
-    let mut config = maestro::Config::new(args.datos);
-    config.archivo = (!args.sin_archivo).then_some(args.archivo);
-    config.token = args.token.filter(|t| !t.is_empty());
-    config.plazo_esclavo = Duration::from_millis(args.plazo_esclavo_ms.max(100));
-    config.max_intentos = args.max_intentos;
-    config.plazo_trabajo = Duration::from_secs(args.plazo_trabajo_s);
-    config.reintento_base = Duration::from_millis(args.reintento_base_ms);
-    config.plazo_memoria = Duration::from_millis(args.plazo_memoria_ms.max(100));
-    config.sincronizacion = args.sincronizacion;
-    config.lecturas_abiertas = args.red.lecturas_abiertas;
-    config.transporte = args.red.transporte()?;
-    config.ca = args.red.ca;
-    let listener = arranque::escuchar("maestro", args.puerto, &config.transporte).await?;
+    let puerto = args.puerto;
+    let config = args.config()?;
+    let listener = arranque::escuchar("maestro", puerto, &config.transporte).await?;
     maestro::run(config, listener, arranque::senal_de_parada()).await
 }
