@@ -3,13 +3,11 @@
 //! errors of a `cliente` without the CA or speaking plain HTTP to the TLS port.
 
 mod apoyo;
-#[path = "../../arranque/tests/apoyo/pki.rs"]
-mod pki;
 
 use std::time::Duration;
 
 use apoyo::{cliente, esperar_hasta};
-use pki::{Pki, pki};
+use pruebas::pki::{Pki, pki};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;

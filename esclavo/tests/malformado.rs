@@ -1,10 +1,7 @@
 //! Bad input, at scale, on every route of a running esclavo (real HTTP on loopback): each
 //! malformed, mistyped, incomplete, out-of-range or oversize request gets a 4xx whose JSON body
 //! names the problem, and the esclavo runs nothing and reports nothing.
-//!
-//! Also property tests: arbitrary bytes, arbitrary JSON and mutated valid bodies sent through
-//! the router (the same decoding and validation path as a real request) never panic, and every
-//! rejection names a field or a position.
+//! (Random and mutated bodies through the router are `tests/cuerpos.rs`.)
 //!
 //! Deliberate tolerances: the `Content-Type` is not checked (a JSON body is read whatever the
 //! header says), so bad bodies are also sent under wrong ones and must be named the same; and
@@ -14,23 +11,10 @@
 #[allow(dead_code)]
 mod apoyo;
 
-#[path = "../../comun/tests/generadores/casos_http.rs"]
-mod casos_http;
-#[path = "../../comun/tests/generadores/mod.rs"]
-mod generadores;
-
-use std::cell::Cell;
-use std::sync::Arc;
-
 use apoyo::{EsclavoDePrueba, MaestroFalso, config};
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use casos_http::{Caso, anotar_casos, probar};
-use comun::CuerpoError;
-use proptest::prelude::*;
-use proptest::test_runner::{TestCaseError, TestRunner};
+use axum::http::StatusCode;
+use pruebas::malformado::{self, Caso, caso, probar_todos};
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 /// A valid job for `/ejecutar`, long enough that, if a bad body were taken, it would still be
 /// running when `/estado` is read.
@@ -41,39 +25,21 @@ fn asignacion() -> Value {
 /// The job that runs during the whole test: a bad `/cancelar` must not stop it.
 const EN_CURSO: u64 = 1;
 
-/// `asignacion()` with `campo` replaced by `valor` (`Value::Null`: removed).
+/// The `/ejecutar` body of `asignacion()` with `campo` replaced by `valor` (`Value::Null`:
+/// removed).
 fn con(campo: &str, valor: Value) -> String {
-    let mut a = asignacion();
-    let o = a.as_object_mut().unwrap();
-    if valor.is_null() {
-        o.remove(campo);
-    } else {
-        o.insert(campo.into(), valor);
-    }
-    json!({ "trabajos": [a] }).to_string()
+    let valor = (!valor.is_null()).then_some(valor);
+    malformado::con(&lote(), &format!("/trabajos/0/{campo}"), valor)
 }
 
 /// `con` with a raw JSON text for the value (numbers serde_json cannot hold: `1e400`).
 fn con_crudo(campo: &str, crudo: &str) -> String {
-    con(campo, json!("@@")).replace("\"@@\"", crudo)
+    malformado::con_crudo(&lote(), &format!("/trabajos/0/{campo}"), crudo)
 }
 
-fn caso(
-    ruta: &'static str,
-    cuerpo: impl Into<String>,
-    status: u16,
-    campo: Option<&'static str>,
-    texto: &'static str,
-) -> Caso {
-    Caso {
-        metodo: "POST",
-        ruta: ruta.into(),
-        tipo_contenido: Some("application/json"),
-        cuerpo: cuerpo.into(),
-        status,
-        campo,
-        texto,
-    }
+/// The `/ejecutar` body of `asignacion()` alone.
+fn lote() -> Value {
+    json!({ "trabajos": [asignacion()] })
 }
 
 #[rustfmt::skip] // A table: one case a line.
@@ -305,20 +271,7 @@ async fn every_bad_request_is_a_4xx_naming_the_problem_and_runs_nothing() {
     assert_eq!(s, StatusCode::OK, "{r}");
     let antes = e.estado().await;
 
-    let casos = casos_ejecutar();
-    let mut fallos = Vec::new();
-    for c in &casos {
-        fallos.extend(probar(&e.http, &e.url, c).await);
-    }
-    println!("esclavo: {} bad inputs tried", casos.len());
-    anotar_casos("esclavo", casos.len());
-    assert!(
-        fallos.is_empty(),
-        "{} of {} cases answered badly:\n{}",
-        fallos.len(),
-        casos.len(),
-        fallos.join("\n")
-    );
+    probar_todos(&e.http, &e.url, "esclavo", &casos_ejecutar()).await;
 
     let despues = e.estado().await;
     assert_eq!(
@@ -348,94 +301,4 @@ async fn every_bad_request_is_a_4xx_naming_the_problem_and_runs_nothing() {
     let (s, r) = e.ejecutar(json!({ "trabajos": [asignacion()] })).await;
     assert_eq!((s, &r["aceptados"]), (StatusCode::OK, &json!([8])), "{r}");
     e.parar().await.unwrap();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Property tests through the router: the same decoding and validation as a real request.
-
-/// `POST ruta` with `cuerpo` through the router of a closed esclavo (it decodes and checks
-/// everything, then takes nothing): the status and the body.
-async fn por_el_router(
-    esclavo: &Arc<esclavo::Esclavo>,
-    ruta: &str,
-    cuerpo: Vec<u8>,
-) -> (StatusCode, Vec<u8>) {
-    let peticion = Request::post(ruta)
-        .header("content-type", "application/json")
-        .body(Body::from(cuerpo))
-        .unwrap();
-    let r = esclavo::router(Arc::clone(esclavo))
-        .oneshot(peticion)
-        .await
-        .unwrap();
-    let status = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
-}
-
-#[test]
-fn hostile_bodies_never_panic_and_every_rejection_names_the_problem() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let (esclavo, _informes) = esclavo::Esclavo::new(
-        &esclavo::Config::new("http://127.0.0.1:9", "e-prop"),
-        "http://127.0.0.1:5011".into(),
-    );
-    esclavo.cerrar();
-    // A well-formed body within limits gets: 503 from /ejecutar (the esclavo is closed), 200
-    // from /cancelar (nothing runs, so every job is unknown).
-    let rutas = [
-        (
-            "/ejecutar",
-            generadores::peticion_ejecutar().boxed(),
-            StatusCode::SERVICE_UNAVAILABLE,
-        ),
-        (
-            "/cancelar",
-            generadores::peticion_cancelar().boxed(),
-            StatusCode::OK,
-        ),
-    ];
-    for (ruta, valido, tomado) in rutas {
-        let mut runner = TestRunner::new(ProptestConfig {
-            cases: 500,
-            failure_persistence: None,
-            ..ProptestConfig::default()
-        });
-        let (rechazados, tomados) = (Cell::new(0u32), Cell::new(0u32));
-        runner
-            .run(&generadores::hostil(valido), |cuerpo| {
-                let texto = String::from_utf8_lossy(&cuerpo).into_owned();
-                let (status, respuesta) = rt.block_on(por_el_router(&esclavo, ruta, cuerpo));
-                if status == tomado {
-                    tomados.set(tomados.get() + 1);
-                    return Ok(());
-                }
-                rechazados.set(rechazados.get() + 1);
-                prop_assert!(
-                    status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
-                    "{ruta}: {status} for {texto:?}"
-                );
-                let e: CuerpoError = serde_json::from_slice(&respuesta).map_err(|_| {
-                    TestCaseError::fail(format!("{ruta}: not a JSON error for {texto:?}"))
-                })?;
-                prop_assert!(
-                    generadores::nombra_el_problema(&e.error, e.campo.as_deref()),
-                    "{ruta}: {e:?} for {texto:?}"
-                );
-                Ok(())
-            })
-            .unwrap();
-        println!(
-            "esclavo {ruta}: {} hostile bodies refused, {} well-formed",
-            rechazados.get(),
-            tomados.get()
-        );
-        assert!(rechazados.get() > 0 && tomados.get() > 0, "{ruta}");
-    }
-    assert!(esclavo.estado().ejecutando.is_empty());
 }

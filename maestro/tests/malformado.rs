@@ -2,94 +2,18 @@
 //! malformed, mistyped, incomplete, out-of-range, unknown or oversize request gets a 4xx whose
 //! JSON body names the problem (the field, the parameter or the parse position), and nothing
 //! changes: the same counts and version, no esclavo, no memoria report, no job touched.
-//!
-//! Also property tests: random bytes, random JSON and mutated valid bodies of every body the
-//! maestro takes, through [`maestro::http::decodificar`] (what every handler decodes with) and
-//! the job requests' validation: nothing panics, every rejection is a 400/422 naming a field or
-//! a position.
+//! (Random and mutated bodies through the handlers' decoder are `tests/cuerpos.rs`.)
 //!
 //! Deliberate tolerances: the `Content-Type` is not checked (the original system's clients do
 //! not always send one), so bad bodies are also sent under wrong ones and must be named the
 //! same; `POST /limpiar_cola` ignores its body (the cliente sends `{}`), asserted at the end.
 
 mod apoyo;
-#[path = "../../comun/tests/generadores/casos_http.rs"]
-mod casos_http;
-#[path = "../../comun/tests/generadores/mod.rs"]
-mod generadores;
-
-use std::cell::Cell;
 
 use apoyo::*;
-use casos_http::{Caso, anotar_casos, probar};
 use comun::Prioridad;
-use comun::api::{PeticionCarga, PeticionLote, PeticionTrabajo};
-use comun::memoria::ReporteMemoria;
-use comun::nodo::{Latido, LoteResultados, Registro};
-use maestro::http::{ErrorApi, decodificar};
-use proptest::test_runner::{Config as ProptestConfig, TestCaseError, TestRunner};
-use serde::de::DeserializeOwned;
+use pruebas::malformado::{Caso, U32_MAS_1, U64_MAS_1, caso, con, con_crudo, get, probar_todos};
 use serde_json::{Value, json};
-
-fn caso(
-    ruta: impl Into<String>,
-    cuerpo: impl Into<String>,
-    status: u16,
-    campo: Option<&'static str>,
-    texto: &'static str,
-) -> Caso {
-    Caso {
-        metodo: "POST",
-        ruta: ruta.into(),
-        tipo_contenido: Some("application/json"),
-        cuerpo: cuerpo.into(),
-        status,
-        campo,
-        texto,
-    }
-}
-
-fn get(
-    ruta: impl Into<String>,
-    status: u16,
-    campo: Option<&'static str>,
-    texto: &'static str,
-) -> Caso {
-    Caso {
-        metodo: "GET",
-        tipo_contenido: None,
-        ..caso(ruta, "", status, campo, texto)
-    }
-}
-
-/// `base` with the value at JSON pointer `puntero` replaced by `valor` (`None`: removed).
-fn con(base: &Value, puntero: &str, valor: Option<Value>) -> String {
-    let mut v = base.clone();
-    let (padre, clave) = puntero.rsplit_once('/').unwrap();
-    let padre = v.pointer_mut(padre).unwrap();
-    match (padre, valor) {
-        (Value::Object(o), Some(x)) => {
-            o.insert(clave.into(), x);
-        }
-        (Value::Object(o), None) => {
-            o.remove(clave);
-        }
-        (Value::Array(a), Some(x)) => a[clave.parse::<usize>().unwrap()] = x,
-        (Value::Array(a), None) => {
-            a.remove(clave.parse::<usize>().unwrap());
-        }
-        (otro, _) => panic!("{puntero} is inside {otro}"),
-    }
-    v.to_string()
-}
-
-/// `con` with raw JSON text for the value (numbers no `Value` holds: `1e400`, `2^64`).
-fn con_crudo(base: &Value, puntero: &str, crudo: &str) -> String {
-    con(base, puntero, Some(json!("@@crudo@@"))).replace("\"@@crudo@@\"", crudo)
-}
-
-const U64_MAS_1: &str = "18446744073709551616";
-const U32_MAS_1: &str = "4294967296";
 
 fn registro() -> Value {
     json!({"nombre": "e-malo", "instancia": 1, "url": "http://127.0.0.1:9", "nodo": "n1",
@@ -496,19 +420,7 @@ async fn every_bad_request_is_a_4xx_naming_the_problem_and_changes_nothing() {
 
     let casos: Vec<Caso> = casos_trabajos().into_iter().chain(casos_nodos()).collect();
     let http = reqwest::Client::new();
-    let mut fallos = Vec::new();
-    for c in &casos {
-        fallos.extend(probar(&http, &m.url, c).await);
-    }
-    println!("maestro: {} bad inputs tried", casos.len());
-    anotar_casos("maestro", casos.len());
-    assert!(
-        fallos.is_empty(),
-        "{} of {} cases answered badly:\n{}",
-        fallos.len(),
-        casos.len(),
-        fallos.join("\n")
-    );
+    probar_todos(&http, &m.url, "maestro", &casos).await;
 
     let despues = foto(&m.url).await;
     assert_eq!(despues.0, antes.0, "counts and version unchanged");
@@ -528,138 +440,4 @@ async fn every_bad_request_is_a_4xx_naming_the_problem_and_changes_nothing() {
     assert_eq!(r.status(), 200);
     assert_eq!(resumen(&m.url).await.cancelados, 1);
     m.parar().await;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Property tests through the handlers' decoder.
-
-/// Fields a job request's validation may name.
-const CAMPOS: &[&str] = &[
-    "algoritmo",
-    "width",
-    "height",
-    "iteraciones",
-    "prioridad",
-    "ms",
-    "n",
-    "muestras",
-    "semilla",
-    "particulas",
-    "pasos",
-    "tipo",
-    "plazo_s",
-];
-
-/// What [`decodificar`] made of `bytes`: `Ok(Some)` taken, `Ok(None)` refused properly.
-fn decodificar_como<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, TestCaseError> {
-    match decodificar::<T>(bytes) {
-        Ok(t) => Ok(Some(t)),
-        Err(ErrorApi::Cliente(status, e)) => {
-            let texto = String::from_utf8_lossy(bytes);
-            if status != 400 && status != 422 {
-                return Err(TestCaseError::fail(format!("{status} for {texto:?}")));
-            }
-            if !generadores::nombra_el_problema(&e.error, e.campo.as_deref()) {
-                return Err(TestCaseError::fail(format!(
-                    "{e:?} names nothing, for {texto:?}"
-                )));
-            }
-            Ok(None)
-        }
-        Err(e) => Err(TestCaseError::fail(format!("not a client error: {e:?}"))),
-    }
-}
-
-fn validar(p: &PeticionTrabajo, prefijo: &str) -> Result<(), TestCaseError> {
-    match p.validar() {
-        Ok(t) => t
-            .parametros
-            .validar()
-            .map_err(|e| TestCaseError::fail(format!("accepted beyond a limit: {e}"))),
-        Err(e) if CAMPOS.contains(&e.campo.as_str()) && !e.mensaje.is_empty() => Ok(()),
-        Err(e) => Err(TestCaseError::fail(format!("{prefijo}{e} names no field"))),
-    }
-}
-
-/// Decodes `bytes` as the body called `nombre`, and validates it as its handler would.
-fn comprobar(nombre: &str, bytes: &[u8]) -> Result<bool, TestCaseError> {
-    Ok(match nombre {
-        "PeticionTrabajo" => decodificar_como::<PeticionTrabajo>(bytes)?
-            .map(|p| validar(&p, ""))
-            .transpose()?
-            .is_some(),
-        "PeticionLote" => decodificar_como::<PeticionLote>(bytes)?
-            .map(|l| {
-                l.trabajos
-                    .iter()
-                    .enumerate()
-                    .try_for_each(|(i, p)| validar(p, &format!("trabajos[{i}].")))
-            })
-            .transpose()?
-            .is_some(),
-        "PeticionCarga" => decodificar_como::<PeticionCarga>(bytes)?.is_some(),
-        "Registro" => decodificar_como::<Registro>(bytes)?.is_some(),
-        "Latido" => decodificar_como::<Latido>(bytes)?.is_some(),
-        "LoteResultados" => decodificar_como::<LoteResultados>(bytes)?.is_some(),
-        "ReporteMemoria" => decodificar_como::<ReporteMemoria>(bytes)?.is_some(),
-        otro => panic!("the maestro takes no {otro}"),
-    })
-}
-
-#[test]
-fn hostile_bodies_never_panic_and_every_rejection_names_the_problem() {
-    let maestro_recibe = [
-        "PeticionTrabajo",
-        "PeticionLote",
-        "PeticionCarga",
-        "Registro",
-        "Latido",
-        "LoteResultados",
-        "ReporteMemoria",
-    ];
-    for (nombre, valido) in generadores::todos() {
-        if !maestro_recibe.contains(&nombre) {
-            continue;
-        }
-        let corredor = || {
-            TestRunner::new(ProptestConfig {
-                cases: 300,
-                failure_persistence: None,
-                ..ProptestConfig::default()
-            })
-        };
-        corredor()
-            .run(&valido, |v| {
-                let bytes = serde_json::to_vec(&v).unwrap();
-                if comprobar(nombre, &bytes)? {
-                    Ok(())
-                } else {
-                    Err(TestCaseError::fail(format!(
-                        "a valid {nombre} was refused: {v}"
-                    )))
-                }
-            })
-            .unwrap_or_else(|e| panic!("{nombre}: {e}"));
-        let (tomados, rechazados) = (Cell::new(0u32), Cell::new(0u32));
-        corredor()
-            .run(&generadores::hostil(valido), |bytes| {
-                let c = if comprobar(nombre, &bytes)? {
-                    &tomados
-                } else {
-                    &rechazados
-                };
-                c.set(c.get() + 1);
-                Ok(())
-            })
-            .unwrap_or_else(|e| panic!("{nombre}: {e}"));
-        println!(
-            "maestro {nombre}: {} hostile bodies refused, {} taken",
-            rechazados.get(),
-            tomados.get()
-        );
-        assert!(
-            rechazados.get() > tomados.get() && tomados.get() > 0,
-            "{nombre}"
-        );
-    }
 }

@@ -2,13 +2,11 @@
 //! says `https://`), the token on reads opened by LECTURAS_ABIERTAS, and start-up errors that
 //! name the file or flag at fault.
 
-#[path = "../../arranque/tests/apoyo/pki.rs"]
-mod pki;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use pruebas::pki;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 

@@ -4,12 +4,10 @@
 //! JSON body names the problem, and the memoria's alerts are what they were.
 
 mod apoyo;
-#[path = "../../comun/tests/generadores/casos_http.rs"]
-mod casos_http;
 
 use apoyo::{Guion, MemoriaDePrueba, PLAZO, config, esperar_hasta};
-use casos_http::{Caso, anotar_casos, probar};
 use comun::memoria::{Alertas, Muestra};
+use pruebas::malformado::{Caso, probar_todos};
 
 /// A JSON body sent with every case: no route takes one, so it must never make a bad
 /// request good.
@@ -118,20 +116,7 @@ async fn every_bad_request_is_a_4xx_naming_the_problem() {
     let antes: Alertas = m.get_ok("/alertas").await;
     assert_eq!(antes.alertas.len(), 1, "{antes:?}");
 
-    let casos = casos();
-    let mut fallos = Vec::new();
-    for c in &casos {
-        fallos.extend(probar(&m.http, &m.url, c).await);
-    }
-    println!("memoria: {} bad inputs tried", casos.len());
-    anotar_casos("memoria", casos.len());
-    assert!(
-        fallos.is_empty(),
-        "{} of {} cases answered badly:\n{}",
-        fallos.len(),
-        casos.len(),
-        fallos.join("\n")
-    );
+    probar_todos(&m.http, &m.url, "memoria", &casos()).await;
 
     let despues: Alertas = m.get_ok("/alertas").await;
     assert_eq!(despues, antes, "alerts unchanged");
