@@ -38,6 +38,22 @@ pub const Y2: f64 = 1.8;
 /// A point whose squared modulus reaches this has escaped.
 pub const LIMITE_CUADRADO: f64 = 4.0;
 
+/// Image shapes that catch a backend's edge cases: single pixels, single rows and columns, odd
+/// sizes, blocks and vector groups cut ragged by the image's edge. The crate's tests and the
+/// GPU self-test (`autoprueba`) check every backend against `Secuencial` on each.
+pub const FORMAS_DE_PRUEBA: [(u32, u32); 10] = [
+    (1, 1),
+    (1, 7),
+    (7, 1),
+    (3, 5),
+    (17, 9),
+    (33, 31),
+    (64, 48),
+    (100, 3),
+    (255, 1),
+    (1, 100),
+];
+
 /// Iteration counts of a Julia image, row-major: `conteos[j * width + k]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conteos {

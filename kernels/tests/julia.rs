@@ -38,19 +38,7 @@ fn julia_a_mano(width: u32, height: u32, iteraciones: u32) -> Vec<u32> {
 
 #[test]
 fn paralelo_agrees_exactly_with_secuencial_on_every_shape() {
-    let tamanos = [
-        (1, 1),
-        (1, 7),
-        (7, 1),
-        (3, 5),
-        (17, 9),
-        (33, 31),
-        (64, 48),
-        (100, 3),
-        (255, 1),
-        (1, 100),
-    ];
-    for (width, height) in tamanos {
+    for (width, height) in kernels::julia::FORMAS_DE_PRUEBA {
         for iteraciones in [1, 2, 50, 300] {
             let s = conteos(width, height, iteraciones, Algoritmo::Secuencial);
             let p = conteos(width, height, iteraciones, Algoritmo::Paralelo);
