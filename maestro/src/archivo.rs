@@ -19,21 +19,14 @@ use comun::archivo::parsear;
 use notify::Watcher;
 use tokio::sync::{mpsc, watch};
 
+use crate::almacen::LineaCargada;
 use crate::compartido::Compartido;
-use crate::db::{self, LineaCargada};
 
 /// Watches `ruta` until `parar` flips.
 pub async fn vigilar(c: Arc<Compartido>, ruta: PathBuf, mut parar: watch::Receiver<bool>) {
     let clave = clave(&ruta);
     let nombre = ruta.display().to_string();
-    let mut cargadas = match c
-        .db
-        .leer({
-            let clave = clave.clone();
-            move |con| db::lineas_cargadas(con, &clave)
-        })
-        .await
-    {
+    let mut cargadas = match c.almacen.lineas_cargadas(&clave).await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(

@@ -9,7 +9,7 @@ use comun::{NuevoTrabajo, TrabajoId};
 use tokio::sync::{Notify, watch};
 
 use crate::Config;
-use crate::db::{Cambio, Db, LineaCargada};
+use crate::almacen::{Almacen, Cambio, LineaCargada, NumeroOrden};
 use crate::despacho;
 use crate::estado::{Estado, Parada};
 
@@ -17,12 +17,12 @@ use crate::estado::{Estado, Parada};
 pub struct Compartido {
     pub config: Config,
     estado: Mutex<Estado>,
-    pub db: Db,
+    pub almacen: Almacen,
     /// Wakes the dispatcher: a job was queued or a slot freed.
     pub despertar: Notify,
     /// The latest job counts, with the database order that makes them durable; long-polling
     /// clients wait on it.
-    resumen: watch::Sender<(Resumen, u64)>,
+    resumen: watch::Sender<(Resumen, NumeroOrden)>,
     /// Flips to true when the maestro is shutting down: long polls return at once.
     pub parando: watch::Receiver<bool>,
     /// One client for every request to esclavos (connections kept alive).
@@ -32,11 +32,11 @@ pub struct Compartido {
 impl Compartido {
     pub fn new(
         config: Config,
-        db: Db,
+        almacen: Almacen,
         estado: Estado,
         parando: watch::Receiver<bool>,
     ) -> Arc<Self> {
-        let resumen = watch::Sender::new((estado.resumen(), db.secuencia()));
+        let resumen = watch::Sender::new((estado.resumen(), almacen.ultima_orden()));
         let http = arranque::cliente_http(config.ca.as_ref())
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(15))
@@ -46,7 +46,7 @@ impl Compartido {
         Arc::new(Self {
             config,
             estado: Mutex::new(estado),
-            db,
+            almacen,
             despertar: Notify::new(),
             resumen,
             parando,
@@ -63,7 +63,7 @@ impl Compartido {
     /// the counts are paired with the last database order sent, which holds them.
     pub fn publicar(&self, estado: &Estado) {
         let nuevo = estado.resumen();
-        let secuencia = self.db.secuencia();
+        let secuencia = self.almacen.ultima_orden();
         self.resumen.send_if_modified(|(r, s)| {
             let cambio = *r != nuevo;
             *s = secuencia;
@@ -72,15 +72,18 @@ impl Compartido {
         });
     }
 
-    pub fn suscribir(&self) -> watch::Receiver<(Resumen, u64)> {
+    pub fn suscribir(&self) -> watch::Receiver<(Resumen, NumeroOrden)> {
         self.resumen.subscribe()
     }
 
     /// The published counts, once the database holds everything they count: a client that
     /// sees a job counted as finished finds it finished in the database too.
-    pub async fn resumen_confirmado(&self, rx: &watch::Receiver<(Resumen, u64)>) -> Resumen {
+    pub async fn resumen_confirmado(
+        &self,
+        rx: &watch::Receiver<(Resumen, NumeroOrden)>,
+    ) -> Resumen {
         let (r, secuencia) = *rx.borrow();
-        self.db.esperar_confirmado(secuencia).await;
+        self.almacen.esperar_orden(secuencia).await;
         r
     }
 
@@ -96,7 +99,7 @@ impl Compartido {
         let (filas, commit) = {
             let mut estado = self.estado();
             let (filas, cambios) = estado.admitir(nuevos, comun::ahora_ms());
-            (filas, self.db.aplicar(cambios))
+            (filas, self.almacen.guardar(cambios))
         };
         commit.await?;
         {
@@ -118,7 +121,7 @@ impl Compartido {
         let (valor, commit, paradas) = {
             let mut estado = self.estado();
             let (valor, cambios) = f(&mut estado);
-            (valor, self.db.aplicar(cambios), estado.tomar_paradas())
+            (valor, self.almacen.guardar(cambios), estado.tomar_paradas())
         };
         commit.await?;
         self.publicar(&self.estado());
@@ -140,7 +143,7 @@ impl Compartido {
         let mut estado = self.estado();
         let cambios = f(&mut estado);
         if !cambios.is_empty() {
-            self.db.enviar(cambios);
+            self.almacen.guardar_sin_esperar(cambios);
         }
         self.publicar(&estado);
         let paradas = estado.tomar_paradas();

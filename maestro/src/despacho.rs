@@ -30,7 +30,7 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
             if cambios.is_empty() {
                 continue;
             }
-            let commit = c.db.aplicar(cambios);
+            let commit = c.almacen.guardar(cambios);
             c.publicar(&estado);
             (envios, commit)
         };

@@ -22,9 +22,9 @@ use comun::memoria::{Nivel, ReporteMemoria};
 use comun::nodo::{Asignacion, Latido, Registro};
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
+use crate::almacen::{Cambio, FilaNueva, LineaCargada, Recuperado};
 use crate::cola::{Cola, Pendiente};
 use crate::config::{Config, REINTENTO_MAX};
-use crate::db::{Cambio, FilaNueva, LineaCargada, Recuperado};
 use crate::planificador::{self, Hueco};
 use crate::reintentos::{self, Reintentos};
 

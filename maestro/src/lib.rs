@@ -7,7 +7,8 @@
 //! - [`reintentos`]: jobs waiting out the delay before their retry, by due instant.
 //! - [`planificador`]: the scheduling decision as a pure function, and why a job waits.
 //! - [`estado`]: the live state and every transition of a job's life, without I/O.
-//! - [`db`]: SQLite (WAL) with one writer thread doing group commits; recovery at start.
+//! - [`almacen`]: the durable store behind a seam (SQLite today), its group-commit writer
+//!   and recovery at start.
 //! - [`compartido`]: what tasks and handlers share; decide under the lock, commit, publish.
 //! - [`despacho`]: the event-driven dispatcher, the watchdog (lost esclavos, attempts past
 //!   their time limit) and the requests that tell esclavos to stop attempts.
@@ -17,11 +18,11 @@
 //! [`run`] is the entry point: it takes a config, an already bound listener and a shutdown
 //! future, so `main.rs`, the tests and `cliente local` all start it the same way.
 
+pub mod almacen;
 pub mod archivo;
 pub mod cola;
 pub mod compartido;
 pub mod config;
-pub mod db;
 pub mod despacho;
 pub mod estado;
 pub mod http;
@@ -32,6 +33,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::almacen::Almacen;
 use crate::compartido::Compartido;
 use crate::estado::{Estado, Reglas};
 pub use config::{Config, Sincronizacion};
@@ -42,11 +44,12 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (datos, sincronizacion) = (config.datos.clone(), config.sincronizacion);
-    let (db, recuperado) =
-        tokio::task::spawn_blocking(move || db::Db::abrir(&datos, sincronizacion))
+    let (almacen, recuperado) = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || Almacen::abrir(&config))
             .await
-            .context("opening the database")??;
+            .context("opening the database")??
+    };
     std::fs::create_dir_all(config.carpeta_trabajos()).with_context(|| {
         format!(
             "creating the jobs folder {}",
@@ -63,7 +66,7 @@ pub async fn run(
     let (parar_tx, parar_rx) = watch::channel(false);
     let c = Compartido::new(
         config.clone(),
-        db,
+        almacen,
         Estado::new(recuperado, reglas),
         parar_rx.clone(),
     );

@@ -20,7 +20,6 @@ use tokio::time::Instant;
 use super::error::ErrorApi;
 use super::extraer::{Consulta, Cuerpo, Ruta};
 use crate::compartido::Compartido;
-use crate::db;
 
 /// Longest a request may wait for a change (`esperar_ms`, `espera_ms`).
 const MAX_ESPERA: Duration = Duration::from_secs(60);
@@ -90,9 +89,7 @@ pub async fn listar(
 ) -> Res<Json<ListaTrabajos>> {
     let estado = f.estado.as_deref().map(str::parse::<Estado>).transpose()?;
     let limite = f.limite.unwrap_or(100).min(MAX_LISTA);
-    let (trabajos, total) =
-        c.db.leer(move |con| db::listar(con, estado, limite))
-            .await?;
+    let (trabajos, total) = c.almacen.listar(estado, limite).await?;
     let trabajos = trabajos.into_iter().map(|t| con_memoria(&c, t)).collect();
     Ok(Json(ListaTrabajos { trabajos, total }))
 }
@@ -136,7 +133,8 @@ pub async fn ver(
 }
 
 async fn leer(c: &Compartido, id: TrabajoId) -> Res<Trabajo> {
-    c.db.leer(move |con| db::trabajo(con, id))
+    c.almacen
+        .trabajo(id)
         .await?
         .ok_or_else(|| ErrorApi::no_encontrado(format!("no job {id}")))
 }
@@ -187,7 +185,7 @@ pub async fn cancelar(
 
 pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) -> Res<Response> {
     let id = id_de(&id)?;
-    if let Some(png) = c.db.leer(move |con| db::imagen(con, id)).await? {
+    if let Some(png) = c.almacen.imagen(id).await? {
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
     }
     let t = leer(&c, id).await?;

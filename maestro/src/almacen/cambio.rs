@@ -1,0 +1,90 @@
+//! What the maestro writes to its store, as it decided it: one [`Cambio`] per step of a job's
+//! life, and [`Recuperado`], what the store held when the maestro started.
+
+use std::collections::HashMap;
+
+use comun::api::Origen;
+use comun::{Estado as EstadoTrabajo, NuevoTrabajo, TrabajoId};
+
+use crate::cola::Pendiente;
+
+/// A new job's row.
+#[derive(Debug, Clone)]
+pub struct FilaNueva {
+    pub id: TrabajoId,
+    pub trabajo: NuevoTrabajo,
+    pub origen: Origen,
+    pub creado_ms: u64,
+}
+
+/// A line of a watched file, identified by its text and which occurrence of that text it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineaCargada {
+    /// The watched file, by its absolute path.
+    pub archivo: String,
+    pub texto: String,
+    /// 1 for the first line with this text in the file, 2 for the second…
+    pub ocurrencia: u32,
+}
+
+/// One change to the store, as the maestro decided it. The store applies the changes it is
+/// handed in the order they were decided, each batch in one transaction.
+#[derive(Debug)]
+pub enum Cambio {
+    /// A job accepted: its row, in `pendiente`.
+    Insertar(FilaNueva),
+    /// A line of a watched file became this job (in the same transaction as its row, so each
+    /// line is queued exactly once, across restarts too).
+    MarcarLinea(LineaCargada, TrabajoId),
+    /// Sent to an esclavo as attempt `intento`: the attempt's row, written ahead of the
+    /// request that tells the esclavo.
+    Asignar {
+        id: TrabajoId,
+        intento: u32,
+        /// The esclavo's name.
+        esclavo: String,
+        inicio_ms: u64,
+    },
+    /// The esclavo refused it (busy): back to pending, as if never sent.
+    Devolver { id: TrabajoId, intento: u32 },
+    /// An attempt failed; the job is pending again, or failed for good.
+    Fallar {
+        id: TrabajoId,
+        intento: u32,
+        fin_ms: u64,
+        error: String,
+        fallos: u32,
+        definitivo: bool,
+    },
+    /// A result: the job is completado, and every other open attempt of it is closed. Applied
+    /// only to a job still pending or running in the store.
+    Completar {
+        id: TrabajoId,
+        intento: u32,
+        /// The name of the esclavo that reported it.
+        esclavo: String,
+        fin_ms: u64,
+        resultado: String,
+        png: Option<Vec<u8>>,
+    },
+    /// Cancelled (by a user or `limpiar_cola`): every open attempt of it is closed. Applied
+    /// only to a job still pending or running in the store.
+    Cancelar {
+        id: TrabajoId,
+        fin_ms: u64,
+        motivo: String,
+    },
+}
+
+/// What the store held when the maestro started, once brought back to a consistent state.
+#[derive(Debug, Default)]
+pub struct Recuperado {
+    /// Pending jobs, including those that were running when the maestro stopped.
+    pub pendientes: Vec<Pendiente>,
+    /// How many of those were running when the maestro stopped.
+    pub reencolados: usize,
+    /// How many jobs the store holds in each state.
+    pub por_estado: HashMap<EstadoTrabajo, u64>,
+    /// The id the next accepted job gets.
+    pub siguiente_id: u64,
+}

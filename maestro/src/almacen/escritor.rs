@@ -1,0 +1,163 @@
+//! Group commit, whatever the backend: one writer thread owns the backend's writing half,
+//! takes every order that piled up since its last commit, applies them in **one transaction**,
+//! then answers the callers that wait and publishes the number of the last order handled.
+//!
+//! The slower a commit (a disk with slow fsync, a database across the network), the more
+//! piles up during it and the larger the next batch: the cost of a commit is shared by every
+//! change in it, and nobody pays a round trip of their own.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Mutex, mpsc};
+use std::task::{Context, Poll};
+
+use anyhow::Context as _;
+use tokio::sync::{oneshot, watch};
+
+use super::{Cambio, Escritura};
+
+/// Most orders in one transaction.
+const MAX_LOTE: usize = 4096;
+
+/// The number of an order: its place in the order the writer receives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NumeroOrden(u64);
+
+/// Changes handed to the writer together, and who waits for them.
+struct Orden {
+    numero: NumeroOrden,
+    cambios: Vec<Cambio>,
+    listo: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+/// The sending end of the writer's channel, with the number of the last order sent: numbering
+/// and sending happen together, so orders are numbered in the order the writer receives them.
+struct Buzon {
+    ultima: NumeroOrden,
+    escritor: mpsc::Sender<Orden>,
+}
+
+/// The callers' side of the writer.
+pub struct Escritor {
+    buzon: Mutex<Buzon>,
+    /// The number of the last order the writer has handled (committed, or failed and logged).
+    confirmado: watch::Receiver<NumeroOrden>,
+}
+
+impl Escritor {
+    /// Starts the writer thread over `escritura`.
+    pub fn arrancar(escritura: impl Escritura) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let (confirmado_tx, confirmado) = watch::channel(NumeroOrden::default());
+        std::thread::Builder::new()
+            .name("maestro-db".into())
+            .spawn(move || escribir(escritura, rx, confirmado_tx))
+            .context("starting the database writer")?;
+        let buzon = Buzon {
+            ultima: NumeroOrden::default(),
+            escritor: tx,
+        };
+        Ok(Escritor {
+            buzon: Mutex::new(buzon),
+            confirmado,
+        })
+    }
+
+    /// Numbers and sends an order; false if the writer is gone.
+    fn mandar(
+        &self,
+        cambios: Vec<Cambio>,
+        listo: Option<oneshot::Sender<Result<(), String>>>,
+    ) -> bool {
+        let mut buzon = self.buzon.lock().unwrap_or_else(|e| e.into_inner());
+        buzon.ultima.0 += 1;
+        let orden = Orden {
+            numero: buzon.ultima,
+            cambios,
+            listo,
+        };
+        buzon.escritor.send(orden).is_ok()
+    }
+
+    /// Hands changes to the writer; the answer resolves once they are committed.
+    pub fn guardar(&self, cambios: Vec<Cambio>) -> Confirmacion {
+        let (tx, rx) = oneshot::channel();
+        let enviado = self.mandar(cambios, Some(tx));
+        Confirmacion(enviado.then_some(rx))
+    }
+
+    /// Hands changes to the writer without waiting for them (they are still applied in order).
+    pub fn guardar_sin_esperar(&self, cambios: Vec<Cambio>) {
+        if !self.mandar(cambios, None) {
+            tracing::error!("database writer is gone: changes dropped");
+        }
+    }
+
+    /// The number of the last order sent.
+    pub fn ultima_orden(&self) -> NumeroOrden {
+        self.buzon.lock().unwrap_or_else(|e| e.into_inner()).ultima
+    }
+
+    /// Waits until the writer has handled order `numero` and every one before it.
+    pub async fn esperar_orden(&self, numero: NumeroOrden) {
+        let mut rx = self.confirmado.clone();
+        let _ = rx.wait_for(|c| *c >= numero).await;
+    }
+}
+
+/// A commit to await: resolves once the changes handed with it are in the store.
+#[must_use = "a commit not awaited promises nothing"]
+pub struct Confirmacion(Option<oneshot::Receiver<Result<(), String>>>);
+
+impl Future for Confirmacion {
+    type Output = anyhow::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(rx) = self.0.as_mut() else {
+            return Poll::Ready(Err(anyhow::anyhow!("database writer is gone")));
+        };
+        Pin::new(rx).poll(cx).map(|r| match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!("database write failed: {e}")),
+            Err(_) => Err(anyhow::anyhow!("database writer is gone")),
+        })
+    }
+}
+
+/// The writer thread: runs until every sender is gone.
+fn escribir(
+    mut escritura: impl Escritura,
+    rx: mpsc::Receiver<Orden>,
+    confirmado: watch::Sender<NumeroOrden>,
+) {
+    while let Ok(primera) = rx.recv() {
+        let mut lote = vec![primera];
+        while lote.len() < MAX_LOTE {
+            match rx.try_recv() {
+                Ok(o) => lote.push(o),
+                Err(_) => break,
+            }
+        }
+        let ultima = lote.last().map_or_else(NumeroOrden::default, |o| o.numero);
+        match escritura.confirmar(lote.iter().flat_map(|o| &o.cambios)) {
+            Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
+            Err(e) => {
+                tracing::error!("group commit failed ({e:#}); retrying each change on its own");
+                for o in lote {
+                    let r = escritura.confirmar(o.cambios.iter());
+                    if let Err(e) = &r {
+                        tracing::error!("database change failed: {e:#}");
+                    }
+                    responder(o, r.map_err(|e| format!("{e:#}")));
+                }
+            }
+        }
+        confirmado.send_replace(ultima);
+    }
+}
+
+fn responder(o: Orden, r: Result<(), String>) {
+    if let Some(listo) = o.listo {
+        let _ = listo.send(r);
+    }
+}

@@ -1,0 +1,129 @@
+//! The maestro's durable store, behind a seam: the operations the maestro needs, whatever
+//! holds the data. SQLite ([`sqlite`]) is the one backend today.
+//!
+//! A backend has two halves. Its writing half ([`Escritura`]) is owned by the group-commit
+//! writer ([`escritor`]): the maestro hands it [`Cambio`]s in the order it decided them and,
+//! where it promised durability, awaits their commit; the writer applies whatever piled up in
+//! one transaction. The changes name every write the maestro makes: append jobs and the
+//! watched-file lines they came from (in one transaction), record an attempt before its
+//! esclavo hears of it, record a failure, a result or a cancel. Its reading half
+//! ([`Lectura`]) lists and pages jobs, reads one with its attempts, its image, and a watched
+//! file's lines already queued; opening a backend loads everything the maestro needs at start
+//! ([`Recuperado`]).
+//!
+//! **Invariant: nothing accepted is lost.** A caller that acknowledges something (a job to its
+//! submitter, a result to its esclavo) awaits the [`Confirmacion`] of its changes first.
+//!
+//! A backend whose commits are remote and slow fits the same seam: the writer hands it
+//! everything that piled up during its previous commit, so it should send a batch in as few
+//! round trips as it can (multi-row statements, pipelining), never one per job.
+
+mod cambio;
+mod escritor;
+pub mod sqlite;
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use comun::api::Trabajo;
+use comun::{Estado as EstadoTrabajo, TrabajoId};
+
+pub use cambio::{Cambio, FilaNueva, LineaCargada, Recuperado};
+pub use escritor::{Confirmacion, NumeroOrden};
+
+use crate::Config;
+use escritor::Escritor;
+
+/// The writing half of a backend, owned by the writer thread.
+pub trait Escritura: Send + 'static {
+    /// Applies `cambios` in order, in one transaction: all of them or none.
+    fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()>;
+}
+
+/// A read in flight.
+pub type Leido<T> = Pin<Box<dyn Future<Output = anyhow::Result<T>> + Send>>;
+
+/// The reading half of a backend: what the API and the file watcher read.
+pub trait Lectura: Send + Sync + 'static {
+    /// One job with its attempts.
+    fn trabajo(&self, id: TrabajoId) -> Leido<Option<Trabajo>>;
+    /// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
+    fn listar(&self, estado: Option<EstadoTrabajo>, limite: u32) -> Leido<(Vec<Trabajo>, u64)>;
+    /// The PNG of a finished Julia job.
+    fn imagen(&self, id: TrabajoId) -> Leido<Option<Vec<u8>>>;
+    /// The lines of a watched file (by its absolute path) already queued: `(text, occurrence)`.
+    fn lineas_cargadas(&self, archivo: &str) -> Leido<HashSet<(String, u32)>>;
+}
+
+/// Handle to the store: cheap to clone.
+#[derive(Clone)]
+pub struct Almacen {
+    escritor: Arc<Escritor>,
+    lectura: Arc<dyn Lectura>,
+}
+
+impl Almacen {
+    /// Opens the store `config` names (SQLite in `config.datos`), brings it back to a
+    /// consistent state after a crash, and starts its writer. Blocks: call it off the runtime.
+    pub fn abrir(config: &Config) -> anyhow::Result<(Almacen, Recuperado)> {
+        let (escritura, lectura, recuperado) = sqlite::abrir(&config.datos, config.sincronizacion)?;
+        Ok((Almacen::con(escritura, lectura)?, recuperado))
+    }
+
+    /// A store over a backend's two halves.
+    fn con(escritura: impl Escritura, lectura: impl Lectura) -> anyhow::Result<Almacen> {
+        Ok(Almacen {
+            escritor: Arc::new(Escritor::arrancar(escritura)?),
+            lectura: Arc::new(lectura),
+        })
+    }
+
+    /// Hands changes to the writer and returns their commit, to await. Call it while holding
+    /// the state lock (so changes reach the writer in the order they were decided) and await
+    /// the commit after releasing it.
+    pub fn guardar(&self, cambios: Vec<Cambio>) -> Confirmacion {
+        self.escritor.guardar(cambios)
+    }
+
+    /// Hands changes to the writer without waiting for them (they are applied in order).
+    pub fn guardar_sin_esperar(&self, cambios: Vec<Cambio>) {
+        self.escritor.guardar_sin_esperar(cambios);
+    }
+
+    /// The number of the last order sent: once [`Almacen::esperar_orden`] of it returns, every
+    /// change sent until now is in the store.
+    pub fn ultima_orden(&self) -> NumeroOrden {
+        self.escritor.ultima_orden()
+    }
+
+    /// Waits until the writer has handled order `numero` and every one before it.
+    pub async fn esperar_orden(&self, numero: NumeroOrden) {
+        self.escritor.esperar_orden(numero).await;
+    }
+
+    /// One job with its attempts.
+    pub async fn trabajo(&self, id: TrabajoId) -> anyhow::Result<Option<Trabajo>> {
+        self.lectura.trabajo(id).await
+    }
+
+    /// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
+    pub async fn listar(
+        &self,
+        estado: Option<EstadoTrabajo>,
+        limite: u32,
+    ) -> anyhow::Result<(Vec<Trabajo>, u64)> {
+        self.lectura.listar(estado, limite).await
+    }
+
+    /// The PNG of a finished Julia job.
+    pub async fn imagen(&self, id: TrabajoId) -> anyhow::Result<Option<Vec<u8>>> {
+        self.lectura.imagen(id).await
+    }
+
+    /// The lines of a watched file already queued.
+    pub async fn lineas_cargadas(&self, archivo: &str) -> anyhow::Result<HashSet<(String, u32)>> {
+        self.lectura.lineas_cargadas(archivo).await
+    }
+}

@@ -1,0 +1,168 @@
+//! The SQLite backend's writing half: each [`Cambio`] as SQL, a batch in one transaction.
+//!
+//! **A result is recorded exactly once**, here too: completing or cancelling a job changes
+//! its row only while it is `pendiente` or `asignado`, and its image is stored only when the
+//! row changed.
+
+use comun::TrabajoId;
+use rusqlite::{Connection, Transaction, params};
+
+use crate::almacen::{Cambio, Escritura};
+
+/// The connection the writer thread owns.
+pub struct EscrituraSqlite(Connection);
+
+impl EscrituraSqlite {
+    pub(super) fn new(conexion: Connection) -> Self {
+        EscrituraSqlite(conexion)
+    }
+}
+
+impl Escritura for EscrituraSqlite {
+    fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()> {
+        let t = self.0.transaction()?;
+        for c in cambios {
+            aplicar(&t, c)?;
+        }
+        t.commit()?;
+        Ok(())
+    }
+}
+
+fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
+    match c {
+        Cambio::Insertar(f) => {
+            t.prepare_cached(
+                "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen,
+                 plazo_s) VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                f.id.0 as i64,
+                serde_json::to_string(&f.trabajo.parametros)?,
+                f.trabajo.algoritmo.nombre(),
+                f.trabajo.prioridad.valor(),
+                f.creado_ms as i64,
+                serde_json::to_string(&f.origen)?,
+                f.trabajo.plazo_s,
+            ])?;
+        }
+        Cambio::MarcarLinea(l, id) => {
+            t.prepare_cached(
+                "INSERT OR IGNORE INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![l.archivo, l.texto, l.ocurrencia, id.0 as i64])?;
+        }
+        Cambio::Asignar {
+            id,
+            intento,
+            esclavo,
+            inicio_ms,
+        } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'asignado', esclavo = ?2, intentos = ?3,
+                 iniciado_ms = COALESCE(iniciado_ms, ?4), motivo = NULL
+                 WHERE id = ?1 AND estado = 'pendiente'",
+            )?
+            .execute(params![id.0 as i64, esclavo, intento, *inicio_ms as i64])?;
+            t.prepare_cached(
+                "INSERT OR REPLACE INTO intentos (trabajo, numero, esclavo, inicio_ms)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id.0 as i64, intento, esclavo, *inicio_ms as i64])?;
+        }
+        Cambio::Devolver { id, intento } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = ?2 - 1
+                 WHERE id = ?1 AND estado = 'asignado'",
+            )?
+            .execute(params![id.0 as i64, intento])?;
+            t.prepare_cached("DELETE FROM intentos WHERE trabajo = ?1 AND numero = ?2")?
+                .execute(params![id.0 as i64, intento])?;
+        }
+        Cambio::Fallar {
+            id,
+            intento,
+            fin_ms,
+            error,
+            fallos,
+            definitivo,
+        } => {
+            cerrar_intento(t, *id, *intento, *fin_ms, Some(error))?;
+            let (estado, terminado, motivo) = if *definitivo {
+                (
+                    "fallido",
+                    Some(*fin_ms as i64),
+                    Some(format!("failed {fallos} times; last: {error}")),
+                )
+            } else {
+                ("pendiente", None, None)
+            };
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = ?2, esclavo = NULL, fallos = ?3, terminado_ms = ?4,
+                 motivo = ?5 WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+            )?
+            .execute(params![id.0 as i64, estado, fallos, terminado, motivo])?;
+        }
+        Cambio::Completar {
+            id,
+            intento,
+            esclavo,
+            fin_ms,
+            resultado,
+            png,
+        } => {
+            cerrar_intento(t, *id, *intento, *fin_ms, None)?;
+            // Another attempt still running (re-dispatched after a lost esclavo or a restart)
+            // ends here too: its esclavo is told to stop it, and its report will be ignored.
+            let superado = format!("superseded: attempt {intento} finished the job first");
+            cerrar_abiertos(t, *id, *fin_ms, &superado)?;
+            let cambiadas = t
+                .prepare_cached(
+                    "UPDATE trabajos SET estado = 'completado', esclavo = ?2, terminado_ms = ?3,
+                     resultado = ?4, motivo = NULL
+                     WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+                )?
+                .execute(params![id.0 as i64, esclavo, *fin_ms as i64, resultado])?;
+            if let (1, Some(png)) = (cambiadas, png) {
+                t.prepare_cached("INSERT OR REPLACE INTO imagenes (trabajo, png) VALUES (?1, ?2)")?
+                    .execute(params![id.0 as i64, png])?;
+            }
+        }
+        Cambio::Cancelar { id, fin_ms, motivo } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'cancelado', terminado_ms = ?2, motivo = ?3
+                 WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
+            )?
+            .execute(params![id.0 as i64, *fin_ms as i64, motivo])?;
+            cerrar_abiertos(t, *id, *fin_ms, &format!("cancelled: {motivo}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Closes every attempt of a job that is still open, with `error`.
+fn cerrar_abiertos(
+    t: &Transaction<'_>,
+    id: TrabajoId,
+    fin_ms: u64,
+    error: &str,
+) -> rusqlite::Result<usize> {
+    t.prepare_cached(
+        "UPDATE intentos SET fin_ms = ?2, error = ?3 WHERE trabajo = ?1 AND fin_ms IS NULL",
+    )?
+    .execute(params![id.0 as i64, fin_ms as i64, error])
+}
+
+fn cerrar_intento(
+    t: &Transaction<'_>,
+    id: TrabajoId,
+    intento: u32,
+    fin_ms: u64,
+    error: Option<&String>,
+) -> rusqlite::Result<usize> {
+    t.prepare_cached(
+        "UPDATE intentos SET fin_ms = ?3, error = ?4 WHERE trabajo = ?1 AND numero = ?2",
+    )?
+    .execute(params![id.0 as i64, intento, fin_ms as i64, error])
+}
