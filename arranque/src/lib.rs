@@ -13,12 +13,15 @@
 //!   request but `GET /ping` needs it, reads too unless `--lecturas-abiertas`.
 //! - [`cliente_http`] ([`tls`]): the builder of every HTTP client (rustls with `ring`, the
 //!   system's roots plus the cluster's [`Ca`]); [`Tls`] loads a server's certificate and key.
+//! - [`http`]: the one HTTP error type of the three services' APIs ([`http::ErrorApi`]), the
+//!   extractors that name the field at fault, and the JSON 404 and 405.
 //! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services.
 //! - [`maestro::ClienteMaestro`]: the maestro's node API as esclavos and memoria nodes call it
 //!   (register, heartbeat, results, memoria reports), with [`maestro::ErrorMaestro`].
 
 pub mod acceso;
 pub mod args;
+pub mod http;
 pub mod maestro;
 pub mod servidor;
 pub mod tls;

@@ -27,6 +27,12 @@ impl CuerpoError {
             limite: None,
         }
     }
+
+    /// The same body, naming the field at fault.
+    pub fn con_campo(mut self, campo: impl Into<String>) -> Self {
+        self.campo = Some(campo.into());
+        self
+    }
 }
 
 /// A parameter that failed validation: which one, why, and the limit if one applies.

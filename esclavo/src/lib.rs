@@ -4,8 +4,7 @@
 //! # Layout
 //!
 //! - [`config`]: [`Config`], what a process needs to start.
-//! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`, `/cancelar`), handlers and
-//!   [`ErrorHttp`].
+//! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`, `/cancelar`) and their handlers.
 //! - [`ejecucion`]: the job slots; kernels on the blocking pool, `espera` jobs on timers; each
 //!   attempt's stop (`/cancelar`, the heartbeat's `cancelar` list, its time limit).
 //! - [`envio`]: one task that batches finished results and retries each batch until the
@@ -48,7 +47,7 @@ pub use compartido::Esclavo;
 pub use conexion::ClienteMaestro;
 pub use config::{Config, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO};
 pub use estado::{EnCurso, EstadoEsclavo, Terminado};
-pub use http::{ErrorHttp, router};
+pub use http::router;
 
 /// How long requests in flight at shutdown may take to finish before they are cut.
 const GRACIA: Duration = Duration::from_secs(5);

@@ -1,4 +1,5 @@
-//! The memoria's HTTP API: routes, handlers and the one error type they answer with.
+//! The memoria's HTTP API: routes and handlers, answering refusals with the cluster's one
+//! [`ErrorApi`].
 //!
 //! | route | what |
 //! |---|---|
@@ -8,18 +9,15 @@
 //! | `GET /alertas` | the active alerts: [`Alertas`] |
 //!
 //! Every route only reads; with a token configured, all but `GET /ping` need it unless
-//! `lecturas_abiertas` ([`arranque::proteger`]). Errors are a JSON [`CuerpoError`] naming the
-//! query parameter at fault.
+//! `lecturas_abiertas` ([`arranque::proteger`]). Errors are a JSON
+//! [`CuerpoError`](comun::CuerpoError) naming the query parameter at fault.
 
 use std::sync::Arc;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use arranque::http::{Consulta, ErrorApi, metodo_no_permitido, ruta_desconocida};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use comun::CuerpoError;
 use comun::api::Ping;
 use comun::memoria::{Alertas, Historial, Muestra};
 
@@ -32,66 +30,29 @@ pub fn router(memoria: Arc<Memoria>) -> Router {
         .route("/metricas", get(metricas))
         .route("/historial", get(historial))
         .route("/alertas", get(alertas))
-        .fallback(ruta_desconocida)
+        .fallback(ruta_desconocida(
+            "a memoria serves /ping, /metricas, /historial and /alertas",
+        ))
         .method_not_allowed_fallback(metodo_no_permitido);
     arranque::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
-}
-
-/// Why a request got no answer; every variant answers with a JSON [`CuerpoError`].
-#[derive(Debug, thiserror::Error)]
-pub enum ErrorHttp {
-    /// No sample has been taken yet (the first comes right after start).
-    #[error("no sample yet: the first one is being taken")]
-    SinMuestra,
-    /// The request is wrong: its status (4xx) and what to tell the client.
-    #[error("{}", .cuerpo.error)]
-    Peticion {
-        /// 400, 404: the real status of the problem.
-        estado: StatusCode,
-        /// The message, and the parameter at fault when there is one.
-        cuerpo: CuerpoError,
-    },
-}
-
-impl ErrorHttp {
-    fn parametro(campo: &str, error: String) -> Self {
-        let mut cuerpo = CuerpoError::new(error);
-        cuerpo.campo = Some(campo.to_owned());
-        ErrorHttp::Peticion {
-            estado: StatusCode::BAD_REQUEST,
-            cuerpo,
-        }
-    }
-}
-
-impl IntoResponse for ErrorHttp {
-    fn into_response(self) -> Response {
-        match self {
-            ErrorHttp::SinMuestra => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(CuerpoError::new(self.to_string())),
-            )
-                .into_response(),
-            ErrorHttp::Peticion { estado, cuerpo } => (estado, Json(cuerpo)).into_response(),
-        }
-    }
 }
 
 async fn ping() -> Json<Ping> {
     Json(Ping::ok("memoria"))
 }
 
-async fn metricas(State(memoria): State<Arc<Memoria>>) -> Result<Json<Muestra>, ErrorHttp> {
-    memoria.ultima().map(Json).ok_or(ErrorHttp::SinMuestra)
+/// The newest sample; 503 before the first.
+async fn metricas(State(memoria): State<Arc<Memoria>>) -> Result<Json<Muestra>, ErrorApi> {
+    memoria
+        .ultima()
+        .map(Json)
+        .ok_or_else(|| ErrorApi::no_disponible("no sample yet: the first one is being taken"))
 }
 
 async fn historial(
     State(memoria): State<Arc<Memoria>>,
-    consulta: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Json<Historial>, ErrorHttp> {
-    let Query(pares) = consulta.map_err(|r| {
-        ErrorHttp::parametro("desde", format!("unreadable query: {}", r.body_text()))
-    })?;
+    Consulta(pares): Consulta<Vec<(String, String)>>,
+) -> Result<Json<Historial>, ErrorApi> {
     let desde = leer_desde(&pares)?;
     Ok(Json(memoria.historial(desde)))
 }
@@ -100,32 +61,12 @@ async fn alertas(State(memoria): State<Arc<Memoria>>) -> Json<Alertas> {
     Json(memoria.alertas())
 }
 
-/// A known route with a method it does not take (axum adds the `Allow` header).
-async fn metodo_no_permitido(metodo: Method, uri: Uri) -> ErrorHttp {
-    ErrorHttp::Peticion {
-        estado: StatusCode::METHOD_NOT_ALLOWED,
-        cuerpo: CuerpoError::new(format!(
-            "{metodo} {} is not allowed: every route of a memoria is GET",
-            uri.path()
-        )),
-    }
-}
-
-async fn ruta_desconocida(uri: Uri) -> ErrorHttp {
-    ErrorHttp::Peticion {
-        estado: StatusCode::NOT_FOUND,
-        cuerpo: CuerpoError::new(format!(
-            "no route {uri} (a memoria serves /ping, /metricas, /historial and /alertas)"
-        )),
-    }
-}
-
 /// `desde` (milliseconds since the Unix epoch) from `/historial`'s query; the only parameter.
-fn leer_desde(pares: &[(String, String)]) -> Result<Option<u64>, ErrorHttp> {
+fn leer_desde(pares: &[(String, String)]) -> Result<Option<u64>, ErrorApi> {
     let mut desde = None;
     for (nombre, valor) in pares {
         if nombre != "desde" {
-            return Err(ErrorHttp::parametro(
+            return Err(ErrorApi::parametro(
                 nombre,
                 if nombre.is_empty() {
                     "a parameter with no name (/historial takes only `desde`)".to_owned()
@@ -135,10 +76,10 @@ fn leer_desde(pares: &[(String, String)]) -> Result<Option<u64>, ErrorHttp> {
             ));
         }
         if desde.is_some() {
-            return Err(ErrorHttp::parametro("desde", "desde: given twice".into()));
+            return Err(ErrorApi::parametro("desde", "desde: given twice"));
         }
         let ms = valor.trim().parse::<u64>().map_err(|_| {
-            ErrorHttp::parametro(
+            ErrorApi::parametro(
                 "desde",
                 format!("desde: `{valor}` is not a time in milliseconds since the Unix epoch"),
             )
@@ -156,9 +97,9 @@ mod tests {
         p.iter().map(|(a, b)| ((*a).into(), (*b).into())).collect()
     }
 
-    fn campo(r: Result<Option<u64>, ErrorHttp>) -> Option<String> {
+    fn campo(r: Result<Option<u64>, ErrorApi>) -> Option<String> {
         match r {
-            Err(ErrorHttp::Peticion { cuerpo, .. }) => cuerpo.campo,
+            Err(ErrorApi::Cliente(_, cuerpo)) => cuerpo.campo,
             otro => panic!("expected a bad request, got {otro:?}"),
         }
     }

@@ -14,7 +14,7 @@
 //! - `muestreo`: the sampler task; `reporte`: the reporter task (periodic, and at once on an
 //!   alert change, retrying with backoff); `conexion`: the maestro's `POST /reporte_memoria`.
 //! - [`compartido`]: [`Memoria`], the state the tasks and handlers share.
-//! - [`http`]: the routes (`/ping`, `/metricas`, `/historial`, `/alertas`) and [`ErrorHttp`].
+//! - [`http`]: the routes (`/ping`, `/metricas`, `/historial`, `/alertas`) and their handlers.
 //!
 //! # Lifecycle
 //!
@@ -46,7 +46,7 @@ pub use alertas::{Cambios, ErrorUmbrales, Evaluador, Politica, Umbrales};
 pub use compartido::Memoria;
 pub use config::{Config, Niveles, PUERTO_POR_DEFECTO};
 pub use fuente::{Fuente, FuenteSistema};
-pub use http::{ErrorHttp, router};
+pub use http::router;
 
 /// How long requests in flight at shutdown may take to finish before they are cut.
 const GRACIA: Duration = Duration::from_secs(5);

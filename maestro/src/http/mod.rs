@@ -32,7 +32,6 @@ use std::sync::Arc;
 
 use arranque::Acceso;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::Method;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
@@ -45,6 +44,9 @@ pub use extraer::decodificar;
 const LIMITE_CUERPO: usize = 16 * 1024 * 1024;
 /// Largest body of a batch of results (they carry PNGs of up to 8192² pixels).
 const LIMITE_RESULTADOS: usize = 1024 * 1024 * 1024;
+/// What a 404 suggests instead.
+const RUTAS: &str = "see GET /ping, /estado, /esclavos, /trabajos, POST /agregar_trabajo, \
+                     /cargar_trabajos, /limpiar_cola";
 
 /// The whole API over the shared state.
 pub fn router(c: Arc<Compartido>) -> Router {
@@ -73,8 +75,8 @@ pub fn router(c: Arc<Compartido>) -> Router {
             "/resultado",
             post(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)),
         )
-        .fallback(no_existe)
-        .method_not_allowed_fallback(metodo_no_permitido)
+        .fallback(arranque::http::ruta_desconocida(RUTAS))
+        .method_not_allowed_fallback(arranque::http::metodo_no_permitido)
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
     let acceso = Acceso::new(c.config.token.clone(), c.config.lecturas_abiertas);
     arranque::proteger(rutas, acceso).with_state(c)
@@ -93,22 +95,4 @@ async fn estado(State(c): State<Arc<Compartido>>) -> Json<EstadoCluster> {
         esclavos: estado.esclavos_info(ahora),
         archivo: estado.archivo.clone(),
     })
-}
-
-/// A known path with a method it does not take: a JSON 405 (axum adds the `Allow` header).
-async fn metodo_no_permitido(method: Method, uri: axum::http::Uri) -> ErrorApi {
-    ErrorApi::Cliente(
-        axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        comun::CuerpoError::new(format!(
-            "{method} {} is not allowed; the Allow header lists the methods this path takes",
-            uri.path()
-        )),
-    )
-}
-
-async fn no_existe(method: Method, uri: axum::http::Uri) -> ErrorApi {
-    ErrorApi::no_encontrado(format!(
-        "no endpoint {method} {uri}; see GET /ping, /estado, /esclavos, /trabajos, \
-         POST /agregar_trabajo, /cargar_trabajos, /limpiar_cola"
-    ))
 }
