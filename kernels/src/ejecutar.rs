@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
 use comun::api::{Detalle, Resultado};
-use comun::trabajo::{Parametros, ParamsEspera, ParamsJulia};
+use comun::trabajo::{
+    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody,
+    ParamsVectorAdd,
+};
 
 use crate::{Control, ErrorKernel, dispositivo};
 
@@ -38,67 +41,94 @@ pub fn ejecutar_con(
     match p {
         Parametros::Julia(j) => ejecutar_julia(j, algoritmo, control),
         Parametros::Espera(e) => ejecutar_espera(e, algoritmo, control),
-        Parametros::Matmul(m) => {
-            let r = crate::matmul::matmul_con(m, algoritmo, control)?;
-            let t = r.duracion.as_secs_f64();
-            let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
-            Ok(sin_imagen(
-                t,
-                algoritmo,
-                Detalle::Matmul {
-                    n: m.n,
-                    checksum: crate::matmul::checksum(&r.c, m.n),
-                    error_relativo: crate::matmul::error_relativo(&r.c, m.n),
-                    gflops: por_segundo(flops, t) / 1e9,
-                },
-            ))
-        }
-        Parametros::VectorAdd(v) => {
-            let r = crate::vector_add::vector_add_con(v, algoritmo, control)?;
-            let t = r.duracion.as_secs_f64();
-            let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
-            Ok(sin_imagen(
-                t,
-                algoritmo,
-                Detalle::VectorAdd {
-                    n: v.n,
-                    checksum: crate::vector_add::checksum(&r.c),
-                    gbps: por_segundo(bytes, t) / 1e9,
-                },
-            ))
-        }
-        Parametros::Montecarlo(m) => {
-            let r = crate::montecarlo::montecarlo_con(m, algoritmo, control)?;
-            let t = r.duracion.as_secs_f64();
-            Ok(sin_imagen(
-                t,
-                algoritmo,
-                Detalle::Montecarlo {
-                    muestras: r.muestras,
-                    dentro: r.dentro,
-                    pi: r.pi(),
-                    muestras_por_segundo: por_segundo(r.muestras as f64, t),
-                },
-            ))
-        }
-        Parametros::Nbody(nb) => {
-            let r = crate::nbody::nbody_con(nb, algoritmo, control)?;
-            let t = r.duracion.as_secs_f64();
-            let interacciones =
-                f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
-            Ok(sin_imagen(
-                t,
-                algoritmo,
-                Detalle::Nbody {
-                    particulas: nb.particulas,
-                    pasos: nb.pasos,
-                    energia_inicial: r.energia_inicial,
-                    energia_final: r.energia_final,
-                    interacciones_por_segundo: por_segundo(interacciones, t),
-                },
-            ))
-        }
+        Parametros::Matmul(m) => ejecutar_matmul(m, algoritmo, control),
+        Parametros::VectorAdd(v) => ejecutar_vector_add(v, algoritmo, control),
+        Parametros::Montecarlo(m) => ejecutar_montecarlo(m, algoritmo, control),
+        Parametros::Nbody(nb) => ejecutar_nbody(nb, algoritmo, control),
     }
+}
+
+/// matmul: the checksum, the sampled error and GFLOP/s of the kernel time.
+fn ejecutar_matmul(
+    m: &ParamsMatmul,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
+    let r = crate::matmul::matmul_con(m, algoritmo, control)?;
+    let t = r.duracion.as_secs_f64();
+    let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
+    Ok(sin_imagen(
+        t,
+        algoritmo,
+        Detalle::Matmul {
+            n: m.n,
+            checksum: crate::matmul::checksum(&r.c, m.n),
+            error_relativo: crate::matmul::error_relativo(&r.c, m.n),
+            gflops: por_segundo(flops, t) / 1e9,
+        },
+    ))
+}
+
+/// vector_add: the checksum and GB/s (bytes read and written) of the kernel time.
+fn ejecutar_vector_add(
+    v: &ParamsVectorAdd,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
+    let r = crate::vector_add::vector_add_con(v, algoritmo, control)?;
+    let t = r.duracion.as_secs_f64();
+    let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
+    Ok(sin_imagen(
+        t,
+        algoritmo,
+        Detalle::VectorAdd {
+            n: v.n,
+            checksum: crate::vector_add::checksum(&r.c),
+            gbps: por_segundo(bytes, t) / 1e9,
+        },
+    ))
+}
+
+/// montecarlo: the count, π, and samples per second of the kernel time.
+fn ejecutar_montecarlo(
+    m: &ParamsMontecarlo,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
+    let r = crate::montecarlo::montecarlo_con(m, algoritmo, control)?;
+    let t = r.duracion.as_secs_f64();
+    Ok(sin_imagen(
+        t,
+        algoritmo,
+        Detalle::Montecarlo {
+            muestras: r.muestras,
+            dentro: r.dentro,
+            pi: r.pi(),
+            muestras_por_segundo: por_segundo(r.muestras as f64, t),
+        },
+    ))
+}
+
+/// nbody: the energies before and after, and pair interactions per second of the kernel time.
+fn ejecutar_nbody(
+    nb: &ParamsNbody,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
+    let r = crate::nbody::nbody_con(nb, algoritmo, control)?;
+    let t = r.duracion.as_secs_f64();
+    let interacciones = f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
+    Ok(sin_imagen(
+        t,
+        algoritmo,
+        Detalle::Nbody {
+            particulas: nb.particulas,
+            pasos: nb.pasos,
+            energia_inicial: r.energia_inicial,
+            energia_final: r.energia_final,
+            interacciones_por_segundo: por_segundo(interacciones, t),
+        },
+    ))
 }
 
 /// `cantidad / t`, or 0 for a time too short to measure.

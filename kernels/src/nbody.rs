@@ -177,33 +177,11 @@ pub fn nbody_con(
             (t.kernel, t.total)
         }
         Algoritmo::Secuencial => {
-            let inicio = Instant::now();
-            let mut a = vec![[0.0f32; 3]; cuerpos.len()];
-            let mut contador = Contador::new(control, INTERACCIONES_ENTRE_COMPROBACIONES);
-            for _ in 0..p.pasos {
-                for (i, ai) in a.iter_mut().enumerate() {
-                    contador.avanzar(cuerpos.len() as u64)?;
-                    *ai = aceleracion(&cuerpos, i);
-                }
-                integrar(&mut cuerpos, &a);
-            }
-            let t = inicio.elapsed();
+            let t = secuencial(&mut cuerpos, p.pasos, control)?;
             (t, t)
         }
         _ => {
-            let inicio = Instant::now();
-            let mut a = vec![[0.0f32; 3]; cuerpos.len()];
-            for _ in 0..p.pasos {
-                a.par_chunks_mut(LANES)
-                    .enumerate()
-                    .try_for_each(|(g, trozo)| {
-                        control.comprobar()?;
-                        aceleraciones(&cuerpos, g * LANES, trozo);
-                        Ok::<_, ErrorKernel>(())
-                    })?;
-                integrar(&mut cuerpos, &a);
-            }
-            let t = inicio.elapsed();
+            let t = paralelo(&mut cuerpos, p.pasos, control)?;
             (t, t)
         }
     };
@@ -215,6 +193,44 @@ pub fn nbody_con(
         duracion,
         total,
     })
+}
+
+/// `Secuencial`: `pasos` steps, one body's accelerations after another; checks `control` every
+/// [`INTERACCIONES_ENTRE_COMPROBACIONES`]. The time the steps took.
+fn secuencial(
+    cuerpos: &mut Cuerpos,
+    pasos: u32,
+    control: &Control,
+) -> Result<Duration, ErrorKernel> {
+    let inicio = Instant::now();
+    let mut a = vec![[0.0f32; 3]; cuerpos.len()];
+    let mut contador = Contador::new(control, INTERACCIONES_ENTRE_COMPROBACIONES);
+    for _ in 0..pasos {
+        for (i, ai) in a.iter_mut().enumerate() {
+            contador.avanzar(cuerpos.len() as u64)?;
+            *ai = aceleracion(cuerpos, i);
+        }
+        integrar(cuerpos, &a);
+    }
+    Ok(inicio.elapsed())
+}
+
+/// `Paralelo`: `pasos` steps, the accelerations of groups of [`LANES`] bodies on every core;
+/// checks `control` before each group. The time the steps took.
+fn paralelo(cuerpos: &mut Cuerpos, pasos: u32, control: &Control) -> Result<Duration, ErrorKernel> {
+    let inicio = Instant::now();
+    let mut a = vec![[0.0f32; 3]; cuerpos.len()];
+    for _ in 0..pasos {
+        a.par_chunks_mut(LANES)
+            .enumerate()
+            .try_for_each(|(g, trozo)| {
+                control.comprobar()?;
+                aceleraciones(cuerpos, g * LANES, trozo);
+                Ok::<_, ErrorKernel>(())
+            })?;
+        integrar(cuerpos, &a);
+    }
+    Ok(inicio.elapsed())
 }
 
 /// The acceleration of body `i`, the reference arithmetic.

@@ -45,81 +45,102 @@ fn main() {
     let mut mc = [0.0; 2];
     let mut nb = [0.0; 2];
     for &algoritmo in &algoritmos {
-        // matmul: the naive Secuencial at a size it finishes in seconds.
-        let n = if algoritmo == Algoritmo::Secuencial {
-            512
-        } else {
-            2048
+        fila_matmul(algoritmo, &numpy);
+        fila_vector_add(algoritmo, &numpy);
+        fila_montecarlo(algoritmo, &mut mc);
+        fila_nbody(algoritmo, &mut nb);
+    }
+}
+
+/// matmul's row: GFLOP/s, and for Paralelo the ratio to numpy's `a @ b`.
+fn fila_matmul(algoritmo: Algoritmo, numpy: &Result<(f64, f64), String>) {
+    // The naive Secuencial at a size it finishes in seconds.
+    let n = if algoritmo == Algoritmo::Secuencial {
+        512
+    } else {
+        2048
+    };
+    let p = ParamsMatmul::new(n, 1).unwrap();
+    if let Some(t) = mejor(|| matmul::matmul(&p, algoritmo).map(|r| r.duracion)) {
+        let gf = 2.0 * f64::from(n).powi(3) / t.as_secs_f64() / 1e9;
+        let (objetivo, razon) = match (numpy, algoritmo) {
+            (Ok((np, _)), Algoritmo::Paralelo) => {
+                ("≥ 0.90 × numpy a @ b".into(), format!("{:.2}", gf / np))
+            }
+            _ => ("-".to_string(), "-".to_string()),
         };
-        let p = ParamsMatmul::new(n, 1).unwrap();
-        if let Some(t) = mejor(|| matmul::matmul(&p, algoritmo).map(|r| r.duracion)) {
-            let gf = 2.0 * f64::from(n).powi(3) / t.as_secs_f64() / 1e9;
-            let (objetivo, razon) = match (&numpy, algoritmo) {
-                (Ok((np, _)), Algoritmo::Paralelo) => {
-                    ("≥ 0.90 × numpy a @ b".into(), format!("{:.2}", gf / np))
-                }
-                _ => ("-".to_string(), "-".to_string()),
-            };
-            fila(
-                "matmul",
-                algoritmo,
-                &format!("n = {n}"),
-                t,
-                &format!("{gf:.1} GFLOP/s"),
-                &objetivo,
-                &razon,
-            );
-        }
-        let n = 50_000_000;
-        let p = ParamsVectorAdd::new(n, 5).unwrap();
-        if let Some(t) = mejor(|| vector_add::vector_add(&p, algoritmo).map(|r| r.duracion)) {
-            let gb = 12.0 * n as f64 * 5.0 / t.as_secs_f64() / 1e9;
-            let (objetivo, razon) = match (&numpy, algoritmo) {
-                (Ok((_, np)), Algoritmo::Paralelo) => {
-                    ("≥ 1.00 × numpy np.add".into(), format!("{:.2}", gb / np))
-                }
-                _ => ("-".to_string(), "-".to_string()),
-            };
-            fila(
-                "vector_add",
-                algoritmo,
-                "n = 50M × 5",
-                t,
-                &format!("{gb:.1} GB/s"),
-                &objetivo,
-                &razon,
-            );
-        }
-        let muestras = 100_000_000;
-        let p = ParamsMontecarlo::new(muestras, 1).unwrap();
-        if let Some(t) = mejor(|| montecarlo::montecarlo(&p, algoritmo).map(|r| r.duracion)) {
-            let v = muestras as f64 / t.as_secs_f64();
-            let (objetivo, razon) = objetivo_cpu(algoritmo, &mut mc, v);
-            fila(
-                "montecarlo",
-                algoritmo,
-                "1e8 samples",
-                t,
-                &format!("{:.3e} samples/s", v),
-                &objetivo,
-                &razon,
-            );
-        }
-        let (n, pasos) = (4096, 4);
-        let p = ParamsNbody::new(n, pasos, 1).unwrap();
-        if let Some(t) = mejor(|| nbody::nbody(&p, algoritmo).map(|r| r.duracion)) {
-            let v = f64::from(n) * f64::from(n) * f64::from(pasos) / t.as_secs_f64();
-            let (objetivo, razon) = objetivo_cpu(algoritmo, &mut nb, v);
-            fila(
-                "nbody",
-                algoritmo,
-                "4096 bodies × 4 steps",
-                t,
-                &format!("{:.3e} interactions/s", v),
-                &objetivo,
-                &razon,
-            );
-        }
+        fila(
+            "matmul",
+            algoritmo,
+            &format!("n = {n}"),
+            t,
+            &format!("{gf:.1} GFLOP/s"),
+            &objetivo,
+            &razon,
+        );
+    }
+}
+
+/// vector_add's row: GB/s, and for Paralelo the ratio to numpy's `np.add`.
+fn fila_vector_add(algoritmo: Algoritmo, numpy: &Result<(f64, f64), String>) {
+    let n = 50_000_000;
+    let p = ParamsVectorAdd::new(n, 5).unwrap();
+    if let Some(t) = mejor(|| vector_add::vector_add(&p, algoritmo).map(|r| r.duracion)) {
+        let gb = 12.0 * n as f64 * 5.0 / t.as_secs_f64() / 1e9;
+        let (objetivo, razon) = match (numpy, algoritmo) {
+            (Ok((_, np)), Algoritmo::Paralelo) => {
+                ("≥ 1.00 × numpy np.add".into(), format!("{:.2}", gb / np))
+            }
+            _ => ("-".to_string(), "-".to_string()),
+        };
+        fila(
+            "vector_add",
+            algoritmo,
+            "n = 50M × 5",
+            t,
+            &format!("{gb:.1} GB/s"),
+            &objetivo,
+            &razon,
+        );
+    }
+}
+
+/// montecarlo's row: samples per second, and for Paralelo the ratio to Secuencial's (`mc`).
+fn fila_montecarlo(algoritmo: Algoritmo, mc: &mut [f64; 2]) {
+    let muestras = 100_000_000;
+    let p = ParamsMontecarlo::new(muestras, 1).unwrap();
+    if let Some(t) = mejor(|| montecarlo::montecarlo(&p, algoritmo).map(|r| r.duracion)) {
+        let v = muestras as f64 / t.as_secs_f64();
+        let (objetivo, razon) = objetivo_cpu(algoritmo, mc, v);
+        fila(
+            "montecarlo",
+            algoritmo,
+            "1e8 samples",
+            t,
+            &format!("{:.3e} samples/s", v),
+            &objetivo,
+            &razon,
+        );
+    }
+}
+
+/// nbody's row: pair interactions per second, and for Paralelo the ratio to Secuencial's
+/// (`nb`).
+fn fila_nbody(algoritmo: Algoritmo, nb: &mut [f64; 2]) {
+    let (n, pasos) = (4096, 4);
+    let p = ParamsNbody::new(n, pasos, 1).unwrap();
+    if let Some(t) = mejor(|| nbody::nbody(&p, algoritmo).map(|r| r.duracion)) {
+        let v = f64::from(n) * f64::from(n) * f64::from(pasos) / t.as_secs_f64();
+        let (objetivo, razon) = objetivo_cpu(algoritmo, nb, v);
+        fila(
+            "nbody",
+            algoritmo,
+            "4096 bodies × 4 steps",
+            t,
+            &format!("{:.3e} interactions/s", v),
+            &objetivo,
+            &razon,
+        );
     }
 }
 

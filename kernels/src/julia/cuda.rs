@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use comun::trabajo::ParamsJulia;
 use cust::launch;
-use cust::memory::{CopyDestination as _, DeviceBuffer};
+use cust::memory::{CopyDestination as _, DeviceBuffer, DevicePointer};
 use rayon::prelude::*;
 
 use super::{C_IM, C_RE, LIMITE_CUADRADO, Rejilla, X1, Y2};
@@ -86,53 +86,13 @@ pub fn medir(p: &ParamsJulia) -> Result<Medida, ErrorKernel> {
 /// [`medir`] under `control`, checked before each launch.
 pub fn medir_con(p: &ParamsJulia, control: &Control) -> Result<Medida, ErrorKernel> {
     let llamada = Llamada::new()?;
-    let funcion = llamada
-        .motor
-        .funcion(Ptx::Julia, FUNCION)
-        .map_err(fallo("finding the kernel"))?;
     let pixeles = p.pixeles() as usize;
     // SAFETY: the launches below write every one of the `pixeles` counts before the copy back.
     let conteos_gpu = unsafe { DeviceBuffer::<u32>::uninitialized(pixeles) }.map_err(fallo(
         &format!("allocating {} MiB on the GPU", (pixeles * 4) >> 20),
     ))?;
-    let rejilla = Rejilla::new(p.width, p.height);
     let destino = conteos_gpu.as_device_ptr();
-    let (width, iteraciones) = (p.width, p.iteraciones);
-    let flujo = &llamada.flujo;
-    let tope = iteraciones_por_lanzamiento(&llamada.motor.limites());
-    let lanzar = || {
-        llamada.en_piezas(
-            control,
-            lanzamientos(p, tope),
-            "running the kernel",
-            |(fila0, filas)| {
-                let bloques = (width.div_ceil(LADO), filas.div_ceil(LADO));
-                // SAFETY: the arguments match `julia`'s parameters in julia.cu, in order and
-                // type (pointer, 4 × u32, 7 × f64), with the LADO × LADO threads a block it
-                // expects; every pixel it writes, of rows `fila0 .. fila0 + filas`, lies
-                // inside `conteos_gpu`, which outlives the stream's work (synchronised by
-                // `en_piezas`, also when the run stops).
-                unsafe {
-                    launch!(funcion<<<bloques, LADO * LADO, 0, flujo>>>(
-                        destino,
-                        width,
-                        fila0,
-                        filas,
-                        iteraciones,
-                        X1,
-                        Y2,
-                        rejilla.dx,
-                        rejilla.dy,
-                        C_RE,
-                        C_IM,
-                        LIMITE_CUADRADO
-                    ))
-                }
-                .map_err(fallo("launching the kernel"))
-            },
-        )
-    };
-    let (mut conteos, kernel) = mientras_rellena(pixeles, lanzar);
+    let (mut conteos, kernel) = mientras_rellena(pixeles, || lanzar(&llamada, p, destino, control));
     let kernel = kernel?;
     let inicio_copia = Instant::now();
     conteos_gpu
@@ -142,6 +102,50 @@ pub fn medir_con(p: &ParamsJulia, control: &Control) -> Result<Medida, ErrorKern
         conteos,
         kernel,
         copia: inicio_copia.elapsed(),
+    })
+}
+
+/// Queues the launches that write every count of `p` to `destino` (room for them all), checks
+/// `control` before each, and waits for them: their time on the GPU.
+fn lanzar(
+    llamada: &Llamada,
+    p: &ParamsJulia,
+    destino: DevicePointer<u32>,
+    control: &Control,
+) -> Result<Duration, ErrorKernel> {
+    let funcion = llamada
+        .motor
+        .funcion(Ptx::Julia, FUNCION)
+        .map_err(fallo("finding the kernel"))?;
+    let rejilla = Rejilla::new(p.width, p.height);
+    let (width, iteraciones) = (p.width, p.iteraciones);
+    let flujo = &llamada.flujo;
+    let tope = iteraciones_por_lanzamiento(&llamada.motor.limites());
+    let piezas = lanzamientos(p, tope);
+    llamada.en_piezas(control, piezas, "running the kernel", |(fila0, filas)| {
+        let bloques = (width.div_ceil(LADO), filas.div_ceil(LADO));
+        // SAFETY: the arguments match `julia`'s parameters in julia.cu, in order and type
+        // (pointer, 4 × u32, 7 × f64), with the LADO × LADO threads a block it expects; every
+        // pixel it writes, of rows `fila0 .. fila0 + filas`, lies inside the caller's buffer
+        // behind `destino`, which outlives the stream's work (synchronised by `en_piezas`,
+        // also when the run stops).
+        unsafe {
+            launch!(funcion<<<bloques, LADO * LADO, 0, flujo>>>(
+                destino,
+                width,
+                fila0,
+                filas,
+                iteraciones,
+                X1,
+                Y2,
+                rejilla.dx,
+                rejilla.dy,
+                C_RE,
+                C_IM,
+                LIMITE_CUADRADO
+            ))
+        }
+        .map_err(fallo("launching the kernel"))
     })
 }
 
