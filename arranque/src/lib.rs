@@ -21,6 +21,7 @@
 
 pub mod acceso;
 pub mod args;
+pub mod esclavo;
 pub mod http;
 pub mod maestro;
 pub mod servidor;

@@ -1,16 +1,17 @@
 //! What every task and handler of the maestro shares, and the operations that span memory and
 //! database (decide under the lock, commit outside it, then publish).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
+use arranque::esclavo::ClienteEsclavo;
 use comun::api::{Origen, Resumen};
+use comun::nodo::PeticionCancelar;
 use comun::{NuevoTrabajo, TrabajoId};
 use tokio::sync::{Notify, watch};
 
 use crate::Config;
 use crate::almacen::{Almacen, Cambio, LineaCargada, NumeroOrden};
-use crate::despacho;
 use crate::estado::{Estado, Parada};
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
@@ -25,8 +26,8 @@ pub struct Compartido {
     resumen: watch::Sender<(Resumen, NumeroOrden)>,
     /// Flips to true when the maestro is shutting down: long polls return at once.
     pub parando: watch::Receiver<bool>,
-    /// One client for every request to esclavos (connections kept alive).
-    pub http: reqwest::Client,
+    /// The esclavos' API (`/ejecutar`, `/cancelar`), connections kept alive.
+    pub esclavos: ClienteEsclavo,
 }
 
 impl Compartido {
@@ -35,23 +36,18 @@ impl Compartido {
         almacen: Almacen,
         estado: Estado,
         parando: watch::Receiver<bool>,
-    ) -> Arc<Self> {
+    ) -> anyhow::Result<Arc<Self>> {
         let resumen = watch::Sender::new((estado.resumen(), almacen.ultima_orden()));
-        let http = arranque::cliente_http(config.ca.as_ref())
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(Duration::from_secs(15))
-            .pool_max_idle_per_host(64)
-            .build()
-            .expect("building an HTTP client");
-        Arc::new(Self {
+        let esclavos = ClienteEsclavo::new(config.token.clone(), config.ca.as_ref())?;
+        Ok(Arc::new(Self {
             config,
             estado: Mutex::new(estado),
             almacen,
             despertar: Notify::new(),
             resumen,
             parando,
-            http,
-        })
+            esclavos,
+        }))
     }
 
     /// The state, for a short critical section (never held across `.await`).
@@ -130,10 +126,37 @@ impl Compartido {
         Ok(valor)
     }
 
-    /// Tells esclavos, in the background, to stop the attempts a transition gave up.
+    /// Tells esclavos to stop the attempts a transition gave up (`POST {esclavo}/cancelar`),
+    /// one request per esclavo and reason, in the background. Best effort: an esclavo that
+    /// does not hear it still stops an attempt at its time limit, and the answer to its next
+    /// heartbeat lists the jobs the maestro no longer wants.
     fn mandar_paradas(&self, paradas: Vec<Parada>) {
-        if !paradas.is_empty() {
-            despacho::mandar_paradas(&self.http, self.config.token.as_deref(), paradas);
+        let mut grupos: BTreeMap<(String, String, String), Vec<TrabajoId>> = BTreeMap::new();
+        for p in paradas {
+            grupos
+                .entry((p.esclavo, p.url, p.motivo))
+                .or_default()
+                .push(p.id);
+        }
+        for ((esclavo, url, motivo), trabajos) in grupos {
+            let cliente = self.esclavos.clone();
+            tokio::spawn(async move {
+                let peticion = PeticionCancelar {
+                    trabajos,
+                    motivo: Some(motivo),
+                };
+                let motivo = peticion.motivo.as_deref().unwrap_or_default();
+                match cliente.cancelar(&url, &peticion).await {
+                    Ok(r) => tracing::info!(
+                        %esclavo, cancelados = ?r.cancelados, desconocidos = ?r.desconocidos,
+                        "esclavo told to stop jobs: {motivo}"
+                    ),
+                    Err(e) => tracing::warn!(
+                        %esclavo, trabajos = ?peticion.trabajos,
+                        "could not tell the esclavo to stop jobs ({motivo}): {e}"
+                    ),
+                }
+            });
         }
     }
 

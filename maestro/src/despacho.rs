@@ -1,19 +1,15 @@
 //! The dispatcher: wakes whenever a job is queued, a slot frees or a retry falls due, asks the
 //! planner what goes where, and pushes each esclavo its jobs in one HTTP request. The watchdog
-//! that declares silent esclavos lost and fails attempts long past their time limit. And
-//! [`mandar_paradas`], which tells esclavos to stop attempts the maestro no longer wants.
+//! that declares silent esclavos lost and fails attempts long past their time limit.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use comun::TrabajoId;
-use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
-use reqwest::StatusCode;
+use comun::nodo::PeticionEjecutar;
 use tokio::sync::watch;
 
 use crate::compartido::Compartido;
-use crate::estado::{Envio, Fallo, Parada};
+use crate::estado::{Envio, Fallo};
 
 /// Runs until `parar` flips. It sleeps until notified, or until the earliest retry is due.
 pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
@@ -53,43 +49,17 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
 /// Sends one esclavo its jobs and handles the answer: refused jobs wait again; if the esclavo
 /// cannot be reached, it is marked lost and its jobs count a failed attempt.
 async fn enviar(c: Arc<Compartido>, envio: Envio) {
-    let mut peticion = c
-        .http
-        .post(format!("{}/ejecutar", envio.url))
-        .json(&PeticionEjecutar {
-            trabajos: envio.trabajos.clone(),
-        });
-    if let Some(token) = &c.config.token {
-        peticion = peticion.bearer_auth(token);
-    }
-    let respuesta = match peticion.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            return inalcanzable(
-                &c,
-                &envio,
-                format!("esclavo {} unreachable: {e}", envio.esclavo),
-            );
-        }
+    let peticion = PeticionEjecutar {
+        trabajos: envio.trabajos.clone(),
     };
-    let status = respuesta.status();
-    if status != StatusCode::OK && status != StatusCode::SERVICE_UNAVAILABLE {
-        let cuerpo = respuesta.text().await.unwrap_or_default();
-        let error = format!(
-            "esclavo {} answered {status}: {}",
-            envio.esclavo,
-            cuerpo.trim()
-        );
-        if status.is_client_error() {
-            // The esclavo is alive but refuses these jobs: each attempt fails, the esclavo stays.
-            return rechazados_por_error(&c, &envio, error);
-        }
-        return inalcanzable(&c, &envio, error);
-    }
-    let respuesta: RespuestaEjecutar = match respuesta.json().await {
+    let respuesta = match c.esclavos.ejecutar(&envio.url, &peticion).await {
         Ok(r) => r,
         Err(e) => {
-            let error = format!("esclavo {} sent an unreadable answer: {e}", envio.esclavo);
+            let error = format!("esclavo {} {e}", envio.esclavo);
+            if e.es_rechazo() {
+                // The esclavo is alive but refuses these jobs: each attempt fails, it stays.
+                return rechazados_por_error(&c, &envio, error);
+            }
             return inalcanzable(&c, &envio, error);
         }
     };
@@ -135,56 +105,6 @@ fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
     c.transicion_sin_esperar(|estado| {
         estado.perder(&envio.esclavo, &error, Instant::now(), comun::ahora_ms())
     });
-}
-
-/// Tells esclavos to stop attempts (`POST {esclavo}/cancelar`), one request per esclavo and
-/// reason, in the background. Best effort: an esclavo that does not hear it still stops an
-/// attempt at its time limit, and the answer to its next heartbeat lists the jobs the maestro
-/// no longer wants.
-pub fn mandar_paradas(http: &reqwest::Client, token: Option<&str>, paradas: Vec<Parada>) {
-    let mut grupos: BTreeMap<(String, String, String), Vec<TrabajoId>> = BTreeMap::new();
-    for p in paradas {
-        grupos
-            .entry((p.esclavo, p.url, p.motivo))
-            .or_default()
-            .push(p.id);
-    }
-    for ((esclavo, url, motivo), trabajos) in grupos {
-        let mut peticion = http
-            .post(format!("{url}/cancelar"))
-            .json(&PeticionCancelar {
-                trabajos: trabajos.clone(),
-                motivo: Some(motivo.clone()),
-            });
-        if let Some(token) = token {
-            peticion = peticion.bearer_auth(token);
-        }
-        tokio::spawn(async move {
-            match pedir_parada(peticion).await {
-                Ok(r) => tracing::info!(
-                    %esclavo, cancelados = ?r.cancelados, desconocidos = ?r.desconocidos,
-                    "esclavo told to stop jobs: {motivo}"
-                ),
-                Err(e) => tracing::warn!(
-                    %esclavo, ?trabajos,
-                    "could not tell the esclavo to stop jobs ({motivo}): {e}"
-                ),
-            }
-        });
-    }
-}
-
-/// Sends one `POST /cancelar` and reads its answer.
-async fn pedir_parada(peticion: reqwest::RequestBuilder) -> Result<RespuestaCancelar, String> {
-    let r = peticion.send().await.map_err(|e| e.to_string())?;
-    let status = r.status();
-    if !status.is_success() {
-        let cuerpo = r.text().await.unwrap_or_default();
-        return Err(format!("it answered {status}: {}", cuerpo.trim()));
-    }
-    r.json()
-        .await
-        .map_err(|e| format!("unreadable answer: {e}"))
 }
 
 /// Checks heartbeats a few times per limit and declares silent esclavos lost; fails attempts

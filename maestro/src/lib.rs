@@ -10,8 +10,8 @@
 //! - [`almacen`]: the durable store behind a seam (SQLite today), its group-commit writer
 //!   and recovery at start.
 //! - [`compartido`]: what tasks and handlers share; decide under the lock, commit, publish.
-//! - [`despacho`]: the event-driven dispatcher, the watchdog (lost esclavos, attempts past
-//!   their time limit) and the requests that tell esclavos to stop attempts.
+//! - [`despacho`]: the event-driven dispatcher and the watchdog (lost esclavos, attempts past
+//!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
 //! - [`http`]: the API.
 //!
@@ -69,7 +69,7 @@ pub async fn run(
         almacen,
         Estado::new(recuperado, reglas),
         parar_rx.clone(),
-    );
+    )?;
     let mut tareas = tokio::task::JoinSet::new();
     tareas.spawn(despacho::despachar(c.clone(), parar_rx.clone()));
     tareas.spawn(despacho::vigilar_esclavos(c.clone(), parar_rx.clone()));
