@@ -36,7 +36,7 @@ use cust::context::{Context, CurrentContext};
 use cust::error::CudaError;
 use cust::event::{Event, EventFlags};
 use cust::function::Function;
-use cust::memory::{DeviceBuffer, DeviceCopy};
+use cust::memory::{CopyDestination as _, DeviceBuffer, DeviceCopy};
 use cust::module::Module;
 use cust::stream::{Stream, StreamFlags};
 
@@ -191,6 +191,13 @@ impl Llamada {
             .map_err(fallo("reading the events"))
     }
 
+    /// The entry point `nombre` of [`Ptx::Calculo`].
+    pub(crate) fn funcion_calculo(&self, nombre: &str) -> Result<Function<'static>, ErrorKernel> {
+        self.motor
+            .funcion(Ptx::Calculo, nombre)
+            .map_err(fallo(&format!("finding the {nombre} kernel")))
+    }
+
     /// `kernel`, and the host's time since [`Llamada::new`].
     pub(crate) fn tiempos(&self, kernel: Duration) -> Tiempos {
         Tiempos {
@@ -206,6 +213,16 @@ pub(crate) fn subir<T: DeviceCopy>(datos: &[T]) -> Result<DeviceBuffer<T>, Error
         "copying {} MiB to the GPU",
         std::mem::size_of_val(datos) >> 20
     )))
+}
+
+/// What `buffer` holds, copied to a new vector on the host; `que` names the copy in errors.
+pub(crate) fn bajar<T: DeviceCopy + Default>(
+    buffer: &DeviceBuffer<T>,
+    que: &str,
+) -> Result<Vec<T>, ErrorKernel> {
+    let mut datos = vec![T::default(); buffer.len()];
+    buffer.copy_to(&mut datos[..]).map_err(fallo(que))?;
+    Ok(datos)
 }
 
 /// A zeroed buffer of `n` floats on the GPU.

@@ -5,11 +5,10 @@ use std::time::{Duration, Instant};
 use comun::Algoritmo;
 use comun::api::{Detalle, Resultado};
 use comun::trabajo::{
-    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody,
-    ParamsVectorAdd,
+    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsNbody, ParamsVectorAdd,
 };
 
-use crate::{Control, ErrorKernel, dispositivo};
+use crate::{Control, ErrorKernel, dispositivo, matmul, montecarlo, nbody, vector_add};
 
 /// What running a job produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,97 +37,73 @@ pub fn ejecutar_con(
     control: &Control,
 ) -> Result<Ejecucion, ErrorKernel> {
     p.validar()?;
-    match p {
-        Parametros::Julia(j) => ejecutar_julia(j, algoritmo, control),
-        Parametros::Espera(e) => ejecutar_espera(e, algoritmo, control),
-        Parametros::Matmul(m) => ejecutar_matmul(m, algoritmo, control),
-        Parametros::VectorAdd(v) => ejecutar_vector_add(v, algoritmo, control),
-        Parametros::Montecarlo(m) => ejecutar_montecarlo(m, algoritmo, control),
-        Parametros::Nbody(nb) => ejecutar_nbody(nb, algoritmo, control),
-    }
+    let (duracion_s, detalle) = match p {
+        Parametros::Julia(j) => return ejecutar_julia(j, algoritmo, control),
+        Parametros::Espera(e) => return ejecutar_espera(e, algoritmo, control),
+        Parametros::Matmul(m) => detalle_matmul(m, matmul::matmul_con(m, algoritmo, control)?),
+        Parametros::VectorAdd(v) => {
+            detalle_vector_add(v, vector_add::vector_add_con(v, algoritmo, control)?)
+        }
+        Parametros::Montecarlo(m) => {
+            detalle_montecarlo(montecarlo::montecarlo_con(m, algoritmo, control)?)
+        }
+        Parametros::Nbody(nb) => detalle_nbody(nb, nbody::nbody_con(nb, algoritmo, control)?),
+    };
+    Ok(sin_imagen(duracion_s, algoritmo, detalle))
 }
 
-/// matmul: the checksum, the sampled error and GFLOP/s of the kernel time.
-fn ejecutar_matmul(
-    m: &ParamsMatmul,
-    algoritmo: Algoritmo,
-    control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
-    let r = crate::matmul::matmul_con(m, algoritmo, control)?;
+/// matmul's kernel time in seconds and its wire detail: the checksum, the sampled error and
+/// GFLOP/s.
+fn detalle_matmul(m: &ParamsMatmul, r: matmul::Producto) -> (f64, Detalle) {
     let t = r.duracion.as_secs_f64();
     let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
-    Ok(sin_imagen(
-        t,
-        algoritmo,
-        Detalle::Matmul {
-            n: m.n,
-            checksum: crate::matmul::checksum(&r.c, m.n),
-            error_relativo: crate::matmul::error_relativo(&r.c, m.n),
-            gflops: por_segundo(flops, t) / 1e9,
-        },
-    ))
+    let detalle = Detalle::Matmul {
+        n: m.n,
+        checksum: matmul::checksum(&r.c, m.n),
+        error_relativo: matmul::error_relativo(&r.c, m.n),
+        gflops: por_segundo(flops, t) / 1e9,
+    };
+    (t, detalle)
 }
 
-/// vector_add: the checksum and GB/s (bytes read and written) of the kernel time.
-fn ejecutar_vector_add(
-    v: &ParamsVectorAdd,
-    algoritmo: Algoritmo,
-    control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
-    let r = crate::vector_add::vector_add_con(v, algoritmo, control)?;
+/// vector_add's kernel time in seconds and its wire detail: the checksum and GB/s (bytes read
+/// and written).
+fn detalle_vector_add(v: &ParamsVectorAdd, r: vector_add::Suma) -> (f64, Detalle) {
     let t = r.duracion.as_secs_f64();
     let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
-    Ok(sin_imagen(
-        t,
-        algoritmo,
-        Detalle::VectorAdd {
-            n: v.n,
-            checksum: crate::vector_add::checksum(&r.c),
-            gbps: por_segundo(bytes, t) / 1e9,
-        },
-    ))
+    let detalle = Detalle::VectorAdd {
+        n: v.n,
+        checksum: vector_add::checksum(&r.c),
+        gbps: por_segundo(bytes, t) / 1e9,
+    };
+    (t, detalle)
 }
 
-/// montecarlo: the count, π, and samples per second of the kernel time.
-fn ejecutar_montecarlo(
-    m: &ParamsMontecarlo,
-    algoritmo: Algoritmo,
-    control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
-    let r = crate::montecarlo::montecarlo_con(m, algoritmo, control)?;
+/// montecarlo's kernel time in seconds and its wire detail: the count, π, samples per second.
+fn detalle_montecarlo(r: montecarlo::Conteo) -> (f64, Detalle) {
     let t = r.duracion.as_secs_f64();
-    Ok(sin_imagen(
-        t,
-        algoritmo,
-        Detalle::Montecarlo {
-            muestras: r.muestras,
-            dentro: r.dentro,
-            pi: r.pi(),
-            muestras_por_segundo: por_segundo(r.muestras as f64, t),
-        },
-    ))
+    let detalle = Detalle::Montecarlo {
+        muestras: r.muestras,
+        dentro: r.dentro,
+        pi: r.pi(),
+        muestras_por_segundo: por_segundo(r.muestras as f64, t),
+    };
+    (t, detalle)
 }
 
-/// nbody: the energies before and after, and pair interactions per second of the kernel time.
-fn ejecutar_nbody(
-    nb: &ParamsNbody,
-    algoritmo: Algoritmo,
-    control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
-    let r = crate::nbody::nbody_con(nb, algoritmo, control)?;
+/// nbody's kernel time in seconds and its wire detail: the energies before and after, and
+/// pair interactions per second.
+fn detalle_nbody(nb: &ParamsNbody, r: nbody::Simulacion) -> (f64, Detalle) {
     let t = r.duracion.as_secs_f64();
     let interacciones = f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
-    Ok(sin_imagen(
-        t,
-        algoritmo,
-        Detalle::Nbody {
-            particulas: nb.particulas,
-            pasos: nb.pasos,
-            energia_inicial: r.energia_inicial,
-            energia_final: r.energia_final,
-            interacciones_por_segundo: por_segundo(interacciones, t),
-        },
-    ))
+    let detalle = Detalle::Nbody {
+        particulas: nb.particulas,
+        pasos: nb.pasos,
+        energia_inicial: r.energia_inicial,
+        energia_final: r.energia_final,
+        interacciones_por_segundo: por_segundo(interacciones, t),
+    };
+    (t, detalle)
 }
 
 /// `cantidad / t`, or 0 for a time too short to measure.
@@ -160,11 +135,7 @@ fn ejecutar_julia(
     let duracion_s = inicio.elapsed().as_secs_f64();
     control.comprobar()?;
     let suma_conteos = conteos.suma();
-    let iteraciones_por_segundo = if duracion_s > 0.0 {
-        suma_conteos as f64 / duracion_s
-    } else {
-        0.0
-    };
+    let iteraciones_por_segundo = por_segundo(suma_conteos as f64, duracion_s);
     Ok(Ejecucion {
         resultado: Resultado {
             duracion_s,
@@ -188,13 +159,10 @@ fn ejecutar_espera(
 ) -> Result<Ejecucion, ErrorKernel> {
     let inicio = Instant::now();
     control.dormir(Duration::from_millis(p.ms))?;
-    Ok(Ejecucion {
-        resultado: Resultado {
-            duracion_s: inicio.elapsed().as_secs_f64(),
-            dispositivo: dispositivo(algoritmo),
-            detalle: Detalle::Espera { ms: p.ms },
-            imagen: false,
-        },
-        imagen_png: None,
-    })
+    let duracion_s = inicio.elapsed().as_secs_f64();
+    Ok(sin_imagen(
+        duracion_s,
+        algoritmo,
+        Detalle::Espera { ms: p.ms },
+    ))
 }

@@ -53,6 +53,14 @@ impl Limites {
             .map(|lanes| self.instrucciones_por_segundo(lanes))
     }
 
+    /// The H100 SXM, whose figures NVIDIA publishes: what the tests compute bounds for.
+    #[cfg(test)]
+    pub(crate) const H100_SXM: Limites = Limites {
+        multiprocesadores: 132,
+        reloj_khz: 1_980_000,
+        capacidad: (9, 0),
+    };
+
     /// SMs × `lanes` × clock.
     fn instrucciones_por_segundo(&self, lanes: u32) -> f64 {
         f64::from(self.multiprocesadores) * f64::from(lanes) * f64::from(self.reloj_khz) * 1e3
@@ -65,12 +73,7 @@ mod tests {
 
     #[test]
     fn h100_sxm_bounds_follow_the_formula() {
-        let h100 = Limites {
-            multiprocesadores: 132,
-            reloj_khz: 1_980_000,
-            capacidad: (9, 0),
-        };
-        let pico = h100.pico_flops_f64().unwrap();
+        let pico = Limites::H100_SXM.pico_flops_f64().unwrap();
         assert!((pico / 1e12 - 33.45).abs() < 0.01, "{pico}");
     }
 }

@@ -219,12 +219,7 @@ mod tests {
 
     #[test]
     fn h100_sxm_iteration_bound_follows_the_formula() {
-        let h100 = Limites {
-            multiprocesadores: 132,
-            reloj_khz: 1_980_000,
-            capacidad: (9, 0),
-        };
-        let cota = cota_iteraciones_por_segundo(&h100).unwrap();
+        let cota = cota_iteraciones_por_segundo(&Limites::H100_SXM).unwrap();
         assert!((cota / 1e12 - 1.858).abs() < 0.001, "{cota}");
     }
 }

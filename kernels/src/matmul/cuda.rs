@@ -5,12 +5,11 @@
 
 use comun::trabajo::ParamsMatmul;
 use cust::launch;
-use cust::memory::CopyDestination as _;
 
 use super::{Producto, entradas_con};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{Llamada, Ptx, Tiempos, fallo, reservar, subir, trozos};
+use crate::cuda::{Llamada, Tiempos, bajar, fallo, reservar, subir, trozos};
 
 /// matmul floating-point operations in one piece: about 50 ms of the tiled SGEMM on an H100
 /// (one iteration at n = 8192).
@@ -40,10 +39,7 @@ fn producto(
     control: &Control,
 ) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
     let llamada = Llamada::new()?;
-    let funcion = llamada
-        .motor
-        .funcion(Ptx::Calculo, "matmul")
-        .map_err(fallo("finding the matmul kernel"))?;
+    let funcion = llamada.funcion_calculo("matmul")?;
     let (a_gpu, b_gpu) = (subir(a)?, subir(b)?);
     let c_gpu = reservar(a.len())?;
     let rejilla = (n.div_ceil(128), n.div_ceil(128));
@@ -67,7 +63,6 @@ fn producto(
         }
         Ok(())
     })?;
-    let mut c = vec![0.0f32; a.len()];
-    c_gpu.copy_to(&mut c[..]).map_err(fallo("copying C back"))?;
+    let c = bajar(&c_gpu, "copying C back")?;
     Ok((c, llamada.tiempos(kernel)))
 }

@@ -7,12 +7,11 @@
 
 use comun::trabajo::ParamsMontecarlo;
 use cust::launch;
-use cust::memory::CopyDestination as _;
 
 use super::{Conteo, bloque, clave};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Limites, Llamada, Ptx, Tiempos, fallo, subir, trozos};
+use crate::cuda::{HILOS, Limites, Llamada, Tiempos, bajar, fallo, subir, trozos};
 
 /// The samples of `p` inside the quarter circle, counted on the GPU.
 pub(super) fn montecarlo(p: &ParamsMontecarlo, control: &Control) -> Result<Conteo, ErrorKernel> {
@@ -45,9 +44,7 @@ fn contar(
 ) -> Result<(u64, Tiempos), ErrorKernel> {
     let llamada = Llamada::new()?;
     let motor = llamada.motor;
-    let funcion = motor
-        .funcion(Ptx::Calculo, "montecarlo")
-        .map_err(fallo("finding the montecarlo kernel"))?;
+    let funcion = llamada.funcion_calculo("montecarlo")?;
     let dentro_gpu = subir(&[0u64])?;
     let flujo = &llamada.flujo;
     let piezas = trozos(bloques_philox, bloques_por_pieza(&motor.limites()));
@@ -66,10 +63,7 @@ fn contar(
         }
         .map_err(fallo("launching montecarlo"))
     })?;
-    let mut dentro = [0u64];
-    dentro_gpu
-        .copy_to(&mut dentro[..])
-        .map_err(fallo("copying the count back"))?;
+    let dentro = bajar(&dentro_gpu, "copying the count back")?;
     Ok((dentro[0], llamada.tiempos(kernel)))
 }
 
@@ -79,12 +73,7 @@ mod tests {
 
     #[test]
     fn h100_sxm_pieces_follow_the_formula() {
-        let h100 = Limites {
-            multiprocesadores: 132,
-            reloj_khz: 1_980_000,
-            capacidad: (9, 0),
-        };
-        let bloques = bloques_por_pieza(&h100);
+        let bloques = bloques_por_pieza(&Limites::H100_SXM);
         assert!((bloques as f64 / 1e9 - 8.36).abs() < 0.01, "{bloques}");
     }
 }

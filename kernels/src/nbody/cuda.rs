@@ -10,7 +10,7 @@ use cust::memory::CopyDestination as _;
 use super::{Cuerpos, DT, EPS2};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Llamada, Ptx, Tiempos, fallo, reservar, subir, trozos};
+use crate::cuda::{HILOS, Llamada, Tiempos, fallo, reservar, subir, trozos};
 
 /// nbody pair interactions in one piece: about 30 ms on an H100 (8 steps of 65 536 bodies).
 const INTERACCIONES_POR_PIEZA: f64 = (1u64 << 35) as f64;
@@ -23,10 +23,7 @@ pub(super) fn nbody(
     control: &Control,
 ) -> Result<Tiempos, ErrorKernel> {
     let llamada = Llamada::new()?;
-    let funcion = llamada
-        .motor
-        .funcion(Ptx::Calculo, "nbody")
-        .map_err(fallo("finding the nbody kernel"))?;
+    let funcion = llamada.funcion_calculo("nbody")?;
     let n = c.len();
     let (pos, vel) = empaquetar(c);
     let mut buffers = [subir(&pos)?, reservar(4 * n)?];

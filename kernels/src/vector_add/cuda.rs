@@ -6,12 +6,11 @@
 
 use comun::trabajo::ParamsVectorAdd;
 use cust::launch;
-use cust::memory::CopyDestination as _;
 
 use super::{Suma, entradas_con};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Llamada, Ptx, Tiempos, fallo, reservar, subir, trozos};
+use crate::cuda::{HILOS, Llamada, Tiempos, bajar, fallo, reservar, subir, trozos};
 
 /// vector_add bytes read and written in one piece: a few ms at HBM bandwidth.
 const BYTES_POR_PIEZA: f64 = 8.0 * (1u64 << 30) as f64;
@@ -38,10 +37,7 @@ fn sumar(
     control: &Control,
 ) -> Result<(Vec<f32>, Tiempos), ErrorKernel> {
     let llamada = Llamada::new()?;
-    let funcion = llamada
-        .motor
-        .funcion(Ptx::Calculo, "vector_add")
-        .map_err(fallo("finding the vector_add kernel"))?;
+    let funcion = llamada.funcion_calculo("vector_add")?;
     let (a_gpu, b_gpu) = (subir(a)?, subir(b)?);
     let c_gpu = reservar(a.len())?;
     let n = a.len() as u64;
@@ -66,7 +62,6 @@ fn sumar(
         }
         Ok(())
     })?;
-    let mut c = vec![0.0f32; a.len()];
-    c_gpu.copy_to(&mut c[..]).map_err(fallo("copying c back"))?;
+    let c = bajar(&c_gpu, "copying c back")?;
     Ok((c, llamada.tiempos(kernel)))
 }
