@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use comun::api::{
-    EstadoCluster, ListaTrabajos, PeticionCarga, PeticionLote, PeticionTrabajo, Ping,
+    EstadoCluster, ListaTrabajos, MAX_ESPERA, PeticionCarga, PeticionLote, PeticionTrabajo, Ping,
     RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
 };
 use comun::{CuerpoError, Estado, TrabajoId};
@@ -18,8 +18,6 @@ use crate::error::Error;
 const PLAZO: Duration = Duration::from_secs(30);
 /// Extra time a long poll gets beyond the wait it asks the maestro for.
 const MARGEN_ESPERA: Duration = Duration::from_secs(30);
-/// Longest wait the maestro grants one long poll.
-pub const MAX_ESPERA: Duration = Duration::from_secs(60);
 
 /// The maestro's API.
 #[derive(Debug, Clone)]

@@ -292,8 +292,10 @@ pub struct ArgsBenchmark {
     /// Concurrent submitting tasks of phase 1.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrencia: u32,
-    /// Jobs per POST /trabajos request; 0: one POST /agregar_trabajo per job.
-    #[arg(long, default_value_t = 0)]
+    /// Jobs per POST /trabajos request (at most the maestro's 100000); 0: one POST
+    /// /agregar_trabajo per job.
+    #[arg(long, default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(..=comun::api::MAX_LOTE as i64))]
     pub lote: u32,
     /// Milliseconds each espera job sleeps.
     #[arg(long, default_value_t = 0)]

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use comun::TrabajoId;
-use comun::api::Trabajo;
+use comun::api::{MAX_ESPERA, Trabajo};
 use indicatif::ProgressBar;
 use tokio::task::JoinSet;
 
-use crate::api::{MAX_ESPERA, Maestro};
+use crate::api::Maestro;
 use crate::error::Error;
 
 /// How long one wait for a single job lasts before its spinner shows its state again.

@@ -7,18 +7,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use comun::api::{Resumen, Trabajo};
+use comun::api::{MAX_ESPERA, MAX_LISTA, Resumen, Trabajo};
 use comun::{Estado, Parametros, TrabajoId};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use crate::api::{MAX_ESPERA, Maestro};
+use crate::api::Maestro;
 use crate::consultas::escribir;
 use crate::error::{Error, SALIDA_INCOMPLETO};
 use crate::{progreso, salida};
 
-/// Most jobs one listing asks the maestro for (its own limit).
-const MAX_LISTA: u32 = 10_000;
 /// Most rows of a summary table.
 const MAX_FILAS: usize = 200;
 /// Shortest time between two searches for newly completed jobs.

@@ -1,12 +1,21 @@
-//! Bodies of the maestro's public API: what clients send and what they get back.
+//! Bodies of the maestro's public API: what clients send and what they get back, and the
+//! limits the maestro puts on them ([`MAX_LOTE`], [`MAX_LISTA`], [`MAX_ESPERA`]).
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCampo;
+use crate::nodo::Capacidades;
 use crate::trabajo::{
     Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, ParamsMatmul,
     ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId, validar_plazo,
 };
+
+// Parts of these bodies defined with the bodies that carry them first: an esclavo's load
+// (its heartbeat) and a job's result (its esclavo's report).
+pub use crate::nodo::Carga;
+pub use crate::trabajo::{Detalle, Resultado};
 
 /// Body of `POST /agregar_trabajo`: the original system's flat body
 /// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and the parameters of the
@@ -192,6 +201,10 @@ pub struct RespuestaAgregar {
     pub mensaje: String,
 }
 
+/// Most jobs in one `POST /trabajos` ([`PeticionLote`]); more are refused whole, naming the
+/// limit.
+pub const MAX_LOTE: usize = 100_000;
+
 /// Body of `POST /trabajos`: many jobs in one request, all accepted or none.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -282,68 +295,6 @@ impl std::fmt::Display for Origen {
     }
 }
 
-/// What a kernel computed, besides time and device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "tipo", rename_all = "lowercase")]
-pub enum Detalle {
-    Julia {
-        /// Sum of every pixel's iteration count: a checksum all backends agree on.
-        suma_conteos: u64,
-        pixeles: u64,
-        /// Iterations per second of kernel time.
-        iteraciones_por_segundo: f64,
-    },
-    Espera {
-        ms: u64,
-    },
-    Matmul {
-        n: u32,
-        /// Sum of every entry of C (of the last repetition).
-        checksum: f64,
-        /// Largest relative error of sampled entries against an f64 reference.
-        error_relativo: f64,
-        /// 2·n³·iteraciones / kernel time, in 10⁹ per second.
-        gflops: f64,
-    },
-    VectorAdd {
-        n: u64,
-        /// Sum of every element of c.
-        checksum: f64,
-        /// Bytes read and written (12·n per repetition) per second, in 10⁹.
-        gbps: f64,
-    },
-    Montecarlo {
-        muestras: u64,
-        /// Points inside the quarter circle.
-        dentro: u64,
-        /// 4 · dentro / muestras.
-        pi: f64,
-        muestras_por_segundo: f64,
-    },
-    Nbody {
-        particulas: u32,
-        pasos: u32,
-        /// Total (kinetic + potential) energy before the first step.
-        energia_inicial: f64,
-        /// Total energy after the last step.
-        energia_final: f64,
-        /// particulas² · pasos / kernel time.
-        interacciones_por_segundo: f64,
-    },
-}
-
-/// A job's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Resultado {
-    /// Kernel time in seconds.
-    pub duracion_s: f64,
-    /// What ran it: `cpu: 16 hilos (AMD EPYC …)`, later a GPU's name.
-    pub dispositivo: String,
-    pub detalle: Detalle,
-    /// Whether a PNG can be fetched at `GET /trabajos/{id}/imagen`.
-    pub imagen: bool,
-}
-
 /// A job as `GET /trabajos/{id}` shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trabajo {
@@ -374,6 +325,10 @@ pub struct Trabajo {
     pub motivo: Option<String>,
 }
 
+/// Most jobs one `GET /trabajos?limite=N` lists ([`ListaTrabajos`]); a larger `limite` gets
+/// this many.
+pub const MAX_LISTA: u32 = 10_000;
+
 /// Answer to `GET /trabajos`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListaTrabajos {
@@ -382,6 +337,11 @@ pub struct ListaTrabajos {
     /// How many match the filter in all.
     pub total: u64,
 }
+
+/// Longest one long poll waits (`esperar_ms` of `GET /trabajos/{id}`, `espera_ms` of
+/// `GET /resumen`); a longer wait asked for gets this one. Not the `espera` job's limit
+/// ([`MAX_ESPERA_MS`](crate::trabajo::MAX_ESPERA_MS)).
+pub const MAX_ESPERA: Duration = Duration::from_secs(60);
 
 /// Job counts by state; `version` changes whenever any count does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -413,15 +373,6 @@ pub struct ColaPrioridad {
     pub asignados: u64,
 }
 
-/// Load an esclavo last reported.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Carga {
-    /// CPU use in percent of all cores.
-    pub cpu: f32,
-    pub memoria_usada: u64,
-    pub memoria_total: u64,
-}
-
 /// An esclavo as the maestro sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EsclavoInfo {
@@ -434,7 +385,7 @@ pub struct EsclavoInfo {
     pub vivo: bool,
     pub ultimo_latido_hace_ms: u64,
     pub carga: Carga,
-    pub capacidades: crate::nodo::Capacidades,
+    pub capacidades: Capacidades,
     /// Jobs it completed since it registered.
     pub completados: u64,
 }

@@ -4,10 +4,12 @@
 //! cliente; the `trabajos.txt` format) is defined here and nowhere else. Services keep their
 //! own internal types and convert to and from these explicitly.
 //!
-//! - [`trabajo`]: a job's kernel parameters, algorithm, priority, state and limits.
-//! - [`api`]: bodies of the maestro's public API (`/agregar_trabajo`, `/estado`, …).
+//! - [`trabajo`]: a job's kernel, parameters and their limits, algorithm, priority, state and
+//!   result.
 //! - [`nodo`]: bodies exchanged between maestro and esclavos (registration, heartbeat,
-//!   dispatch, results).
+//!   dispatch, results); uses [`trabajo`].
+//! - [`api`]: bodies of the maestro's public API (`/agregar_trabajo`, `/estado`, …) and its
+//!   limits; uses [`trabajo`] and [`nodo`] (an esclavo's capabilities and load).
 //! - [`archivo`]: the `trabajos.txt` parser.
 //! - [`memoria`]: what memoria nodes measure, their alerts and their reports to the maestro.
 //! - [`error`]: the JSON error body every service answers with.

@@ -9,8 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::{Carga, Resultado};
-use crate::trabajo::{Algoritmo, Parametros, TrabajoId};
+use crate::trabajo::{Algoritmo, Parametros, Resultado, TrabajoId};
 
 /// A GPU an esclavo can run `Cuda` jobs on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +54,15 @@ pub struct RespuestaRegistro {
     /// How often the maestro expects a heartbeat.
     pub latido_ms: u64,
     pub mensaje: String,
+}
+
+/// An esclavo's load, sent with each heartbeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Carga {
+    /// CPU use in percent of all cores.
+    pub cpu: f32,
+    pub memoria_usada: u64,
+    pub memoria_total: u64,
 }
 
 /// Body of `POST /latido`, sent every couple of seconds.

@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use comun::api::{Detalle, Resultado};
 use comun::nodo::{
     Asignacion, InformeResultado, Rechazo, RespuestaCancelar, RespuestaEjecutar, Salida,
 };
+use comun::trabajo::{Detalle, Resultado};
 use comun::{Algoritmo, Estado, Parametros, TrabajoId};
 use kernels::{Control, ErrorKernel};
 use tokio::sync::Notify;

@@ -3,8 +3,7 @@
 
 use std::sync::OnceLock;
 
-use comun::api::Carga;
-use comun::nodo::{Capacidades, Gpu};
+use comun::nodo::{Capacidades, Carga, Gpu};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
 /// The hardware this esclavo offers: cores, memory and, in a build with the `cuda` feature

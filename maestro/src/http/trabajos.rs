@@ -9,8 +9,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comun::api::{
-    ListaTrabajos, Origen, PeticionCarga, PeticionLote, PeticionTrabajo, RespuestaAgregar,
-    RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
+    ListaTrabajos, MAX_ESPERA, MAX_LISTA, MAX_LOTE, Origen, PeticionCarga, PeticionLote,
+    PeticionTrabajo, RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen,
+    Trabajo,
 };
 use comun::archivo::parsear;
 use comun::{CuerpoError, Estado, Parametros, TrabajoId};
@@ -20,13 +21,6 @@ use tokio::time::Instant;
 use super::error::ErrorApi;
 use super::extraer::{Consulta, Cuerpo, Ruta};
 use crate::compartido::Compartido;
-
-/// Longest a request may wait for a change (`esperar_ms`, `espera_ms`).
-const MAX_ESPERA: Duration = Duration::from_secs(60);
-/// Most jobs in one `POST /trabajos`.
-const MAX_LOTE: usize = 100_000;
-/// Most jobs one `GET /trabajos` lists.
-const MAX_LISTA: u32 = 10_000;
 
 type Res<T> = Result<T, ErrorApi>;
 

@@ -1,0 +1,65 @@
+//! A job (*trabajo*): which kernel, with which parameters, on which backend, how urgent, and
+//! what it computed. One file a part: [`tipo`] and [`algoritmo`] (what runs, on what),
+//! [`parametros`] (each kernel's parameters and their [limits](parametros#limits)),
+//! [`prioridad`], [`estado`] (where a job is in its life), [`resultado`] (what a kernel
+//! reports); here, the id and the validated job that every way in produces.
+//!
+//! Every value that comes from a user goes through a validating constructor, so the rest of
+//! the system only ever sees parameters within the documented limits.
+
+pub mod algoritmo;
+pub mod estado;
+pub mod parametros;
+pub mod prioridad;
+pub mod resultado;
+pub mod tipo;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ErrorCampo;
+pub use algoritmo::Algoritmo;
+pub use estado::Estado;
+pub use parametros::{
+    MAX_ESPERA_MS, MAX_ITERACIONES, MAX_LADO, MAX_MUESTRAS, MAX_N_MATMUL, MAX_N_VECTOR,
+    MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PLAZO_S, MAX_REPETICIONES, Parametros,
+    ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsVectorAdd,
+    validar_plazo,
+};
+pub use prioridad::Prioridad;
+pub use resultado::{Detalle, Resultado};
+pub use tipo::Tipo;
+
+/// A job's id: assigned by the maestro, increasing in order of acceptance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrabajoId(pub u64);
+
+impl fmt::Display for TrabajoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for TrabajoId {
+    type Err = ErrorCampo;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.trim()
+            .parse()
+            .map(TrabajoId)
+            .map_err(|_| ErrorCampo::new("id", format!("'{s}' is not a job id (a whole number)")))
+    }
+}
+
+/// A validated job, ready to be queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NuevoTrabajo {
+    pub parametros: Parametros,
+    pub algoritmo: Algoritmo,
+    pub prioridad: Prioridad,
+    /// Time limit of each attempt, in seconds (1 ..= [`MAX_PLAZO_S`]); `None`: the maestro's
+    /// default (`--plazo-trabajo-s`).
+    pub plazo_s: Option<u32>,
+}
