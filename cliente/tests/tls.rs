@@ -6,19 +6,17 @@ mod apoyo;
 
 use std::time::Duration;
 
-use apoyo::{cliente, esperar_hasta};
+use apoyo::{ARRANQUE, Servicio, cliente, esperar_hasta};
 use pruebas::pki::{Pki, pki};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use pruebas::sondas::esclavos;
 
 const TOKEN: &str = "s3creto";
 
 /// A maestro and one esclavo, both serving HTTPS with the cluster token, each trusting the CA.
 struct ClusterTls {
     url: String,
-    paradas: Vec<oneshot::Sender<()>>,
-    tareas: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// The esclavo, then the maestro: the order they stop in.
+    servicios: Vec<Servicio>,
     _datos: tempfile::TempDir,
 }
 
@@ -34,12 +32,8 @@ impl ClusterTls {
         m.token = Some(TOKEN.into());
         m.transporte = transporte.clone();
         m.ca = Some(ca.clone());
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-        let url = format!("https://{}", listener.local_addr().unwrap());
-        let (parar_m, parada_m) = oneshot::channel::<()>();
-        let tarea_m = tokio::spawn(maestro::run(m, listener, async move {
-            let _ = parada_m.await;
-        }));
+        let servicio_m = Servicio::iniciar(|l, parada| maestro::run(m, l, parada)).await;
+        let url = format!("https://{}", servicio_m.direccion);
 
         let mut e = esclavo::Config::new(&url, "esclavo-tls");
         e.token = Some(TOKEN.into());
@@ -47,48 +41,26 @@ impl ClusterTls {
         e.ca = Some(ca.clone());
         e.capacidad = 2;
         e.latido = Duration::from_millis(250);
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-        let (parar_e, parada_e) = oneshot::channel::<()>();
-        let tarea_e = tokio::spawn(esclavo::run(e, listener, async move {
-            let _ = parada_e.await;
-        }));
+        let servicio_e = Servicio::iniciar(|l, parada| esclavo::run(e, l, parada)).await;
 
         let http = arranque::cliente_http(Some(&ca)).build().unwrap();
-        let u = url.clone();
-        esperar_hasta("the esclavo registers over https", move || {
-            let (http, u) = (http.clone(), u.clone());
-            async move {
-                let Ok(r) = http
-                    .get(format!("{u}/esclavos"))
-                    .bearer_auth(TOKEN)
-                    .send()
-                    .await
-                else {
-                    return false;
-                };
-                let lista: Vec<comun::api::EsclavoInfo> = r.json().await.unwrap_or_default();
-                lista
-                    .iter()
-                    .any(|e| e.vivo && e.url.starts_with("https://127.0.0.1:"))
-            }
+        esperar_hasta(ARRANQUE, "the esclavo registers over https", || async {
+            let lista = esclavos(http.get(format!("{url}/esclavos")).bearer_auth(TOKEN)).await;
+            lista
+                .iter()
+                .any(|e| e.vivo && e.url.starts_with("https://127.0.0.1:"))
         })
         .await;
         Self {
             url,
-            paradas: vec![parar_e, parar_m],
-            tareas: vec![tarea_e, tarea_m],
+            servicios: vec![servicio_e, servicio_m],
             _datos: datos,
         }
     }
 
     async fn parar(self) {
-        for (parada, tarea) in self.paradas.into_iter().zip(self.tareas) {
-            let _ = parada.send(());
-            tokio::time::timeout(Duration::from_secs(20), tarea)
-                .await
-                .expect("service did not stop")
-                .unwrap()
-                .unwrap();
+        for s in self.servicios {
+            s.parar().await;
         }
     }
 }

@@ -5,10 +5,11 @@
 #[allow(dead_code)]
 mod apoyo;
 
-use apoyo::{EsclavoDePrueba, MaestroFalso, PLAZO, config, esperar_hasta, esperar_hasta_async};
+use apoyo::{EsclavoDePrueba, MaestroFalso, PLAZO, config};
 use axum::http::StatusCode;
 use comun::nodo::Salida;
 use comun::{Estado, TrabajoId};
+use pruebas::esperar_hasta;
 use serde_json::json;
 
 /// A Julia image that takes hours on one core: only a stop ends it within a test's deadline.
@@ -47,12 +48,16 @@ async fn cancelar(
 
 /// The error the maestro got for job `id`, once it arrives.
 async fn error_de(m: &MaestroFalso, id: u64) -> String {
-    esperar_hasta(PLAZO, &format!("the result of job {id} arrives"), || {
-        m.recibido()
-            .resultados
-            .iter()
-            .any(|i| i.id == TrabajoId(id))
-    })
+    esperar_hasta(
+        PLAZO,
+        &format!("the result of job {id} arrives"),
+        || async {
+            m.recibido()
+                .resultados
+                .iter()
+                .any(|i| i.id == TrabajoId(id))
+        },
+    )
     .await;
     let recibido = m.recibido();
     let informe = recibido
@@ -69,7 +74,7 @@ async fn error_de(m: &MaestroFalso, id: u64) -> String {
 /// Waits until `/estado` shows the esclavo running exactly `ids`.
 async fn esperar_ejecutando(e: &EsclavoDePrueba, ids: &[u64]) {
     let ids: Vec<TrabajoId> = ids.iter().map(|&id| TrabajoId(id)).collect();
-    esperar_hasta_async(PLAZO, &format!("the esclavo runs {ids:?}"), async || {
+    esperar_hasta(PLAZO, &format!("the esclavo runs {ids:?}"), || async {
         let ejecutando: Vec<TrabajoId> = e.estado().await.ejecutando.iter().map(|x| x.id).collect();
         ejecutando == ids
     })
@@ -106,7 +111,7 @@ async fn cancelling_a_long_kernel_frees_its_slot_and_reports_why() {
     let (estado, cuerpo) = e.ejecutar(peticion(vec![espera(2, 0)])).await;
     assert_eq!(estado, StatusCode::OK, "the slot is free again: {cuerpo}");
 
-    esperar_hasta_async(PLAZO, "job 2 completes", async || {
+    esperar_hasta(PLAZO, "job 2 completes", || async {
         e.estado().await.completados == 1
     })
     .await;

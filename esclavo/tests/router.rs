@@ -9,7 +9,6 @@ use comun::{CuerpoError, TrabajoId};
 use esclavo::{Config, Esclavo, EstadoEsclavo, router};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
-use tower::ServiceExt as _;
 
 fn nuevo(
     capacidad: u32,
@@ -22,15 +21,7 @@ fn nuevo(
 }
 
 async fn llamar(esclavo: &Arc<Esclavo>, peticion: Request<Body>) -> (StatusCode, Value) {
-    let r = router(Arc::clone(esclavo)).oneshot(peticion).await.unwrap();
-    let estado = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        estado,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    pruebas::sondas::llamar_json(router(Arc::clone(esclavo)), peticion).await
 }
 
 fn post_ejecutar(cuerpo: &str) -> Request<Body> {

@@ -7,14 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use apoyo::{
-    EsclavoDePrueba, MaestroFalso, PLAZO, a_tiempo, config, esperar_hasta, esperar_hasta_async,
-};
+use apoyo::{EsclavoDePrueba, MaestroFalso, PLAZO, a_tiempo, config};
 use axum::http::StatusCode;
 use base64::Engine as _;
 use comun::TrabajoId;
 use comun::api::Detalle;
 use comun::nodo::{InformeResultado, Salida};
+use pruebas::esperar_hasta;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -38,7 +37,7 @@ fn resultados_de(m: &MaestroFalso, id: u64) -> Vec<InformeResultado> {
 
 #[tokio::test]
 async fn registers_at_start_and_waits_for_a_maestro_that_starts_late() {
-    let direccion = apoyo::reservar_direccion();
+    let direccion = pruebas::direccion_libre();
     let e = EsclavoDePrueba::iniciar(config(&format!("http://{direccion}"))).await;
     // Let it fail a few times against the closed port before the maestro exists.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -46,7 +45,7 @@ async fn registers_at_start_and_waits_for_a_maestro_that_starts_late() {
 
     let maestro = Arc::new(MaestroFalso::default());
     maestro.servir(TcpListener::bind(direccion).await.unwrap());
-    esperar_hasta(PLAZO, "the esclavo registers", || {
+    esperar_hasta(PLAZO, "the esclavo registers", || async {
         !maestro.recibido().registros.is_empty()
     })
     .await;
@@ -60,7 +59,7 @@ async fn registers_at_start_and_waits_for_a_maestro_that_starts_late() {
     let estado = e.estado().await;
     assert!(estado.registrado);
     assert_eq!(estado.instancia, r.instancia);
-    esperar_hasta(PLAZO, "heartbeats arrive", || {
+    esperar_hasta(PLAZO, "heartbeats arrive", || async {
         !maestro.recibido().latidos.is_empty()
     })
     .await;
@@ -71,13 +70,13 @@ async fn registers_at_start_and_waits_for_a_maestro_that_starts_late() {
 async fn registers_again_by_itself_when_a_heartbeat_gets_404() {
     let (maestro, url) = MaestroFalso::iniciar().await;
     let e = EsclavoDePrueba::iniciar(config(&url)).await;
-    esperar_hasta(PLAZO, "a heartbeat arrives", || {
+    esperar_hasta(PLAZO, "a heartbeat arrives", || async {
         !maestro.recibido().latidos.is_empty()
     })
     .await;
 
     maestro.olvidar.store(true, Ordering::SeqCst);
-    esperar_hasta(PLAZO, "the esclavo registers a second time", || {
+    esperar_hasta(PLAZO, "the esclavo registers a second time", || async {
         maestro.recibido().registros.len() == 2
     })
     .await;
@@ -105,14 +104,14 @@ async fn an_espera_result_reaches_the_maestro_with_id_intento_and_instancia() {
     let (estado, cuerpo) = e.ejecutar(peticion(vec![espera(7, 2, 20)])).await;
     assert_eq!(estado, StatusCode::OK, "{cuerpo}");
     assert_eq!(cuerpo["aceptados"], json!([7]));
-    esperar_hasta(PLAZO, "the result of job 7 arrives", || {
+    esperar_hasta(PLAZO, "the result of job 7 arrives", || async {
         !resultados_de(&maestro, 7).is_empty()
     })
     .await;
 
     let informe = resultados_de(&maestro, 7).remove(0);
     assert_eq!((informe.intento, informe.esclavo.as_str()), (2, "e-prueba"));
-    esperar_hasta(PLAZO, "the esclavo registers", || {
+    esperar_hasta(PLAZO, "the esclavo registers", || async {
         !maestro.recibido().registros.is_empty()
     })
     .await;
@@ -128,7 +127,7 @@ async fn an_espera_result_reaches_the_maestro_with_id_intento_and_instancia() {
     assert_eq!(resultado.dispositivo, "cpu");
     assert!(resultado.duracion_s >= 0.02 && !resultado.imagen && imagen_png.is_none());
 
-    esperar_hasta_async(PLAZO, "the esclavo has nothing left to send", async || {
+    esperar_hasta(PLAZO, "the esclavo has nothing left to send", || async {
         e.estado().await.resultados_por_enviar == 0
     })
     .await;
@@ -151,7 +150,7 @@ async fn a_julia_result_carries_a_png_that_decodes() {
 
     let (estado, cuerpo) = e.ejecutar(peticion(vec![julia])).await;
     assert_eq!(estado, StatusCode::OK, "{cuerpo}");
-    esperar_hasta(PLAZO, "the result of job 3 arrives", || {
+    esperar_hasta(PLAZO, "the result of job 3 arrives", || async {
         !resultados_de(&maestro, 3).is_empty()
     })
     .await;
@@ -207,7 +206,7 @@ async fn a_full_esclavo_answers_503_and_says_it_is_busy() {
         (StatusCode::OK, &json!([1]))
     );
     assert_eq!(e.estado().await.ejecutando.len(), 1);
-    esperar_hasta(PLAZO, "a heartbeat lists the running job", || {
+    esperar_hasta(PLAZO, "a heartbeat lists the running job", || async {
         maestro
             .recibido()
             .latidos
@@ -226,9 +225,11 @@ async fn results_stay_in_memory_until_a_failing_maestro_accepts_them() {
 
     let (estado, _) = e.ejecutar(peticion(vec![espera(5, 1, 0)])).await;
     assert_eq!(estado, StatusCode::OK);
-    esperar_hasta(PLAZO, "the result of job 5 arrives after the 500s", || {
-        !resultados_de(&maestro, 5).is_empty()
-    })
+    esperar_hasta(
+        PLAZO,
+        "the result of job 5 arrives after the 500s",
+        || async { !resultados_de(&maestro, 5).is_empty() },
+    )
     .await;
 
     assert_eq!(
@@ -237,7 +238,7 @@ async fn results_stay_in_memory_until_a_failing_maestro_accepts_them() {
         "three 500s, then a 200"
     );
     assert_eq!(resultados_de(&maestro, 5).len(), 1);
-    esperar_hasta_async(PLAZO, "nothing is left to send", async || {
+    esperar_hasta(PLAZO, "nothing is left to send", || async {
         e.estado().await.resultados_por_enviar == 0
     })
     .await;
@@ -255,7 +256,7 @@ async fn a_thousand_espera_jobs_all_report_back_in_batches() {
     let (estado, cuerpo) = e.ejecutar(peticion(trabajos)).await;
     assert_eq!(estado, StatusCode::OK);
     assert_eq!(cuerpo["aceptados"].as_array().unwrap().len(), 1000);
-    esperar_hasta(PLAZO, "all 1000 results arrive", || {
+    esperar_hasta(PLAZO, "all 1000 results arrive", || async {
         maestro.recibido().resultados.len() >= 1000
     })
     .await;
@@ -311,7 +312,7 @@ async fn the_token_guards_ejecutar_and_goes_to_the_maestro() {
         .await;
     assert_eq!(estado, StatusCode::OK);
 
-    esperar_hasta(PLAZO, "the result arrives", || {
+    esperar_hasta(PLAZO, "the result arrives", || async {
         !resultados_de(&maestro, 1).is_empty()
     })
     .await;

@@ -69,14 +69,13 @@
 //! - [`proceso`]: a child process, its first line, its log, signals, its RSS.
 //! - [`servicios`]: [`Escenario`] and the services it starts ([`Maestro`], [`Esclavo`], memoria).
 //! - [`api`]: the maestro's API and an esclavo's `/estado`, as the scenarios call them.
-//! - [`espera`]: waiting for conditions with deadlines.
+//! - waiting for conditions with deadlines: [`pruebas::espera`], re-exported here.
 //! - [`verificacion`]: acknowledged ids and the final check.
 //! - [`informe`]: the figures file.
 //! - [`red`]: network namespaces for the partition.
 
 pub mod api;
 pub mod binarios;
-pub mod espera;
 pub mod informe;
 pub mod proceso;
 pub mod red;
@@ -84,7 +83,7 @@ pub mod servicios;
 pub mod verificacion;
 
 pub use api::Api;
-pub use espera::{esperar_a, esperar_hasta, sostener};
+pub use pruebas::{esperar_a, esperar_hasta, sostener};
 pub use informe::Informe;
 pub use proceso::Proceso;
 pub use servicios::{

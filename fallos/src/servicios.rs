@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use pruebas::esperar_hasta;
+
 use crate::api::{Api, VistaEsclavo, cliente_http, estado_esclavo};
 use crate::binarios::{Binarios, raiz_del_workspace};
-use crate::espera::esperar_hasta;
 use crate::proceso::{Lanzamiento, Proceso};
 
 /// How long a started esclavo may take to register.

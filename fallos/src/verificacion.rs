@@ -18,9 +18,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use comun::TrabajoId;
 use comun::api::Resumen;
+use pruebas::esperar_hasta;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::espera::esperar_hasta;
 use crate::servicios::{Esclavo, Maestro};
 
 /// Ids the maestro acknowledged (an answer with the ids arrived), shared by submitters.

@@ -40,7 +40,7 @@ async fn a_maestro_restart_keeps_everything_and_dispatches_running_jobs_again() 
     let datos = tempfile::tempdir().unwrap();
     let config = config_maestro(datos.path());
     let m = maestro(config.clone(), 0).await;
-    let puerto = m.puerto;
+    let puerto = m.puerto();
     let lento = esclavo(&m.url, "lento", 1).await;
     let hecho = espera(&m.url, 0, Prioridad::ALTA).await;
     let hecho_antes = esperar_final(&m.url, hecho, PLAZO).await;

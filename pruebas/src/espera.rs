@@ -1,6 +1,11 @@
 //! Waiting for a condition with a deadline: poll often, fail loudly naming what was awaited,
 //! never sleep and hope. One polling loop ([`sondear`]) serves every form.
+//!
+//! A condition is a closure returning a future (`|| async { … }`), also when it needs no
+//! `.await`: that form, unlike an `async ||` closure, keeps the wait `Send` where a scenario
+//! spawns it.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How often a condition is checked.
@@ -8,7 +13,11 @@ pub const SONDEO: Duration = Duration::from_millis(20);
 
 /// Polls `f` every [`SONDEO`] until it gives a value, and returns it; `None` once `plazo` has
 /// passed (`f` is always tried at least once, and once more after the deadline).
-pub async fn sondear<T>(plazo: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> Option<T> {
+pub async fn sondear<T, F, Fut>(plazo: Duration, mut f: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let limite = Instant::now() + plazo;
     loop {
         if let Some(v) = f().await {
@@ -22,25 +31,36 @@ pub async fn sondear<T>(plazo: Duration, mut f: impl AsyncFnMut() -> Option<T>) 
 }
 
 /// Polls `f` until it gives a value; panics naming `que` after `plazo`.
-pub async fn esperar_a<T>(plazo: Duration, que: &str, f: impl AsyncFnMut() -> Option<T>) -> T {
+pub async fn esperar_a<T, F, Fut>(plazo: Duration, que: &str, f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     sondear(plazo, f)
         .await
         .unwrap_or_else(|| panic!("timed out after {plazo:?} waiting until {que}"))
 }
 
-/// Polls `f` until it holds; panics naming `que` after `plazo`. A condition that needs no
-/// `.await` is written `async || …` all the same.
-pub async fn esperar_hasta(plazo: Duration, que: &str, mut f: impl AsyncFnMut() -> bool) {
-    esperar_a(plazo, que, async || f().await.then_some(())).await
+/// Polls `f` until it holds; panics naming `que` after `plazo`.
+pub async fn esperar_hasta<F, Fut>(plazo: Duration, que: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    esperar_a(plazo, que, || {
+        let fut = f();
+        async move { fut.await.then_some(()) }
+    })
+    .await
 }
 
 /// Checks that `f` holds at every poll for the whole of `durante` (a condition that must stay
 /// true, like "these jobs keep waiting"); panics naming `que` the first time it does not.
-pub async fn sostener(
-    durante: Duration,
-    que: &str,
-    mut f: impl AsyncFnMut() -> Result<(), String>,
-) {
+pub async fn sostener<F, Fut>(durante: Duration, que: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
     let limite = Instant::now() + durante;
     while Instant::now() < limite {
         if let Err(e) = f().await {

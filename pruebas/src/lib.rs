@@ -5,7 +5,7 @@
 //! # Layout
 //!
 //! - [`espera`]: waiting for a condition with a deadline (the one polling loop).
-//! - [`servicio`]: a service in-process on a loopback port, its URL, its shutdown.
+//! - [`servicio`]: a service in-process on a loopback port, its URL, its shutdown; a fake peer.
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
 //! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
@@ -22,4 +22,4 @@ pub mod servicio;
 pub mod sondas;
 
 pub use espera::{esperar_a, esperar_hasta, sondear, sostener};
-pub use servicio::{Parada, Servicio, direccion_libre};
+pub use servicio::{Parada, Servicio, direccion_libre, iniciar_falso, servir_falso};

@@ -1,6 +1,7 @@
 //! A service started in-process on a loopback port: the listener is bound first (port 0 picks
 //! a free one), then the service's `run(config, listener, shutdown)` future is spawned; the
-//! handle keeps its address, its shutdown trigger and its task.
+//! handle keeps its address, its shutdown trigger and its task. Also a fake peer (a plain axum
+//! router) served in the background, and a free address to start something on later.
 //!
 //! `pruebas` knows no service: the caller passes a closure that calls its `run`, so the crate
 //! under test is never linked twice.
@@ -114,4 +115,18 @@ pub fn direccion_libre() -> SocketAddr {
         .unwrap()
         .local_addr()
         .unwrap()
+}
+
+/// Serves `app` on `listener` in the background until the test ends: a fake peer of the
+/// service under test (a maestro that only records, say).
+pub fn servir_falso(listener: TcpListener, app: axum::Router) -> JoinHandle<()> {
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+}
+
+/// [`servir_falso`] on a free loopback port; its base URL.
+pub async fn iniciar_falso(app: axum::Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    servir_falso(listener, app);
+    url
 }

@@ -1,68 +1,29 @@
-//! Test support: a maestro and esclavos started in-process on port 0 (real HTTP on loopback),
-//! the real `cliente` binary run against them, and waiting for conditions with a deadline.
+//! Test support: a maestro and esclavos started in-process on port 0 ([`pruebas::Servicio`],
+//! real HTTP on loopback), the real `cliente` binary run against them, and waiting for
+//! conditions with a deadline.
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use pruebas::sondas::{esclavo_vivo, responde_ping};
+pub use pruebas::{Servicio, esperar_hasta};
 
 /// Longest a `cliente` run may take in these tests.
 pub const PLAZO_CLIENTE: Duration = Duration::from_secs(120);
-
-/// A running service and the means to stop it.
-pub struct Servicio {
-    pub url: String,
-    parar: Option<oneshot::Sender<()>>,
-    tarea: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Servicio {
-    /// Stops it and waits until it has stopped.
-    pub async fn parar(mut self) {
-        if let Some(p) = self.parar.take() {
-            let _ = p.send(());
-        }
-        if let Some(t) = self.tarea.take() {
-            tokio::time::timeout(Duration::from_secs(20), t)
-                .await
-                .expect("service did not stop within 20 s")
-                .expect("service task panicked")
-                .expect("service returned an error");
-        }
-    }
-}
+/// Longest a started maestro or esclavo may take to be ready.
+pub const ARRANQUE: Duration = Duration::from_secs(15);
 
 /// A maestro on a free port with its data in `datos`; returns once it answers `/ping`.
 pub async fn maestro(datos: &Path) -> Servicio {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    let tarea = tokio::spawn(maestro::run(
-        maestro::Config::new(datos),
-        listener,
-        async move {
-            let _ = rx.await;
-        },
-    ));
-    let u = url.clone();
-    esperar_hasta("the maestro answers /ping", move || {
-        let u = u.clone();
-        async move {
-            reqwest::get(format!("{u}/ping"))
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
+    let config = maestro::Config::new(datos);
+    let m = Servicio::iniciar(|listener, parada| maestro::run(config, listener, parada)).await;
+    esperar_hasta(ARRANQUE, "the maestro answers /ping", || {
+        responde_ping(&m.url)
     })
     .await;
-    Servicio {
-        url,
-        parar: Some(tx),
-        tarea: Some(tarea),
-    }
+    m
 }
 
 /// An esclavo named `nombre` with `capacidad` slots; returns once the maestro lists it alive.
@@ -70,29 +31,12 @@ pub async fn esclavo(maestro: &str, nombre: &str, capacidad: u32) -> Servicio {
     let mut config = esclavo::Config::new(maestro, nombre);
     config.capacidad = capacidad;
     config.latido = Duration::from_millis(250);
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    let tarea = tokio::spawn(esclavo::run(config, listener, async move {
-        let _ = rx.await;
-    }));
-    let (m, n) = (maestro.to_string(), nombre.to_string());
-    esperar_hasta("the esclavo is registered", move || {
-        let (m, n) = (m.clone(), n.clone());
-        async move {
-            let Ok(r) = reqwest::get(format!("{m}/esclavos")).await else {
-                return false;
-            };
-            let lista: Vec<comun::api::EsclavoInfo> = r.json().await.unwrap_or_default();
-            lista.iter().any(|e| e.nombre == n && e.vivo)
-        }
+    let e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
+    esperar_hasta(ARRANQUE, "the esclavo is registered", || {
+        esclavo_vivo(maestro, nombre)
     })
     .await;
-    Servicio {
-        url,
-        parar: Some(tx),
-        tarea: Some(tarea),
-    }
+    e
 }
 
 /// A maestro with `n` esclavos of 2 slots, in a fresh data folder.
@@ -179,22 +123,6 @@ pub async fn cliente_en(carpeta: &Path, args: &[&str]) -> Salida {
         codigo: salida.status.code(),
         stdout: String::from_utf8_lossy(&salida.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&salida.stderr).into_owned(),
-    }
-}
-
-/// Polls `f` every 20 ms until it holds; panics naming `que` after 15 s.
-pub async fn esperar_hasta<F, Fut>(que: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let limite = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !f().await {
-        assert!(
-            tokio::time::Instant::now() < limite,
-            "timed out waiting until {que}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

@@ -1,11 +1,10 @@
 //! Test support: a fake maestro recording what esclavos send it, an esclavo started in-process
-//! on port 0, and waiting for a condition with a deadline.
+//! on port 0 ([`pruebas::Servicio`]), and waiting for a condition with a deadline.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
@@ -18,8 +17,8 @@ use comun::nodo::{
     RespuestaResultados,
 };
 use esclavo::{Config, EstadoEsclavo};
+use pruebas::Servicio;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// How long any condition of these tests may take to become true.
@@ -27,43 +26,7 @@ pub const PLAZO: Duration = Duration::from_secs(10);
 
 /// Logs to the test output when `TEST_LOG` is set (`TEST_LOG=1 cargo test -p esclavo`).
 pub fn iniciar_logs() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "esclavo=debug".into()),
-            )
-            .with_test_writer()
-            .try_init();
-    }
-}
-
-/// Polls `condicion` every 10 ms until it holds; panics naming `que` after `plazo`.
-pub async fn esperar_hasta(plazo: Duration, que: &str, mut condicion: impl FnMut() -> bool) {
-    let limite = Instant::now() + plazo;
-    while !condicion() {
-        assert!(
-            Instant::now() < limite,
-            "timed out after {plazo:?} waiting until {que}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// [`esperar_hasta`] for a condition that needs to `.await` (an HTTP call).
-pub async fn esperar_hasta_async(
-    plazo: Duration,
-    que: &str,
-    mut condicion: impl AsyncFnMut() -> bool,
-) {
-    let limite = Instant::now() + plazo;
-    while !condicion().await {
-        assert!(
-            Instant::now() < limite,
-            "timed out after {plazo:?} waiting until {que}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    pruebas::registros::iniciar_logs("esclavo=debug");
 }
 
 /// What the fake maestro has received.
@@ -101,21 +64,22 @@ impl MaestroFalso {
 
     /// Serves on `listener` in the background.
     pub fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
-        let app = Router::new()
-            .route("/registrar_esclavo", post(registrar))
-            .route("/latido", post(latido))
-            .route("/resultado", post(resultado))
-            .with_state(Arc::clone(self));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+        pruebas::servir_falso(listener, self.router())
     }
 
     /// A fake maestro already serving on a free loopback port; its base URL.
     pub async fn iniciar() -> (Arc<Self>, String) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let maestro = Arc::new(Self::default());
-        maestro.servir(listener);
+        let url = pruebas::iniciar_falso(maestro.router()).await;
         (maestro, url)
+    }
+
+    fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/registrar_esclavo", post(registrar))
+            .route("/latido", post(latido))
+            .route("/resultado", post(resultado))
+            .with_state(Arc::clone(self))
     }
 
     fn anotar_autorizacion(&self, cabeceras: &HeaderMap) {
@@ -189,10 +153,8 @@ pub struct EsclavoDePrueba {
     pub url: String,
     /// A client for talking to it.
     pub http: reqwest::Client,
-    /// Completes its shutdown future.
-    parar: oneshot::Sender<()>,
-    /// The task running [`esclavo::run`].
-    tarea: JoinHandle<anyhow::Result<()>>,
+    /// The task running [`esclavo::run`], and its shutdown.
+    servicio: Servicio,
 }
 
 /// A config for tests: fast heartbeats, two slots.
@@ -206,24 +168,17 @@ pub fn config(maestro: &str) -> Config {
 impl EsclavoDePrueba {
     pub async fn iniciar(config: Config) -> Self {
         iniciar_logs();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (parar, parada) = oneshot::channel::<()>();
-        let tarea = tokio::spawn(esclavo::run(config, listener, async move {
-            let _ = parada.await;
-        }));
+        let servicio = Servicio::iniciar(|l, parada| esclavo::run(config, l, parada)).await;
         Self {
-            url,
+            url: servicio.url.clone(),
             http: reqwest::Client::new(),
-            parar,
-            tarea,
+            servicio,
         }
     }
 
     /// Triggers shutdown and returns what `run` returned.
     pub async fn parar(self) -> anyhow::Result<()> {
-        let _ = self.parar.send(());
-        self.tarea.await.unwrap()
+        self.servicio.terminar().await
     }
 
     pub async fn estado(&self) -> EstadoEsclavo {
@@ -258,14 +213,6 @@ impl EsclavoDePrueba {
         let estado = StatusCode::from_u16(r.status().as_u16()).unwrap();
         (estado, r.json().await.unwrap())
     }
-}
-
-/// A free loopback port, released so a maestro can bind it later.
-pub fn reservar_direccion() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 /// Runs `f` and fails if it takes longer than [`PLAZO`].

@@ -1,84 +1,30 @@
-//! Test support: a maestro and esclavos started in-process on port 0, real HTTP on loopback,
-//! and waiting for conditions with a deadline (never a bare sleep).
+//! Test support: a maestro and esclavos started in-process on port 0 ([`pruebas::Servicio`]),
+//! real HTTP on loopback, the maestro's API as the tests call it, and waiting for conditions
+//! with a deadline (never a bare sleep).
 #![allow(dead_code)]
 
 pub mod falso;
 
-use std::future::Future;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use comun::api::{PeticionTrabajo, RespuestaAgregar, Resumen, Trabajo};
 use comun::{Prioridad, TrabajoId};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use pruebas::sondas::{esclavo_vivo, responde_ping};
+use pruebas::sondear;
+pub use pruebas::{Servicio, esperar_hasta};
 
-/// A running service and the means to stop it.
-pub struct Servicio {
-    pub url: String,
-    pub puerto: u16,
-    parar: Option<oneshot::Sender<()>>,
-    tarea: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Servicio {
-    /// Stops it and waits until it has stopped.
-    pub async fn parar(mut self) {
-        if let Some(p) = self.parar.take() {
-            let _ = p.send(());
-        }
-        if let Some(t) = self.tarea.take() {
-            tokio::time::timeout(Duration::from_secs(20), t)
-                .await
-                .expect("service did not stop within 20 s")
-                .expect("service task panicked")
-                .expect("service returned an error");
-        }
-    }
-}
-
-fn iniciar<F>(
-    puerto: u16,
-    f: impl FnOnce(oneshot::Receiver<()>) -> F,
-) -> (oneshot::Sender<()>, JoinHandle<anyhow::Result<()>>, u16)
-where
-    F: Future<Output = anyhow::Result<()>> + Send + 'static,
-{
-    let (tx, rx) = oneshot::channel();
-    let tarea = tokio::spawn(f(rx));
-    (tx, tarea, puerto)
-}
-
-async fn escuchar(puerto: u16) -> (TcpListener, u16) {
-    let l = TcpListener::bind(("127.0.0.1", puerto))
-        .await
-        .expect("binding a port");
-    let p = l.local_addr().unwrap().port();
-    (l, p)
-}
+/// How long a started maestro or esclavo may take to be ready.
+const ARRANQUE: Duration = Duration::from_secs(10);
 
 /// A maestro on `puerto` (0: any) with the given config.
 pub async fn maestro(config: maestro::Config, puerto: u16) -> Servicio {
-    let (listener, puerto) = escuchar(puerto).await;
-    let (tx, tarea, puerto) = iniciar(puerto, |rx| {
-        maestro::run(config, listener, async move {
-            let _ = rx.await;
-        })
-    });
-    let url = format!("http://127.0.0.1:{puerto}");
-    esperar_hasta(Duration::from_secs(10), "maestro answers /ping", || async {
-        reqwest::get(format!("{url}/ping"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
+    let m = Servicio::iniciar_en(puerto, |listener, parada| {
+        maestro::run(config, listener, parada)
     })
     .await;
-    Servicio {
-        url,
-        puerto,
-        parar: Some(tx),
-        tarea: Some(tarea),
-    }
+    esperar_hasta(ARRANQUE, "maestro answers /ping", || responde_ping(&m.url)).await;
+    m
 }
 
 /// A maestro config for tests: quick to declare esclavos lost.
@@ -100,51 +46,12 @@ pub async fn esclavo_en(maestro: &str, nombre: &str, capacidad: u32, nodo: &str)
     config.capacidad = capacidad;
     config.nodo = nodo.into();
     config.latido = Duration::from_millis(250);
-    let (listener, puerto) = escuchar(0).await;
-    let (tx, tarea, puerto) = iniciar(puerto, |rx| {
-        esclavo::run(config, listener, async move {
-            let _ = rx.await;
-        })
-    });
-    let m = maestro.to_string();
-    let n = nombre.to_string();
-    esperar_hasta(Duration::from_secs(10), "esclavo registered", || {
-        let (m, n) = (m.clone(), n.clone());
-        async move {
-            let r: Vec<comun::api::EsclavoInfo> = match reqwest::get(format!("{m}/esclavos")).await
-            {
-                Ok(r) => r.json().await.unwrap_or_default(),
-                Err(_) => return false,
-            };
-            r.iter().any(|e| e.nombre == n && e.vivo)
-        }
+    let e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
+    esperar_hasta(ARRANQUE, "esclavo registered", || {
+        esclavo_vivo(maestro, nombre)
     })
     .await;
-    Servicio {
-        url: format!("http://127.0.0.1:{puerto}"),
-        puerto,
-        parar: Some(tx),
-        tarea: Some(tarea),
-    }
-}
-
-/// Polls `f` every 20 ms until it holds; panics naming `que` after `plazo`.
-pub async fn esperar_hasta<F, Fut>(plazo: Duration, que: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let limite = Instant::now() + plazo;
-    loop {
-        if f().await {
-            return;
-        }
-        assert!(
-            Instant::now() < limite,
-            "timed out after {plazo:?} waiting until {que}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    e
 }
 
 pub async fn agregar(url: &str, p: &PeticionTrabajo) -> TrabajoId {
@@ -170,21 +77,13 @@ pub async fn trabajo(url: &str, id: TrabajoId) -> Trabajo {
 
 /// Waits (long-polling the maestro) until the job is final, and returns it.
 pub async fn esperar_final(url: &str, id: TrabajoId, plazo: Duration) -> Trabajo {
-    let limite = Instant::now() + plazo;
-    loop {
+    let final_ = sondear(plazo, || async {
         let r = reqwest::get(format!("{url}/trabajos/{id}?esperar_ms=2000")).await;
-        if let Ok(r) = r
-            && let Ok(t) = r.json::<Trabajo>().await
-            && t.estado.es_final()
-        {
-            return t;
-        }
-        assert!(
-            Instant::now() < limite,
-            "job {id} not finished within {plazo:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        let t = r.ok()?.json::<Trabajo>().await.ok()?;
+        t.estado.es_final().then_some(t)
+    })
+    .await;
+    final_.unwrap_or_else(|| panic!("job {id} not finished within {plazo:?}"))
 }
 
 pub async fn resumen(url: &str) -> Resumen {
@@ -198,16 +97,18 @@ pub async fn resumen(url: &str) -> Resumen {
 
 /// Waits until no job is pending or running and returns the counts.
 pub async fn esperar_vacia(url: &str, plazo: Duration) -> Resumen {
-    let limite = Instant::now() + plazo;
-    loop {
+    let ultimo = std::cell::RefCell::new(None);
+    let vacia = sondear(plazo, || async {
         let r = resumen(url).await;
         if r.activos() == 0 {
-            return r;
+            return Some(r);
         }
-        assert!(
-            Instant::now() < limite,
-            "queue not drained within {plazo:?}: {r:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        ultimo.replace(Some(r));
+        None
+    })
+    .await;
+    vacia.unwrap_or_else(|| {
+        let r = ultimo.into_inner().unwrap();
+        panic!("queue not drained within {plazo:?}: {r:?}")
+    })
 }
