@@ -13,14 +13,12 @@
 //! - [`archivo`]: the `trabajos.txt` parser.
 //! - [`memoria`]: what memoria nodes measure, their alerts and their reports to the maestro.
 //! - [`error`]: the JSON error body every service answers with.
-//! - [`reintento`]: the backoff every service uses while the maestro is away.
 
 pub mod api;
 pub mod archivo;
 pub mod error;
 pub mod memoria;
 pub mod nodo;
-pub mod reintento;
 pub mod trabajo;
 
 pub use error::{CuerpoError, ErrorCampo};

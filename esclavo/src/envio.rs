@@ -9,12 +9,12 @@
 
 use std::sync::Arc;
 
+use arranque::Reintento;
 use comun::nodo::{InformeResultado, LoteResultados, Salida};
 use tokio::sync::mpsc;
 
-use crate::compartido::Esclavo;
 use crate::conexion::{ClienteMaestro, ErrorMaestro, en_una_linea};
-use comun::reintento::Reintento;
+use crate::servicio::Esclavo;
 
 /// Most reports in one batch.
 const MAX_INFORMES: usize = 256;
@@ -132,16 +132,13 @@ async fn enviar_con_reintentos(cliente: &ClienteMaestro, cuerpo: &LoteResultados
                 return Entrega::Hecha;
             }
             Err(e) => {
-                let espera = reintento.fallo();
-                if reintento.merece_log() {
+                let anotar = |fallos| {
                     tracing::warn!(
-                        error = %en_una_linea(&e),
-                        fallos = reintento.fallos(),
-                        informes = lote.len(),
+                        error = %en_una_linea(&e), fallos, informes = lote.len(),
                         "could not deliver results; keeping them and retrying"
                     );
-                }
-                tokio::time::sleep(espera).await;
+                };
+                reintento.esperar_tras_fallo(anotar).await;
             }
         }
     }

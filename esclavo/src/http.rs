@@ -28,9 +28,9 @@ use comun::ErrorCampo;
 use comun::api::Ping;
 use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
 
-use crate::compartido::Esclavo;
 use crate::ejecucion;
-use crate::estado::EstadoEsclavo;
+use crate::servicio::Esclavo;
+use crate::vista::EstadoEsclavo;
 
 /// The esclavo's routes over its shared state.
 pub fn router(esclavo: Arc<Esclavo>) -> Router {

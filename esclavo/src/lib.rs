@@ -5,52 +5,50 @@
 //!
 //! - [`config`]: [`Config`], what a process needs to start.
 //! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`, `/cancelar`) and their handlers.
-//! - [`ejecucion`]: the job slots; kernels on the blocking pool, `espera` jobs on timers; each
-//!   attempt's stop (`/cancelar`, the heartbeat's `cancelar` list, its time limit).
+//! - `ranuras`: the job slots, each running attempt's stop (`/cancelar`, the heartbeat's
+//!   `cancelar` list, its time limit) and the record of those that ended.
+//! - [`ejecucion`]: running an accepted job in its slot: kernels on the blocking pool,
+//!   `espera` jobs on timers; its result queued for the maestro.
 //! - [`envio`]: one task that batches finished results and retries each batch until the
 //!   maestro acknowledges it.
 //! - [`registro`]: registration with backoff, the heartbeat, re-registration on 404.
 //! - [`conexion`]: the maestro's API as one keep-alive `reqwest` client.
-//! - [`compartido`]: [`Esclavo`], the state handlers and tasks share.
-//! - [`estado`]: the body of `GET /estado`.
-//! - `sistema`: capabilities and load, via `sysinfo` (the backoff is `comun::reintento`).
+//! - [`servicio`]: [`Esclavo`], the handle of a running esclavo that handlers and tasks share.
+//! - [`vista`]: [`EstadoEsclavo`], the body of `GET /estado`.
+//! - `sistema`: capabilities and load, via `sysinfo`.
 //!
 //! # Lifecycle
 //!
 //! [`run`] serves on the listener it is given, registers, heartbeats and sends results until the
-//! shutdown future completes. Then it stops accepting requests and jobs, stops heartbeating,
-//! stops the background tasks and returns. **Running jobs are abandoned** and results not yet
+//! shutdown future completes ([`arranque::Tareas`]). Then it stops accepting requests and jobs,
+//! stops heartbeating, stops the background tasks and returns. **Running jobs are abandoned** and results not yet
 //! acknowledged are lost with the process: that is safe, because the maestro sees the heartbeats
 //! stop (or a new `instancia` under the same name) and runs those jobs again. A kernel on the
 //! blocking pool is told to stop (it checks between chunks of work), so its thread ends soon in
 //! the background.
 
-pub mod compartido;
 pub mod conexion;
 pub mod config;
 pub mod ejecucion;
 pub mod envio;
-pub mod estado;
 pub mod http;
+mod ranuras;
 pub mod registro;
+pub mod servicio;
 mod sistema;
+pub mod vista;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 
-pub use compartido::Esclavo;
 pub use conexion::ClienteMaestro;
 pub use config::{Config, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO};
-pub use estado::{EnCurso, EstadoEsclavo, Terminado};
 pub use http::router;
-
-/// How long requests in flight at shutdown may take to finish before they are cut.
-const GRACIA: Duration = Duration::from_secs(5);
+pub use servicio::Esclavo;
+pub use vista::{EnCurso, EstadoEsclavo, Terminado};
 
 /// Runs an esclavo on `listener` until `shutdown` completes.
 ///
@@ -84,50 +82,28 @@ pub async fn run(
         "esclavo started"
     );
 
-    let mut tareas = JoinSet::new();
-    let mut cierre = esclavo.aviso_de_cierre();
-    let parada = async move {
-        let _ = cierre.wait_for(|cerrado| *cerrado).await;
-    };
-    let (app, transporte) = (router(esclavo.clone()), config.transporte.clone());
-    tareas.spawn(async move {
-        arranque::servir(listener, app, &transporte, parada)
-            .await
-            .context("HTTP server failed")
-    });
-    let registro = tareas.spawn({
+    let mut tareas = arranque::Tareas::new("esclavo");
+    tareas.servir(listener, router(esclavo.clone()), config.transporte.clone());
+    tareas.bucle({
         let (esclavo, cliente) = (esclavo.clone(), cliente.clone());
         async move {
             registro::mantener_registro(esclavo, cliente, config.latido).await;
             Ok(())
         }
     });
-    let envio = tareas.spawn({
+    tareas.bucle({
         let esclavo = esclavo.clone();
         async move {
             envio::enviar_resultados(esclavo, cliente, informes).await;
             Ok(())
         }
     });
-
-    let resultado = tokio::select! {
-        () = shutdown => Ok(()),
-        Some(fin) = tareas.join_next() => Err(match fin {
-            Ok(Ok(())) => anyhow::anyhow!("a background task of the esclavo ended"),
-            Ok(Err(e)) => e,
-            Err(e) => anyhow::Error::new(e).context("a background task of the esclavo crashed"),
-        }),
-    };
-    tracing::info!("esclavo stopping; running jobs are abandoned (the maestro runs them again)");
-    esclavo.cerrar();
-    registro.abort();
-    envio.abort();
-    let terminar = async { while tareas.join_next().await.is_some() {} };
-    if tokio::time::timeout(GRACIA, terminar).await.is_err() {
-        tracing::warn!("requests still in flight after {GRACIA:?}; cutting them");
-    }
-    tareas.shutdown().await;
-    resultado
+    tareas
+        .hasta(shutdown, || {
+            tracing::info!("running jobs are abandoned (the maestro runs them again)");
+            esclavo.cerrar();
+        })
+        .await
 }
 
 /// `esquema://` (`http` or `https`) and the bound address; the host name instead of an

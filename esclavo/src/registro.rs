@@ -10,13 +10,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arranque::Reintento;
 use comun::nodo::{Latido, RespuestaRegistro};
 use tokio::time::MissedTickBehavior;
 
-use crate::compartido::Esclavo;
 use crate::conexion::{ClienteMaestro, en_una_linea};
+use crate::servicio::Esclavo;
 use crate::sistema::Monitor;
-use comun::reintento::Reintento;
 
 /// Why attempts stop when a heartbeat's answer lists them.
 const MOTIVO_LATIDO: &str = "the maestro no longer wants this job";
@@ -67,16 +67,13 @@ async fn registrar(esclavo: &Esclavo, cliente: &ClienteMaestro) -> RespuestaRegi
                 return respuesta;
             }
             Err(e) => {
-                let espera = reintento.fallo();
-                if reintento.merece_log() {
+                let anotar = |fallos| {
                     tracing::warn!(
-                        maestro = cliente.base(),
-                        error = %en_una_linea(&e),
-                        fallos = reintento.fallos(),
+                        maestro = cliente.base(), error = %en_una_linea(&e), fallos,
                         "could not register; retrying"
                     );
-                }
-                tokio::time::sleep(espera).await;
+                };
+                reintento.esperar_tras_fallo(anotar).await;
             }
         }
     }

@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use comun::api::Ping;
 use comun::memoria::{Alertas, Historial, Muestra};
 
-use crate::compartido::Memoria;
+use crate::servicio::Memoria;
 
 /// The memoria's routes over its shared state.
 pub fn router(memoria: Arc<Memoria>) -> Router {

@@ -13,7 +13,8 @@
 //!   at run time.
 //! - `muestreo`: the sampler task; `reporte`: the reporter task (periodic, and at once on an
 //!   alert change, retrying with backoff); `conexion`: the maestro's `POST /reporte_memoria`.
-//! - [`compartido`]: [`Memoria`], the state the tasks and handlers share.
+//! - [`servicio`]: [`Memoria`], the handle of a running memoria that the tasks and handlers
+//!   share: samples and alerts behind one lock.
 //! - [`http`]: the routes (`/ping`, `/metricas`, `/historial`, `/alertas`) and their handlers.
 //!
 //! # Lifecycle
@@ -25,7 +26,6 @@
 //! as it takes; only the latest state is ever sent, so nothing piles up meanwhile.
 
 pub mod alertas;
-pub mod compartido;
 mod conexion;
 pub mod config;
 pub mod fuente;
@@ -34,22 +34,18 @@ pub mod historial;
 pub mod http;
 mod muestreo;
 mod reporte;
+pub mod servicio;
 
 use std::future::Future;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 
 pub use alertas::{Cambios, ErrorUmbrales, Evaluador, Politica, Umbrales};
-pub use compartido::Memoria;
 pub use config::{Config, Niveles, PUERTO_POR_DEFECTO};
 pub use fuente::{Fuente, FuenteSistema};
 pub use http::router;
-
-/// How long requests in flight at shutdown may take to finish before they are cut.
-const GRACIA: Duration = Duration::from_secs(5);
+pub use servicio::Memoria;
 
 /// Runs a memoria on `listener`, sampling this host, until `shutdown` completes.
 pub async fn run(
@@ -100,47 +96,18 @@ pub async fn run_con_fuente(
         );
     }
 
-    let mut tareas = JoinSet::new();
-    let (cerrar, mut cierre) = tokio::sync::watch::channel(false);
-    let parada = async move {
-        let _ = cierre.wait_for(|cerrado| *cerrado).await;
-    };
-    let (app, transporte) = (router(memoria.clone()), config.transporte.clone());
-    tareas.spawn(async move {
-        arranque::servir(listener, app, &transporte, parada)
-            .await
-            .context("HTTP server failed")
-    });
-    let mut de_fondo = vec![tareas.spawn(muestreo::muestrear(
+    let mut tareas = arranque::Tareas::new("memoria");
+    tareas.servir(listener, router(memoria.clone()), config.transporte.clone());
+    tareas.bucle(muestreo::muestrear(
         memoria.clone(),
         fuente,
         config.intervalo,
-    ))];
+    ));
     if let Some(cliente) = cliente {
-        let memoria = memoria.clone();
-        de_fondo.push(tareas.spawn(async move {
+        tareas.bucle(async move {
             reporte::reportar(memoria, cliente).await;
             Ok(())
-        }));
+        });
     }
-
-    let resultado = tokio::select! {
-        () = shutdown => Ok(()),
-        Some(fin) = tareas.join_next() => Err(match fin {
-            Ok(Ok(())) => anyhow::anyhow!("a background task of the memoria ended"),
-            Ok(Err(e)) => e,
-            Err(e) => anyhow::Error::new(e).context("a background task of the memoria crashed"),
-        }),
-    };
-    tracing::info!("memoria stopping");
-    let _ = cerrar.send(true);
-    for tarea in de_fondo {
-        tarea.abort();
-    }
-    let terminar = async { while tareas.join_next().await.is_some() {} };
-    if tokio::time::timeout(GRACIA, terminar).await.is_err() {
-        tracing::warn!("requests still in flight after {GRACIA:?}; cutting them");
-    }
-    tareas.shutdown().await;
-    resultado
+    tareas.hasta(shutdown, || {}).await
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::time::MissedTickBehavior;
 
-use crate::compartido::Memoria;
 use crate::fuente::Fuente;
+use crate::servicio::Memoria;
 
 /// Samples `fuente` every `intervalo`, the first at once, until aborted. The source runs on the
 /// blocking pool (it reads `/proc`, calls NVML, may sleep to measure CPU use). Returns only if

@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
-use crate::compartido::Memoria;
+use arranque::Reintento;
+
 use crate::conexion::{ClienteMaestro, en_una_linea};
-use comun::reintento::Reintento;
+use crate::servicio::Memoria;
 
 /// Reports until aborted.
 pub(crate) async fn reportar(memoria: Arc<Memoria>, cliente: ClienteMaestro) {
@@ -37,16 +38,13 @@ pub(crate) async fn reportar(memoria: Arc<Memoria>, cliente: ClienteMaestro) {
                 }
             }
             Err(e) => {
-                let espera = reintento.fallo();
-                if reintento.merece_log() {
+                let anotar = |fallos| {
                     tracing::warn!(
-                        error = %en_una_linea(&e),
-                        fallos = reintento.fallos(),
-                        maestro = cliente.base(),
+                        error = %en_una_linea(&e), fallos, maestro = cliente.base(),
                         "could not report to the maestro; retrying with the latest state"
                     );
-                }
-                tokio::time::sleep(espera).await;
+                };
+                reintento.esperar_tras_fallo(anotar).await;
             }
         }
     }

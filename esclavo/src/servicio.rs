@@ -1,6 +1,6 @@
-//! [`Esclavo`]: the state that the HTTP handlers, the job tasks and the background loops share.
+//! [`Esclavo`]: the handle of a running esclavo, which the HTTP handlers, the job tasks and the
+//! background loops share: who it is, its slots, its registration and its results to send.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -8,8 +8,8 @@ use comun::nodo::{Capacidades, InformeResultado, Registro};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
-use crate::ejecucion::Ranuras;
-use crate::estado::EstadoEsclavo;
+use crate::ranuras::Ranuras;
+use crate::vista::EstadoEsclavo;
 
 /// One running esclavo, shared behind an `Arc`.
 pub struct Esclavo {
@@ -50,7 +50,7 @@ impl Esclavo {
         let (informes, recibidos) = mpsc::unbounded_channel();
         let esclavo = Self {
             nombre: config.nombre.clone(),
-            instancia: nueva_instancia(),
+            instancia: arranque::nueva_instancia(),
             url,
             maestro: config.maestro.clone(),
             nodo: config.nodo.clone(),
@@ -130,7 +130,7 @@ impl Esclavo {
 
     /// What `GET /estado` answers.
     pub fn estado(&self) -> EstadoEsclavo {
-        let foto = self.ranuras.foto();
+        let actividad = self.ranuras.actividad();
         EstadoEsclavo {
             nombre: self.nombre.clone(),
             instancia: self.instancia,
@@ -138,40 +138,13 @@ impl Esclavo {
             maestro: self.maestro.clone(),
             nodo: self.nodo.clone(),
             capacidad: self.ranuras.capacidad(),
-            ejecutando: foto.ejecutando,
-            completados: foto.completados,
-            fallidos: foto.fallidos,
-            cancelados: foto.cancelados,
-            historial: foto.historial,
+            ejecutando: actividad.ejecutando,
+            completados: actividad.completados,
+            fallidos: actividad.fallidos,
+            cancelados: actividad.cancelados,
+            historial: actividad.historial,
             registrado: self.registrado.load(Ordering::Relaxed),
             resultados_por_enviar: self.por_enviar.load(Ordering::Relaxed),
         }
-    }
-}
-
-/// A number that differs between two starts of the process: the clock and the process id,
-/// mixed by std's randomly keyed hasher. Kept below 2⁶³ so it fits a signed 64-bit column.
-fn nueva_instancia() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    (h.finish() >> 1).max(1)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instances_differ_and_fit_a_signed_column() {
-        let a = nueva_instancia();
-        let b = nueva_instancia();
-        assert_ne!(a, b);
-        assert!(a <= i64::MAX as u64 && b <= i64::MAX as u64);
     }
 }

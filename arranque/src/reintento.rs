@@ -1,5 +1,6 @@
 //! Exponential backoff for talking to a maestro that may be down, with quiet logging: the one
-//! retry policy of every service (esclavos, memoria nodes).
+//! retry policy of every loop that calls it (an esclavo's registration and results, a memoria
+//! node's reports).
 
 use std::time::Duration;
 
@@ -47,6 +48,17 @@ impl Reintento {
     /// Whether the failure just recorded deserves a log line: the first, then every tenth.
     pub fn merece_log(&self) -> bool {
         self.fallos == 1 || self.fallos.is_multiple_of(10)
+    }
+
+    /// A failed try: counts it, lets `anotar` log it (with the failures so far) when it
+    /// deserves a line ([`merece_log`](Self::merece_log)), and waits the backoff. The caller
+    /// logs, so the line keeps the caller's target and fields.
+    pub async fn esperar_tras_fallo(&mut self, anotar: impl FnOnce(u32)) {
+        let espera = self.fallo();
+        if self.merece_log() {
+            anotar(self.fallos);
+        }
+        tokio::time::sleep(espera).await;
     }
 
     /// Records a success: the next failure starts from the shortest wait again.

@@ -1,6 +1,7 @@
-//! [`Memoria`]: what the sampler, the reporter and the HTTP handlers share.
+//! [`Memoria`]: the handle of a running memoria, which the sampler, the reporter and the HTTP
+//! handlers share: its samples and alerts behind one short-held lock, and the news that wakes
+//! the reporter.
 
-use std::hash::{BuildHasher as _, Hasher as _};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -22,13 +23,13 @@ pub struct Memoria {
     /// Time between reports when nothing changes; sent in each report.
     intervalo_reporte: Duration,
     /// Samples and alerts, behind one short-held lock (never held across `.await`).
-    estado: Mutex<Estado>,
+    mediciones: Mutex<Mediciones>,
     /// Wakes the reporter at once: the first sample arrived, or an alert started or ended.
     novedad: Notify,
 }
 
 /// What changes with every sample.
-struct Estado {
+struct Mediciones {
     /// The recent samples; the newest is the one `/metricas` and reports show.
     historial: Historial,
     /// The alert engine and the active alerts.
@@ -40,9 +41,9 @@ impl Memoria {
         Arc::new(Self {
             nodo: config.nodo.clone(),
             acceso: arranque::Acceso::new(config.token.clone(), config.lecturas_abiertas),
-            instancia: nueva_instancia(),
+            instancia: arranque::nueva_instancia(),
             intervalo_reporte: config.intervalo_reporte,
-            estado: Mutex::new(Estado {
+            mediciones: Mutex::new(Mediciones {
                 historial: Historial::new(config.historial),
                 evaluador: Evaluador::new(config.politica),
             }),
@@ -67,10 +68,10 @@ impl Memoria {
     /// reporter when an alert started or ended (or this is the first sample).
     pub fn registrar(&self, muestra: Muestra) -> Cambios {
         let (cambios, primera) = {
-            let mut estado = self.estado();
-            let cambios = estado.evaluador.evaluar(&muestra, muestra.instante_ms);
-            let primera = estado.historial.is_empty();
-            estado.historial.agregar(muestra);
+            let mut m = self.mediciones();
+            let cambios = m.evaluador.evaluar(&muestra, muestra.instante_ms);
+            let primera = m.historial.is_empty();
+            m.historial.agregar(muestra);
             (cambios, primera)
         };
         anotar(&cambios);
@@ -82,16 +83,16 @@ impl Memoria {
 
     /// The newest sample, if one was taken.
     pub fn ultima(&self) -> Option<Muestra> {
-        self.estado().historial.ultima().cloned()
+        self.mediciones().historial.ultima().cloned()
     }
 
     /// The body of `GET /historial`.
     pub fn historial(&self, desde_ms: Option<u64>) -> CuerpoHistorial {
-        let estado = self.estado();
+        let m = self.mediciones();
         CuerpoHistorial {
             nodo: self.nodo.clone(),
-            capacidad: estado.historial.capacidad(),
-            muestras: estado.historial.desde(desde_ms),
+            capacidad: m.historial.capacidad(),
+            muestras: m.historial.desde(desde_ms),
         }
     }
 
@@ -99,18 +100,18 @@ impl Memoria {
     pub fn alertas(&self) -> Alertas {
         Alertas {
             nodo: self.nodo.clone(),
-            alertas: self.estado().evaluador.activas(),
+            alertas: self.mediciones().evaluador.activas(),
         }
     }
 
     /// The report of the state now; `None` before the first sample.
     pub fn reporte(&self) -> Option<ReporteMemoria> {
-        let estado = self.estado();
+        let m = self.mediciones();
         Some(ReporteMemoria {
             nodo: self.nodo.clone(),
             instancia: self.instancia,
-            muestra: estado.historial.ultima()?.clone(),
-            alertas: estado.evaluador.activas(),
+            muestra: m.historial.ultima()?.clone(),
+            alertas: m.evaluador.activas(),
             intervalo_ms: u64::try_from(self.intervalo_reporte.as_millis()).unwrap_or(u64::MAX),
         })
     }
@@ -125,10 +126,10 @@ impl Memoria {
         self.novedad.notified().await;
     }
 
-    fn estado(&self) -> MutexGuard<'_, Estado> {
+    fn mediciones(&self) -> MutexGuard<'_, Mediciones> {
         // Nothing under the lock can be left half-updated in a way that matters (at worst a
         // sample is evaluated but not kept): carry on rather than cascade a panic.
-        self.estado.lock().unwrap_or_else(|e| e.into_inner())
+        self.mediciones.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -158,17 +159,4 @@ fn anotar(cambios: &Cambios) {
             );
         }
     }
-}
-
-/// A number that differs between process starts (time, process id and a random hasher seed).
-fn nueva_instancia() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.write_u32(std::process::id());
-    (h.finish() >> 1).max(1)
 }
