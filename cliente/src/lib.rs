@@ -11,7 +11,7 @@
 //! - [`error`]: [`Error`] and the exit status of each failure ([`IntoExit`]).
 //! - [`consultas`], [`envios`]: the commands that read, and those that change the queue.
 //! - [`esperar`]: waiting for jobs with the maestro's long polls.
-//! - [`local`], [`ronda`], [`cluster`]: `cliente local`.
+//! - [`local`], [`seguimiento`] (following its queue), [`cluster`]: `cliente local`.
 //! - [`carga`]: `cliente carga`.
 //! - [`salida`], [`progreso`]: tables and JSON; progress bars.
 //!
@@ -27,8 +27,8 @@ pub mod error;
 pub mod esperar;
 pub mod local;
 pub mod progreso;
-pub mod ronda;
 pub mod salida;
+pub mod seguimiento;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

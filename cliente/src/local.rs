@@ -1,7 +1,7 @@
 //! `cliente local`: a whole cluster in this process, for a newcomer without Docker.
 //!
 //! Starts the maestro (watching the jobs file) and the esclavos, says where everything is,
-//! then hands over to [`crate::ronda`], which follows the queue until it drains.
+//! then hands over to [`crate::seguimiento`], which follows the queue until it drains.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -13,8 +13,8 @@ use crate::api::Maestro;
 use crate::args::ArgsLocal;
 use crate::cluster::Cluster;
 use crate::error::Error;
-use crate::ronda::Vigia;
 use crate::salida;
+use crate::seguimiento::Seguimiento;
 
 /// How long the maestro may take to read its jobs file the first time.
 const PLAZO_LECTURA: Duration = Duration::from_secs(10);
@@ -60,15 +60,15 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     presentar(cx, a, &cluster.url, capacidad, &datos, temporal.is_some());
     presentar_archivo(cx, a, informe.as_ref());
 
-    let mut vigia = Vigia::new(m, a.salida.clone(), cx.visibles, cx.json);
+    let mut seguimiento = Seguimiento::new(m, a.salida.clone(), cx.visibles, cx.json);
     let resultado = tokio::select! {
-        r = vigia.seguir(inicio, desde, a.salir_al_terminar) => r,
+        r = seguimiento.seguir(inicio, desde, a.salir_al_terminar) => r,
         _ = tokio::signal::ctrl_c() => {
             decir(cx, "Ctrl-C: stopping the cluster");
             Ok(0)
         }
     };
-    drop(vigia);
+    drop(seguimiento);
     cluster.parar().await;
     drop(temporal);
     resultado

@@ -139,29 +139,46 @@ pub fn rechazadas(r: &[LineaRechazada]) -> Table {
     t
 }
 
+/// A table of jobs: the columns of [`fila_de_trabajo`], then `extra`.
+pub fn tabla_de_trabajos(extra: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED).set_header(
+        [
+            "id",
+            "trabajo",
+            "algoritmo",
+            "prioridad",
+            "estado",
+            "esclavo",
+            "duración",
+        ]
+        .iter()
+        .chain(extra),
+    );
+    t
+}
+
+/// The first cells of a job's row in a [`tabla_de_trabajos`]: id, what it computes, algoritmo,
+/// prioridad, estado, esclavo, duración (columns 0 and 6 are numbers).
+pub fn fila_de_trabajo(x: &Trabajo) -> Vec<String> {
+    vec![
+        x.id.to_string(),
+        x.parametros.descripcion(),
+        algoritmo(x),
+        x.prioridad.to_string(),
+        x.estado.to_string(),
+        x.esclavo.clone().unwrap_or_else(|| "-".into()),
+        duracion(x),
+    ]
+}
+
 /// The `trabajos` table.
 pub fn trabajos(ts: &[Trabajo]) -> Table {
-    let mut t = tabla([
-        "id",
-        "trabajo",
-        "algoritmo",
-        "prioridad",
-        "estado",
-        "esclavo",
-        "duración",
-        "origen",
-    ]);
+    let mut t = tabla_de_trabajos(&["origen"]);
     for x in ts {
-        t.add_row(vec![
-            x.id.to_string(),
-            x.parametros.descripcion(),
-            algoritmo(x),
-            x.prioridad.to_string(),
-            x.estado.to_string(),
-            x.esclavo.clone().unwrap_or_else(|| "-".into()),
-            duracion(x),
-            x.origen.to_string(),
-        ]);
+        let mut fila = fila_de_trabajo(x);
+        fila.push(x.origen.to_string());
+        t.add_row(fila);
     }
     alinear_derecha(&mut t, &[0, 6]);
     t

@@ -1,7 +1,8 @@
-//! Following the queue of `cliente local` in rounds: a round starts when jobs become active and
-//! ends when the queue drains, or when only jobs no esclavo can run are left (algoritmo Cuda
-//! without a GPU esclavo: they would wait forever). Driven by the long-poll `GET /resumen`; PNGs
-//! of completed Julia jobs are written as they complete; a summary closes each round.
+//! Following the queue of `cliente local` ([`Seguimiento`]) in rounds: a round starts when jobs
+//! become active and ends when the queue drains, or when only jobs no esclavo can run are left
+//! (algoritmo Cuda without a GPU esclavo: they would wait forever). Driven by the long-poll
+//! `GET /resumen`; PNGs of completed Julia jobs are written as they complete; a summary closes
+//! each round.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ const MAX_FILAS: usize = 200;
 const MIN_ENTRE_BARRIDOS: Duration = Duration::from_millis(300);
 
 /// Follows the queue of a local cluster and writes the PNGs of its Julia jobs.
-pub struct Vigia {
+pub struct Seguimiento {
     /// The local maestro.
     m: Maestro,
     /// Folder of the PNGs.
@@ -122,7 +123,7 @@ struct Imagen {
     ruta: PathBuf,
 }
 
-impl Vigia {
+impl Seguimiento {
     /// A watcher of the maestro `m`, writing PNGs into `salida`.
     pub fn new(m: Maestro, salida: PathBuf, visibles: bool, json: bool) -> Self {
         Self {
@@ -314,31 +315,16 @@ impl Vigia {
     }
 
     fn resumir(&self, trabajos: &[Trabajo], r: &Resumen, base: &Resumen, tiempo: Duration) {
-        let mut t = salida::tabla([
-            "id",
-            "trabajo",
-            "algoritmo",
-            "prioridad",
-            "estado",
-            "esclavo",
-            "duración",
-            "rendimiento",
-            "png",
-        ]);
+        let mut t = salida::tabla_de_trabajos(&["rendimiento", "png"]);
         for x in trabajos.iter().take(MAX_FILAS) {
-            t.add_row(vec![
-                x.id.to_string(),
-                x.parametros.descripcion(),
-                salida::algoritmo(x),
-                x.prioridad.to_string(),
-                x.estado.to_string(),
-                x.esclavo.clone().unwrap_or_else(|| "-".into()),
-                salida::duracion(x),
-                salida::iteraciones_por_segundo(x.resultado.as_ref()),
+            let mut fila = salida::fila_de_trabajo(x);
+            fila.push(salida::iteraciones_por_segundo(x.resultado.as_ref()));
+            fila.push(
                 self.pngs
                     .get(&x.id)
                     .map_or("-".into(), |p| p.display().to_string()),
-            ]);
+            );
+            t.add_row(fila);
         }
         salida::alinear_derecha(&mut t, &[0, 6, 7]);
         println!("\n{t}");
