@@ -210,14 +210,7 @@ async fn cancel_clear_and_image_answers_say_what_happened() {
     .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert!(e.error.contains("espera"), "{e:?}");
-    let limpiar: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/limpiar_cola", m.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let limpiar: serde_json::Value = limpiar_cola(&m.url).await;
     assert_eq!(limpiar["eliminados"], 2);
     assert_eq!(trabajo(&m.url, c).await.estado, comun::Estado::Cancelado);
     let r = resumen(&m.url).await;

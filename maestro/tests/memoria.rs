@@ -7,9 +7,8 @@ mod apoyo;
 use std::time::Duration;
 
 use apoyo::*;
-use comun::api::EstadoMemoria;
 use comun::memoria::{Alerta, Muestra, Nivel, Recurso, ReporteMemoria};
-use comun::{Estado, Prioridad, TrabajoId};
+use comun::{Estado, Prioridad};
 
 const PLAZO: Duration = Duration::from_secs(30);
 
@@ -48,25 +47,6 @@ async fn reportar(url: &str, r: &ReporteMemoria) {
     assert_eq!(s, 200);
 }
 
-async fn memoria(url: &str) -> EstadoMemoria {
-    reqwest::get(format!("{url}/memoria"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn quien_los_corrio(url: &str, ids: &[TrabajoId]) -> Vec<String> {
-    let mut esclavos = Vec::new();
-    for &id in ids {
-        let t = esperar_final(url, id, PLAZO).await;
-        assert_eq!(t.estado, Estado::Completado);
-        esclavos.push(t.esclavo.unwrap());
-    }
-    esclavos
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
     let datos = tempfile::tempdir().unwrap();
@@ -82,7 +62,7 @@ async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
     for _ in 0..6 {
         ids.push(espera(&m.url, 30, Prioridad::MEDIA).await);
     }
-    let corrieron = quien_los_corrio(&m.url, &ids).await;
+    let corrieron = quien_los_corrio(&m.url, &ids, PLAZO).await;
     assert!(
         corrieron.iter().all(|e| e == "b"),
         "a critical node got jobs: {corrieron:?}"
@@ -93,7 +73,7 @@ async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
     for _ in 0..8 {
         ids.push(espera(&m.url, 150, Prioridad::MEDIA).await);
     }
-    let corrieron = quien_los_corrio(&m.url, &ids).await;
+    let corrieron = quien_los_corrio(&m.url, &ids, PLAZO).await;
     assert!(
         corrieron.iter().any(|e| e == "a"),
         "a healthy node got nothing: {corrieron:?}"

@@ -262,14 +262,7 @@ async fn a_job_waiting_for_its_retry_is_pending_says_why_and_can_be_cancelled_or
     assert!((20.0..=30.0).contains(&segundos), "{motivo}");
     assert_eq!(cancelar(&m.url, uno).await.status(), 200);
     assert_eq!(trabajo(&m.url, uno).await.estado, Estado::Cancelado);
-    let r: RespuestaLimpiar = reqwest::Client::new()
-        .post(format!("{}/limpiar_cola", m.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r: RespuestaLimpiar = limpiar_cola(&m.url).await;
     assert_eq!(r.eliminados, 1);
     assert_eq!(trabajo(&m.url, dos).await.estado, Estado::Cancelado);
     let r = resumen(&m.url).await;

@@ -4,10 +4,10 @@
 mod apoyo;
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use apoyo::{MaestroFalso, PLAZO, esperar_hasta};
+use apoyo::{MaestroFalso, PLAZO};
 use comun::memoria::Muestra;
+use pruebas::{esperar_a, esperar_hasta};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
@@ -78,16 +78,15 @@ async fn terminar(mut hijo: Child) {
 async fn standalone_it_prints_its_address_and_serves_real_samples_of_this_host() {
     let (hijo, url) = iniciar(&["--puerto", "0", "--intervalo", "0.2", "--nodo", "nodo-bin"]).await;
     let http = reqwest::Client::new();
-    let limite = Instant::now() + PLAZO;
-    let muestra: Muestra = loop {
+    let muestra: Muestra = esperar_a(PLAZO, "a sample is served", || async {
         let r = http.get(format!("{url}/metricas")).send().await.unwrap();
         if r.status().is_success() {
-            break r.json().await.unwrap();
+            return Some(r.json().await.unwrap());
         }
         assert_eq!(r.status().as_u16(), 503);
-        assert!(Instant::now() < limite, "no sample");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+        None
+    })
+    .await;
     assert_eq!(muestra.nodo, "nodo-bin");
     assert!(muestra.memoria_total > 0 && muestra.memoria_usada <= muestra.memoria_total);
     assert!((0.0..=100.0).contains(&muestra.cpu_porcentaje));
@@ -113,7 +112,7 @@ async fn it_reports_this_host_to_the_maestro_with_the_token() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    esperar_hasta(PLAZO, "two reports arrive", || {
+    esperar_hasta(PLAZO, "two reports arrive", || async {
         maestro.reportes().len() >= 2
     })
     .await;

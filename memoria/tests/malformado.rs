@@ -5,8 +5,9 @@
 
 mod apoyo;
 
-use apoyo::{Guion, MemoriaDePrueba, PLAZO, config, esperar_hasta};
+use apoyo::{Guion, MemoriaDePrueba, PLAZO, config};
 use comun::memoria::{Alertas, Muestra};
+use pruebas::esperar_hasta;
 use pruebas::malformado::{Caso, probar_todos};
 
 /// A JSON body sent with every case: no route takes one, so it must never make a bad
@@ -112,7 +113,7 @@ async fn every_bad_request_is_a_4xx_naming_the_problem() {
         ..Muestra::default()
     });
     let m = MemoriaDePrueba::iniciar(config(None), &guion).await;
-    esperar_hasta(PLAZO, "the first sample", || guion.llamadas() > 0).await;
+    esperar_hasta(PLAZO, "the first sample", || async { guion.llamadas() > 0 }).await;
     let antes: Alertas = m.get_ok("/alertas").await;
     assert_eq!(antes.alertas.len(), 1, "{antes:?}");
 

@@ -8,7 +8,6 @@ use comun::CuerpoError;
 use comun::memoria::{Alertas, Historial, Muestra};
 use memoria::{Config, Memoria, router};
 use serde_json::Value;
-use tower::ServiceExt as _;
 
 fn nueva() -> Arc<Memoria> {
     let mut c = Config::new(None);
@@ -18,15 +17,7 @@ fn nueva() -> Arc<Memoria> {
 
 async fn get(memoria: &Arc<Memoria>, ruta: &str) -> (StatusCode, Value) {
     let peticion = Request::get(ruta).body(Body::empty()).unwrap();
-    let r = router(Arc::clone(memoria)).oneshot(peticion).await.unwrap();
-    let estado = r.status();
-    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (
-        estado,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    pruebas::sondas::llamar_json(router(Arc::clone(memoria)), peticion).await
 }
 
 fn error(v: Value) -> CuerpoError {
@@ -108,8 +99,8 @@ async fn with_a_token_reads_need_it_unless_open_and_ping_never_does() {
         .header("authorization", "Bearer s3creto")
         .body(Body::empty())
         .unwrap();
-    let r = router(Arc::clone(&m)).oneshot(con_token).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    let (estado, _) = pruebas::sondas::llamar(router(Arc::clone(&m)), con_token).await;
+    assert_eq!(estado, StatusCode::OK);
     assert_eq!(get(&m, "/ping").await.0, StatusCode::OK);
 
     c.lecturas_abiertas = true;

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use apoyo::{Guion, MaestroFalso, MemoriaDePrueba, PLAZO, config, esperar_hasta};
+use apoyo::{Guion, MaestroFalso, MemoriaDePrueba, PLAZO, config};
 use axum::http::StatusCode;
 use comun::memoria::{
     Alertas, Disco, GpuMuestra, Historial, Muestra, Nivel, Recurso, ReporteMemoria,
 };
+use pruebas::esperar_hasta;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -71,7 +72,7 @@ async fn hysteresis_holds_under_a_value_oscillating_around_a_threshold() {
     c.intervalo = Duration::from_millis(2);
     let m = MemoriaDePrueba::iniciar(c, &guion).await;
 
-    esperar_hasta(PLAZO, "a report with the aviso arrives", || {
+    esperar_hasta(PLAZO, "a report with the aviso arrives", || async {
         maestro
             .reportes()
             .last()
@@ -79,7 +80,7 @@ async fn hysteresis_holds_under_a_value_oscillating_around_a_threshold() {
     })
     .await;
     let llamadas = guion.llamadas();
-    esperar_hasta(PLAZO * 2, "500 more samples", || {
+    esperar_hasta(PLAZO * 2, "500 more samples", || async {
         guion.llamadas() >= llamadas + 500
     })
     .await;
@@ -109,14 +110,14 @@ async fn an_alert_starting_or_ending_is_reported_at_once() {
     let mut c = config(Some(&url));
     c.token = Some("secreto".into());
     let m = MemoriaDePrueba::iniciar(c, &guion).await;
-    esperar_hasta(PLAZO, "the first report arrives", || {
+    esperar_hasta(PLAZO, "the first report arrives", || async {
         !maestro.reportes().is_empty()
     })
     .await;
 
     guion.fijar_cpu(99.0);
     let inicio = Instant::now();
-    esperar_hasta(PLAZO, "the crítico is reported", || {
+    esperar_hasta(PLAZO, "the crítico is reported", || async {
         maestro.recibidos().len() == 2
     })
     .await;
@@ -129,7 +130,7 @@ async fn an_alert_starting_or_ending_is_reported_at_once() {
     );
 
     guion.fijar_cpu(10.0);
-    esperar_hasta(PLAZO, "the end is reported", || {
+    esperar_hasta(PLAZO, "the end is reported", || async {
         maestro.recibidos().len() == 3
     })
     .await;
@@ -158,7 +159,10 @@ async fn reports_also_come_every_interval_when_nothing_changes() {
     let mut c = config(Some(&url));
     c.intervalo_reporte = Duration::from_millis(30);
     let m = MemoriaDePrueba::iniciar(c, &guion).await;
-    esperar_hasta(PLAZO, "5 reports arrive", || maestro.reportes().len() >= 5).await;
+    esperar_hasta(PLAZO, "5 reports arrive", || async {
+        maestro.reportes().len() >= 5
+    })
+    .await;
     m.parar().await.unwrap();
     let reportes = maestro.reportes();
     assert!(reportes.iter().all(|r| r.alertas.is_empty()));
@@ -171,25 +175,21 @@ async fn reports_also_come_every_interval_when_nothing_changes() {
 
 #[tokio::test]
 async fn the_reporter_retries_while_the_maestro_is_away_and_then_sends_the_latest_state() {
-    let direccion = apoyo::reservar_direccion();
+    let direccion = pruebas::direccion_libre();
     let guion = Guion::new(con_cpu(10.0));
     let m = MemoriaDePrueba::iniciar(config(Some(&format!("http://{direccion}"))), &guion).await;
     // While the maestro is away the memoria keeps sampling and serving, and an alert starts.
-    esperar_hasta(PLAZO, "a few samples", || guion.llamadas() >= 10).await;
+    esperar_hasta(PLAZO, "a few samples", || async { guion.llamadas() >= 10 }).await;
     guion.fijar_cpu(99.0);
-    let limite = Instant::now() + PLAZO;
-    loop {
+    esperar_hasta(PLAZO, "the alert starts", || async {
         let a: Alertas = m.get_ok("/alertas").await;
-        if !a.alertas.is_empty() {
-            break;
-        }
-        assert!(Instant::now() < limite, "the alert never started");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        !a.alertas.is_empty()
+    })
+    .await;
 
     let maestro = Arc::new(MaestroFalso::default());
     maestro.servir(TcpListener::bind(direccion).await.unwrap());
-    esperar_hasta(PLAZO, "a report arrives once the maestro is up", || {
+    esperar_hasta(PLAZO, "a report arrives once the maestro is up", || async {
         !maestro.reportes().is_empty()
     })
     .await;
@@ -208,7 +208,7 @@ async fn a_maestro_answering_errors_is_retried_until_it_takes_the_report() {
     maestro.fallar.store(4, Ordering::SeqCst);
     let guion = Guion::new(con_cpu(10.0));
     let m = MemoriaDePrueba::iniciar(config(Some(&url)), &guion).await;
-    esperar_hasta(PLAZO, "a report is taken", || {
+    esperar_hasta(PLAZO, "a report is taken", || async {
         !maestro.reportes().is_empty()
     })
     .await;
@@ -250,7 +250,7 @@ async fn metricas_historial_and_alertas_show_what_was_sampled() {
     };
     let guion = Guion::new(muestra.clone());
     let m = MemoriaDePrueba::iniciar(config(None), &guion).await;
-    esperar_hasta(PLAZO, "5 samples", || guion.llamadas() >= 5).await;
+    esperar_hasta(PLAZO, "5 samples", || async { guion.llamadas() >= 5 }).await;
 
     let (estado, ping) = m.get("/ping").await;
     assert_eq!(estado, StatusCode::OK);
@@ -332,11 +332,10 @@ async fn metricas_historial_and_alertas_show_what_was_sampled() {
 async fn a_standalone_memoria_serves_and_stops_cleanly() {
     let guion = Guion::new(con_cpu(10.0));
     let m = MemoriaDePrueba::iniciar(config(None), &guion).await;
-    let limite = Instant::now() + PLAZO;
-    while m.get("/metricas").await.0 != StatusCode::OK {
-        assert!(Instant::now() < limite, "no sample");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    esperar_hasta(PLAZO, "a sample is served", || async {
+        m.get("/metricas").await.0 == StatusCode::OK
+    })
+    .await;
     tokio::time::timeout(PLAZO, m.parar())
         .await
         .expect("stops promptly")

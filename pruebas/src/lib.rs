@@ -6,6 +6,7 @@
 //!
 //! - [`espera`]: waiting for a condition with a deadline (the one polling loop).
 //! - [`servicio`]: a service in-process on a loopback port, its URL, its shutdown; a fake peer.
+//! - [`api`]: the maestro's API as the tests call it.
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
 //! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
@@ -13,6 +14,7 @@
 //! - [`generadores`]: hostile request bodies for the property tests.
 //! - [`registros`]: test logs on demand (`TEST_LOG=1`).
 
+pub mod api;
 pub mod espera;
 pub mod generadores;
 pub mod malformado;

@@ -1,9 +1,8 @@
-//! Test support: a scripted source of samples, a fake maestro recording the reports it gets, a
-//! memoria started in-process on port 0, and waiting for a condition with a deadline.
+//! Test support: a scripted source of samples, a fake maestro recording the reports it gets, and
+//! a memoria started in-process on port 0 ([`pruebas::Servicio`]).
 
 #![allow(dead_code)] // Each test file uses a different part of this module.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -16,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use comun::memoria::{Muestra, ReporteMemoria, RespuestaReporte};
 use memoria::{Config, Fuente};
+use pruebas::Servicio;
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// How long any condition of these tests may take to become true.
@@ -26,27 +25,7 @@ pub const PLAZO: Duration = Duration::from_secs(20);
 
 /// Logs to the test output when `TEST_LOG` is set (`TEST_LOG=1 cargo test -p memoria`).
 pub fn iniciar_logs() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env()
-                    .unwrap_or_else(|_| "memoria=debug".into()),
-            )
-            .with_test_writer()
-            .try_init();
-    }
-}
-
-/// Polls `condicion` every 5 ms until it holds; panics naming `que` after `plazo`.
-pub async fn esperar_hasta(plazo: Duration, que: &str, mut condicion: impl FnMut() -> bool) {
-    let limite = Instant::now() + plazo;
-    while !condicion() {
-        assert!(
-            Instant::now() < limite,
-            "timed out after {plazo:?} waiting until {que}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    pruebas::registros::iniciar_logs("memoria=debug");
 }
 
 /// What the scripted source returns; tests change it while the memoria runs.
@@ -144,19 +123,20 @@ impl MaestroFalso {
 
     /// Serves on `listener` in the background.
     pub fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
-        let app = Router::new()
-            .route("/reporte_memoria", post(reporte))
-            .with_state(Arc::clone(self));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+        pruebas::servir_falso(listener, self.router())
     }
 
     /// A fake maestro already serving on a free loopback port; its base URL.
     pub async fn iniciar() -> (Arc<Self>, String) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let maestro = Arc::new(Self::default());
-        maestro.servir(listener);
+        let url = pruebas::iniciar_falso(maestro.router()).await;
         (maestro, url)
+    }
+
+    fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/reporte_memoria", post(reporte))
+            .with_state(Arc::clone(self))
     }
 }
 
@@ -200,38 +180,26 @@ pub struct MemoriaDePrueba {
     pub url: String,
     /// A client for talking to it.
     pub http: reqwest::Client,
-    /// Completes its shutdown future.
-    parar: oneshot::Sender<()>,
-    /// The task running [`memoria::run_con_fuente`].
-    tarea: JoinHandle<anyhow::Result<()>>,
+    /// The task running [`memoria::run_con_fuente`], and its shutdown.
+    servicio: Servicio,
 }
 
 impl MemoriaDePrueba {
     pub async fn iniciar(config: Config, guion: &Guion) -> Self {
         iniciar_logs();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (parar, parada) = oneshot::channel::<()>();
-        let tarea = tokio::spawn(memoria::run_con_fuente(
-            config,
-            listener,
-            guion.fuente(),
-            async move {
-                let _ = parada.await;
-            },
-        ));
+        let fuente = guion.fuente();
+        let servicio =
+            Servicio::iniciar(|l, parada| memoria::run_con_fuente(config, l, fuente, parada)).await;
         Self {
-            url,
+            url: servicio.url.clone(),
             http: reqwest::Client::new(),
-            parar,
-            tarea,
+            servicio,
         }
     }
 
     /// Triggers shutdown and returns what `run_con_fuente` returned.
     pub async fn parar(self) -> anyhow::Result<()> {
-        let _ = self.parar.send(());
-        self.tarea.await.unwrap()
+        self.servicio.terminar().await
     }
 
     /// `GET ruta`: the status and the body as JSON (`Null` if it is not JSON).
@@ -253,12 +221,4 @@ impl MemoriaDePrueba {
         assert_eq!(estado, StatusCode::OK, "GET {ruta}: {cuerpo}");
         serde_json::from_value(cuerpo).unwrap()
     }
-}
-
-/// A free loopback port, released so a maestro can bind it later.
-pub fn reservar_direccion() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
