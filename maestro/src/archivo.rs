@@ -186,16 +186,18 @@ impl Vigilante {
         }
     }
 
+    /// Updates the watched file's report (`/estado` shows it), as read now.
     fn informar(&self, f: impl FnOnce(&mut InformeArchivo)) {
-        let mut estado = self.c.estado();
-        let informe = estado.archivo.get_or_insert_with(|| InformeArchivo {
-            archivo: self.nombre.clone(),
-            leido_ms: None,
-            cargados: 0,
-            rechazadas: Vec::new(),
-            error: None,
+        self.c.informe_archivo.send_modify(|informe| {
+            let informe = informe.get_or_insert_with(|| InformeArchivo {
+                archivo: self.nombre.clone(),
+                leido_ms: None,
+                cargados: 0,
+                rechazadas: Vec::new(),
+                error: None,
+            });
+            informe.leido_ms = Some(comun::ahora_ms());
+            f(informe);
         });
-        informe.leido_ms = Some(comun::ahora_ms());
-        f(informe);
     }
 }

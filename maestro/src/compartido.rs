@@ -1,18 +1,29 @@
-//! What every task and handler of the maestro shares, and the operations that span memory and
-//! database (decide under the lock, commit outside it, then publish).
+//! The maestro's service handle, shared by the HTTP handlers, the dispatcher, the watchdog and
+//! the file watcher, and the one path of every change of state:
+//!
+//! 1. **decide** under the state lock (a transition of [`Estado`]), and hand its changes to
+//!    the store before releasing it, so the store sees them in the order they were decided;
+//! 2. **commit**: await them, where the answer promises durability;
+//! 3. **publish** the new counts, wake the dispatcher, and tell esclavos to stop the attempts
+//!    the transition gave up ([`Efectos`]).
+//!
+//! **Invariant: nothing accepted is lost.** A job is committed before its submitter hears
+//! "ok" ([`Compartido::admitir`]); a result is committed before its esclavo hears "ok"
+//! ([`Compartido::transicion`]; the esclavo retries until then).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arranque::esclavo::ClienteEsclavo;
-use comun::api::{Origen, Resumen};
+use comun::api::{InformeArchivo, Origen, Resumen};
 use comun::nodo::PeticionCancelar;
 use comun::{NuevoTrabajo, TrabajoId};
 use tokio::sync::{Notify, watch};
 
 use crate::Config;
-use crate::almacen::{Almacen, Cambio, LineaCargada, NumeroOrden};
-use crate::estado::{Estado, Parada};
+use crate::almacen::{Almacen, Cambio, Confirmacion, LineaCargada, NumeroOrden};
+use crate::estado::{Efectos, Estado, Parada};
+use crate::ids::EsclavoId;
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
 pub struct Compartido {
@@ -21,9 +32,12 @@ pub struct Compartido {
     pub almacen: Almacen,
     /// Wakes the dispatcher: a job was queued or a slot freed.
     pub despertar: Notify,
-    /// The latest job counts, with the database order that makes them durable; long-polling
+    /// The latest job counts, with the store order that makes them durable; long-polling
     /// clients wait on it.
     resumen: watch::Sender<(Resumen, NumeroOrden)>,
+    /// What the watched jobs file looked like at its last reading (the file watcher writes
+    /// it; `/estado` shows it).
+    pub informe_archivo: watch::Sender<Option<InformeArchivo>>,
     /// Flips to true when the maestro is shutting down: long polls return at once.
     pub parando: watch::Receiver<bool>,
     /// The esclavos' API (`/ejecutar`, `/cancelar`), connections kept alive.
@@ -45,6 +59,7 @@ impl Compartido {
             almacen,
             despertar: Notify::new(),
             resumen,
+            informe_archivo: watch::Sender::new(None),
             parando,
             esclavos,
         }))
@@ -55,9 +70,34 @@ impl Compartido {
         self.estado.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Publishes the current counts to long-polling clients. Call it with the state locked:
-    /// the counts are paired with the last database order sent, which holds them.
-    pub fn publicar(&self, estado: &Estado) {
+    /// Decide: runs a transition under the lock and hands its changes to the store before
+    /// releasing it. Returns what the transition returned, its commit and its effects.
+    pub fn decidir<T>(
+        &self,
+        f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
+    ) -> (T, Confirmacion, Efectos) {
+        let mut estado = self.estado();
+        let (valor, cambios) = f(&mut estado);
+        (valor, self.almacen.guardar(cambios), estado.tomar_efectos())
+    }
+
+    /// Publish: the new counts to long-polling clients, then what the transitions asked for.
+    pub fn publicar(&self, efectos: Efectos) {
+        self.publicar_resumen(&self.estado());
+        self.cumplir(efectos);
+    }
+
+    /// Wakes the dispatcher and sends the stops, if the transitions asked for them.
+    fn cumplir(&self, efectos: Efectos) {
+        if efectos.despertar {
+            self.despertar.notify_one();
+        }
+        self.mandar_paradas(efectos.paradas);
+    }
+
+    /// Publishes the current counts, paired with the last store order sent, which holds them:
+    /// call it with the state locked.
+    fn publicar_resumen(&self, estado: &Estado) {
         let nuevo = estado.resumen();
         let secuencia = self.almacen.ultima_orden();
         self.resumen.send_if_modified(|(r, s)| {
@@ -68,12 +108,40 @@ impl Compartido {
         });
     }
 
+    /// Decide → commit → publish. Returns what the transition returned, once its changes are
+    /// committed.
+    pub async fn transicion<T>(
+        &self,
+        f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
+    ) -> anyhow::Result<T> {
+        let (valor, commit, efectos) = self.decidir(f);
+        commit.esperar().await?;
+        self.publicar(efectos);
+        Ok(valor)
+    }
+
+    /// Decide → publish, without awaiting the commit: the changes still reach the store in
+    /// order, and whoever reads the counts waits for the order that holds them.
+    pub fn transicion_sin_esperar<T>(&self, f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>)) -> T {
+        let (valor, efectos) = {
+            let mut estado = self.estado();
+            let (valor, cambios) = f(&mut estado);
+            if !cambios.is_empty() {
+                self.almacen.guardar_sin_esperar(cambios);
+            }
+            self.publicar_resumen(&estado);
+            (valor, estado.tomar_efectos())
+        };
+        self.cumplir(efectos);
+        valor
+    }
+
     pub fn suscribir(&self) -> watch::Receiver<(Resumen, NumeroOrden)> {
         self.resumen.subscribe()
     }
 
-    /// The published counts, once the database holds everything they count: a client that
-    /// sees a job counted as finished finds it finished in the database too.
+    /// The published counts, once the store holds everything they count: a client that sees
+    /// a job counted as finished finds it finished in the store too.
     pub async fn resumen_confirmado(
         &self,
         rx: &watch::Receiver<(Resumen, NumeroOrden)>,
@@ -92,38 +160,10 @@ impl Compartido {
         if nuevos.is_empty() {
             return Ok(Vec::new());
         }
-        let (filas, commit) = {
-            let mut estado = self.estado();
-            let (filas, cambios) = estado.admitir(nuevos, comun::ahora_ms());
-            (filas, self.almacen.guardar(cambios))
-        };
-        commit.await?;
-        {
-            let mut estado = self.estado();
-            estado.encolar(&filas);
-            self.publicar(&estado);
-        }
-        self.despertar.notify_one();
+        let (filas, commit, _) = self.decidir(|e| e.admitir(nuevos, comun::ahora_ms()));
+        commit.esperar().await?;
+        self.transicion_sin_esperar(|e| (e.encolar(&filas), Vec::new()));
         Ok(filas.into_iter().map(|f| f.id).collect())
-    }
-
-    /// Applies a transition: decides under the lock, commits, then publishes and wakes the
-    /// dispatcher (a slot may have freed or a job come back). Returns what the transition
-    /// returned besides its changes.
-    pub async fn transicion<T>(
-        &self,
-        f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
-    ) -> anyhow::Result<T> {
-        let (valor, commit, paradas) = {
-            let mut estado = self.estado();
-            let (valor, cambios) = f(&mut estado);
-            (valor, self.almacen.guardar(cambios), estado.tomar_paradas())
-        };
-        commit.await?;
-        self.publicar(&self.estado());
-        self.despertar.notify_one();
-        self.mandar_paradas(paradas);
-        Ok(valor)
     }
 
     /// Tells esclavos to stop the attempts a transition gave up (`POST {esclavo}/cancelar`),
@@ -131,7 +171,7 @@ impl Compartido {
     /// does not hear it still stops an attempt at its time limit, and the answer to its next
     /// heartbeat lists the jobs the maestro no longer wants.
     fn mandar_paradas(&self, paradas: Vec<Parada>) {
-        let mut grupos: BTreeMap<(String, String, String), Vec<TrabajoId>> = BTreeMap::new();
+        let mut grupos: BTreeMap<(EsclavoId, String, String), Vec<TrabajoId>> = BTreeMap::new();
         for p in paradas {
             grupos
                 .entry((p.esclavo, p.url, p.motivo))
@@ -146,6 +186,7 @@ impl Compartido {
                     motivo: Some(motivo),
                 };
                 let motivo = peticion.motivo.as_deref().unwrap_or_default();
+                let esclavo = &esclavo.nombre;
                 match cliente.cancelar(&url, &peticion).await {
                     Ok(r) => tracing::info!(
                         %esclavo, cancelados = ?r.cancelados, desconocidos = ?r.desconocidos,
@@ -158,20 +199,5 @@ impl Compartido {
                 }
             });
         }
-    }
-
-    /// Like [`Compartido::transicion`] without waiting for the commit (changes still reach
-    /// the database in order).
-    pub fn transicion_sin_esperar(&self, f: impl FnOnce(&mut Estado) -> Vec<Cambio>) {
-        let mut estado = self.estado();
-        let cambios = f(&mut estado);
-        if !cambios.is_empty() {
-            self.almacen.guardar_sin_esperar(cambios);
-        }
-        self.publicar(&estado);
-        let paradas = estado.tomar_paradas();
-        drop(estado);
-        self.despertar.notify_one();
-        self.mandar_paradas(paradas);
     }
 }

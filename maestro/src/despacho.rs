@@ -1,6 +1,13 @@
 //! The dispatcher: wakes whenever a job is queued, a slot frees or a retry falls due, asks the
-//! planner what goes where, and pushes each esclavo its jobs in one HTTP request. The watchdog
-//! that declares silent esclavos lost and fails attempts long past their time limit.
+//! planner what goes where, and pushes each esclavo its jobs in one HTTP request. And the
+//! watchdog, whose tick notices stale memoria reports, lost esclavos, and attempts long past
+//! their time limit.
+//!
+//! **Invariant: write-ahead dispatch.** An esclavo hears of an attempt (`POST /ejecutar`) only
+//! after the assignment is committed: the dispatcher hands each round's commit to a task that
+//! sends once it resolves, and goes on planning meanwhile. So a maestro killed at any instant
+//! never hands the same attempt number to two esclavos, and every attempt an esclavo runs has
+//! its row in the store.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::compartido::Compartido;
 use crate::estado::{Envio, Fallo};
+use crate::ids::IntentoId;
 
 /// Runs until `parar` flips. It sleeps until notified, or until the earliest retry is due.
 pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
@@ -20,25 +28,19 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
             _ = dormir_hasta(reintento) => {}
             _ = parar.changed() => return,
         }
-        let (envios, commit) = {
-            let mut estado = c.estado();
-            let (envios, cambios) = estado.planificar(Instant::now(), comun::ahora_ms());
-            if cambios.is_empty() {
-                continue;
-            }
-            let commit = c.almacen.guardar(cambios);
-            c.publicar(&estado);
-            (envios, commit)
-        };
-        // Write-ahead: an esclavo hears of an attempt only once the database knows it, so a
-        // maestro killed in between never hands out the same attempt number twice. The
-        // dispatcher goes on planning while this round waits for its commit.
+        let (envios, commit, efectos) =
+            c.decidir(|e| e.planificar(Instant::now(), comun::ahora_ms()));
+        if envios.is_empty() {
+            continue;
+        }
+        // The dispatcher goes on planning while this round waits for its commit.
         let c = c.clone();
         tokio::spawn(async move {
-            if let Err(e) = commit.await {
+            if let Err(e) = commit.esperar().await {
                 tracing::error!("assignments not stored, not sent: {e:#}");
                 return;
             }
+            c.publicar(efectos);
             for envio in envios {
                 tokio::spawn(enviar(c.clone(), envio));
             }
@@ -55,7 +57,7 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
     let respuesta = match c.esclavos.ejecutar(&envio.url, &peticion).await {
         Ok(r) => r,
         Err(e) => {
-            let error = format!("esclavo {} {e}", envio.esclavo);
+            let error = format!("esclavo {} {e}", envio.esclavo.nombre);
             if e.es_rechazo() {
                 // The esclavo is alive but refuses these jobs: each attempt fails, it stays.
                 return rechazados_por_error(&c, &envio, error);
@@ -66,14 +68,15 @@ async fn enviar(c: Arc<Compartido>, envio: Envio) {
     if respuesta.rechazados.is_empty() {
         return;
     }
-    tracing::debug!(esclavo = %envio.esclavo, rechazados = respuesta.rechazados.len(), "jobs refused");
+    tracing::debug!(esclavo = %envio.esclavo.nombre, rechazados = respuesta.rechazados.len(), "jobs refused");
     c.transicion_sin_esperar(|estado| {
-        respuesta
+        let cambios = respuesta
             .rechazados
             .iter()
             .filter_map(|r| envio.trabajos.iter().find(|a| a.id == r.id))
-            .flat_map(|a| estado.devolver(a.id, a.intento))
-            .collect()
+            .flat_map(|a| estado.devolver(IntentoId::new(a.id, a.intento)))
+            .collect();
+        ((), cambios)
     });
 }
 
@@ -89,29 +92,34 @@ fn rechazados_por_error(c: &Compartido, envio: &Envio, error: String) {
     tracing::warn!("{error}");
     c.transicion_sin_esperar(|estado| {
         let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
-        envio
+        let cambios = envio
             .trabajos
             .iter()
             .flat_map(|a| {
-                let error = error.clone();
-                estado.fallar(a.id, a.intento, error, Fallo::DelTrabajo, ahora, ahora_ms)
+                let intento = IntentoId::new(a.id, a.intento);
+                estado.fallar(intento, error.clone(), Fallo::DelTrabajo, ahora, ahora_ms)
             })
-            .collect()
+            .collect();
+        ((), cambios)
     });
 }
 
 fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
     tracing::warn!("{error}");
     c.transicion_sin_esperar(|estado| {
-        estado.perder(&envio.esclavo, &error, Instant::now(), comun::ahora_ms())
+        let nombre = &envio.esclavo.nombre;
+        (
+            (),
+            estado.perder(nombre, &error, Instant::now(), comun::ahora_ms()),
+        )
     });
 }
 
-/// Checks heartbeats a few times per limit and declares silent esclavos lost; fails attempts
-/// that ran past their time limit and its grace without an answer from their esclavo.
-pub async fn vigilar_esclavos(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
-    let plazo = c.config.plazo_esclavo;
-    let paso = plazo.min(c.config.plazo_memoria) / 4;
+/// The watchdog: a few times per limit (of esclavos' silence and of memoria reports' age) it
+/// marks stale memoria reports, declares silent esclavos lost, and fails attempts that ran
+/// past their time limit and its grace without an answer from their esclavo.
+pub async fn vigilar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
+    let paso = c.config.plazo_esclavo.min(c.config.plazo_memoria) / 4;
     let mut reloj = tokio::time::interval(paso.max(Duration::from_millis(50)));
     reloj.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -119,23 +127,6 @@ pub async fn vigilar_esclavos(c: Arc<Compartido>, mut parar: watch::Receiver<boo
             _ = reloj.tick() => {}
             _ = parar.changed() => return,
         }
-        if c.estado().caducar_memoria(Instant::now()) {
-            c.despertar.notify_one();
-        }
-        let hay_perdidos = c
-            .estado()
-            .esclavos
-            .values()
-            .any(|e| e.vivo && e.ultimo_latido.elapsed() > plazo);
-        if hay_perdidos {
-            c.transicion_sin_esperar(|estado| {
-                estado.revisar_perdidos(plazo, Instant::now(), comun::ahora_ms())
-            });
-        }
-        if c.estado().hay_plazos_vencidos(Instant::now()) {
-            c.transicion_sin_esperar(|estado| {
-                estado.vencer_plazos(Instant::now(), comun::ahora_ms())
-            });
-        }
+        c.transicion_sin_esperar(|e| ((), e.vigilar(Instant::now(), comun::ahora_ms())));
     }
 }

@@ -6,7 +6,9 @@
 //! - [`cola`]: the in-memory priority queue (priority, then FIFO; O(log n)).
 //! - [`reintentos`]: jobs waiting out the delay before their retry, by due instant.
 //! - [`planificador`]: the scheduling decision as a pure function, and why a job waits.
-//! - [`estado`]: the live state and every transition of a job's life, without I/O.
+//! - [`ids`]: the typed identities of an esclavo process and of an attempt.
+//! - [`estado`]: the live state (jobs, esclavos, memoria nodes) and every transition of a
+//!   job's life, without I/O.
 //! - [`almacen`]: the durable store behind a seam (SQLite today), its group-commit writer
 //!   and recovery at start.
 //! - [`compartido`]: what tasks and handlers share; decide under the lock, commit, publish.
@@ -26,6 +28,7 @@ pub mod config;
 pub mod despacho;
 pub mod estado;
 pub mod http;
+pub mod ids;
 pub mod planificador;
 pub mod reintentos;
 
@@ -72,7 +75,7 @@ pub async fn run(
     )?;
     let mut tareas = tokio::task::JoinSet::new();
     tareas.spawn(despacho::despachar(c.clone(), parar_rx.clone()));
-    tareas.spawn(despacho::vigilar_esclavos(c.clone(), parar_rx.clone()));
+    tareas.spawn(despacho::vigilar(c.clone(), parar_rx.clone()));
     if let Some(ruta) = config.archivo.clone() {
         tareas.spawn(archivo::vigilar(c.clone(), ruta, parar_rx.clone()));
     }

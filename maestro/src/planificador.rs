@@ -23,9 +23,9 @@ use comun::Algoritmo;
 
 use crate::cola::{Clase, Cola, Pendiente};
 
-/// What the planner needs to know of one esclavo.
+/// An esclavo as a candidate for the next job: what the planner needs to know of it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Hueco {
+pub struct Candidato {
     /// Free job slots now.
     pub libres: u32,
     /// Jobs it runs now (ours and any left from before a maestro restart).
@@ -44,10 +44,10 @@ pub struct Hueco {
     pub memoria: f32,
 }
 
-impl Hueco {
+impl Candidato {
     /// An idle, healthy, alive esclavo with `libres` slots.
     pub fn libre(libres: u32, gpu: bool) -> Self {
-        Hueco {
+        Candidato {
             libres,
             ejecutando: 0,
             gpu,
@@ -86,15 +86,15 @@ pub struct Decision {
 
 /// Takes from the queue every job that can be placed now and says where each goes; updates the
 /// slot counts in `esclavos` accordingly.
-pub fn planificar(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<Decision> {
+pub fn planificar(cola: &mut Cola, esclavos: &mut [Candidato]) -> Vec<Decision> {
     let mut decisiones = Vec::new();
     while let Some((clase, elegido)) = siguiente(cola, esclavos) {
         let Some(trabajo) = cola.sacar_primero(clase) else {
             break;
         };
-        let hueco = &mut esclavos[elegido];
-        hueco.libres -= 1;
-        hueco.ejecutando += 1;
+        let candidato = &mut esclavos[elegido];
+        candidato.libres -= 1;
+        candidato.ejecutando += 1;
         decisiones.push(Decision {
             esclavo: elegido,
             trabajo,
@@ -104,7 +104,7 @@ pub fn planificar(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<Decision> {
 }
 
 /// The class of the next job to place, and the esclavo it goes to.
-fn siguiente(cola: &Cola, esclavos: &[Hueco]) -> Option<(Clase, usize)> {
+fn siguiente(cola: &Cola, esclavos: &[Candidato]) -> Option<(Clase, usize)> {
     Clase::TODAS
         .into_iter()
         .filter_map(|c| cola.primero(c).map(|p| (c, p)))
@@ -118,15 +118,15 @@ fn siguiente(cola: &Cola, esclavos: &[Hueco]) -> Option<(Clase, usize)> {
 
 /// The esclavo that takes the next job of `clase`, if any can (rules 2 and 3); `auto` for an
 /// `Auto` job, which prefers a GPU.
-pub fn elegir(esclavos: &[Hueco], clase: Clase, auto: bool) -> Option<usize> {
+pub fn elegir(esclavos: &[Candidato], clase: Clase, auto: bool) -> Option<usize> {
     let hay_sano = esclavos.iter().any(|h| h.elegible(clase) && !h.critico);
     esclavos
         .iter()
         .enumerate()
         .filter(|(_, h)| h.elegible(clase) && h.libres > 0 && !(h.critico && hay_sano))
         .min_by(|(i, a), (j, b)| {
-            let sin_gpu_para_auto = |h: &Hueco| auto && !h.gpu;
-            let gpu_desperdiciada = |h: &Hueco| !auto && clase == Clase::Cpu && h.gpu;
+            let sin_gpu_para_auto = |h: &Candidato| auto && !h.gpu;
+            let gpu_desperdiciada = |h: &Candidato| !auto && clase == Clase::Cpu && h.gpu;
             sin_gpu_para_auto(a)
                 .cmp(&sin_gpu_para_auto(b))
                 .then(a.puntos().total_cmp(&b.puntos()))
@@ -148,13 +148,13 @@ pub fn resolver(algoritmo: Algoritmo, gpu: bool) -> Algoritmo {
 
 /// Why a pending job is not running yet, in words. `delante` is how many jobs of its class wait
 /// ahead of it.
-pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Hueco]) -> String {
+pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Candidato]) -> String {
     let vivos = esclavos.iter().filter(|h| h.vivo).count();
     if vivos == 0 {
         return "no esclavo is registered and alive: it runs as soon as one registers".into();
     }
     let clase = p.clase();
-    let aptos: Vec<&Hueco> = esclavos.iter().filter(|h| h.elegible(clase)).collect();
+    let aptos: Vec<&Candidato> = esclavos.iter().filter(|h| h.elegible(clase)).collect();
     if aptos.is_empty() {
         return format!(
             "algoritmo {} needs an esclavo with a GPU, and none of the {vivos} live esclavos has \
@@ -165,7 +165,7 @@ pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Hueco]) -> String {
     if elegir(esclavos, clase, p.algoritmo == Algoritmo::Auto).is_some() {
         return format!("being dispatched ({delante} jobs ahead of it)");
     }
-    let sanos: Vec<&&Hueco> = aptos.iter().filter(|h| !h.critico).collect();
+    let sanos: Vec<&&Candidato> = aptos.iter().filter(|h| !h.critico).collect();
     let criticos_libres = aptos.iter().filter(|h| h.critico && h.libres > 0).count();
     let ocupados: u32 = aptos.iter().map(|h| h.ejecutando).sum();
     if sanos.is_empty() {
@@ -212,11 +212,11 @@ mod tests {
         }
     }
 
-    fn hueco(libres: u32, gpu: bool) -> Hueco {
-        Hueco::libre(libres, gpu)
+    fn candidato(libres: u32, gpu: bool) -> Candidato {
+        Candidato::libre(libres, gpu)
     }
 
-    fn destinos(cola: &mut Cola, esclavos: &mut [Hueco]) -> Vec<usize> {
+    fn destinos(cola: &mut Cola, esclavos: &mut [Candidato]) -> Vec<usize> {
         planificar(cola, esclavos)
             .iter()
             .map(|d| d.esclavo)
@@ -235,7 +235,7 @@ mod tests {
         for (id, p) in [(1, 3), (2, 2), (3, 1), (4, 2), (5, 1)] {
             cola.insertar(job(id, p, false));
         }
-        let mut esclavos = vec![hueco(3, false)];
+        let mut esclavos = vec![candidato(3, false)];
         let ids: Vec<u64> = planificar(&mut cola, &mut esclavos)
             .iter()
             .map(|d| d.trabajo.id.0)
@@ -250,7 +250,7 @@ mod tests {
         let mut cola = Cola::default();
         cola.insertar(job(1, 1, true));
         cola.insertar(job(2, 3, false));
-        let mut esclavos = vec![hueco(4, false)];
+        let mut esclavos = vec![candidato(4, false)];
         let d = planificar(&mut cola, &mut esclavos);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].trabajo.id, TrabajoId(2));
@@ -259,38 +259,38 @@ mod tests {
 
     #[test]
     fn spreads_by_occupancy_and_keeps_gpus_for_cuda() {
-        let mut esclavos = vec![hueco(2, true), hueco(2, false), hueco(1, false)];
+        let mut esclavos = vec![candidato(2, true), candidato(2, false), candidato(1, false)];
         // All idle: the GPU esclavo is the last resort; then the least occupied fraction wins.
         assert_eq!(destinos(&mut cola_de(4), &mut esclavos), vec![1, 2, 0, 1]);
     }
 
     #[test]
     fn prefers_lower_cpu_more_free_memory_and_fewer_avisos() {
-        let cargado = Hueco {
+        let cargado = Candidato {
             cpu: 90.0,
-            ..hueco(1, false)
+            ..candidato(1, false)
         };
-        let sin_memoria = Hueco {
+        let sin_memoria = Candidato {
             memoria: 95.0,
-            ..hueco(1, false)
+            ..candidato(1, false)
         };
-        let con_aviso = Hueco {
+        let con_aviso = Candidato {
             avisos: 1,
-            ..hueco(1, false)
+            ..candidato(1, false)
         };
-        let tranquilo = hueco(1, false);
+        let tranquilo = candidato(1, false);
         let mut esclavos = vec![con_aviso, cargado, sin_memoria, tranquilo];
         assert_eq!(destinos(&mut cola_de(4), &mut esclavos), vec![3, 1, 2, 0]);
     }
 
     #[test]
     fn a_critical_node_gets_nothing_while_a_healthy_eligible_esclavo_exists() {
-        let critico = Hueco {
+        let critico = Candidato {
             critico: true,
-            ..hueco(4, false)
+            ..candidato(4, false)
         };
         // A healthy esclavo with one slot: it takes one job, the rest wait for it.
-        let mut esclavos = vec![critico.clone(), hueco(1, false)];
+        let mut esclavos = vec![critico.clone(), candidato(1, false)];
         let mut cola = cola_de(3);
         assert_eq!(destinos(&mut cola, &mut esclavos), vec![1]);
         assert_eq!(cola.len(), 2);
@@ -303,9 +303,9 @@ mod tests {
         let mut solo_criticos = vec![critico.clone()];
         assert_eq!(destinos(&mut cola_de(2), &mut solo_criticos), vec![0, 0]);
         // A dead healthy esclavo does not hold work back from a live critical one.
-        let muerto = Hueco {
+        let muerto = Candidato {
             vivo: false,
-            ..hueco(1, false)
+            ..candidato(1, false)
         };
         assert_eq!(destinos(&mut cola_de(1), &mut [critico, muerto]), vec![0]);
     }
@@ -319,7 +319,7 @@ mod tests {
                 ..job(id, 2, false)
             });
         }
-        let mut esclavos = vec![hueco(2, false), hueco(1, true)];
+        let mut esclavos = vec![candidato(2, false), candidato(1, true)];
         let d = planificar(&mut cola, &mut esclavos);
         let destinos: Vec<usize> = d.iter().map(|d| d.esclavo).collect();
         assert_eq!(destinos, vec![1, 0, 0]);
@@ -332,9 +332,9 @@ mod tests {
     fn dead_esclavos_get_nothing() {
         let mut cola = Cola::default();
         cola.insertar(job(1, 2, false));
-        let mut esclavos = vec![Hueco {
+        let mut esclavos = vec![Candidato {
             vivo: false,
-            ..hueco(5, false)
+            ..candidato(5, false)
         }];
         assert!(planificar(&mut cola, &mut esclavos).is_empty());
         assert_eq!(cola.len(), 1);
@@ -351,10 +351,10 @@ mod tests {
         for libres in 0..=2 {
             for (gpu, vivo) in [(false, true), (true, true), (false, false)] {
                 for critico in [false, true] {
-                    tipos_hueco.push(Hueco {
+                    tipos_hueco.push(Candidato {
                         vivo,
                         critico,
-                        ..hueco(libres, gpu)
+                        ..candidato(libres, gpu)
                     });
                 }
             }
@@ -369,7 +369,7 @@ mod tests {
                             .enumerate()
                             .map(|(i, &t)| job(i as u64 + 1, tipos_job[t].0, tipos_job[t].1))
                             .collect();
-                        let esclavos: Vec<Hueco> =
+                        let esclavos: Vec<Candidato> =
                             combo_e.iter().map(|&t| tipos_hueco[t].clone()).collect();
                         comprobar(&jobs, &esclavos);
                         casos += 1;
@@ -395,7 +395,7 @@ mod tests {
         })
     }
 
-    fn comprobar(jobs: &[Pendiente], esclavos: &[Hueco]) {
+    fn comprobar(jobs: &[Pendiente], esclavos: &[Candidato]) {
         let mut cola = Cola::default();
         jobs.iter().for_each(|&j| cola.insertar(j));
         let mut despues = esclavos.to_vec();
@@ -438,19 +438,19 @@ mod tests {
     fn explanations_name_the_real_cause() {
         let cuda = job(1, 2, true);
         assert!(explicar(&cuda, 0, &[]).contains("no esclavo is registered"));
-        assert!(explicar(&cuda, 0, &[hueco(2, false)]).contains("GPU"));
+        assert!(explicar(&cuda, 0, &[candidato(2, false)]).contains("GPU"));
         let cpu = job(2, 2, false);
-        let ocupado = Hueco {
+        let ocupado = Candidato {
             libres: 0,
             ejecutando: 3,
-            ..hueco(0, false)
+            ..candidato(0, false)
         };
         let texto = explicar(&cpu, 7, std::slice::from_ref(&ocupado));
         assert!(
             texto.contains("busy") && texto.contains("7 jobs"),
             "{texto}"
         );
-        let critico_ocupado = Hueco {
+        let critico_ocupado = Candidato {
             critico: true,
             ..ocupado
         };

@@ -7,6 +7,7 @@ use comun::api::Origen;
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, TrabajoId};
 
 use crate::cola::Pendiente;
+use crate::ids::{EsclavoId, IntentoId};
 
 /// A new job's row.
 #[derive(Debug, Clone)]
@@ -39,18 +40,15 @@ pub enum Cambio {
     /// Sent to an esclavo as attempt `intento`: the attempt's row, written ahead of the
     /// request that tells the esclavo.
     Asignar {
-        id: TrabajoId,
-        intento: u32,
-        /// The esclavo's name.
-        esclavo: String,
+        intento: IntentoId,
+        esclavo: EsclavoId,
         inicio_ms: u64,
     },
     /// The esclavo refused it (busy): back to pending, as if never sent.
-    Devolver { id: TrabajoId, intento: u32 },
+    Devolver { intento: IntentoId },
     /// An attempt failed; the job is pending again, or failed for good.
     Fallar {
-        id: TrabajoId,
-        intento: u32,
+        intento: IntentoId,
         fin_ms: u64,
         error: String,
         fallos: u32,
@@ -59,10 +57,9 @@ pub enum Cambio {
     /// A result: the job is completado, and every other open attempt of it is closed. Applied
     /// only to a job still pending or running in the store.
     Completar {
-        id: TrabajoId,
-        intento: u32,
-        /// The name of the esclavo that reported it.
-        esclavo: String,
+        intento: IntentoId,
+        /// The esclavo that reported it.
+        esclavo: EsclavoId,
         fin_ms: u64,
         resultado: String,
         png: Option<Vec<u8>>,

@@ -6,10 +6,7 @@
 //! piles up during it and the larger the next batch: the cost of a commit is shared by every
 //! change in it, and nobody pays a round trip of their own.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Mutex, mpsc};
-use std::task::{Context, Poll};
 
 use anyhow::Context as _;
 use tokio::sync::{oneshot, watch};
@@ -79,11 +76,19 @@ impl Escritor {
         buzon.escritor.send(orden).is_ok()
     }
 
-    /// Hands changes to the writer; the answer resolves once they are committed.
+    /// Hands changes to the writer; the answer resolves once they are committed. Without
+    /// changes nothing is sent, and the answer resolves once every order sent before is handled.
     pub fn guardar(&self, cambios: Vec<Cambio>) -> Confirmacion {
+        if cambios.is_empty() {
+            let ultima = self.ultima_orden();
+            return Confirmacion(Espera::Orden(ultima, self.confirmado.clone()));
+        }
         let (tx, rx) = oneshot::channel();
-        let enviado = self.mandar(cambios, Some(tx));
-        Confirmacion(enviado.then_some(rx))
+        if self.mandar(cambios, Some(tx)) {
+            Confirmacion(Espera::Respuesta(rx))
+        } else {
+            Confirmacion(Espera::Perdida)
+        }
     }
 
     /// Hands changes to the writer without waiting for them (they are still applied in order).
@@ -105,22 +110,35 @@ impl Escritor {
     }
 }
 
-/// A commit to await: resolves once the changes handed with it are in the store.
+/// A commit to await ([`Confirmacion::esperar`]): resolves once the changes handed with it
+/// are in the store.
 #[must_use = "a commit not awaited promises nothing"]
-pub struct Confirmacion(Option<oneshot::Receiver<Result<(), String>>>);
+pub struct Confirmacion(Espera);
 
-impl Future for Confirmacion {
-    type Output = anyhow::Result<()>;
+enum Espera {
+    /// The writer answers this order.
+    Respuesta(oneshot::Receiver<Result<(), String>>),
+    /// No order of its own: done once the writer has handled this one.
+    Orden(NumeroOrden, watch::Receiver<NumeroOrden>),
+    /// The writer is gone: nothing was sent.
+    Perdida,
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let Some(rx) = self.0.as_mut() else {
-            return Poll::Ready(Err(anyhow::anyhow!("database writer is gone")));
-        };
-        Pin::new(rx).poll(cx).map(|r| match r {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(anyhow::anyhow!("database write failed: {e}")),
-            Err(_) => Err(anyhow::anyhow!("database writer is gone")),
-        })
+impl Confirmacion {
+    /// Waits for the commit.
+    pub async fn esperar(self) -> anyhow::Result<()> {
+        let perdido = || anyhow::anyhow!("database writer is gone");
+        match self.0 {
+            Espera::Respuesta(rx) => rx
+                .await
+                .map_err(|_| perdido())?
+                .map_err(|e| anyhow::anyhow!("database write failed: {e}")),
+            Espera::Orden(numero, mut rx) => {
+                rx.wait_for(|c| *c >= numero).await.map_err(|_| perdido())?;
+                Ok(())
+            }
+            Espera::Perdida => Err(perdido()),
+        }
     }
 }
 

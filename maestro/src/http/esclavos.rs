@@ -17,6 +17,7 @@ use super::error::ErrorApi;
 use super::extraer::Cuerpo;
 use crate::compartido::Compartido;
 use crate::estado::{Final, Registrado};
+use crate::ids::{EsclavoId, IntentoId};
 
 pub async fn listar(State(c): State<Arc<Compartido>>) -> Json<Vec<EsclavoInfo>> {
     Json(c.estado().esclavos_info(Instant::now()))
@@ -61,12 +62,7 @@ pub async fn latido(
     State(c): State<Arc<Compartido>>,
     Cuerpo(l): Cuerpo<Latido>,
 ) -> Result<Json<RespuestaLatido>, ErrorApi> {
-    let cancelar = {
-        let mut estado = c.estado();
-        let cancelar = estado.latido(&l, Instant::now());
-        c.publicar(&estado);
-        cancelar
-    };
+    let cancelar = c.transicion_sin_esperar(|e| (e.latido(&l, Instant::now()), Vec::new()));
     let Some(cancelar) = cancelar else {
         return Err(ErrorApi::no_encontrado(format!(
             "esclavo {} (instance {}) is not registered: register again",
@@ -76,7 +72,6 @@ pub async fn latido(
     if !cancelar.is_empty() {
         tracing::info!(esclavo = %l.nombre, ?cancelar, "heartbeat answer: stop jobs no longer wanted");
     }
-    c.despertar.notify_one();
     Ok(Json(RespuestaLatido { ok: true, cancelar }))
 }
 
@@ -99,8 +94,9 @@ pub async fn resultado(
             let mut r = RespuestaResultados::default();
             let mut cambios = Vec::new();
             for (i, f) in informes {
-                let (registrado, c) =
-                    estado.terminar(i.id, i.intento, &i.esclavo, f, ahora, ahora_ms);
+                let intento = IntentoId::new(i.id, i.intento);
+                let esclavo = EsclavoId::de_informe(&i);
+                let (registrado, c) = estado.terminar(intento, &esclavo, f, ahora, ahora_ms);
                 match registrado {
                     Registrado::Si => r.registrados += 1,
                     Registrado::Ignorado => r.ignorados += 1,

@@ -6,7 +6,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::State;
 use comun::ErrorCampo;
-use comun::api::{AlertaNodo, EstadoMemoria, NodoMemoriaInfo};
+use comun::api::EstadoMemoria;
 use comun::memoria::{ReporteMemoria, RespuestaReporte};
 
 use super::error::ErrorApi;
@@ -22,38 +22,10 @@ pub async fn reportar(
     if r.nodo.trim().is_empty() {
         return Err(ErrorCampo::new("nodo", "must not be empty").into());
     }
-    let cambio = c.estado().reportar_memoria(r, Instant::now());
-    if cambio {
-        c.despertar.notify_one();
-    }
+    c.transicion_sin_esperar(|e| (e.reportar_memoria(r, Instant::now()), Vec::new()));
     Ok(Json(RespuestaReporte { ok: true }))
 }
 
 pub async fn ver(State(c): State<Arc<Compartido>>) -> Json<EstadoMemoria> {
-    let ahora = Instant::now();
-    let plazo = c.config.plazo_memoria;
-    let estado = c.estado();
-    let mut nodos = Vec::new();
-    let mut alertas = Vec::new();
-    for (nodo, n) in &estado.memoria {
-        let hace = ahora.duration_since(n.recibido);
-        let obsoleto = hace > plazo;
-        if !obsoleto {
-            alertas.extend(n.reporte.alertas.iter().map(|a| AlertaNodo {
-                nodo: nodo.clone(),
-                alerta: a.clone(),
-            }));
-        }
-        nodos.push(NodoMemoriaInfo {
-            nodo: nodo.clone(),
-            reporte: n.reporte.clone(),
-            hace_ms: hace.as_millis() as u64,
-            obsoleto,
-        });
-    }
-    Json(EstadoMemoria {
-        nodos,
-        alertas,
-        plazo_ms: plazo.as_millis() as u64,
-    })
+    Json(c.estado().nodos.vista(Instant::now()))
 }

@@ -88,11 +88,12 @@ async fn ping() -> Json<Ping> {
 
 async fn estado(State(c): State<Arc<Compartido>>) -> Json<EstadoCluster> {
     let ahora = std::time::Instant::now();
+    let archivo = c.informe_archivo.borrow().clone();
     let estado = c.estado();
     Json(EstadoCluster {
         resumen: estado.resumen(),
         cola: estado.cola_por_prioridad(),
         esclavos: estado.esclavos_info(ahora),
-        archivo: estado.archivo.clone(),
+        archivo,
     })
 }

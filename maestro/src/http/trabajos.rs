@@ -106,7 +106,7 @@ pub async fn ver(
     let mut parando = c.parando.clone();
     loop {
         cambios.borrow_and_update();
-        let activo = c.estado().donde(id).is_some();
+        let activo = c.estado().trabajos.en_memoria(id).is_some();
         if !activo || Instant::now() >= limite {
             let t = leer(&c, id).await?;
             // A job out of memory but not final in the database is being committed.
@@ -137,7 +137,7 @@ async fn leer(c: &Compartido, id: TrabajoId) -> Res<Trabajo> {
 /// dispatch not yet committed.
 fn con_memoria(c: &Compartido, mut t: Trabajo) -> Trabajo {
     let estado = c.estado();
-    match estado.donde(t.id) {
+    match estado.trabajos.en_memoria(t.id) {
         Some(Estado::Pendiente) => {
             t.estado = Estado::Pendiente;
             t.motivo = estado.explicar(t.id);

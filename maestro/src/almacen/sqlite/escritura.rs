@@ -8,6 +8,7 @@ use comun::TrabajoId;
 use rusqlite::{Connection, Transaction, params};
 
 use crate::almacen::{Cambio, Escritura};
+use crate::ids::IntentoId;
 
 /// The connection the writer thread owns.
 pub struct EscrituraSqlite(Connection);
@@ -54,11 +55,15 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             .execute(params![l.archivo, l.texto, l.ocurrencia, id.0 as i64])?;
         }
         Cambio::Asignar {
-            id,
-            intento,
+            intento:
+                IntentoId {
+                    trabajo: id,
+                    numero: intento,
+                },
             esclavo,
             inicio_ms,
         } => {
+            let esclavo = &esclavo.nombre;
             t.prepare_cached(
                 "UPDATE trabajos SET estado = 'asignado', esclavo = ?2, intentos = ?3,
                  iniciado_ms = COALESCE(iniciado_ms, ?4), motivo = NULL
@@ -71,7 +76,13 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             )?
             .execute(params![id.0 as i64, intento, esclavo, *inicio_ms as i64])?;
         }
-        Cambio::Devolver { id, intento } => {
+        Cambio::Devolver {
+            intento:
+                IntentoId {
+                    trabajo: id,
+                    numero: intento,
+                },
+        } => {
             t.prepare_cached(
                 "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = ?2 - 1
                  WHERE id = ?1 AND estado = 'asignado'",
@@ -81,8 +92,11 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
                 .execute(params![id.0 as i64, intento])?;
         }
         Cambio::Fallar {
-            id,
-            intento,
+            intento:
+                IntentoId {
+                    trabajo: id,
+                    numero: intento,
+                },
             fin_ms,
             error,
             fallos,
@@ -105,13 +119,17 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             .execute(params![id.0 as i64, estado, fallos, terminado, motivo])?;
         }
         Cambio::Completar {
-            id,
-            intento,
+            intento:
+                IntentoId {
+                    trabajo: id,
+                    numero: intento,
+                },
             esclavo,
             fin_ms,
             resultado,
             png,
         } => {
+            let esclavo = &esclavo.nombre;
             cerrar_intento(t, *id, *intento, *fin_ms, None)?;
             // Another attempt still running (re-dispatched after a lost esclavo or a restart)
             // ends here too: its esclavo is told to stop it, and its report will be ignored.

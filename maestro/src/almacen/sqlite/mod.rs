@@ -232,7 +232,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        rt.block_on(almacen.guardar(vec![Cambio::Insertar(nuevo)]))
+        rt.block_on(almacen.guardar(vec![Cambio::Insertar(nuevo)]).esperar())
             .unwrap();
         let plazo = |id| rt.block_on(almacen.trabajo(id)).unwrap().unwrap().plazo_s;
         assert_eq!(plazo(TrabajoId(7)), None);
