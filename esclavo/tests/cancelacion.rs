@@ -9,6 +9,7 @@ use apoyo::{EsclavoDePrueba, MaestroFalso, PLAZO, config};
 use axum::http::StatusCode;
 use comun::nodo::Salida;
 use comun::{Estado, TrabajoId};
+use pruebas::Falso as _;
 use pruebas::esperar_hasta;
 use serde_json::json;
 

@@ -13,6 +13,7 @@ mod apoyo;
 
 use apoyo::{EsclavoDePrueba, MaestroFalso, config};
 use axum::http::StatusCode;
+use pruebas::Falso as _;
 use pruebas::malformado::{self, Caso, caso, probar_todos};
 use serde_json::{Value, json};
 

@@ -13,6 +13,7 @@ use base64::Engine as _;
 use comun::TrabajoId;
 use comun::api::Detalle;
 use comun::nodo::{InformeResultado, Salida};
+use pruebas::Falso as _;
 use pruebas::esperar_hasta;
 use serde_json::json;
 use tokio::net::TcpListener;

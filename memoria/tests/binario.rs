@@ -7,6 +7,7 @@ use std::process::Stdio;
 
 use apoyo::{MaestroFalso, PLAZO};
 use comun::memoria::Muestra;
+use pruebas::Falso as _;
 use pruebas::{esperar_a, esperar_hasta};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};

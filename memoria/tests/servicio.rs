@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use comun::memoria::{
     Alertas, Disco, GpuMuestra, Historial, Muestra, Nivel, Recurso, ReporteMemoria,
 };
+use pruebas::Falso as _;
 use pruebas::esperar_hasta;
 use serde_json::json;
 use tokio::net::TcpListener;

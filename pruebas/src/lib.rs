@@ -24,4 +24,4 @@ pub mod servicio;
 pub mod sondas;
 
 pub use espera::{esperar_a, esperar_hasta, sondear, sostener};
-pub use servicio::{Parada, Servicio, direccion_libre, iniciar_falso, servir_falso};
+pub use servicio::{Falso, Parada, Servicio, direccion_libre};

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -117,16 +118,27 @@ pub fn direccion_libre() -> SocketAddr {
         .unwrap()
 }
 
-/// Serves `app` on `listener` in the background until the test ends: a fake peer of the
-/// service under test (a maestro that only records, say).
-pub fn servir_falso(listener: TcpListener, app: axum::Router) -> JoinHandle<()> {
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
-}
+/// A fake peer of the service under test (a maestro that only records, say): shared state
+/// behind an axum router, served in the background until the test ends.
+pub trait Falso: Default + Send + Sync + 'static {
+    /// The routes it answers, over its state.
+    fn router(self: &Arc<Self>) -> axum::Router;
 
-/// [`servir_falso`] on a free loopback port; its base URL.
-pub async fn iniciar_falso(app: axum::Router) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    servir_falso(listener, app);
-    url
+    /// Serves on `listener` in the background (a test that starts it late binds the address
+    /// it reserved with [`direccion_libre`]).
+    fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
+        let app = self.router();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() })
+    }
+
+    /// A fresh one already serving on a free loopback port; its base URL.
+    fn iniciar() -> impl Future<Output = (Arc<Self>, String)> + Send {
+        async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let falso = Arc::new(Self::default());
+            falso.servir(listener);
+            (falso, url)
+        }
+    }
 }

@@ -17,9 +17,7 @@ use comun::nodo::{
     RespuestaResultados,
 };
 use esclavo::{Config, EstadoEsclavo};
-use pruebas::Servicio;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use pruebas::{Falso, Servicio};
 
 /// How long any condition of these tests may take to become true.
 pub const PLAZO: Duration = Duration::from_secs(10);
@@ -62,31 +60,22 @@ impl MaestroFalso {
         self.recibido.lock().unwrap()
     }
 
-    /// Serves on `listener` in the background.
-    pub fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
-        pruebas::servir_falso(listener, self.router())
+    fn anotar_autorizacion(&self, cabeceras: &HeaderMap) {
+        let valor = cabeceras
+            .get("authorization")
+            .map(|v| v.to_str().unwrap().to_owned());
+        self.recibido().autorizaciones.push(valor);
     }
+}
 
-    /// A fake maestro already serving on a free loopback port; its base URL.
-    pub async fn iniciar() -> (Arc<Self>, String) {
-        let maestro = Arc::new(Self::default());
-        let url = pruebas::iniciar_falso(maestro.router()).await;
-        (maestro, url)
-    }
-
+/// Serves `/registrar_esclavo`, `/latido` and `/resultado`.
+impl Falso for MaestroFalso {
     fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/registrar_esclavo", post(registrar))
             .route("/latido", post(latido))
             .route("/resultado", post(resultado))
             .with_state(Arc::clone(self))
-    }
-
-    fn anotar_autorizacion(&self, cabeceras: &HeaderMap) {
-        let valor = cabeceras
-            .get("authorization")
-            .map(|v| v.to_str().unwrap().to_owned());
-        self.recibido().autorizaciones.push(valor);
     }
 }
 

@@ -15,10 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use comun::memoria::{Muestra, ReporteMemoria, RespuestaReporte};
 use memoria::{Config, Fuente};
-use pruebas::Servicio;
+use pruebas::{Falso, Servicio};
 use serde::de::DeserializeOwned;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 /// How long any condition of these tests may take to become true.
 pub const PLAZO: Duration = Duration::from_secs(20);
@@ -120,19 +118,10 @@ impl MaestroFalso {
     pub fn reportes(&self) -> Vec<ReporteMemoria> {
         self.recibidos().iter().map(|r| r.reporte.clone()).collect()
     }
+}
 
-    /// Serves on `listener` in the background.
-    pub fn servir(self: &Arc<Self>, listener: TcpListener) -> JoinHandle<()> {
-        pruebas::servir_falso(listener, self.router())
-    }
-
-    /// A fake maestro already serving on a free loopback port; its base URL.
-    pub async fn iniciar() -> (Arc<Self>, String) {
-        let maestro = Arc::new(Self::default());
-        let url = pruebas::iniciar_falso(maestro.router()).await;
-        (maestro, url)
-    }
-
+/// Serves `/reporte_memoria`.
+impl Falso for MaestroFalso {
     fn router(self: &Arc<Self>) -> Router {
         Router::new()
             .route("/reporte_memoria", post(reporte))
