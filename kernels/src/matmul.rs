@@ -10,7 +10,8 @@
 //! - `Secuencial`: the textbook i-k-j loop, one thread, `f32` accumulation in `k` order.
 //! - `Paralelo`: the `gemm` crate (run-time dispatch to AVX-512/AVX2/FMA micro-kernels, rayon
 //!   threads), which sums in another order and with fused multiply-adds.
-//! - `Cuda`: `kernels/cuda/calculo.cu`, a shared-memory tiled SGEMM (FMA allowed).
+//! - `Cuda`: `kernels/cuda/calculo.cu`, a shared-memory tiled SGEMM (FMA allowed); its host
+//!   side is `matmul/cuda.rs`.
 //!
 //! Stopping ([`Control`]): `Secuencial` checks between rows of `C` (at most 2²⁴ multiply-adds
 //! apart); `Paralelo` before each product (one `gemm` call, which cannot be interrupted: up to

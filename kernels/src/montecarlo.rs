@@ -9,7 +9,8 @@
 //! backend therefore counts the same `dentro`, whatever its threads, lanes or reduction order.
 //!
 //! Stopping ([`Control`]): `Secuencial` checks every 2²⁰ blocks, `Paralelo` before each task
-//! of 2¹⁶ blocks, `Cuda` between launches over ranges of blocks (about 50 ms each).
+//! of 2¹⁶ blocks, `Cuda` between launches over ranges of blocks (about 50 ms each). `Cuda`'s
+//! host side is `montecarlo/cuda.rs`.
 
 #[cfg(feature = "cuda")]
 mod cuda;

@@ -17,6 +17,7 @@
 //!   equals `Secuencial` bit for bit.
 //! - `Cuda`: tiled all-pairs with shared memory (GPU Gems 3, ch. 31), `rsqrtf` and FMA:
 //!   tolerance `|E_cuda − E_cpu| ≤ 1e-4 · |E_cpu|` on the final energy for the tested runs.
+//!   Its host side is `nbody/cuda.rs`.
 //!
 //! Stopping ([`Control`]): the energies check before each body's row of pairs; `Secuencial`
 //! checks every 2²² interactions (inside a step when `n` is large), `Paralelo` before each

@@ -9,7 +9,8 @@
 //! - `Paralelo`: rayon over chunks of [`TROZO`] elements; on a CPU with AVX (checked at run
 //!   time) each chunk is added 8 lanes at a time and written with non-temporal stores (no
 //!   read-for-ownership of `c`), otherwise by a loop compiled for AVX-512, AVX2 and SSE4.1.
-//! - `Cuda`: a grid-stride kernel with `float4` loads and stores (`kernels/cuda/calculo.cu`).
+//! - `Cuda`: a grid-stride kernel with `float4` loads and stores (`kernels/cuda/calculo.cu`;
+//!   host side in `vector_add/cuda.rs`).
 //!
 //! Stopping ([`Control`]): `Secuencial` checks every 2²² elements, `Paralelo` before each chunk
 //! of 2¹⁶ (so within an iteration, whatever `n`), `Cuda` between pieces of about 8 GiB of
