@@ -20,13 +20,13 @@ use notify::Watcher;
 use tokio::sync::{mpsc, watch};
 
 use crate::almacen::LineaCargada;
-use crate::compartido::Compartido;
+use crate::servicio::Servicio;
 
 /// Watches `ruta` until `parar` flips.
-pub async fn vigilar(c: Arc<Compartido>, ruta: PathBuf, mut parar: watch::Receiver<bool>) {
+pub async fn vigilar(s: Arc<Servicio>, ruta: PathBuf, mut parar: watch::Receiver<bool>) {
     let clave = clave(&ruta);
     let nombre = ruta.display().to_string();
-    let mut cargadas = match c.almacen.lineas_cargadas(&clave).await {
+    let mut cargadas = match s.almacen.lineas_cargadas(&clave).await {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(
@@ -38,7 +38,7 @@ pub async fn vigilar(c: Arc<Compartido>, ruta: PathBuf, mut parar: watch::Receiv
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _observador = observar(&ruta, tx);
     let mut vigilante = Vigilante {
-        c,
+        servicio: s,
         ruta,
         clave,
         nombre,
@@ -46,7 +46,7 @@ pub async fn vigilar(c: Arc<Compartido>, ruta: PathBuf, mut parar: watch::Receiv
         rechazos_vistos: HashSet::new(),
     };
     vigilante.cargar(&mut cargadas).await;
-    let mut sondeo = tokio::time::interval(vigilante.c.config.sondeo_archivo);
+    let mut sondeo = tokio::time::interval(vigilante.servicio.config.sondeo_archivo);
     sondeo.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -107,7 +107,7 @@ fn observar(ruta: &Path, tx: mpsc::UnboundedSender<()>) -> Option<notify::Recomm
 }
 
 struct Vigilante {
-    c: Arc<Compartido>,
+    servicio: Arc<Servicio>,
     ruta: PathBuf,
     clave: String,
     nombre: String,
@@ -165,7 +165,7 @@ impl Vigilante {
             .filter_map(|(_, _, l)| l.as_ref().map(|l| (l.texto.clone(), l.ocurrencia)))
             .collect();
         let n = nuevos.len();
-        match self.c.admitir(nuevos).await {
+        match self.servicio.admitir(nuevos).await {
             Ok(_) => {
                 cargadas.extend(claves);
                 if n > 0 {
@@ -188,7 +188,7 @@ impl Vigilante {
 
     /// Updates the watched file's report (`/estado` shows it), as read now.
     fn informar(&self, f: impl FnOnce(&mut InformeArchivo)) {
-        self.c.informe_archivo.send_modify(|informe| {
+        self.servicio.informe_archivo.send_modify(|informe| {
             let informe = informe.get_or_insert_with(|| InformeArchivo {
                 archivo: self.nombre.clone(),
                 leido_ms: None,

@@ -15,34 +15,34 @@ use std::time::{Duration, Instant};
 use comun::nodo::PeticionEjecutar;
 use tokio::sync::watch;
 
-use crate::compartido::Compartido;
 use crate::estado::{Envio, Fallo};
 use crate::ids::IntentoId;
+use crate::servicio::Servicio;
 
 /// Runs until `parar` flips. It sleeps until notified, or until the earliest retry is due.
-pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
+pub async fn despachar(s: Arc<Servicio>, mut parar: watch::Receiver<bool>) {
     loop {
-        let reintento = c.estado().proximo_reintento();
+        let reintento = s.estado().proximo_reintento();
         tokio::select! {
-            _ = c.despertar.notified() => {}
+            _ = s.despertar.notified() => {}
             _ = dormir_hasta(reintento) => {}
             _ = parar.changed() => return,
         }
         let (envios, commit, efectos) =
-            c.decidir(|e| e.planificar(Instant::now(), comun::ahora_ms()));
+            s.decidir(|e| e.planificar(Instant::now(), comun::ahora_ms()));
         if envios.is_empty() {
             continue;
         }
         // The dispatcher goes on planning while this round waits for its commit.
-        let c = c.clone();
+        let s = s.clone();
         tokio::spawn(async move {
             if let Err(e) = commit.esperar().await {
                 tracing::error!("assignments not stored, not sent: {e:#}");
                 return;
             }
-            c.publicar(efectos);
+            s.publicar(efectos);
             for envio in envios {
-                tokio::spawn(enviar(c.clone(), envio));
+                tokio::spawn(enviar(s.clone(), envio));
             }
         });
     }
@@ -50,26 +50,26 @@ pub async fn despachar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
 
 /// Sends one esclavo its jobs and handles the answer: refused jobs wait again; if the esclavo
 /// cannot be reached, it is marked lost and its jobs count a failed attempt.
-async fn enviar(c: Arc<Compartido>, envio: Envio) {
+async fn enviar(s: Arc<Servicio>, envio: Envio) {
     let peticion = PeticionEjecutar {
         trabajos: envio.trabajos.clone(),
     };
-    let respuesta = match c.esclavos.ejecutar(&envio.url, &peticion).await {
+    let respuesta = match s.esclavos.ejecutar(&envio.url, &peticion).await {
         Ok(r) => r,
         Err(e) => {
             let error = format!("esclavo {} {e}", envio.esclavo.nombre);
             if e.es_rechazo() {
                 // The esclavo is alive but refuses these jobs: each attempt fails, it stays.
-                return rechazados_por_error(&c, &envio, error);
+                return rechazados_por_error(&s, &envio, error);
             }
-            return inalcanzable(&c, &envio, error);
+            return inalcanzable(&s, &envio, error);
         }
     };
     if respuesta.rechazados.is_empty() {
         return;
     }
     tracing::debug!(esclavo = %envio.esclavo.nombre, rechazados = respuesta.rechazados.len(), "jobs refused");
-    c.transicion_sin_esperar(|estado| {
+    s.transicion_sin_esperar(|estado| {
         let cambios = respuesta
             .rechazados
             .iter()
@@ -88,9 +88,9 @@ async fn dormir_hasta(cuando: Option<Instant>) {
     }
 }
 
-fn rechazados_por_error(c: &Compartido, envio: &Envio, error: String) {
+fn rechazados_por_error(s: &Servicio, envio: &Envio, error: String) {
     tracing::warn!("{error}");
-    c.transicion_sin_esperar(|estado| {
+    s.transicion_sin_esperar(|estado| {
         let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
         let cambios = envio
             .trabajos
@@ -104,9 +104,9 @@ fn rechazados_por_error(c: &Compartido, envio: &Envio, error: String) {
     });
 }
 
-fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
+fn inalcanzable(s: &Servicio, envio: &Envio, error: String) {
     tracing::warn!("{error}");
-    c.transicion_sin_esperar(|estado| {
+    s.transicion_sin_esperar(|estado| {
         let nombre = &envio.esclavo.nombre;
         (
             (),
@@ -118,8 +118,8 @@ fn inalcanzable(c: &Compartido, envio: &Envio, error: String) {
 /// The watchdog: a few times per limit (of esclavos' silence and of memoria reports' age) it
 /// marks stale memoria reports, declares silent esclavos lost, and fails attempts that ran
 /// past their time limit and its grace without an answer from their esclavo.
-pub async fn vigilar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
-    let paso = c.config.plazo_esclavo.min(c.config.plazo_memoria) / 4;
+pub async fn vigilar(s: Arc<Servicio>, mut parar: watch::Receiver<bool>) {
+    let paso = s.config.plazo_esclavo.min(s.config.plazo_memoria) / 4;
     let mut reloj = tokio::time::interval(paso.max(Duration::from_millis(50)));
     reloj.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -127,6 +127,6 @@ pub async fn vigilar(c: Arc<Compartido>, mut parar: watch::Receiver<bool>) {
             _ = reloj.tick() => {}
             _ = parar.changed() => return,
         }
-        c.transicion_sin_esperar(|e| ((), e.vigilar(Instant::now(), comun::ahora_ms())));
+        s.transicion_sin_esperar(|e| ((), e.vigilar(Instant::now(), comun::ahora_ms())));
     }
 }

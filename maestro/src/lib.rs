@@ -11,7 +11,8 @@
 //!   job's life, without I/O.
 //! - [`almacen`]: the durable store behind a seam (SQLite today), its group-commit writer
 //!   and recovery at start.
-//! - [`compartido`]: what tasks and handlers share; decide under the lock, commit, publish.
+//! - [`servicio`]: the service handle every task and handler shares, and the one path of
+//!   every change of state: decide under the lock, commit, publish.
 //! - [`despacho`]: the event-driven dispatcher and the watchdog (lost esclavos, attempts past
 //!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
@@ -23,7 +24,6 @@
 pub mod almacen;
 pub mod archivo;
 pub mod cola;
-pub mod compartido;
 pub mod config;
 pub mod despacho;
 pub mod estado;
@@ -31,14 +31,15 @@ pub mod http;
 pub mod ids;
 pub mod planificador;
 pub mod reintentos;
+pub mod servicio;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::almacen::Almacen;
-use crate::compartido::Compartido;
 use crate::estado::{Estado, Reglas};
+use crate::servicio::Servicio;
 pub use config::{Config, Sincronizacion};
 
 /// Serves the maestro on `listener` until `shutdown` completes.
@@ -67,24 +68,24 @@ pub async fn run(
     );
     let reglas = Reglas::de(&config);
     let (parar_tx, parar_rx) = watch::channel(false);
-    let c = Compartido::new(
+    let s = Servicio::new(
         config.clone(),
         almacen,
         Estado::new(recuperado, reglas),
         parar_rx.clone(),
     )?;
     let mut tareas = tokio::task::JoinSet::new();
-    tareas.spawn(despacho::despachar(c.clone(), parar_rx.clone()));
-    tareas.spawn(despacho::vigilar(c.clone(), parar_rx.clone()));
+    tareas.spawn(despacho::despachar(s.clone(), parar_rx.clone()));
+    tareas.spawn(despacho::vigilar(s.clone(), parar_rx.clone()));
     if let Some(ruta) = config.archivo.clone() {
-        tareas.spawn(archivo::vigilar(c.clone(), ruta, parar_rx.clone()));
+        tareas.spawn(archivo::vigilar(s.clone(), ruta, parar_rx.clone()));
     }
-    c.despertar.notify_one();
+    s.despertar.notify_one();
     let apagado = async move {
         shutdown.await;
         let _ = parar_tx.send(true);
     };
-    arranque::servir(listener, http::router(c), &config.transporte, apagado)
+    arranque::servir(listener, http::router(s), &config.transporte, apagado)
         .await
         .context("serving HTTP")?;
     while tareas.join_next().await.is_some() {}

@@ -15,16 +15,16 @@ use comun::nodo::{
 
 use super::error::ErrorApi;
 use super::extraer::Cuerpo;
-use crate::compartido::Compartido;
 use crate::estado::{Final, Registrado};
 use crate::ids::{EsclavoId, IntentoId};
+use crate::servicio::Servicio;
 
-pub async fn listar(State(c): State<Arc<Compartido>>) -> Json<Vec<EsclavoInfo>> {
-    Json(c.estado().esclavos_info(Instant::now()))
+pub async fn listar(State(s): State<Arc<Servicio>>) -> Json<Vec<EsclavoInfo>> {
+    Json(s.estado().esclavos_info(Instant::now()))
 }
 
 pub async fn registrar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(r): Cuerpo<Registro>,
 ) -> Result<Json<RespuestaRegistro>, ErrorApi> {
     if r.nombre.trim().is_empty() {
@@ -48,10 +48,10 @@ pub async fn registrar(
         r.nombre, r.url, r.capacidad
     );
     tracing::info!("{mensaje}");
-    c.transicion(|e| ((), e.registrar(r, Instant::now(), comun::ahora_ms())))
+    s.transicion(|e| ((), e.registrar(r, Instant::now(), comun::ahora_ms())))
         .await?;
     Ok(Json(RespuestaRegistro {
-        latido_ms: c.config.latido.as_millis() as u64,
+        latido_ms: s.config.latido.as_millis() as u64,
         mensaje,
     }))
 }
@@ -59,10 +59,10 @@ pub async fn registrar(
 /// A heartbeat. The answer lists the jobs the esclavo runs that the maestro knows are
 /// cancelled, finished or running elsewhere, for it to stop.
 pub async fn latido(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(l): Cuerpo<Latido>,
 ) -> Result<Json<RespuestaLatido>, ErrorApi> {
-    let cancelar = c.transicion_sin_esperar(|e| (e.latido(&l, Instant::now()), Vec::new()));
+    let cancelar = s.transicion_sin_esperar(|e| (e.latido(&l, Instant::now()), Vec::new()));
     let Some(cancelar) = cancelar else {
         return Err(ErrorApi::no_encontrado(format!(
             "esclavo {} (instance {}) is not registered: register again",
@@ -77,7 +77,7 @@ pub async fn latido(
 
 /// Records a batch of finished attempts; answers once every one is durable.
 pub async fn resultado(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(lote): Cuerpo<LoteResultados>,
 ) -> Result<Json<RespuestaResultados>, ErrorApi> {
     let informes: Vec<(InformeResultado, Final)> = lote
@@ -88,7 +88,7 @@ pub async fn resultado(
             (i, f)
         })
         .collect();
-    let respuesta = c
+    let respuesta = s
         .transicion(|estado| {
             let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
             let mut r = RespuestaResultados::default();
@@ -96,12 +96,12 @@ pub async fn resultado(
             for (i, f) in informes {
                 let intento = IntentoId::new(i.id, i.intento);
                 let esclavo = EsclavoId::de_informe(&i);
-                let (registrado, c) = estado.terminar(intento, &esclavo, f, ahora, ahora_ms);
+                let (registrado, suyos) = estado.terminar(intento, &esclavo, f, ahora, ahora_ms);
                 match registrado {
                     Registrado::Si => r.registrados += 1,
                     Registrado::Ignorado => r.ignorados += 1,
                 }
-                cambios.extend(c);
+                cambios.extend(suyos);
             }
             (r, cambios)
         })

@@ -11,21 +11,21 @@ use comun::memoria::{ReporteMemoria, RespuestaReporte};
 
 use super::error::ErrorApi;
 use super::extraer::Cuerpo;
-use crate::compartido::Compartido;
+use crate::servicio::Servicio;
 
 /// A memoria node's report. If what it says about its node changed (an alert started or ended),
 /// the dispatcher looks again at once.
 pub async fn reportar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(r): Cuerpo<ReporteMemoria>,
 ) -> Result<Json<RespuestaReporte>, ErrorApi> {
     if r.nodo.trim().is_empty() {
         return Err(ErrorCampo::new("nodo", "must not be empty").into());
     }
-    c.transicion_sin_esperar(|e| (e.reportar_memoria(r, Instant::now()), Vec::new()));
+    s.transicion_sin_esperar(|e| (e.reportar_memoria(r, Instant::now()), Vec::new()));
     Ok(Json(RespuestaReporte { ok: true }))
 }
 
-pub async fn ver(State(c): State<Arc<Compartido>>) -> Json<EstadoMemoria> {
-    Json(c.estado().nodos.vista(Instant::now()))
+pub async fn ver(State(s): State<Arc<Servicio>>) -> Json<EstadoMemoria> {
+    Json(s.estado().nodos.vista(Instant::now()))
 }

@@ -1,5 +1,5 @@
 //! The maestro's HTTP API. [`router`] builds it; each handler parses, calls one operation of
-//! [`Compartido`], and answers JSON.
+//! [`Servicio`], and answers JSON.
 //!
 //! | method | path | what |
 //! |---|---|---|
@@ -36,7 +36,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
 
-use crate::compartido::Compartido;
+use crate::servicio::Servicio;
 pub use error::ErrorApi;
 pub use extraer::decodificar;
 
@@ -49,10 +49,10 @@ const RUTAS: &str = "see GET /ping, /estado, /esclavos, /trabajos, POST /agregar
                      /cargar_trabajos, /limpiar_cola";
 
 /// The whole API over the shared state.
-pub fn router(c: Arc<Compartido>) -> Router {
+pub fn router(s: Arc<Servicio>) -> Router {
     let rutas = Router::new()
         .route("/ping", get(ping))
-        .route("/estado", get(estado))
+        .route("/estado", get(estado_cluster))
         .route("/esclavos", get(esclavos::listar))
         .route("/resumen", get(trabajos::resumen))
         .route("/agregar_trabajo", post(trabajos::agregar))
@@ -78,18 +78,18 @@ pub fn router(c: Arc<Compartido>) -> Router {
         .fallback(arranque::http::ruta_desconocida(RUTAS))
         .method_not_allowed_fallback(arranque::http::metodo_no_permitido)
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
-    let acceso = Acceso::new(c.config.token.clone(), c.config.lecturas_abiertas);
-    arranque::proteger(rutas, acceso).with_state(c)
+    let acceso = Acceso::new(s.config.token.clone(), s.config.lecturas_abiertas);
+    arranque::proteger(rutas, acceso).with_state(s)
 }
 
 async fn ping() -> Json<Ping> {
     Json(Ping::ok("maestro"))
 }
 
-async fn estado(State(c): State<Arc<Compartido>>) -> Json<EstadoCluster> {
+async fn estado_cluster(State(s): State<Arc<Servicio>>) -> Json<EstadoCluster> {
     let ahora = std::time::Instant::now();
-    let archivo = c.informe_archivo.borrow().clone();
-    let estado = c.estado();
+    let archivo = s.informe_archivo.borrow().clone();
+    let estado = s.estado();
     Json(EstadoCluster {
         resumen: estado.resumen(),
         cola: estado.cola_por_prioridad(),

@@ -14,25 +14,25 @@ use comun::api::{
     Trabajo,
 };
 use comun::archivo::parsear;
-use comun::{CuerpoError, Estado, Parametros, TrabajoId};
+use comun::{CuerpoError, Estado as EstadoTrabajo, Parametros, TrabajoId};
 use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::error::ErrorApi;
 use super::extraer::{Consulta, Cuerpo, Ruta};
-use crate::compartido::Compartido;
+use crate::servicio::Servicio;
 
 type Res<T> = Result<T, ErrorApi>;
 
 pub async fn agregar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(p): Cuerpo<PeticionTrabajo>,
 ) -> Res<Json<RespuestaAgregar>> {
     let trabajo = p.validar()?;
-    let ids = c.admitir(vec![(trabajo, Origen::Api, None)]).await?;
+    let ids = s.admitir(vec![(trabajo, Origen::Api, None)]).await?;
     Ok(Json(RespuestaAgregar {
         id: ids[0],
-        estado: Estado::Pendiente,
+        estado: EstadoTrabajo::Pendiente,
         prioridad: trabajo.prioridad,
         mensaje: format!(
             "job {} queued: {}",
@@ -43,7 +43,7 @@ pub async fn agregar(
 }
 
 pub async fn agregar_lote(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(lote): Cuerpo<PeticionLote>,
 ) -> Res<Json<RespuestaLote>> {
     if lote.trabajos.len() > MAX_LOTE {
@@ -66,7 +66,7 @@ pub async fn agregar_lote(
         })?;
         nuevos.push((t, Origen::Api, None));
     }
-    let ids = c.admitir(nuevos).await?;
+    let ids = s.admitir(nuevos).await?;
     Ok(Json(RespuestaLote { ids }))
 }
 
@@ -78,13 +78,17 @@ pub struct FiltroLista {
 }
 
 pub async fn listar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Consulta(f): Consulta<FiltroLista>,
 ) -> Res<Json<ListaTrabajos>> {
-    let estado = f.estado.as_deref().map(str::parse::<Estado>).transpose()?;
+    let filtro = f
+        .estado
+        .as_deref()
+        .map(str::parse::<EstadoTrabajo>)
+        .transpose()?;
     let limite = f.limite.unwrap_or(100).min(MAX_LISTA);
-    let (trabajos, total) = c.almacen.listar(estado, limite).await?;
-    let trabajos = trabajos.into_iter().map(|t| con_memoria(&c, t)).collect();
+    let (trabajos, total) = s.almacen.listar(filtro, limite).await?;
+    let trabajos = trabajos.into_iter().map(|t| con_memoria(&s, t)).collect();
     Ok(Json(ListaTrabajos { trabajos, total }))
 }
 
@@ -96,23 +100,23 @@ pub struct Espera {
 }
 
 pub async fn ver(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
     Consulta(q): Consulta<Espera>,
 ) -> Res<Json<Trabajo>> {
     let id = id_de(&id)?;
     let limite = Instant::now() + Duration::from_millis(q.esperar_ms.unwrap_or(0)).min(MAX_ESPERA);
-    let mut cambios = c.suscribir();
-    let mut parando = c.parando.clone();
+    let mut cambios = s.suscribir();
+    let mut parando = s.parando.clone();
     loop {
         cambios.borrow_and_update();
-        let activo = c.estado().trabajos.en_memoria(id).is_some();
+        let activo = s.estado().trabajos.en_memoria(id).is_some();
         if !activo || Instant::now() >= limite {
-            let t = leer(&c, id).await?;
+            let t = leer(&s, id).await?;
             // A job out of memory but not final in the database is being committed.
             let en_vuelo = !activo && !t.estado.es_final();
             if !en_vuelo || Instant::now() >= limite {
-                return Ok(Json(con_memoria(&c, t)));
+                return Ok(Json(con_memoria(&s, t)));
             }
         }
         tokio::select! {
@@ -121,13 +125,13 @@ pub async fn ver(
             _ = parando.changed() => {}
         }
         if *parando.borrow() {
-            return Ok(Json(con_memoria(&c, leer(&c, id).await?)));
+            return Ok(Json(con_memoria(&s, leer(&s, id).await?)));
         }
     }
 }
 
-async fn leer(c: &Compartido, id: TrabajoId) -> Res<Trabajo> {
-    c.almacen
+async fn leer(s: &Servicio, id: TrabajoId) -> Res<Trabajo> {
+    s.almacen
         .trabajo(id)
         .await?
         .ok_or_else(|| ErrorApi::no_encontrado(format!("no job {id}")))
@@ -135,11 +139,11 @@ async fn leer(c: &Compartido, id: TrabajoId) -> Res<Trabajo> {
 
 /// Overlays what memory knows that the database may not have yet: a pending job's reason, a
 /// dispatch not yet committed.
-fn con_memoria(c: &Compartido, mut t: Trabajo) -> Trabajo {
-    let estado = c.estado();
+fn con_memoria(s: &Servicio, mut t: Trabajo) -> Trabajo {
+    let estado = s.estado();
     match estado.trabajos.en_memoria(t.id) {
-        Some(Estado::Pendiente) => {
-            t.estado = Estado::Pendiente;
+        Some(EstadoTrabajo::Pendiente) => {
+            t.estado = EstadoTrabajo::Pendiente;
             t.motivo = estado.explicar(t.id);
         }
         Some(e) => t.estado = e,
@@ -155,11 +159,11 @@ fn id_de(texto: &str) -> Res<TrabajoId> {
 }
 
 pub async fn cancelar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
 ) -> Res<Json<serde_json::Value>> {
     let id = id_de(&id)?;
-    let cancelado = c
+    let cancelado = s
         .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
             Some(cambio) => (true, vec![cambio]),
             None => (false, vec![]),
@@ -167,24 +171,26 @@ pub async fn cancelar(
         .await?;
     if cancelado {
         return Ok(Json(
-            serde_json::json!({"id": id, "estado": Estado::Cancelado}),
+            serde_json::json!({"id": id, "estado": EstadoTrabajo::Cancelado}),
         ));
     }
-    let t = leer(&c, id).await?;
+    let t = leer(&s, id).await?;
     Err(ErrorApi::conflicto(format!(
         "job {id} is already {}: nothing to cancel",
         t.estado
     )))
 }
 
-pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) -> Res<Response> {
+pub async fn imagen(State(s): State<Arc<Servicio>>, Ruta(id): Ruta<String>) -> Res<Response> {
     let id = id_de(&id)?;
-    if let Some(png) = c.almacen.imagen(id).await? {
+    if let Some(png) = s.almacen.imagen(id).await? {
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
     }
-    let t = leer(&c, id).await?;
+    let t = leer(&s, id).await?;
     let motivo = match (t.parametros, t.estado) {
-        (Parametros::Julia(_), Estado::Completado) => format!("job {id} has no image stored"),
+        (Parametros::Julia(_), EstadoTrabajo::Completado) => {
+            format!("job {id} has no image stored")
+        }
         (Parametros::Julia(_), e) => {
             format!("job {id} is {e}: its image exists once it is completado")
         }
@@ -196,8 +202,8 @@ pub async fn imagen(State(c): State<Arc<Compartido>>, Ruta(id): Ruta<String>) ->
     Err(ErrorApi::no_encontrado(motivo))
 }
 
-pub async fn limpiar(State(c): State<Arc<Compartido>>) -> Res<Json<RespuestaLimpiar>> {
-    let eliminados = c
+pub async fn limpiar(State(s): State<Arc<Servicio>>) -> Res<Json<RespuestaLimpiar>> {
+    let eliminados = s
         .transicion(|e| {
             let cambios = e.limpiar(comun::ahora_ms());
             (cambios.len(), cambios)
@@ -210,13 +216,13 @@ pub async fn limpiar(State(c): State<Arc<Compartido>>) -> Res<Json<RespuestaLimp
 }
 
 pub async fn cargar(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Cuerpo(p): Cuerpo<PeticionCarga>,
 ) -> Res<Json<RespuestaCarga>> {
     let (nombre, texto) = match (p.contenido, p.archivo) {
         (Some(texto), None) => ("(subido)".to_string(), texto),
         (None, Some(nombre)) => {
-            let ruta = dentro_de_la_carpeta(&c.config.carpeta_trabajos(), &nombre)?;
+            let ruta = dentro_de_la_carpeta(&s.config.carpeta_trabajos(), &nombre)?;
             let texto = tokio::fs::read_to_string(&ruta).await.map_err(|e| {
                 ErrorApi::Cliente(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -247,7 +253,7 @@ pub async fn cargar(
             (l.trabajo, origen, None)
         })
         .collect();
-    let ids = c.admitir(nuevos).await?;
+    let ids = s.admitir(nuevos).await?;
     Ok(Json(RespuestaCarga {
         cargados: ids.len(),
         ids,
@@ -274,7 +280,7 @@ fn dentro_de_la_carpeta(carpeta: &Path, nombre: &str) -> Res<PathBuf> {
     if nombre.is_empty()
         || !relativa
             .components()
-            .all(|c| matches!(c, Component::Normal(_)))
+            .all(|parte| matches!(parte, Component::Normal(_)))
     {
         return Err(fuera("is not a plain relative path"));
     }
@@ -301,11 +307,11 @@ pub struct EsperaResumen {
 }
 
 pub async fn resumen(
-    State(c): State<Arc<Compartido>>,
+    State(s): State<Arc<Servicio>>,
     Consulta(q): Consulta<EsperaResumen>,
 ) -> Json<Resumen> {
-    let mut rx = c.suscribir();
-    let mut parando = c.parando.clone();
+    let mut rx = s.suscribir();
+    let mut parando = s.parando.clone();
     if let Some(v) = q.version {
         let espera = Duration::from_millis(q.espera_ms.unwrap_or(0)).min(MAX_ESPERA);
         let _ = tokio::time::timeout(espera, async {
@@ -316,5 +322,5 @@ pub async fn resumen(
         })
         .await;
     }
-    Json(c.resumen_confirmado(&rx).await)
+    Json(s.resumen_confirmado(&rx).await)
 }

@@ -8,8 +8,8 @@
 //!    the transition gave up ([`Efectos`]).
 //!
 //! **Invariant: nothing accepted is lost.** A job is committed before its submitter hears
-//! "ok" ([`Compartido::admitir`]); a result is committed before its esclavo hears "ok"
-//! ([`Compartido::transicion`]; the esclavo retries until then).
+//! "ok" ([`Servicio::admitir`]); a result is committed before its esclavo hears "ok"
+//! ([`Servicio::transicion`]; the esclavo retries until then).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -26,7 +26,7 @@ use crate::estado::{Efectos, Estado, Parada};
 use crate::ids::EsclavoId;
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
-pub struct Compartido {
+pub struct Servicio {
     pub config: Config,
     estado: Mutex<Estado>,
     pub almacen: Almacen,
@@ -44,7 +44,7 @@ pub struct Compartido {
     pub esclavos: ClienteEsclavo,
 }
 
-impl Compartido {
+impl Servicio {
     pub fn new(
         config: Config,
         almacen: Almacen,
