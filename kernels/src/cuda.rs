@@ -7,7 +7,7 @@
 //! of time to PTX for `compute_70` (`scripts/ptx.py`) and embedded in the binary; the driver
 //! JIT-compiles them for the GPU it finds, once per process, when the backend is first used.
 //!
-//! The GPU is set up once, lazily, by [`motor`] (`cuda/preparar.rs`): driver present (`cuInit`),
+//! The GPU is set up once, lazily, by [`motor`] (`cuda/motor.rs`): driver present (`cuInit`),
 //! driver new enough for the PTX, first device, its primary context, the modules. Every step
 //! that fails becomes a sentence saying what is missing, kept for the life of the process and
 //! returned as [`ErrorKernel::NoDisponible`] by every later call.
@@ -25,89 +25,22 @@
 //! `UnknownError`, so the driver's version is checked before the PTX is loaded.
 
 mod limites;
-mod piezas;
-mod preparar;
+mod motor;
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use comun::nodo::Gpu;
-use cust::context::{Context, CurrentContext};
 use cust::error::CudaError;
 use cust::event::{Event, EventFlags};
 use cust::function::Function;
 use cust::memory::{CopyDestination as _, DeviceBuffer, DeviceCopy};
-use cust::module::Module;
 use cust::stream::{Stream, StreamFlags};
 
 use crate::ErrorKernel;
 use crate::control::Control;
 
 pub use limites::Limites;
-pub(crate) use piezas::trozos;
-
-/// A PTX file committed under `kernels/cuda/`, embedded in the binary and loaded by [`motor`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Ptx {
-    /// `julia.ptx`, from `julia.cu`: f64, no fused multiply-adds.
-    Julia,
-    /// `calculo.ptx`, from `calculo.cu`: the `f32` and integer kernels, FMA allowed.
-    Calculo,
-}
-
-/// The GPU, ready to run the kernels: what [`motor`] sets up once per process.
-pub struct Motor {
-    /// The device's primary context, retained for the life of the process.
-    contexto: Context,
-    /// [`Ptx::Julia`], loaded (and JIT-compiled) in `contexto`.
-    julia: Module,
-    /// [`Ptx::Calculo`], loaded in `contexto`.
-    calculo: Module,
-    /// What the esclavo registers and `dispositivo` shows.
-    gpu: Gpu,
-    /// The device's size and speed, for the pieces' sizes and the self-test's bounds.
-    limites: Limites,
-}
-
-/// The GPU, set up on first use; the reason there is none, for every call after a failure.
-pub fn motor() -> Result<&'static Motor, ErrorKernel> {
-    static MOTOR: OnceLock<Result<Motor, String>> = OnceLock::new();
-    MOTOR
-        .get_or_init(preparar::preparar)
-        .as_ref()
-        .map_err(|motivo| ErrorKernel::NoDisponible(motivo.clone()))
-}
-
-/// Threads per block of the grid-stride kernels.
-pub(crate) const HILOS: u32 = 256;
-
-impl Motor {
-    /// The GPU as the esclavo registers it.
-    pub fn gpu(&self) -> &Gpu {
-        &self.gpu
-    }
-
-    /// The GPU's size and clock.
-    pub fn limites(&self) -> Limites {
-        self.limites
-    }
-
-    /// The entry point `nombre` of `ptx`.
-    pub(crate) fn funcion(&self, ptx: Ptx, nombre: &str) -> Result<Function<'_>, CudaError> {
-        match ptx {
-            Ptx::Julia => &self.julia,
-            Ptx::Calculo => &self.calculo,
-        }
-        .get_function(nombre)
-    }
-
-    /// Blocks of a grid-stride launch of [`HILOS`] threads over `trabajo` items (at least 1,
-    /// at most 32 per SM).
-    pub(crate) fn bloques(&self, trabajo: u64) -> u32 {
-        let tope = u64::from(self.limites.multiprocesadores.max(1)) * 32;
-        trabajo.div_ceil(u64::from(HILOS)).clamp(1, tope) as u32
-    }
-}
+pub(crate) use motor::{HILOS, Ptx};
+pub use motor::{Motor, motor};
 
 /// A kernel's time on the GPU's clock, and the whole call's on the host's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,7 +72,8 @@ impl Llamada {
     pub(crate) fn new() -> Result<Self, ErrorKernel> {
         let reloj = Instant::now();
         let motor = motor()?;
-        CurrentContext::set_current(&motor.contexto)
+        motor
+            .hacer_actual()
             .map_err(fallo("making the context current"))?;
         let flujo =
             Stream::new(StreamFlags::NON_BLOCKING, None).map_err(fallo("creating a stream"))?;
@@ -154,7 +88,7 @@ impl Llamada {
         })
     }
 
-    /// Queues `lanzar(pieza)` for every piece in order (see [`piezas::Piezas`]) between the two
+    /// Queues `lanzar(pieza)` for every piece in order (see [`Piezas`]) between the two
     /// events, checking `control` before each, then waits for the GPU: its time from the
     /// first launch to the last. `que` names the work in errors.
     pub(crate) fn en_piezas<P>(
@@ -164,7 +98,7 @@ impl Llamada {
         que: &str,
         mut lanzar: impl FnMut(P) -> Result<(), ErrorKernel>,
     ) -> Result<Duration, ErrorKernel> {
-        let mut cola = piezas::Piezas::new(&self.flujo, control)?;
+        let mut cola = Piezas::new(&self.flujo, control)?;
         self.empezar()?;
         for pieza in piezas {
             cola.pieza(|| lanzar(pieza))?;
@@ -205,6 +139,76 @@ impl Llamada {
             total: self.reloj.elapsed(),
         }
     }
+}
+
+/// Pieces of work queued ahead of the GPU at most (see [`Piezas`]): two, so that the GPU
+/// always has the next piece while the host waits for the previous one.
+const EN_VUELO: usize = 2;
+
+/// Queues work on one stream in pieces: checks the run's [`Control`] before each piece, and
+/// waits for the GPU to finish piece `i − EN_VUELO` before queuing piece `i`, so a stop never
+/// has more than [`EN_VUELO`] pieces to wait for. The host thread sleeps while it waits (the
+/// context prefers blocking synchronisation; the events ask for it too).
+struct Piezas<'a> {
+    /// Where the pieces run.
+    flujo: &'a Stream,
+    /// Checked before each piece.
+    control: &'a Control,
+    /// Recorded after each piece, reused round-robin: `marcas[i % EN_VUELO]` marks piece `i`.
+    marcas: Vec<Event>,
+    /// Pieces queued so far.
+    lanzadas: usize,
+}
+
+impl<'a> Piezas<'a> {
+    fn new(flujo: &'a Stream, control: &'a Control) -> Result<Self, ErrorKernel> {
+        let marcas = (0..EN_VUELO)
+            .map(|_| {
+                Event::new(EventFlags::BLOCKING_SYNC | EventFlags::DISABLE_TIMING)
+                    .map_err(fallo("creating an event"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            flujo,
+            control,
+            marcas,
+            lanzadas: 0,
+        })
+    }
+
+    /// Calls `lanzar`, which queues one piece of work on the stream, once the GPU is at most
+    /// `EN_VUELO − 1` pieces behind and the control lets the run go on. When it must stop, the
+    /// queued pieces are waited for (the caller then frees their buffers) and the control's
+    /// error returned.
+    fn pieza(
+        &mut self,
+        lanzar: impl FnOnce() -> Result<(), ErrorKernel>,
+    ) -> Result<(), ErrorKernel> {
+        let marca = &self.marcas[self.lanzadas % EN_VUELO];
+        if self.lanzadas >= EN_VUELO {
+            marca.synchronize().map_err(fallo("waiting for the GPU"))?;
+        }
+        if let Err(parada) = self.control.comprobar() {
+            self.flujo
+                .synchronize()
+                .map_err(fallo("finishing the queued work"))?;
+            return Err(parada);
+        }
+        lanzar()?;
+        marca
+            .record(self.flujo)
+            .map_err(fallo("recording an event"))?;
+        self.lanzadas += 1;
+        Ok(())
+    }
+}
+
+/// `total` units of work cut into pieces of `por_pieza` (at least 1): the sizes, in order.
+pub(crate) fn trozos(total: u64, por_pieza: u64) -> impl Iterator<Item = (u64, u64)> {
+    let por_pieza = por_pieza.max(1);
+    (0..total)
+        .step_by(por_pieza as usize)
+        .map(move |desde| (desde, por_pieza.min(total - desde)))
 }
 
 /// A buffer on the GPU holding `datos`.
@@ -262,4 +266,23 @@ pub fn ancho_de_banda_copia(bytes: usize, repeticiones: u32) -> Result<f64, Erro
 /// `Display` calls into the driver and may panic).
 pub(crate) fn fallo(paso: &str) -> impl FnOnce(CudaError) -> ErrorKernel + '_ {
     move |e| ErrorKernel::Gpu(format!("{paso}: {e:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_work_once_in_order() {
+        for (total, por_pieza) in [(0, 5), (1, 5), (10, 5), (11, 5), (7, 0), (3, 100)] {
+            let piezas: Vec<_> = trozos(total, por_pieza).collect();
+            let mut siguiente = 0;
+            for &(desde, cuantos) in &piezas {
+                assert_eq!(desde, siguiente);
+                assert!(cuantos >= 1 && cuantos <= por_pieza.max(1));
+                siguiente += cuantos;
+            }
+            assert_eq!(siguiente, total, "{total} in pieces of {por_pieza}");
+        }
+    }
 }

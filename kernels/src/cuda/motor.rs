@@ -1,14 +1,87 @@
-//! Setting up the GPU once per process: the driver started and new enough, the first device
-//! described, its primary context, and the committed PTX loaded; every failure said in words.
+//! The GPU set up once per process ([`motor`]): the driver started and new enough, the first
+//! device described, its primary context, and the committed PTX loaded; every failure said in
+//! words, and kept.
 
 use std::ffi::{c_int, c_uint};
+use std::sync::OnceLock;
 
 use comun::nodo::Gpu;
-use cust::context::{Context, ContextFlags};
+use cust::context::{Context, ContextFlags, CurrentContext};
 use cust::device::{Device, DeviceAttribute};
+use cust::error::CudaError;
+use cust::function::Function;
 use cust::module::Module;
 
-use super::{Limites, Motor};
+use super::limites::Limites;
+use crate::ErrorKernel;
+
+/// A PTX file committed under `kernels/cuda/`, embedded in the binary and loaded by [`motor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ptx {
+    /// `julia.ptx`, from `julia.cu`: f64, no fused multiply-adds.
+    Julia,
+    /// `calculo.ptx`, from `calculo.cu`: the `f32` and integer kernels, FMA allowed.
+    Calculo,
+}
+
+/// The GPU, ready to run the kernels: what [`motor`] sets up once per process.
+pub struct Motor {
+    /// The device's primary context, retained for the life of the process.
+    contexto: Context,
+    /// [`Ptx::Julia`], loaded (and JIT-compiled) in `contexto`.
+    julia: Module,
+    /// [`Ptx::Calculo`], loaded in `contexto`.
+    calculo: Module,
+    /// What the esclavo registers and `dispositivo` shows.
+    gpu: Gpu,
+    /// The device's size and speed, for the pieces' sizes and the self-test's bounds.
+    limites: Limites,
+}
+
+/// The GPU, set up on first use; the reason there is none, for every call after a failure.
+pub fn motor() -> Result<&'static Motor, ErrorKernel> {
+    static MOTOR: OnceLock<Result<Motor, String>> = OnceLock::new();
+    MOTOR
+        .get_or_init(preparar)
+        .as_ref()
+        .map_err(|motivo| ErrorKernel::NoDisponible(motivo.clone()))
+}
+
+/// Threads per block of the grid-stride kernels.
+pub(crate) const HILOS: u32 = 256;
+
+impl Motor {
+    /// The GPU as the esclavo registers it.
+    pub fn gpu(&self) -> &Gpu {
+        &self.gpu
+    }
+
+    /// The GPU's size and clock.
+    pub fn limites(&self) -> Limites {
+        self.limites
+    }
+
+    /// Makes the GPU's context current on the calling thread (cust's context is per thread).
+    pub(crate) fn hacer_actual(&self) -> Result<(), CudaError> {
+        CurrentContext::set_current(&self.contexto)
+    }
+
+    /// The entry point `nombre` of `ptx`.
+    pub(crate) fn funcion(&self, ptx: Ptx, nombre: &str) -> Result<Function<'_>, CudaError> {
+        match ptx {
+            Ptx::Julia => &self.julia,
+            Ptx::Calculo => &self.calculo,
+        }
+        .get_function(nombre)
+    }
+
+    /// Blocks of a grid-stride launch of [`HILOS`] threads over `trabajo` items (at least 1,
+    /// at most 32 per SM).
+    pub(crate) fn bloques(&self, trabajo: u64) -> u32 {
+        let tope = u64::from(self.limites.multiprocesadores.max(1)) * 32;
+        trabajo.div_ceil(u64::from(HILOS)).clamp(1, tope) as u32
+    }
+}
 
 /// The Julia kernel as PTX (ISA 7.8, `compute_70`), generated from `julia.cu`.
 const PTX_JULIA: &str = include_str!("../../cuda/julia.ptx");
@@ -17,7 +90,7 @@ const PTX_JULIA: &str = include_str!("../../cuda/julia.ptx");
 /// generated from `calculo.cu`.
 const PTX_CALCULO: &str = include_str!("../../cuda/calculo.ptx");
 
-/// The entry point that [`Ptx::Julia`](super::Ptx::Julia) must have: a PTX without it is not
+/// The entry point that [`Ptx::Julia`] must have: a PTX without it is not
 /// the committed one.
 const ENTRADA_JULIA: &str = "julia";
 
@@ -28,7 +101,7 @@ const DRIVER_MINIMO: c_int = 11_080;
 const CAPACIDAD_MINIMA: (i32, i32) = (7, 0);
 
 /// Every step of setting up the GPU, each failure said in words.
-pub(super) fn preparar() -> Result<Motor, String> {
+fn preparar() -> Result<Motor, String> {
     iniciar_driver()?;
     let driver = version_del_driver()?;
     let dispositivo = Device::get_device(0).map_err(|e| format!("no CUDA device 0: {e:?}"))?;
