@@ -4,7 +4,21 @@ mod apoyo;
 
 use std::path::Path;
 
-use apoyo::{cliente_en, png};
+use apoyo::{Salida, cliente_en, png};
+
+/// `cliente local --salir-al-terminar --puerto 0 --esclavos <esclavos>` with `extra`, run in
+/// `carpeta`.
+async fn local(carpeta: &Path, esclavos: &str, extra: &[&str]) -> Salida {
+    let args = [
+        "local",
+        "--salir-al-terminar",
+        "--puerto",
+        "0",
+        "--esclavos",
+        esclavos,
+    ];
+    cliente_en(carpeta, &[&args[..], extra].concat()).await
+}
 
 fn pngs(carpeta: &Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(carpeta)
@@ -23,18 +37,7 @@ async fn local_runs_the_jobs_file_writes_the_pngs_and_exits_0() {
          Secuencial,16,12,20,1\nParalelo,24,16,30,2\nespera,5\nesto no es un trabajo\n",
     )
     .unwrap();
-    let s = cliente_en(
-        dir.path(),
-        &[
-            "local",
-            "--salir-al-terminar",
-            "--puerto",
-            "0",
-            "--esclavos",
-            "2",
-        ],
-    )
-    .await;
+    let s = local(dir.path(), "2", &[]).await;
     s.esperar_codigo(0);
     let primera = s.stdout.lines().next().unwrap_or_default();
     assert!(
@@ -69,18 +72,7 @@ async fn local_does_not_wait_forever_for_jobs_no_esclavo_can_run() {
         "Secuencial,16,12,20,1\nCuda,16,12,20,1\n",
     )
     .unwrap();
-    let s = cliente_en(
-        dir.path(),
-        &[
-            "local",
-            "--salir-al-terminar",
-            "--puerto",
-            "0",
-            "--esclavos",
-            "1",
-        ],
-    )
-    .await;
+    let s = local(dir.path(), "1", &[]).await;
     s.esperar_codigo(3);
     assert!(
         s.stdout.contains("1 job cannot run on this cluster"),
@@ -93,19 +85,7 @@ async fn local_does_not_wait_forever_for_jobs_no_esclavo_can_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_says_when_the_jobs_file_is_missing_and_the_json_summary_parses() {
     let dir = tempfile::tempdir().unwrap();
-    let s = cliente_en(
-        dir.path(),
-        &[
-            "local",
-            "--salir-al-terminar",
-            "--puerto",
-            "0",
-            "--esclavos",
-            "1",
-            "--json",
-        ],
-    )
-    .await;
+    let s = local(dir.path(), "1", &["--json"]).await;
     s.esperar_codigo(0);
     assert!(s.stderr.contains("does not exist"), "{s:#?}");
     let v: serde_json::Value = s.json();
@@ -116,20 +96,10 @@ async fn local_says_when_the_jobs_file_is_missing_and_the_json_summary_parses() 
 async fn local_with_datos_does_not_run_the_same_lines_twice() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("trabajos.txt"), "espera,1\nespera,2\n").unwrap();
-    let args = [
-        "local",
-        "--salir-al-terminar",
-        "--puerto",
-        "0",
-        "--esclavos",
-        "1",
-        "--datos",
-        "datos",
-    ];
-    let s = cliente_en(dir.path(), &args).await;
+    let s = local(dir.path(), "1", &["--datos", "datos"]).await;
     s.esperar_codigo(0);
     assert!(s.stdout.contains("2 completados"), "{s:#?}");
-    let s = cliente_en(dir.path(), &args).await;
+    let s = local(dir.path(), "1", &["--datos", "datos"]).await;
     s.esperar_codigo(0);
     assert!(s.stdout.contains("nothing new was queued"), "{s:#?}");
 }

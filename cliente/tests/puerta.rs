@@ -6,25 +6,24 @@ use apoyo::{Cluster, cliente, png};
 use comun::api::{EstadoCluster, RespuestaAgregar, RespuestaCarga, Trabajo};
 use comun::{Estado, Parametros};
 
+/// `trabajo` for a 16×12 julia of 20 iterations, computed sequentially.
+const JULIA_16X12: [&str; 9] = [
+    "trabajo",
+    "--algoritmo",
+    "Secuencial",
+    "--width",
+    "16",
+    "--height",
+    "12",
+    "--iteraciones",
+    "20",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_julia_job_waited_for_completes_and_its_png_can_be_saved() {
     let c = Cluster::new(1).await;
-    let s = cliente(&[
-        "--maestro",
-        c.url(),
-        "trabajo",
-        "--algoritmo",
-        "Secuencial",
-        "--width",
-        "16",
-        "--height",
-        "12",
-        "--iteraciones",
-        "20",
-        "--esperar",
-        "--json",
-    ])
-    .await;
+    let maestro = ["--maestro", c.url()];
+    let s = cliente(&[&maestro[..], &JULIA_16X12, &["--esperar", "--json"]].concat()).await;
     let t: Trabajo = s.esperar_codigo(0).json();
     assert_eq!(t.estado, Estado::Completado, "{t:#?}");
     assert!(matches!(t.parametros, Parametros::Julia(p) if p.width == 16 && p.height == 12));
@@ -213,21 +212,7 @@ async fn estado_and_trabajos_print_json_that_parses_and_tables_for_people() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_original_comando_spelling_works_end_to_end() {
     let c = Cluster::new(1).await;
-    let s = cliente(&[
-        "--maestro",
-        c.url(),
-        "--comando",
-        "trabajo",
-        "--algoritmo",
-        "Secuencial",
-        "--width",
-        "16",
-        "--height",
-        "12",
-        "--iteraciones",
-        "20",
-    ])
-    .await;
+    let s = cliente(&[&["--maestro", c.url(), "--comando"][..], &JULIA_16X12].concat()).await;
     s.esperar_codigo(0);
     assert!(s.stdout.contains("queued: julia 16×12×20"), "{s:#?}");
     let s = cliente(&["--comando=estado", "--maestro", c.url()]).await;

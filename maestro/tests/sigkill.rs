@@ -11,7 +11,7 @@ use std::time::Duration;
 use apoyo::*;
 use comun::api::{ListaTrabajos, PeticionLote, PeticionTrabajo, RespuestaLote};
 use comun::{Estado, Prioridad, TrabajoId};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use pruebas::proceso::primera_linea;
 use tokio::process::{Child, Command};
 
 const PLAZO: Duration = Duration::from_secs(60);
@@ -33,12 +33,7 @@ async fn lanzar(datos: &std::path::Path, puerto: u16) -> Child {
         .kill_on_drop(true)
         .spawn()
         .expect("starting the maestro binary");
-    let mut lineas = BufReader::new(hijo.stdout.take().unwrap()).lines();
-    let primera = tokio::time::timeout(Duration::from_secs(20), lineas.next_line())
-        .await
-        .expect("the maestro printed nothing within 20 s")
-        .unwrap()
-        .expect("the maestro exited before printing its address");
+    let (primera, _) = primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
     assert_eq!(
         primera,
         format!("maestro escuchando en http://127.0.0.1:{puerto}")
@@ -46,18 +41,10 @@ async fn lanzar(datos: &std::path::Path, puerto: u16) -> Child {
     hijo
 }
 
-fn puerto_libre() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_the_maestro_loses_no_acknowledged_job_and_records_each_result_once() {
     let datos = tempfile::tempdir().unwrap();
-    let puerto = puerto_libre();
+    let puerto = pruebas::direccion_libre().port();
     let url = format!("http://127.0.0.1:{puerto}");
     let mut m = lanzar(datos.path(), puerto).await;
     let e1 = esclavo(&url, "e1", 4).await;

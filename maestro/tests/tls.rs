@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use pruebas::pki;
-use tokio::io::{AsyncBufReadExt, BufReader};
+use pruebas::proceso::primera_linea;
 use tokio::process::Command;
 
 const PLAZO: Duration = Duration::from_secs(20);
@@ -50,12 +50,7 @@ async fn with_a_certificate_it_serves_https_and_open_reads_come_from_the_environ
         .env("LECTURAS_ABIERTAS", "true")
         .spawn()
         .unwrap();
-    let mut lineas = BufReader::new(hijo.stdout.take().unwrap()).lines();
-    let primera = tokio::time::timeout(PLAZO, lineas.next_line())
-        .await
-        .expect("the maestro printed nothing")
-        .unwrap()
-        .expect("the maestro exited before printing its address");
+    let (primera, _lineas) = primera_linea(&mut hijo, "maestro", PLAZO).await;
     let url = primera
         .strip_prefix("maestro escuchando en ")
         .unwrap_or_else(|| panic!("unexpected first line: {primera}"));

@@ -8,8 +8,8 @@ use std::process::Stdio;
 use apoyo::{MaestroFalso, PLAZO};
 use comun::memoria::Muestra;
 use pruebas::Falso as _;
+use pruebas::proceso::url_anunciada;
 use pruebas::{esperar_a, esperar_hasta};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 /// The binary with a clean environment (no variable of the cluster leaks in from the shell).
@@ -46,16 +46,8 @@ async fn iniciar(args: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lineas = BufReader::new(hijo.stdout.take().unwrap()).lines();
-    let primera = tokio::time::timeout(PLAZO, lineas.next_line())
-        .await
-        .expect("the first line comes promptly")
-        .unwrap()
-        .expect("a first line");
-    let url = primera
-        .strip_prefix("memoria escuchando en ")
-        .unwrap_or_else(|| panic!("unexpected first line: {primera}"))
-        .to_owned();
+    // The rest of its output is not read: dropping the reader closes the pipe.
+    let (url, _) = url_anunciada(&mut hijo, "memoria", PLAZO).await;
     (hijo, url)
 }
 

@@ -9,6 +9,7 @@
 //! - [`api`]: the maestro's API as the tests call it.
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
+//! - [`proceso`]: a service's binary as a child process, and the address it announces.
 //! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
 //! - [`malformado`]: the table-driven bad-request probe and its figures file.
 //! - [`generadores`]: hostile request bodies for the property tests.
@@ -19,6 +20,7 @@ pub mod espera;
 pub mod generadores;
 pub mod malformado;
 pub mod pki;
+pub mod proceso;
 pub mod registros;
 pub mod servicio;
 pub mod sondas;
