@@ -4,7 +4,7 @@
 use std::fmt;
 
 use comun::TrabajoId;
-use comun::nodo::{InformeResultado, Latido, Registro};
+use comun::nodo::{Latido, Registro};
 
 /// One esclavo process: its name in the cluster and the instance number it drew when it
 /// started. A restart under the same name is a different esclavo: what the old process was
@@ -31,11 +31,6 @@ impl EsclavoId {
     /// The esclavo that sends a heartbeat.
     pub fn de_latido(l: &Latido) -> Self {
         EsclavoId::new(l.nombre.clone(), l.instancia)
-    }
-
-    /// The esclavo that reports a finished attempt.
-    pub fn de_informe(i: &InformeResultado) -> Self {
-        EsclavoId::new(i.esclavo.clone(), i.instancia)
     }
 }
 

@@ -313,7 +313,7 @@ impl Trabajos {
     pub fn completar(
         &mut self,
         intento: IntentoId,
-        esclavo: &EsclavoId,
+        esclavo: EsclavoId,
         resultado: String,
         png: Option<Vec<u8>>,
         ahora_ms: u64,
@@ -322,7 +322,7 @@ impl Trabajos {
         self.cambiado();
         Cambio::Completar {
             intento,
-            esclavo: esclavo.clone(),
+            esclavo,
             fin_ms: ahora_ms,
             resultado,
             png,

@@ -146,7 +146,7 @@ impl Estado {
     pub fn terminar(
         &mut self,
         intento: IntentoId,
-        esclavo: &EsclavoId,
+        esclavo: EsclavoId,
         final_: Final,
         ahora: Instant,
         ahora_ms: u64,
@@ -165,7 +165,7 @@ impl Estado {
         };
         let vigente = match self.sacar_en_curso(intento.trabajo, None) {
             Some(e) => {
-                let otro = e.intento != intento.numero || e.esclavo != *esclavo;
+                let otro = e.intento != intento.numero || e.esclavo != esclavo;
                 if otro && !e.cancelado {
                     let motivo = format!("attempt {} finished the job first", intento.numero);
                     self.parar(&e, motivo);

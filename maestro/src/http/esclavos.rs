@@ -9,8 +9,8 @@ use base64::Engine;
 use comun::ErrorCampo;
 use comun::api::EsclavoInfo;
 use comun::nodo::{
-    InformeResultado, Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro,
-    RespuestaResultados, Salida,
+    Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro, RespuestaResultados,
+    Salida,
 };
 
 use super::error::ErrorApi;
@@ -80,12 +80,16 @@ pub async fn resultado(
     State(s): State<Arc<Servicio>>,
     Cuerpo(lote): Cuerpo<LoteResultados>,
 ) -> Result<Json<RespuestaResultados>, ErrorApi> {
-    let informes: Vec<(InformeResultado, Final)> = lote
+    let informes: Vec<(IntentoId, EsclavoId, Final)> = lote
         .resultados
         .into_iter()
         .map(|i| {
-            let f = final_de(&i);
-            (i, f)
+            let intento = IntentoId::new(i.id, i.intento);
+            (
+                intento,
+                EsclavoId::new(i.esclavo, i.instancia),
+                final_de(intento, i.salida),
+            )
         })
         .collect();
     let respuesta = s
@@ -93,10 +97,8 @@ pub async fn resultado(
             let (ahora, ahora_ms) = (Instant::now(), comun::ahora_ms());
             let mut r = RespuestaResultados::default();
             let mut cambios = Vec::new();
-            for (i, f) in informes {
-                let intento = IntentoId::new(i.id, i.intento);
-                let esclavo = EsclavoId::de_informe(&i);
-                let (registrado, suyos) = estado.terminar(intento, &esclavo, f, ahora, ahora_ms);
+            for (intento, esclavo, f) in informes {
+                let (registrado, suyos) = estado.terminar(intento, esclavo, f, ahora, ahora_ms);
                 match registrado {
                     Registrado::Si => r.registrados += 1,
                     Registrado::Ignorado => r.ignorados += 1,
@@ -109,20 +111,20 @@ pub async fn resultado(
     Ok(Json(respuesta))
 }
 
-fn final_de(i: &InformeResultado) -> Final {
-    match &i.salida {
-        Salida::Fallido { error } => Final::Fallido(error.clone()),
+/// How an attempt ended, as the state records it: the image decoded, the result as stored.
+fn final_de(intento: IntentoId, salida: Salida) -> Final {
+    match salida {
+        Salida::Fallido { error } => Final::Fallido(error),
         Salida::Completado {
-            resultado,
+            mut resultado,
             imagen_png,
         } => {
-            let png = imagen_png.as_ref().and_then(|b| {
+            let png = imagen_png.and_then(|b| {
                 base64::engine::general_purpose::STANDARD
                     .decode(b)
-                    .map_err(|e| tracing::error!(id = %i.id, "result image is not base64 ({e}): stored without it"))
+                    .map_err(|e| tracing::error!(id = %intento.trabajo, "result image is not base64 ({e}): stored without it"))
                     .ok()
             });
-            let mut resultado = resultado.clone();
             resultado.imagen = png.is_some();
             Final::Completado {
                 resultado: serde_json::to_string(&resultado).expect("a result serializes"),

@@ -78,7 +78,7 @@ fn a_result_is_recorded_once_whatever_arrives_later() {
     assert_eq!((envios.len(), cambios.len()), (1, 1));
     let (r, c) = e.terminar(
         intento(ids[0], 1),
-        &de("a", 1),
+        de("a", 1),
         completado(),
         Instant::now(),
         5,
@@ -87,7 +87,7 @@ fn a_result_is_recorded_once_whatever_arrives_later() {
     for _ in 0..3 {
         let (r, c) = e.terminar(
             intento(ids[0], 1),
-            &de("a", 1),
+            de("a", 1),
             completado(),
             Instant::now(),
             6,
@@ -130,7 +130,7 @@ fn a_lost_esclavo_s_jobs_run_again_and_its_late_result_still_counts_once() {
     assert_eq!(
         e.terminar(
             intento(ids[0], 1),
-            &de("a", 1),
+            de("a", 1),
             completado(),
             Instant::now(),
             1
@@ -141,7 +141,7 @@ fn a_lost_esclavo_s_jobs_run_again_and_its_late_result_still_counts_once() {
     assert_eq!(
         e.terminar(
             intento(ids[0], 2),
-            &de("b", 2),
+            de("b", 2),
             completado(),
             Instant::now(),
             2
@@ -160,7 +160,7 @@ fn too_many_failures_fail_the_job_for_good() {
     e.planificar(Instant::now(), 0);
     e.terminar(
         intento(ids[0], 1),
-        &de("a", 1),
+        de("a", 1),
         Final::Fallido("boom".into()),
         Instant::now(),
         0,
@@ -172,7 +172,7 @@ fn too_many_failures_fail_the_job_for_good() {
     e.planificar(Instant::now(), 0);
     let (_, c) = e.terminar(
         intento(ids[0], 2),
-        &de("a", 1),
+        de("a", 1),
         Final::Fallido("boom".into()),
         Instant::now(),
         0,
@@ -253,7 +253,7 @@ fn cancelling_a_running_job_ignores_its_result_and_frees_the_slot_when_it_ends()
     assert_eq!(
         e.terminar(
             intento(ids[0], 1),
-            &de("a", 1),
+            de("a", 1),
             completado(),
             Instant::now(),
             0
@@ -311,7 +311,7 @@ fn a_failed_attempt_waits_for_its_retry_and_the_delay_doubles() {
     e.registrar(registro("a", 1, 1), t0, 0);
     let id = con_trabajos(&mut e, 1)[0];
     assert_eq!(e.planificar(t0, 0).0.len(), 1);
-    let (r, _) = e.terminar(intento(id, 1), &de("a", 1), fallido("boom"), t0, 0);
+    let (r, _) = e.terminar(intento(id, 1), de("a", 1), fallido("boom"), t0, 0);
     assert_eq!(r, Registrado::Si);
     assert_eq!(e.trabajos.en_memoria(id), Some(EstadoTrabajo::Pendiente));
     assert_eq!((e.resumen().pendientes, e.resumen().asignados), (1, 0));
@@ -332,7 +332,7 @@ fn a_failed_attempt_waits_for_its_retry_and_the_delay_doubles() {
     assert!(e.proximo_reintento().is_none());
     // The second failure waits twice as long.
     let t1 = t0 + s(5);
-    e.terminar(intento(id, 2), &de("a", 1), fallido("boom"), t1, 0);
+    e.terminar(intento(id, 2), de("a", 1), fallido("boom"), t1, 0);
     assert_eq!(e.proximo_reintento(), Some(t1 + s(2)));
     assert!(
         e.planificar(t1 + s(2) - Duration::from_millis(1), 0)
@@ -374,7 +374,7 @@ fn a_job_waiting_for_its_retry_can_be_cancelled_cleared_or_finished_by_a_late_re
     let ids = con_trabajos(&mut e, 3);
     e.planificar(t0, 0);
     for &id in &ids {
-        e.terminar(intento(id, 1), &de("a", 1), fallido("boom"), t0, 0);
+        e.terminar(intento(id, 1), de("a", 1), fallido("boom"), t0, 0);
     }
     assert_eq!(e.trabajos.reintentos.len(), 3);
     assert!(matches!(
@@ -387,7 +387,7 @@ fn a_job_waiting_for_its_retry_can_be_cancelled_cleared_or_finished_by_a_late_re
     );
     assert_eq!(e.trabajos.en_memoria(ids[0]), None);
     // A result of the failed attempt (a time limit the esclavo overran) still counts.
-    let (r, _) = e.terminar(intento(ids[1], 1), &de("a", 1), completado(), t0, 0);
+    let (r, _) = e.terminar(intento(ids[1], 1), de("a", 1), completado(), t0, 0);
     assert_eq!(r, Registrado::Si);
     assert_eq!(e.limpiar(0).len(), 1);
     assert!(e.trabajos.reintentos.is_empty() && e.proximo_reintento().is_none());
@@ -457,14 +457,14 @@ fn attempts_carry_their_time_limit_and_the_watchdog_fails_them_past_the_grace() 
     // of it would still win.
     let (r, _) = e.terminar(
         intento(id, 1),
-        &de("a", 1),
+        de("a", 1),
         fallido("time limit of 1 s exceeded"),
         tarde,
         0,
     );
     assert_eq!(r, Registrado::Ignorado);
     assert_eq!(
-        e.terminar(intento(id, 1), &de("a", 1), completado(), tarde, 0)
+        e.terminar(intento(id, 1), de("a", 1), completado(), tarde, 0)
             .0,
         Registrado::Si
     );
@@ -505,7 +505,7 @@ fn cancelling_a_running_job_tells_its_esclavo_and_its_heartbeat_answer() {
             motivo: "cancelled by a user".into(),
         }]
     );
-    e.terminar(intento(ids[1], 1), &de("a", 1), completado(), t0, 0);
+    e.terminar(intento(ids[1], 1), de("a", 1), completado(), t0, 0);
     let desconocido = TrabajoId(999);
     // ids[3] waits in the queue (3 slots): still wanted, like the running ids[2].
     let l = latido("a", 1, &[ids[0], ids[1], ids[2], ids[3], desconocido]);
@@ -513,7 +513,7 @@ fn cancelling_a_running_job_tells_its_esclavo_and_its_heartbeat_answer() {
     // The cancelled attempt frees its slot once the esclavo reports it stopped.
     let (r, _) = e.terminar(
         intento(ids[0], 1),
-        &de("a", 1),
+        de("a", 1),
         fallido("cancelled: by a user"),
         t0,
         0,
@@ -565,7 +565,7 @@ fn after_a_restart_jobs_an_esclavo_still_runs_are_wanted_while_pending() {
         "a's old attempt is superseded"
     );
     // Should a's old attempt still end first, it wins, and b is told to stop the other.
-    let (r, _) = e.terminar(intento(id, 1), &de("a", 1), completado(), t0, 0);
+    let (r, _) = e.terminar(intento(id, 1), de("a", 1), completado(), t0, 0);
     assert_eq!(r, Registrado::Si);
     let paradas = e.tomar_efectos().paradas;
     assert_eq!(paradas.len(), 1);
