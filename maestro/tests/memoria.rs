@@ -58,22 +58,14 @@ async fn a_node_in_critical_alert_gets_no_job_until_the_alert_ends() {
     assert_eq!(vista.alertas.len(), 1);
     assert_eq!(vista.alertas[0].nodo, "n1");
 
-    let mut ids = Vec::new();
-    for _ in 0..6 {
-        ids.push(espera(&m.url, 30, Prioridad::MEDIA).await);
-    }
-    let corrieron = quien_los_corrio(&m.url, &ids, PLAZO).await;
+    let corrieron = correr_esperas(&m.url, 6, 30, PLAZO).await;
     assert!(
         corrieron.iter().all(|e| e == "b"),
         "a critical node got jobs: {corrieron:?}"
     );
 
     reportar(&m.url, &reporte("n1", false)).await;
-    let mut ids = Vec::new();
-    for _ in 0..8 {
-        ids.push(espera(&m.url, 150, Prioridad::MEDIA).await);
-    }
-    let corrieron = quien_los_corrio(&m.url, &ids, PLAZO).await;
+    let corrieron = correr_esperas(&m.url, 8, 150, PLAZO).await;
     assert!(
         corrieron.iter().any(|e| e == "a"),
         "a healthy node got nothing: {corrieron:?}"

@@ -60,15 +60,9 @@ async fn uploaded_and_named_jobs_files_are_queued_and_report_their_bad_lines() {
     let m = maestro(config_maestro(datos.path()), 0).await;
     let http = reqwest::Client::new();
     let texto = "# jobs\nSecuencial,8,8,10,1\nNumpy,8,8,10\nFoo,1,1,1,1\nespera,0,3\n";
-    let r: RespuestaCarga = http
-        .post(format!("{}/cargar_trabajos", m.url))
-        .json(&serde_json::json!({ "contenido": texto }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cargar = http.post(format!("{}/cargar_trabajos", m.url));
+    let r: RespuestaCarga =
+        respuesta(cargar.json(&serde_json::json!({ "contenido": texto }))).await;
     assert_eq!(r.cargados, 3);
     assert_eq!(r.rechazadas.len(), 1);
     assert_eq!(r.rechazadas[0].linea, 4);
@@ -83,15 +77,9 @@ async fn uploaded_and_named_jobs_files_are_queued_and_report_their_bad_lines() {
         "juliaCython,4,4,4,2\n",
     )
     .unwrap();
-    let r: RespuestaCarga = http
-        .post(format!("{}/cargar_trabajos", m.url))
-        .json(&serde_json::json!({ "archivo": "lote.txt" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cargar = http.post(format!("{}/cargar_trabajos", m.url));
+    let r: RespuestaCarga =
+        respuesta(cargar.json(&serde_json::json!({ "archivo": "lote.txt" }))).await;
     assert_eq!((r.cargados, r.rechazadas.len()), (1, 0));
 
     let e = esclavo(&m.url, "e1", 2).await;

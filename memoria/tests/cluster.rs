@@ -7,21 +7,11 @@ mod apoyo;
 use std::time::Duration;
 
 use apoyo::{Guion, MemoriaDePrueba};
-use comun::Prioridad;
 use comun::memoria::{Muestra, Nivel};
-use pruebas::api::{espera, memoria as memoria_del_maestro, quien_los_corrio};
+use pruebas::api::{correr_esperas, memoria as memoria_del_maestro};
 use pruebas::{Servicio, esperar_hasta};
 
 const PLAZO: Duration = Duration::from_secs(30);
-
-/// Submits `n` espera jobs of `ms` and returns the esclavo that ran each.
-async fn correr(url: &str, n: usize, ms: u64) -> Vec<String> {
-    let mut ids = Vec::new();
-    for _ in 0..n {
-        ids.push(espera(url, ms, Prioridad::MEDIA).await);
-    }
-    quien_los_corrio(url, &ids, PLAZO).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memoria_alerts_steer_jobs_away_and_back_and_go_stale_when_it_dies() {
@@ -75,7 +65,7 @@ async fn memoria_alerts_steer_jobs_away_and_back_and_go_stale_when_it_dies() {
             .any(|a| a.nodo == "n1" && a.alerta.nivel == Nivel::Critico)
     })
     .await;
-    let quienes = correr(&m, 6, 30).await;
+    let quienes = correr_esperas(&m, 6, 30, PLAZO).await;
     assert!(
         quienes.iter().all(|e| e == "b"),
         "critical n1 got jobs: {quienes:?}"
@@ -86,7 +76,7 @@ async fn memoria_alerts_steer_jobs_away_and_back_and_go_stale_when_it_dies() {
         memoria_del_maestro(&m).await.alertas.is_empty()
     })
     .await;
-    let quienes = correr(&m, 8, 150).await;
+    let quienes = correr_esperas(&m, 8, 150, PLAZO).await;
     assert!(
         quienes.iter().any(|e| e == "a"),
         "healthy n1 got nothing: {quienes:?}"
@@ -104,7 +94,7 @@ async fn memoria_alerts_steer_jobs_away_and_back_and_go_stale_when_it_dies() {
         v.alertas.is_empty() && v.nodos.iter().all(|n| n.obsoleto)
     })
     .await;
-    let quienes = correr(&m, 8, 150).await;
+    let quienes = correr_esperas(&m, 8, 150, PLAZO).await;
     assert!(
         quienes.iter().any(|e| e == "a"),
         "a stale alert still blocks n1: {quienes:?}"

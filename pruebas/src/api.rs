@@ -46,11 +46,15 @@ pub async fn esperar_final(url: &str, id: TrabajoId, plazo: Duration) -> Trabajo
     final_.unwrap_or_else(|| panic!("job {id} not finished within {plazo:?}"))
 }
 
-/// Waits until each job of `ids` is final, which must be `completado`; the esclavo that ran
-/// each, in order.
-pub async fn quien_los_corrio(url: &str, ids: &[TrabajoId], plazo: Duration) -> Vec<String> {
+/// Submits `n` `espera` jobs of `ms` (priority media), waits until each is final, which must be
+/// `completado`, and returns the esclavo that ran each, in order.
+pub async fn correr_esperas(url: &str, n: usize, ms: u64, plazo: Duration) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(espera(url, ms, Prioridad::MEDIA).await);
+    }
     let mut esclavos = Vec::new();
-    for &id in ids {
+    for id in ids {
         let t = esperar_final(url, id, plazo).await;
         assert_eq!(t.estado, Estado::Completado);
         esclavos.push(t.esclavo.unwrap());
@@ -88,14 +92,12 @@ pub async fn memoria(url: &str) -> EstadoMemoria {
 
 /// `POST /limpiar_cola` without a body, its answer read as a `T`.
 pub async fn limpiar_cola<T: DeserializeOwned>(url: &str) -> T {
-    reqwest::Client::new()
-        .post(format!("{url}/limpiar_cola"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    respuesta(reqwest::Client::new().post(format!("{url}/limpiar_cola"))).await
+}
+
+/// Sends `peticion` and reads its answer, whatever the status, as a `T`.
+pub async fn respuesta<T: DeserializeOwned>(peticion: reqwest::RequestBuilder) -> T {
+    peticion.send().await.unwrap().json().await.unwrap()
 }
 
 /// `GET direccion`, its body read as a `T`.

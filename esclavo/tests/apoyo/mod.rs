@@ -171,14 +171,7 @@ impl EsclavoDePrueba {
     }
 
     pub async fn estado(&self) -> EstadoEsclavo {
-        self.http
-            .get(format!("{}/estado", self.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        pruebas::api::respuesta(self.http.get(format!("{}/estado", self.url))).await
     }
 
     /// `POST /ejecutar` with a raw JSON body; the status and the JSON answer.
