@@ -1,5 +1,6 @@
-//! [`ArgsRed`]: the command-line flags about the network that every service shares (TLS, the
-//! CA, open reads, connection limits), flattened into each binary's own `Args`.
+//! The command-line flags the services share, flattened into each binary's own `Args`:
+//! [`ArgsRed`] (TLS, the CA, open reads, connection limits: every service) and
+//! [`ArgsMaestro`] (the maestro an esclavo or a memoria node talks to).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -72,6 +73,32 @@ impl ArgsRed {
                 cuerpo: Duration::from_millis(self.plazo_cuerpo_ms),
                 conexiones: self.max_conexiones as usize,
             },
+        })
+    }
+}
+
+/// The maestro a node (esclavo, memoria) talks to.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ArgsMaestro {
+    /// Base URL of the maestro [default: http://$MAESTRO_IP:5001 when MAESTRO_IP is set; else
+    /// an esclavo uses http://127.0.0.1:5001 and a memoria runs standalone, not reporting].
+    #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
+    pub maestro: Option<String>,
+}
+
+impl ArgsMaestro {
+    /// The URL given, else the original system's `MAESTRO_IP` on the maestro's port 5001;
+    /// `None` when neither is set (blank counts as unset).
+    pub fn url(&self) -> Option<String> {
+        let dada = self
+            .maestro
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        dada.map(str::to_owned).or_else(|| {
+            let ip = std::env::var("MAESTRO_IP").ok()?;
+            let ip = ip.trim();
+            (!ip.is_empty()).then(|| format!("http://{ip}:5001"))
         })
     }
 }

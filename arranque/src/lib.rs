@@ -18,7 +18,8 @@
 //!   system's roots plus the cluster's [`Ca`]); [`Tls`] loads a server's certificate and key.
 //! - [`http`]: the one HTTP error type of the three services' APIs ([`http::ErrorApi`]), the
 //!   extractors that name the field at fault, and the JSON 404 and 405.
-//! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services.
+//! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services;
+//!   [`ArgsMaestro`], the `--maestro` of esclavos and memoria nodes.
 //! - [`maestro::ClienteMaestro`]: the maestro's node API as esclavos and memoria nodes call it
 //!   (register, heartbeat, results, memoria reports), with [`maestro::ErrorMaestro`], and
 //!   [`Reintento`] ([`reintento`]), the backoff of every loop that calls it.
@@ -35,7 +36,7 @@ pub mod tareas;
 pub mod tls;
 
 pub use acceso::{Acceso, proteger};
-pub use args::ArgsRed;
+pub use args::{ArgsMaestro, ArgsRed};
 pub use proceso::{escuchar, iniciar_logs, nueva_instancia, senal_de_parada};
 pub use reintento::Reintento;
 pub use servidor::{Limites, Transporte, servir};

@@ -15,11 +15,7 @@ use crate::salida;
 /// `estado`: the cluster summary.
 pub async fn estado(cx: &Contexto) -> Result<u8, Error> {
     let e = cx.maestro.estado().await?;
-    if cx.json {
-        salida::json(&e);
-    } else {
-        print!("{}", salida::estado(cx.maestro.base(), &e));
-    }
+    cx.mostrar(&e, || salida::estado(cx.maestro.base(), &e));
     Ok(0)
 }
 
@@ -85,11 +81,7 @@ pub async fn trabajos(cx: &Contexto, a: &ArgsTrabajos) -> Result<u8, Error> {
 /// `resultado`: one job in detail, and its PNG if asked.
 pub async fn resultado(cx: &Contexto, a: &ArgsResultado) -> Result<u8, Error> {
     let t = cx.maestro.trabajo(a.id).await?;
-    if cx.json {
-        salida::json(&t);
-    } else {
-        print!("{}", salida::detalle(&t));
-    }
+    cx.mostrar(&t, || salida::detalle(&t));
     if let Some(ruta) = &a.imagen {
         guardar_imagen(&cx.maestro, a.id, ruta).await?;
     }

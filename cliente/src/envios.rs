@@ -36,12 +36,12 @@ pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
     }
     let r = cx.maestro.agregar(&peticion).await?;
     if !(a.esperar || a.imagen.is_some()) {
-        if cx.json {
-            salida::json(&r);
-        } else {
-            println!("{}", r.mensaje);
-            println!("follow it with: cliente resultado {}", r.id);
-        }
+        cx.mostrar(&r, || {
+            format!(
+                "{}\nfollow it with: cliente resultado {}\n",
+                r.mensaje, r.id
+            )
+        });
         return Ok(0);
     }
     if !cx.json {
@@ -51,11 +51,7 @@ pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
     let t = esperar::uno(&cx.maestro, r.id, &girador).await;
     girador.finish_and_clear();
     let t = t?;
-    if cx.json {
-        salida::json(&t);
-    } else {
-        print!("{}", salida::detalle(&t));
-    }
+    cx.mostrar(&t, || salida::detalle(&t));
     if t.estado != Estado::Completado {
         return Ok(SALIDA_INCOMPLETO);
     }
@@ -166,21 +162,13 @@ fn imprimir_fin(trabajos: &[Trabajo]) {
 /// `limpiar_cola`: cancels every pending job.
 pub async fn limpiar_cola(cx: &Contexto) -> Result<u8, Error> {
     let r = cx.maestro.limpiar().await?;
-    if cx.json {
-        salida::json(&r);
-    } else {
-        println!("{}", r.mensaje);
-    }
+    cx.mostrar(&r, || format!("{}\n", r.mensaje));
     Ok(0)
 }
 
 /// `cancelar`: cancels one job.
 pub async fn cancelar(cx: &Contexto, a: &ArgsCancelar) -> Result<u8, Error> {
     let r = cx.maestro.cancelar(a.id).await?;
-    if cx.json {
-        salida::json(&r);
-    } else {
-        println!("job {} cancelado", a.id);
-    }
+    cx.mostrar(&r, || format!("job {} cancelado\n", a.id));
     Ok(0)
 }

@@ -52,6 +52,17 @@ pub struct Contexto {
     pub token: Option<String>,
 }
 
+impl Contexto {
+    /// Shows an answer: `valor` as JSON with `--json`, else the text `texto` makes of it.
+    pub fn mostrar<T: serde::Serialize + ?Sized>(&self, valor: &T, texto: impl FnOnce() -> String) {
+        if self.json {
+            salida::json(valor);
+        } else {
+            print!("{}", texto());
+        }
+    }
+}
+
 /// Runs the program on `argv` (program name first) and returns its exit status.
 pub fn principal(argv: impl IntoIterator<Item = OsString>) -> ExitCode {
     let cli = match Cli::try_parse_from(args::reescribir_comando(argv)) {

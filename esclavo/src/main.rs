@@ -27,10 +27,8 @@ struct Args {
     #[arg(long, env = "PUERTO", default_value_t = esclavo::PUERTO_POR_DEFECTO)]
     puerto: u16,
 
-    /// Base URL of the maestro [default: http://127.0.0.1:5001, or http://$MAESTRO_IP:5001
-    /// when MAESTRO_IP is set].
-    #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
-    maestro: Option<String>,
+    #[command(flatten)]
+    maestro: arranque::ArgsMaestro,
 
     /// Name of this esclavo, unique in the cluster [default: host name and port, e.g. nodo1-5011].
     #[arg(long, env = "ESCLAVO")]
@@ -67,13 +65,10 @@ impl Args {
     /// The library's config, with the defaults the flags document.
     fn config(self, puerto: u16, transporte: arranque::Transporte) -> Config {
         let host = esclavo::config::nombre_de_host();
-        let maestro =
-            self.maestro.filter(|m| !m.is_empty()).unwrap_or_else(|| {
-                match std::env::var("MAESTRO_IP") {
-                    Ok(ip) if !ip.trim().is_empty() => format!("http://{}:5001", ip.trim()),
-                    _ => "http://127.0.0.1:5001".into(),
-                }
-            });
+        let maestro = self
+            .maestro
+            .url()
+            .unwrap_or_else(|| "http://127.0.0.1:5001".into());
         Config {
             maestro,
             nombre: self.nombre.unwrap_or_else(|| format!("{host}-{puerto}")),

@@ -35,10 +35,8 @@ struct Args {
     #[arg(long, env = "PUERTO", default_value_t = memoria::PUERTO_POR_DEFECTO)]
     puerto: u16,
 
-    /// Base URL of the maestro to report to [default: http://$MAESTRO_IP:5001 when MAESTRO_IP
-    /// is set; otherwise none: standalone, not reporting].
-    #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
-    maestro: Option<String>,
+    #[command(flatten)]
+    maestro: arranque::ArgsMaestro,
 
     /// The node this memoria watches; esclavos declaring the same --nodo are affected by its
     /// alerts [default: $MEMORIA_NODE, else this host's name].
@@ -115,11 +113,7 @@ impl Args {
             disco: umbrales("umbral-disco", self.umbral_disco)?,
             gpu_memoria: umbrales("umbral-gpu-memoria", self.umbral_gpu_memoria)?,
         };
-        let maestro = self.maestro.filter(|m| !m.trim().is_empty()).or_else(|| {
-            let ip = std::env::var("MAESTRO_IP").ok()?;
-            let ip = ip.trim();
-            (!ip.is_empty()).then(|| format!("http://{ip}:5001"))
-        });
+        let maestro = self.maestro.url();
         let nodo = self
             .nodo
             .or_else(|| std::env::var("MEMORIA_NODE").ok())

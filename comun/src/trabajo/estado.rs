@@ -61,18 +61,6 @@ impl fmt::Display for Estado {
 impl FromStr for Estado {
     type Err = ErrorCampo;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().to_ascii_lowercase();
-        Estado::TODOS
-            .into_iter()
-            .find(|e| e.nombre() == t)
-            .ok_or_else(|| {
-                ErrorCampo::new(
-                    "estado",
-                    format!(
-                        "unknown estado '{s}' (expected pendiente, asignado, completado, \
-                         fallido or cancelado)"
-                    ),
-                )
-            })
+        super::por_nombre("estado", &Estado::TODOS, Estado::nombre, s)
     }
 }

@@ -63,3 +63,49 @@ pub struct NuevoTrabajo {
     /// default (`--plazo-trabajo-s`).
     pub plazo_s: Option<u32>,
 }
+
+/// One of `todos` by its `nombre`, in any case and with blanks around; an unknown name is an
+/// error naming `campo` and listing the known ones.
+fn por_nombre<T: Copy>(
+    campo: &str,
+    todos: &[T],
+    nombre: fn(T) -> &'static str,
+    texto: &str,
+) -> Result<T, ErrorCampo> {
+    let buscado = texto.trim().to_ascii_lowercase();
+    if let Some(&x) = todos.iter().find(|&&x| nombre(x) == buscado) {
+        return Ok(x);
+    }
+    let nombres: Vec<&str> = todos.iter().map(|&x| nombre(x)).collect();
+    let lista = match nombres.split_last() {
+        Some((ultimo, resto)) if !resto.is_empty() => format!("{} or {ultimo}", resto.join(", ")),
+        _ => nombres.join(""),
+    };
+    Err(ErrorCampo::new(
+        campo,
+        format!("unknown {campo} '{texto}' (expected {lista})"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_read_in_any_case_and_an_unknown_one_lists_the_known() {
+        assert_eq!(" Vector_Add ".parse::<Tipo>().unwrap(), Tipo::VectorAdd);
+        assert_eq!("CANCELADO".parse::<Estado>().unwrap(), Estado::Cancelado);
+        let e = "fft".parse::<Tipo>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "tipo: unknown tipo 'fft' (expected julia, espera, matmul, vector_add, montecarlo \
+             or nbody)"
+        );
+        let e = "perdido".parse::<Estado>().unwrap_err();
+        assert_eq!(
+            e.mensaje,
+            "unknown estado 'perdido' (expected pendiente, asignado, completado, fallido or \
+             cancelado)"
+        );
+    }
+}

@@ -57,18 +57,6 @@ impl fmt::Display for Tipo {
 impl FromStr for Tipo {
     type Err = ErrorCampo;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim().to_ascii_lowercase();
-        Tipo::TODOS
-            .into_iter()
-            .find(|x| x.nombre() == t)
-            .ok_or_else(|| {
-                ErrorCampo::new(
-                    "tipo",
-                    format!(
-                        "unknown tipo '{s}' (expected julia, espera, matmul, vector_add, \
-                     montecarlo or nbody)"
-                    ),
-                )
-            })
+        super::por_nombre("tipo", &Tipo::TODOS, Tipo::nombre, s)
     }
 }
