@@ -102,26 +102,8 @@ pub async fn servir(
     transporte: &Transporte,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
-    let limites = transporte.limites;
-    let app = router.layer(middleware::from_fn_with_state(
-        limites.cuerpo,
-        vigilar_cuerpo,
-    ));
-    let conexion = Conexion {
-        app,
-        tls: transporte
-            .tls
-            .as_ref()
-            .map(|t| TlsAcceptor::from(Arc::clone(&t.config))),
-        http: {
-            let mut http = http1::Builder::new();
-            http.timer(TokioTimer::new())
-                .header_read_timeout(limites.cabeceras);
-            http
-        },
-        plazo_saludo: limites.cabeceras,
-    };
-    let permisos = Arc::new(Semaphore::new(limites.conexiones.max(1)));
+    let conexion = Conexion::new(router, transporte);
+    let permisos = Arc::new(Semaphore::new(transporte.limites.conexiones.max(1)));
     let (parar, parada) = watch::channel(false);
     // Each connection task holds a clone; `recv` returns `None` once all have ended.
     let (vivas, mut terminadas) = mpsc::channel::<()>(1);
@@ -185,6 +167,28 @@ struct Conexion {
 }
 
 impl Conexion {
+    /// How every connection is served: `router` with the body-silence check, TLS when
+    /// configured, HTTP/1 with the header timeout.
+    fn new(router: Router, transporte: &Transporte) -> Self {
+        let limites = transporte.limites;
+        let app = router.layer(middleware::from_fn_with_state(
+            limites.cuerpo,
+            vigilar_cuerpo,
+        ));
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limites.cabeceras);
+        Self {
+            app,
+            tls: transporte
+                .tls
+                .as_ref()
+                .map(|t| TlsAcceptor::from(Arc::clone(&t.config))),
+            http,
+            plazo_saludo: limites.cabeceras,
+        }
+    }
+
     /// Serves one connection until it closes, holding `_permiso` all along.
     async fn atender(
         self,

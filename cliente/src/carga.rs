@@ -93,6 +93,17 @@ impl Percentiles {
             max_ms: ms(muestras.last().copied().unwrap_or_default()),
         }
     }
+
+    /// `p50 4 ms, p99 9 ms, max 12 ms`.
+    pub fn en_texto(&self) -> String {
+        let ms = |v: f64| salida::segundos(v / 1e3);
+        format!(
+            "p50 {}, p99 {}, max {}",
+            ms(self.p50_ms),
+            ms(self.p99_ms),
+            ms(self.max_ms)
+        )
+    }
 }
 
 /// The `q` quantile of sorted samples, by nearest rank.
@@ -190,27 +201,15 @@ async fn envio(m: &Maestro, a: &ArgsBenchmark, barra: &ProgressBar) -> Result<Fa
     let siguiente = Arc::new(AtomicU64::new(0));
     let mut tareas = JoinSet::new();
     for _ in 0..a.concurrencia {
-        let (m, siguiente, n, ms) = (m.clone(), siguiente.clone(), a.n, a.ms);
-        let lote = a.lote > 0;
-        tareas.spawn(async move {
-            let mut latencias = Vec::new();
-            loop {
-                let desde = siguiente.fetch_add(por_peticion, Ordering::Relaxed);
-                if desde >= n {
-                    return Ok::<_, Error>(latencias);
-                }
-                let cuantos = por_peticion.min(n - desde) as usize;
-                let peticion = PeticionTrabajo::espera(ms, Prioridad::MEDIA);
-                let t = Instant::now();
-                if lote {
-                    let trabajos = vec![peticion; cuantos];
-                    m.agregar_lote(&PeticionLote { trabajos }).await?;
-                } else {
-                    m.agregar(&peticion).await?;
-                }
-                latencias.push(t.elapsed());
-            }
-        });
+        let envios = Envios {
+            m: m.clone(),
+            siguiente: siguiente.clone(),
+            n: a.n,
+            ms: a.ms,
+            por_peticion,
+            lote: a.lote > 0,
+        };
+        tareas.spawn(envios.enviar());
     }
     let mut latencias = Vec::with_capacity((a.n / por_peticion) as usize + 1);
     while let Some(r) = tareas.join_next().await {
@@ -236,6 +235,46 @@ async fn envio(m: &Maestro, a: &ArgsBenchmark, barra: &ProgressBar) -> Result<Fa
         fin: cuando - t0,
         latencias,
     })
+}
+
+/// One submitting task of phase 1: it takes the next ids from `siguiente` until `n` are sent.
+struct Envios {
+    m: Maestro,
+    /// The next job number to send, shared by every submitter.
+    siguiente: Arc<AtomicU64>,
+    /// Jobs to send in all.
+    n: u64,
+    /// What each espera job sleeps.
+    ms: u64,
+    /// Jobs per request.
+    por_peticion: u64,
+    /// Whether requests are `POST /trabajos` batches (else one `POST /agregar_trabajo` each).
+    lote: bool,
+}
+
+impl Envios {
+    /// Sends until every job is taken; returns the latency of each request.
+    async fn enviar(self) -> Result<Vec<Duration>, Error> {
+        let mut latencias = Vec::new();
+        loop {
+            let desde = self
+                .siguiente
+                .fetch_add(self.por_peticion, Ordering::Relaxed);
+            if desde >= self.n {
+                return Ok(latencias);
+            }
+            let cuantos = self.por_peticion.min(self.n - desde) as usize;
+            let peticion = PeticionTrabajo::espera(self.ms, Prioridad::MEDIA);
+            let t = Instant::now();
+            if self.lote {
+                let trabajos = vec![peticion; cuantos];
+                self.m.agregar_lote(&PeticionLote { trabajos }).await?;
+            } else {
+                self.m.agregar(&peticion).await?;
+            }
+            latencias.push(t.elapsed());
+        }
+    }
 }
 
 /// Long-polls `/resumen` until `n` more jobs than in `base` are final; returns the counts and
@@ -298,6 +337,16 @@ fn imprimir(cx: &Contexto, i: &Informe) {
         salida::json(i);
         return;
     }
+    println!("{}", encabezado(i));
+    println!("{}", tabla(i));
+    println!(
+        "for comparison: Celery+Redis ~400 tasks/s (p50 4 ms), Dask ~450/s (p50 11 ms), \
+         Ray ~1,600/s (p50 2 ms)"
+    );
+}
+
+/// What was measured, and where.
+fn encabezado(i: &Informe) -> String {
     let donde = match &i.local {
         Some(l) => format!(
             "in-process cluster, {} esclavos × {} slots",
@@ -310,58 +359,47 @@ fn imprimir(cx: &Contexto, i: &Informe) {
     } else {
         "POST /agregar_trabajo, one job per request".into()
     };
-    println!(
+    format!(
         "carga: {} espera jobs of {} ms, {} concurrent submitters, {modo}; {donde}",
         i.n, i.ms, i.concurrencia
-    );
-    let ms = |v: f64| salida::segundos(v / 1e3);
+    )
+}
+
+/// The figures, one a row.
+fn tabla(i: &Informe) -> comfy_table::Table {
     let mut t = salida::tabla(["medida", "valor"]);
-    t.add_row(vec![
-        "jobs".to_string(),
+    let mut fila = |medida: String, valor: String| {
+        t.add_row(vec![medida, valor]);
+    };
+    fila(
+        "jobs".into(),
         format!("{} completados, {} fallidos", i.completados, i.fallidos),
-    ]);
-    t.add_row(vec![
-        "end to end (first submit → last completion)".to_string(),
+    );
+    fila(
+        "end to end (first submit → last completion)".into(),
         format!(
             "{:.0} jobs/s ({})",
             i.trabajos_por_segundo,
             salida::segundos(i.segundos)
         ),
-    ]);
-    t.add_row(vec![
-        "submit only".to_string(),
+    );
+    fila(
+        "submit only".into(),
         format!(
             "{:.0} jobs/s ({}, {} requests)",
             i.envio_por_segundo,
             salida::segundos(i.segundos_envio),
             i.peticiones
         ),
-    ]);
-    t.add_row(vec![
-        "submit request latency".to_string(),
-        format!(
-            "p50 {}, p99 {}, max {}",
-            ms(i.envio.p50_ms),
-            ms(i.envio.p99_ms),
-            ms(i.envio.max_ms)
-        ),
-    ]);
-    if let Some(l) = &i.latencia {
-        t.add_row(vec![
-            format!("submit → result, one at a time ({} jobs)", l.muestras),
-            format!(
-                "p50 {}, p99 {}, max {}",
-                ms(l.p50_ms),
-                ms(l.p99_ms),
-                ms(l.max_ms)
-            ),
-        ]);
-    }
-    println!("{t}");
-    println!(
-        "for comparison: Celery+Redis ~400 tasks/s (p50 4 ms), Dask ~450/s (p50 11 ms), \
-         Ray ~1,600/s (p50 2 ms)"
     );
+    fila("submit request latency".into(), i.envio.en_texto());
+    if let Some(l) = &i.latencia {
+        fila(
+            format!("submit → result, one at a time ({} jobs)", l.muestras),
+            l.en_texto(),
+        );
+    }
+    t
 }
 
 #[cfg(test)]

@@ -35,18 +35,7 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     let mut cluster = Cluster::iniciar_maestro(config, a.puerto).await?;
     let m = Maestro::new(&cluster.url, Some(token.clone()))?;
     decir(cx, &format!("maestro escuchando en {}", cluster.url));
-    let de_donde = if cx.token.is_some() {
-        "yours, from HPC_TOKEN"
-    } else {
-        "made for this run"
-    };
-    decir(
-        cx,
-        &format!(
-            "cluster token ({de_donde}): changes from another terminal need \
-             `export HPC_TOKEN={token}`; reads are open"
-        ),
-    );
+    anunciar_token(cx, &token);
     // Read before any esclavo exists: no job can have finished in this run yet.
     let inicio = m.resumen().await?;
     let desde = Instant::now();
@@ -72,6 +61,22 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     cluster.parar().await;
     drop(temporal);
     resultado
+}
+
+/// Says which token guards the cluster, and how another terminal uses it.
+fn anunciar_token(cx: &Contexto, token: &str) {
+    let de_donde = if cx.token.is_some() {
+        "yours, from HPC_TOKEN"
+    } else {
+        "made for this run"
+    };
+    decir(
+        cx,
+        &format!(
+            "cluster token ({de_donde}): changes from another terminal need \
+             `export HPC_TOKEN={token}`; reads are open"
+        ),
+    );
 }
 
 /// A random cluster token: 128 bits from the operating system, in hex.

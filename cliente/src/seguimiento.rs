@@ -99,6 +99,15 @@ impl Ronda {
     }
 }
 
+/// How long the next long poll may wait: until the next search for PNGs is due, at most
+/// [`MAX_ESPERA`].
+fn espera_siguiente(ronda: Option<&Ronda>, r: &Resumen) -> Duration {
+    ronda
+        .and_then(|x| x.barrido_pendiente(r))
+        .unwrap_or(MAX_ESPERA)
+        .max(Duration::from_millis(1))
+}
+
 /// Jobs that will not change again.
 fn finales(r: &Resumen) -> u64 {
     r.completados + r.fallidos + r.cancelados
@@ -188,11 +197,7 @@ impl Seguimiento {
                 Some(_) => {}
             }
             primera = false;
-            let espera = ronda
-                .as_ref()
-                .and_then(|x| x.barrido_pendiente(&r))
-                .unwrap_or(MAX_ESPERA)
-                .max(Duration::from_millis(1));
+            let espera = espera_siguiente(ronda.as_ref(), &r);
             r = self.m.esperar_resumen(r.version, espera).await?;
         }
     }
@@ -274,21 +279,7 @@ impl Seguimiento {
             0
         };
         if self.json {
-            let mut imagenes: Vec<Imagen> = self
-                .pngs
-                .iter()
-                .map(|(id, ruta)| Imagen {
-                    id: *id,
-                    ruta: ruta.clone(),
-                })
-                .collect();
-            imagenes.sort_by_key(|i| i.id);
-            salida::json(&InformeRonda {
-                resumen: *r,
-                trabajos: &trabajos,
-                imagenes,
-                atascados,
-            });
+            self.informar_json(r, &trabajos, atascados);
             return Ok(codigo);
         }
         if trabajos.is_empty() {
@@ -296,22 +287,27 @@ impl Seguimiento {
             return Ok(codigo);
         }
         self.resumir(&trabajos, r, &base, ronda.inicio.elapsed());
-        if !atascados.is_empty() {
-            println!(
-                "\n{} run on this cluster and stay queued:",
-                salida::cuenta(atascados.len() as u64, "job cannot", "jobs cannot")
-            );
-            for t in atascados {
-                println!(
-                    "  job {} {} ({}): {}",
-                    t.id,
-                    t.parametros.descripcion(),
-                    t.algoritmo,
-                    t.motivo.as_deref().unwrap_or("no esclavo can run it")
-                );
-            }
-        }
+        imprimir_atascados(atascados);
         Ok(codigo)
+    }
+
+    /// The end of a round as `--json` prints it ([`InformeRonda`]).
+    fn informar_json(&self, r: &Resumen, trabajos: &[Trabajo], atascados: &[Trabajo]) {
+        let mut imagenes: Vec<Imagen> = self
+            .pngs
+            .iter()
+            .map(|(id, ruta)| Imagen {
+                id: *id,
+                ruta: ruta.clone(),
+            })
+            .collect();
+        imagenes.sort_by_key(|i| i.id);
+        salida::json(&InformeRonda {
+            resumen: *r,
+            trabajos,
+            imagenes,
+            atascados,
+        });
     }
 
     fn resumir(&self, trabajos: &[Trabajo], r: &Resumen, base: &Resumen, tiempo: Duration) {
@@ -358,5 +354,25 @@ impl Seguimiento {
         } else {
             println!("{texto}");
         }
+    }
+}
+
+/// The jobs left pending because no esclavo here can run them, and why.
+fn imprimir_atascados(atascados: &[Trabajo]) {
+    if atascados.is_empty() {
+        return;
+    }
+    println!(
+        "\n{} run on this cluster and stay queued:",
+        salida::cuenta(atascados.len() as u64, "job cannot", "jobs cannot")
+    );
+    for t in atascados {
+        println!(
+            "  job {} {} ({}): {}",
+            t.id,
+            t.parametros.descripcion(),
+            t.algoritmo,
+            t.motivo.as_deref().unwrap_or("no esclavo can run it")
+        );
     }
 }

@@ -129,6 +129,17 @@ impl PeticionTrabajo {
     /// Checks the request and turns it into a job, naming the first field at fault.
     pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
         let tipo = self.tipo.unwrap_or(Tipo::Julia);
+        self.sin_parametros_ajenos(tipo)?;
+        Ok(NuevoTrabajo {
+            parametros: self.parametros(tipo)?,
+            algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
+            prioridad: self.prioridad.unwrap_or_default(),
+            plazo_s: self.plazo_s.map(validar_plazo).transpose()?,
+        })
+    }
+
+    /// Refuses a parameter that `tipo` does not take (`width` on an `espera` job).
+    fn sin_parametros_ajenos(&self, tipo: Tipo) -> Result<(), ErrorCampo> {
         let permitidos = parametros_de(tipo);
         let presentes = [
             ("width", self.width.is_some()),
@@ -141,23 +152,29 @@ impl PeticionTrabajo {
             ("particulas", self.particulas.is_some()),
             ("pasos", self.pasos.is_some()),
         ];
-        for (campo, presente) in presentes {
-            if presente && !permitidos.contains(&campo) {
-                return Err(ErrorCampo::new(
-                    campo,
-                    format!(
-                        "not a parameter of tipo {tipo} (its parameters: {})",
-                        permitidos.join(", ")
-                    ),
-                ));
-            }
+        match presentes
+            .into_iter()
+            .find(|(campo, presente)| *presente && !permitidos.contains(campo))
+        {
+            Some((campo, _)) => Err(ErrorCampo::new(
+                campo,
+                format!(
+                    "not a parameter of tipo {tipo} (its parameters: {})",
+                    permitidos.join(", ")
+                ),
+            )),
+            None => Ok(()),
         }
+    }
+
+    /// The kernel's parameters, each one `tipo` requires present and within its limits.
+    fn parametros(&self, tipo: Tipo) -> Result<Parametros, ErrorCampo> {
         let falta =
             |campo: &str| ErrorCampo::new(campo, format!("missing (required for tipo {tipo})"));
         let req = |campo: &'static str, v: Option<u32>| v.ok_or_else(|| falta(campo));
         let req64 = |campo: &'static str, v: Option<u64>| v.ok_or_else(|| falta(campo));
         let semilla = self.semilla.unwrap_or(0);
-        let parametros = match tipo {
+        Ok(match tipo {
             Tipo::Julia => Parametros::Julia(ParamsJulia::new(
                 req("width", self.width)?,
                 req("height", self.height)?,
@@ -182,12 +199,6 @@ impl PeticionTrabajo {
                 req("pasos", self.pasos)?,
                 semilla,
             )?),
-        };
-        Ok(NuevoTrabajo {
-            parametros,
-            algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
-            prioridad: self.prioridad.unwrap_or_default(),
-            plazo_s: self.plazo_s.map(validar_plazo).transpose()?,
         })
     }
 }

@@ -91,6 +91,8 @@ enum Entrega {
     DemasiadoGrande,
 }
 
+/// Sends one batch, retrying with backoff until the maestro acknowledges it, refuses it for
+/// good, or refuses it as too large.
 async fn enviar_con_reintentos(cliente: &ClienteMaestro, cuerpo: &LoteResultados) -> Entrega {
     let lote = &cuerpo.resultados;
     let mut reintento = Reintento::new();
@@ -120,13 +122,9 @@ async fn enviar_con_reintentos(cliente: &ClienteMaestro, cuerpo: &LoteResultados
                 return Entrega::DemasiadoGrande;
             }
             Err(e) if e.es_definitivo() => {
-                let ids: Vec<String> = lote
-                    .iter()
-                    .map(|i| format!("{}/{}", i.id, i.intento))
-                    .collect();
                 tracing::error!(
                     error = %en_una_linea(&e),
-                    trabajos = %ids.join(", "),
+                    trabajos = %intentos(lote),
                     "the maestro refused results for good; dropping them"
                 );
                 return Entrega::Hecha;
@@ -142,4 +140,13 @@ async fn enviar_con_reintentos(cliente: &ClienteMaestro, cuerpo: &LoteResultados
             }
         }
     }
+}
+
+/// `id/intento` of each report, for the log: `7/1, 9/2`.
+fn intentos(lote: &[InformeResultado]) -> String {
+    let ids: Vec<String> = lote
+        .iter()
+        .map(|i| format!("{}/{}", i.id, i.intento))
+        .collect();
+    ids.join(", ")
 }

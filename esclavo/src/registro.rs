@@ -99,14 +99,7 @@ async fn latir_mientras_conocido(
         };
         match cliente.latido(&latido).await {
             Ok(respuesta) => {
-                if !respuesta.cancelar.is_empty() {
-                    let r = esclavo.ranuras.cancelar(&respuesta.cancelar, MOTIVO_LATIDO);
-                    tracing::info!(
-                        cancelados = ?r.cancelados,
-                        desconocidos = ?r.desconocidos,
-                        "the maestro's heartbeat answer stops jobs"
-                    );
-                }
+                parar_los_no_queridos(esclavo, &respuesta.cancelar);
                 if fallos.fallos() > 0 {
                     tracing::info!(
                         fallos = fallos.fallos(),
@@ -132,6 +125,19 @@ async fn latir_mientras_conocido(
             }
         }
     }
+}
+
+/// Stops the running jobs a heartbeat's answer lists (`cancelar`), as `POST /cancelar` would.
+fn parar_los_no_queridos(esclavo: &Esclavo, ids: &[comun::TrabajoId]) {
+    if ids.is_empty() {
+        return;
+    }
+    let r = esclavo.ranuras.cancelar(ids, MOTIVO_LATIDO);
+    tracing::info!(
+        cancelados = ?r.cancelados,
+        desconocidos = ?r.desconocidos,
+        "the maestro's heartbeat answer stops jobs"
+    );
 }
 
 #[cfg(test)]
