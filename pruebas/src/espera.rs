@@ -69,3 +69,55 @@ where
         tokio::time::sleep(SONDEO).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_condition_that_holds_is_taken_at_the_first_poll() {
+        let veces = Cell::new(0);
+        let v = sondear(Duration::ZERO, || async {
+            veces.set(veces.get() + 1);
+            Some(7)
+        })
+        .await;
+        assert_eq!((v, veces.get()), (Some(7), 1));
+    }
+
+    #[tokio::test]
+    async fn a_condition_that_never_holds_is_given_up_after_the_deadline_and_a_last_try() {
+        let veces = Cell::new(0);
+        let inicio = Instant::now();
+        let v: Option<()> = sondear(Duration::from_millis(100), || async {
+            veces.set(veces.get() + 1);
+            None
+        })
+        .await;
+        assert!(v.is_none());
+        assert!(inicio.elapsed() >= Duration::from_millis(100));
+        assert!(veces.get() >= 2, "tried {} times", veces.get());
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "waiting until the impossible happens")]
+    async fn a_wait_that_times_out_names_what_it_waited_for() {
+        esperar_hasta(
+            Duration::from_millis(50),
+            "the impossible happens",
+            || async { false },
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "expected calm for")]
+    async fn a_condition_that_must_hold_fails_the_first_time_it_does_not() {
+        sostener(Duration::from_secs(10), "calm", || async {
+            Err("a storm".to_owned())
+        })
+        .await;
+    }
+}

@@ -157,3 +157,29 @@ pub fn anotar_casos(servicio: &str, casos: usize) {
     )
     .unwrap();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn con_replaces_or_removes_the_value_at_a_pointer() {
+        let base = json!({"trabajos": [{"id": 1, "ms": 5}], "x": true});
+        assert_eq!(
+            con(&base, "/trabajos/0/ms", Some(json!("5"))),
+            r#"{"trabajos":[{"id":1,"ms":"5"}],"x":true}"#
+        );
+        assert_eq!(
+            con(&base, "/trabajos/0/id", None),
+            r#"{"trabajos":[{"ms":5}],"x":true}"#
+        );
+        assert_eq!(
+            con(&base, "/trabajos/0", None),
+            r#"{"trabajos":[],"x":true}"#
+        );
+        assert_eq!(
+            con_crudo(&base, "/x", U64_MAS_1),
+            r#"{"trabajos":[{"id":1,"ms":5}],"x":18446744073709551616}"#
+        );
+    }
+}
