@@ -7,8 +7,10 @@ use comun::api::{
     EsclavoInfo, EstadoMemoria, PeticionLote, PeticionTrabajo, RespuestaAgregar, RespuestaLote,
     Resumen, Trabajo,
 };
-use comun::{Estado, TrabajoId};
+use comun::{Estado, Prioridad, TrabajoId};
 use serde::Deserialize;
+
+use crate::Aceptados;
 use serde::de::DeserializeOwned;
 
 /// A client of one maestro. Cheap to clone (one connection pool).
@@ -67,6 +69,24 @@ impl Api {
         let r: RespuestaLote = self.enviar("/trabajos", &PeticionLote { trabajos }).await?;
         anyhow::ensure!(r.ids.len() == n, "{n} jobs sent, {} ids back", r.ids.len());
         Ok(r.ids)
+    }
+
+    /// `POST /trabajos` of `n` `espera` jobs of `ms` each: the scenarios' usual batch, recorded
+    /// as accepted once the maestro acknowledged it. Panics naming `que` if the submission fails.
+    pub async fn esperas(
+        &self,
+        aceptados: &Aceptados,
+        n: usize,
+        ms: u64,
+        prioridad: Prioridad,
+        que: &str,
+    ) -> Vec<TrabajoId> {
+        let ids = self
+            .lote(vec![PeticionTrabajo::espera(ms, prioridad); n])
+            .await
+            .unwrap_or_else(|e| panic!("submitting {que}: {e:#}"));
+        aceptados.agregar(ids.iter().copied());
+        ids
     }
 
     /// `POST /agregar_trabajo`.

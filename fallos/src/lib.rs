@@ -83,9 +83,9 @@ pub mod servicios;
 pub mod verificacion;
 
 pub use api::Api;
-pub use pruebas::{esperar_a, esperar_hasta, sostener};
 pub use informe::Informe;
 pub use proceso::Proceso;
+pub use pruebas::{esperar_a, esperar_hasta, sostener};
 pub use servicios::{
     EnRed, Escenario, Esclavo, Maestro, OpcionesEsclavo, OpcionesMaestro, OpcionesMemoria,
 };

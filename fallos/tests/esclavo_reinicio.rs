@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use comun::api::PeticionTrabajo;
 use comun::{Estado, Prioridad, TrabajoId};
 use fallos::{Aceptados, Escenario, Informe, OpcionesEsclavo, OpcionesMaestro, verificar};
 
@@ -31,13 +30,14 @@ async fn an_esclavo_restarted_under_its_name_gets_its_jobs_again_at_once() {
     let aceptados = Aceptados::default();
     // Three run (its three slots), three wait.
     let ids = api
-        .lote(vec![
-            PeticionTrabajo::espera(TRABAJO_MS, Prioridad::MEDIA);
-            TRABAJOS
-        ])
-        .await
-        .expect("submitting the jobs");
-    aceptados.agregar(ids.clone());
+        .esperas(
+            &aceptados,
+            TRABAJOS,
+            TRABAJO_MS,
+            Prioridad::MEDIA,
+            "the jobs",
+        )
+        .await;
     let en_curso: Vec<TrabajoId> = ids[..CAPACIDAD as usize].to_vec();
     for id in &en_curso {
         api.esperar_en(*id, "r", PLAZO).await;

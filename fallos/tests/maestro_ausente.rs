@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use comun::api::PeticionTrabajo;
 use comun::{Estado, Prioridad, TrabajoId};
 use fallos::{
     Aceptados, Escenario, Esclavo, Informe, OpcionesEsclavo, OpcionesMaestro, esperar_hasta,
@@ -49,17 +48,10 @@ async fn esclavos_keep_results_while_the_maestro_is_away_and_deliver_them_when_i
     // Four long jobs fill the four slots; two short ones wait behind them.
     let aceptados = Aceptados::default();
     let largos = api
-        .lote(vec![
-            PeticionTrabajo::espera(TRABAJO_MS, Prioridad::ALTA);
-            4
-        ])
-        .await
-        .expect("submitting the long jobs");
-    let cortos = api
-        .lote(vec![PeticionTrabajo::espera(CORTO_MS, Prioridad::BAJA); 2])
-        .await
-        .expect("submitting the short jobs");
-    aceptados.agregar(largos.iter().chain(&cortos).copied());
+        .esperas(&aceptados, 4, TRABAJO_MS, Prioridad::ALTA, "the long jobs")
+        .await;
+    api.esperas(&aceptados, 2, CORTO_MS, Prioridad::BAJA, "the short jobs")
+        .await;
     let mut donde: BTreeMap<TrabajoId, String> = BTreeMap::new();
     for id in &largos {
         let t = api

@@ -70,13 +70,14 @@ async fn a_dead_memoria_nodes_alerts_go_stale_and_nothing_stays_blocked() {
     aceptados.agregar([largo]);
     api.esperar_en(largo, "h", PLAZO).await;
     let cortos = api
-        .lote(vec![
-            PeticionTrabajo::espera(CORTO_MS, Prioridad::MEDIA);
-            CORTOS
-        ])
-        .await
-        .expect("submitting the short jobs");
-    aceptados.agregar(cortos.clone());
+        .esperas(
+            &aceptados,
+            CORTOS,
+            CORTO_MS,
+            Prioridad::MEDIA,
+            "the short jobs",
+        )
+        .await;
 
     // h is full and c is on a node in critico: they wait.
     sostener(RETENCION, "the short jobs to wait", || async {

@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use comun::api::PeticionTrabajo;
 use comun::{Estado, Prioridad};
 use fallos::red::{Red, excluida};
 use fallos::{
@@ -59,13 +58,14 @@ async fn a_cut_off_esclavos_late_results_are_ignored_and_each_job_keeps_one() {
     let mut a = esc.esclavo(en_red("a")).await;
     let aceptados = Aceptados::default();
     let ids = api
-        .lote(vec![
-            PeticionTrabajo::espera(TRABAJO_MS, Prioridad::MEDIA);
-            TRABAJOS
-        ])
-        .await
-        .expect("submitting the jobs");
-    aceptados.agregar(ids.clone());
+        .esperas(
+            &aceptados,
+            TRABAJOS,
+            TRABAJO_MS,
+            Prioridad::MEDIA,
+            "the jobs",
+        )
+        .await;
     for id in &ids {
         api.esperar_en(*id, "a", PLAZO).await;
     }
