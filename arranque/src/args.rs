@@ -44,17 +44,20 @@ pub struct ArgsRed {
     /// Milliseconds a client has to send a request's headers (and a TLS handshake); an idle
     /// kept-alive connection is closed after as long.
     #[arg(long = "plazo-cabeceras-ms", env = "PLAZO_CABECERAS_MS", value_name = "MS",
-          default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(5_000..))]
+          default_value_t = Limites::CABECERAS.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(5_000..))]
     pub plazo_cabeceras_ms: u64,
 
     /// Milliseconds a request body may stay silent before the request is answered 408.
     #[arg(long = "plazo-cuerpo-ms", env = "PLAZO_CUERPO_MS", value_name = "MS",
-          default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..))]
+          default_value_t = Limites::CUERPO.as_millis() as u64,
+          value_parser = clap::value_parser!(u64).range(100..))]
     pub plazo_cuerpo_ms: u64,
 
     /// Connections served at once; more wait until one closes.
     #[arg(long = "max-conexiones", env = "MAX_CONEXIONES", value_name = "N",
-          default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+          default_value_t = Limites::CONEXIONES as u32,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub max_conexiones: u32,
 }
 

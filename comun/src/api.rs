@@ -129,7 +129,7 @@ impl PeticionTrabajo {
     /// Checks the request and turns it into a job, naming the first field at fault.
     pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
         let tipo = self.tipo.unwrap_or(Tipo::Julia);
-        self.sin_parametros_ajenos(tipo)?;
+        self.solo_parametros_de_su_tipo(tipo)?;
         Ok(NuevoTrabajo {
             parametros: self.parametros(tipo)?,
             algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
@@ -139,7 +139,7 @@ impl PeticionTrabajo {
     }
 
     /// Refuses a parameter that `tipo` does not take (`width` on an `espera` job).
-    fn sin_parametros_ajenos(&self, tipo: Tipo) -> Result<(), ErrorCampo> {
+    fn solo_parametros_de_su_tipo(&self, tipo: Tipo) -> Result<(), ErrorCampo> {
         let permitidos = parametros_de(tipo);
         let presentes = [
             ("width", self.width.is_some()),

@@ -1,8 +1,8 @@
-//! Running jobs: each accepted job in its slot ([`crate::ranuras`]), kernels on tokio's
+//! Running jobs: each accepted job in its slot (`ranuras`), kernels on tokio's
 //! blocking pool, `espera` jobs on timers (thousands of them cost no threads), and the result
 //! queued for the maestro.
 //!
-//! An attempt's kernel checks its [`Parada`] between chunks of work (within about 100 ms;
+//! An attempt's kernel checks its `Parada` between chunks of work (within about 100 ms;
 //! docs/kernels.md) and an `espera` timer wakes at once; the attempt then frees its slot and
 //! reports `Fallido` with `cancelled: <motivo>` or `time limit of N s exceeded after M s`, and
 //! `/estado` records it as `cancelado` or `fallido`.

@@ -4,7 +4,7 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /ping` | liveness: [`Ping`] |
-//! | `GET /estado` | what it is doing: [`EstadoEsclavo`](crate::EstadoEsclavo) |
+//! | `GET /estado` | what it is doing: [`EstadoEsclavo`] |
 //! | `POST /ejecutar` | run jobs: [`PeticionEjecutar`] → [`RespuestaEjecutar`], 503 if it took none |
 //! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
 //!
