@@ -2,7 +2,7 @@
 //! holds the data. SQLite ([`sqlite`]) is the one backend today.
 //!
 //! A backend has two halves. Its writing half ([`Escritura`]) is owned by the group-commit
-//! writer ([`escritor`]): the maestro hands it [`Cambio`]s in the order it decided them and,
+//! writer (`escritor`): the maestro hands it [`Cambio`]s in the order it decided them and,
 //! where it promised durability, awaits their commit; the writer applies whatever piled up in
 //! one transaction. The changes name every write the maestro makes: append jobs and the
 //! watched-file lines they came from (in one transaction), record an attempt before its

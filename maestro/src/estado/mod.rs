@@ -1,12 +1,13 @@
 //! The maestro's live state, without I/O: a thin composition of the jobs ([`trabajos`]), the
 //! esclavos ([`esclavos`]) and the memoria nodes ([`nodos`]), with the transitions that span
-//! them ([`transiciones`]).
+//! them (`transiciones`).
 //!
-//! Each transition changes memory and returns the store [`Cambio`]s that make it durable; the
-//! caller ([`crate::servicio`]) hands them to the store while still holding the lock, so the
-//! store sees changes in the order they were decided. What a transition wants done once its
-//! changes are committed (esclavos told to stop attempts, the dispatcher woken) it leaves in
-//! [`Efectos`], which the caller takes with [`Estado::tomar_efectos`].
+//! Each transition changes memory and returns the store changes
+//! ([`Cambio`](crate::almacen::Cambio)) that make it durable; the caller ([`crate::servicio`])
+//! hands them to the store while still holding the lock, so the store sees changes in the
+//! order they were decided. What a transition wants done once its changes are committed
+//! (esclavos told to stop attempts, the dispatcher woken) it leaves in [`Efectos`], which the
+//! caller takes with [`Estado::tomar_efectos`].
 
 pub mod esclavos;
 pub mod nodos;

@@ -1,7 +1,7 @@
 //! The jobs the maestro holds in memory: pending ones (in the queue, or waiting for a retry),
 //! running ones (each with its esclavo, attempt and time limit), and the counts of every
 //! state. The steps of a job's life that need nothing but the jobs live here; those that touch
-//! an esclavo too are composed in [`super::transiciones`].
+//! an esclavo too are composed in `transiciones`.
 //!
 //! **Invariant: the maestro's memory is the authority for pending and running jobs**; the
 //! store is the authority for everything else, and the two are reconciled only at start
@@ -268,7 +268,7 @@ impl Trabajos {
         if e.cancelado {
             return None;
         }
-        let (id, intento) = (e.id(), e.intento);
+        let intento = e.id();
         let mut trabajo = e.trabajo;
         trabajo.fallos += 1;
         let definitivo = trabajo.fallos >= self.reglas.max_fallos;
@@ -280,20 +280,20 @@ impl Trabajos {
             ),
             Fallo::DelEsclavo => Duration::ZERO,
         };
-        let trabajo_id = trabajo.id;
+        let (id, numero) = (intento.trabajo, intento.numero);
         if definitivo {
             self.contadores.fallidos += 1;
-            tracing::warn!(id = %trabajo_id, fallos = trabajo.fallos, "job failed for good: {error}");
+            tracing::warn!(%id, fallos = trabajo.fallos, "job failed for good: {error}");
         } else if demora.is_zero() {
-            tracing::info!(id = %trabajo_id, intento, "attempt failed, job queued again: {error}");
+            tracing::info!(%id, intento = numero, "attempt failed, job queued again: {error}");
             self.cola.insertar(trabajo);
         } else {
-            tracing::info!(id = %trabajo_id, intento, "attempt failed, retry in {demora:?}: {error}");
+            tracing::info!(%id, intento = numero, "attempt failed, retry in {demora:?}: {error}");
             self.reintentos
                 .insertar(trabajo, error.clone(), ahora + demora);
         }
         Some(Cambio::Fallar {
-            intento: id,
+            intento,
             fin_ms: ahora_ms,
             error,
             fallos: trabajo.fallos,

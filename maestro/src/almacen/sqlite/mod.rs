@@ -4,11 +4,11 @@
 //! `imagenes` (PNG of finished Julia jobs), `lineas_cargadas` (which lines of a watched jobs
 //! file were already queued, so each is queued exactly once, across restarts too).
 //!
-//! The writer thread owns one connection ([`escritura`]); reads use a second one
-//! ([`lectura`]). With [`Sincronizacion::Completa`] (`synchronous = FULL`) a commit survives
+//! The writer thread owns one connection (`escritura`); reads use a second one
+//! (`lectura`). With [`Sincronizacion::Completa`] (`synchronous = FULL`) a commit survives
 //! the machine; with [`Sincronizacion::Normal`] it survives the process (SIGKILL) but the last
 //! commits may be lost with the machine. Columns added after the first release are added to
-//! an existing database when it is opened ([`MIGRACIONES`]), so a data folder of an older
+//! an existing database when it is opened (`MIGRACIONES`), so a data folder of an older
 //! maestro keeps working.
 
 mod escritura;
