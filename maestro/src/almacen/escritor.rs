@@ -179,3 +179,88 @@ fn responder(o: Orden, r: Result<(), String>) {
         let _ = listo.send(r);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::mpsc::Receiver;
+
+    use comun::TrabajoId;
+
+    use super::*;
+
+    /// A backend that records each transaction's size, refuses any that holds a cancel with
+    /// the reason "malo", and holds its first transaction (saying so) until the test lets it go.
+    struct Falsa {
+        lotes: Arc<Mutex<Vec<usize>>>,
+        primera: Option<(mpsc::Sender<()>, Receiver<()>)>,
+    }
+
+    impl Escritura for Falsa {
+        fn confirmar<'a>(
+            &mut self,
+            cambios: impl Iterator<Item = &'a Cambio>,
+        ) -> anyhow::Result<()> {
+            if let Some((dentro, soltar)) = self.primera.take() {
+                dentro.send(()).unwrap();
+                soltar.recv().unwrap();
+            }
+            let cambios: Vec<&Cambio> = cambios.collect();
+            self.lotes.lock().unwrap().push(cambios.len());
+            let malo =
+                |c: &&Cambio| matches!(c, Cambio::Cancelar { motivo, .. } if motivo == "malo");
+            anyhow::ensure!(!cambios.iter().any(malo), "refused");
+            Ok(())
+        }
+    }
+
+    fn cancelar(id: u64, motivo: &str) -> Vec<Cambio> {
+        vec![Cambio::Cancelar {
+            id: TrabajoId(id),
+            fin_ms: 0,
+            motivo: motivo.into(),
+        }]
+    }
+
+    #[test]
+    fn what_piles_up_during_a_commit_goes_in_one_and_a_bad_order_fails_alone() {
+        let lotes = Arc::new(Mutex::new(Vec::new()));
+        let (soltar, soltada) = mpsc::channel();
+        let (entra, dentro) = mpsc::channel();
+        let falsa = Falsa {
+            lotes: lotes.clone(),
+            primera: Some((entra, soltada)),
+        };
+        let escritor = Escritor::arrancar(falsa).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let primera = escritor.guardar(cancelar(1, "bien"));
+        dentro.recv().unwrap();
+        let demas = [
+            escritor.guardar(cancelar(2, "bien")),
+            escritor.guardar(cancelar(3, "malo")),
+            escritor.guardar(cancelar(4, "bien")),
+        ];
+        let sin_cambios = escritor.guardar(Vec::new());
+        assert_eq!(
+            escritor.ultima_orden(),
+            NumeroOrden(4),
+            "no order of its own"
+        );
+        soltar.send(()).unwrap();
+        rt.block_on(primera.esperar()).unwrap();
+        let [dos, tres, cuatro] = demas.map(|c| rt.block_on(c.esperar()));
+        assert!(dos.is_ok() && cuatro.is_ok());
+        let error = format!("{:#}", tres.unwrap_err());
+        assert!(
+            error.starts_with("database write failed: refused"),
+            "{error}"
+        );
+        rt.block_on(sin_cambios.esperar()).unwrap();
+        rt.block_on(escritor.esperar_orden(NumeroOrden(4)));
+        // The three orders sent during the first commit went together, then one by one.
+        assert_eq!(*lotes.lock().unwrap(), vec![1, 3, 1, 1, 1]);
+    }
+}

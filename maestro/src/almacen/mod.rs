@@ -38,7 +38,9 @@ use escritor::Escritor;
 
 /// The writing half of a backend, owned by the writer thread.
 pub trait Escritura: Send + 'static {
-    /// Applies `cambios` in order, in one transaction: all of them or none.
+    /// Applies `cambios` in order, in one transaction: all of them or none. Runs on the
+    /// writer thread, which it may block for as long as the commit takes (a remote backend
+    /// waits for its server here); callers go on deciding meanwhile.
     fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()>;
 }
 
