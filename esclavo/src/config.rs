@@ -5,6 +5,9 @@ use std::time::Duration;
 /// Port an esclavo listens on when none is given.
 pub const PUERTO_POR_DEFECTO: u16 = 5011;
 
+/// The maestro an esclavo reports to when neither `--maestro` nor `MAESTRO_IP` says.
+pub const MAESTRO_POR_DEFECTO: &str = "http://127.0.0.1:5001";
+
 /// Heartbeat period when none is given.
 pub const LATIDO_POR_DEFECTO: Duration = Duration::from_secs(2);
 

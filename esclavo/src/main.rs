@@ -53,7 +53,8 @@ struct Args {
     token: Option<String>,
 
     /// Milliseconds between heartbeats (shorter if the maestro asks for it).
-    #[arg(long = "latido-ms", env = "LATIDO_MS", default_value_t = 2000,
+    #[arg(long = "latido-ms", env = "LATIDO_MS",
+          default_value_t = esclavo::LATIDO_POR_DEFECTO.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(10..))]
     latido_ms: u64,
 
@@ -68,7 +69,7 @@ impl Args {
         let maestro = self
             .maestro
             .url()
-            .unwrap_or_else(|| "http://127.0.0.1:5001".into());
+            .unwrap_or_else(|| esclavo::config::MAESTRO_POR_DEFECTO.into());
         Config {
             maestro,
             nombre: self.nombre.unwrap_or_else(|| format!("{host}-{puerto}")),
