@@ -62,6 +62,12 @@ fn de(nombre: &str, instancia: u64) -> EsclavoId {
     EsclavoId::new(nombre, instancia)
 }
 
+/// A result of `intento` reported now by `esclavo`: what the report did.
+fn resultado(e: &mut Estado, intento: IntentoId, esclavo: EsclavoId, ahora_ms: u64) -> Registrado {
+    e.terminar(intento, esclavo, completado(), Instant::now(), ahora_ms)
+        .0
+}
+
 fn completado() -> Final {
     Final::Completado {
         resultado: "{}".into(),
@@ -128,25 +134,11 @@ fn a_lost_esclavo_s_jobs_run_again_and_its_late_result_still_counts_once() {
     assert_eq!(envios[0].trabajos[0].intento, 2);
     // The lost esclavo's answer for attempt 1 arrives first: it wins.
     assert_eq!(
-        e.terminar(
-            intento(ids[0], 1),
-            de("a", 1),
-            completado(),
-            Instant::now(),
-            1
-        )
-        .0,
+        resultado(&mut e, intento(ids[0], 1), de("a", 1), 1),
         Registrado::Si
     );
     assert_eq!(
-        e.terminar(
-            intento(ids[0], 2),
-            de("b", 2),
-            completado(),
-            Instant::now(),
-            2
-        )
-        .0,
+        resultado(&mut e, intento(ids[0], 2), de("b", 2), 2),
         Registrado::Ignorado
     );
     assert_eq!(e.resumen().completados, 1);
@@ -251,14 +243,7 @@ fn cancelling_a_running_job_ignores_its_result_and_frees_the_slot_when_it_ends()
         "its slot is busy until it ends"
     );
     assert_eq!(
-        e.terminar(
-            intento(ids[0], 1),
-            de("a", 1),
-            completado(),
-            Instant::now(),
-            0
-        )
-        .0,
+        resultado(&mut e, intento(ids[0], 1), de("a", 1), 0),
         Registrado::Ignorado
     );
     assert_eq!(e.planificar(Instant::now(), 0).0[0].trabajos[0].id, ids[1]);
