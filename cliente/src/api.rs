@@ -41,7 +41,7 @@ impl Maestro {
     pub fn con_ca(
         base: &str,
         token: Option<String>,
-        ca: Option<&arranque::Ca>,
+        ca: Option<&plataforma::Ca>,
     ) -> Result<Self, Error> {
         let base = base.trim_end_matches('/').to_string();
         reqwest::Url::parse(&base).map_err(|e| {
@@ -49,7 +49,7 @@ impl Maestro {
                 "--maestro '{base}' is not a URL ({e}); expected e.g. http://127.0.0.1:5001"
             ))
         })?;
-        let http = arranque::cliente_http(ca)
+        let http = plataforma::cliente_http(ca)
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(usize::MAX)
             .tcp_nodelay(true)

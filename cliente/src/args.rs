@@ -116,8 +116,8 @@ pub struct Cli {
     /// PEM file with the cluster's CA certificate, trusted (besides the system's roots) for an
     /// https:// maestro.
     #[arg(long, env = "HPC_CA", global = true, value_name = "PEM",
-          value_parser = arranque::Ca::de_argumento)]
-    pub ca: Option<arranque::Ca>,
+          value_parser = plataforma::Ca::de_argumento)]
+    pub ca: Option<plataforma::Ca>,
     /// What to do.
     #[command(subcommand)]
     pub comando: Comando,

@@ -22,11 +22,11 @@ struct ClusterTls {
 
 impl ClusterTls {
     async fn iniciar(pki: &Pki) -> Self {
-        let transporte = arranque::Transporte {
-            tls: Some(arranque::Tls::cargar(&pki.cert, &pki.clave).unwrap()),
+        let transporte = plataforma::Transporte {
+            tls: Some(plataforma::Tls::cargar(&pki.cert, &pki.clave).unwrap()),
             ..Default::default()
         };
-        let ca = arranque::Ca::cargar(&pki.ca).unwrap();
+        let ca = plataforma::Ca::cargar(&pki.ca).unwrap();
         let datos = tempfile::tempdir().unwrap();
         let mut m = maestro::Config::new(datos.path());
         m.token = Some(TOKEN.into());
@@ -43,7 +43,7 @@ impl ClusterTls {
         e.latido = Duration::from_millis(250);
         let servicio_e = Servicio::iniciar(|l, parada| esclavo::run(e, l, parada)).await;
 
-        let http = arranque::cliente_http(Some(&ca)).build().unwrap();
+        let http = plataforma::cliente_http(Some(&ca)).build().unwrap();
         esperar_hasta(ARRANQUE, "the esclavo registers over https", || async {
             let lista = esclavos(http.get(format!("{url}/esclavos")).bearer_auth(TOKEN)).await;
             lista

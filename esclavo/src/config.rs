@@ -32,9 +32,9 @@ pub struct Config {
     pub lecturas_abiertas: bool,
     /// How the API is served: plain HTTP or TLS (then the default URL says `https://`), and
     /// the limits of each connection.
-    pub transporte: arranque::Transporte,
+    pub transporte: plataforma::Transporte,
     /// The cluster's CA, trusted when calling the maestro over https.
-    pub ca: Option<arranque::Ca>,
+    pub ca: Option<plataforma::Ca>,
     /// Heartbeat period (the maestro's requested period wins when it is shorter).
     pub latido: Duration,
 }
@@ -51,7 +51,7 @@ impl Config {
             nodo: nombre_de_host(),
             token: None,
             lecturas_abiertas: false,
-            transporte: arranque::Transporte::default(),
+            transporte: plataforma::Transporte::default(),
             ca: None,
             latido: LATIDO_POR_DEFECTO,
         }

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use arranque::Reintento;
 use comun::nodo::{InformeResultado, LoteResultados, Salida};
+use plataforma::Reintento;
 use tokio::sync::mpsc;
 
 use crate::conexion::{ClienteMaestro, ErrorMaestro, en_una_linea};

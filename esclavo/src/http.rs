@@ -9,14 +9,13 @@
 //! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
 //!
 //! With a token configured, every route but `GET /ping` requires it (`/estado` too, unless
-//! `lecturas_abiertas`): [`arranque::proteger`] checks it before any handler runs, answering
+//! `lecturas_abiertas`): [`plataforma::proteger`] checks it before any handler runs, answering
 //! 401 with a [`CuerpoError`](comun::CuerpoError) naming `Authorization`. A body it cannot use
 //! is refused whole, before any job starts, naming the field: 400 for malformed JSON, 422 for a
 //! well-formed body with a wrong value.
 
 use std::sync::Arc;
 
-use arranque::http::{Cuerpo, ErrorApi, decodificar, metodo_no_permitido, ruta_desconocida};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -27,6 +26,7 @@ use axum::routing::{get, post};
 use comun::ErrorCampo;
 use comun::api::Ping;
 use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
+use plataforma::http::{Cuerpo, ErrorApi, decodificar, metodo_no_permitido, ruta_desconocida};
 
 use crate::ejecucion;
 use crate::servicio::Esclavo;
@@ -43,7 +43,7 @@ pub fn router(esclavo: Arc<Esclavo>) -> Router {
             "an esclavo serves /ping, /estado, /ejecutar and /cancelar",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
-    arranque::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
+    plataforma::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
 }
 
 async fn ping() -> Json<Ping> {

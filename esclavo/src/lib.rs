@@ -20,7 +20,7 @@
 //! # Lifecycle
 //!
 //! [`run`] serves on the listener it is given, registers, heartbeats and sends results until the
-//! shutdown future completes ([`arranque::Tareas`]). Then it stops accepting requests and jobs,
+//! shutdown future completes ([`plataforma::Tareas`]). Then it stops accepting requests and jobs,
 //! stops heartbeating, stops the background tasks and returns. **Running jobs are abandoned** and results not yet
 //! acknowledged are lost with the process: that is safe, because the maestro sees the heartbeats
 //! stop (or a new `instancia` under the same name) and runs those jobs again. A kernel on the
@@ -82,7 +82,7 @@ pub async fn run(
         "esclavo started"
     );
 
-    let mut tareas = arranque::Tareas::new("esclavo");
+    let mut tareas = plataforma::Tareas::new("esclavo");
     tareas.servir(listener, router(esclavo.clone()), config.transporte.clone());
     tareas.bucle({
         let (esclavo, cliente) = (esclavo.clone(), cliente.clone());

@@ -28,7 +28,7 @@ struct Args {
     puerto: u16,
 
     #[command(flatten)]
-    maestro: arranque::ArgsMaestro,
+    maestro: plataforma::ArgsMaestro,
 
     /// Name of this esclavo, unique in the cluster [default: host name and port, e.g. nodo1-5011].
     #[arg(long, env = "ESCLAVO")]
@@ -59,12 +59,12 @@ struct Args {
     latido_ms: u64,
 
     #[command(flatten)]
-    red: arranque::ArgsRed,
+    red: plataforma::ArgsRed,
 }
 
 impl Args {
     /// The library's config, with the defaults the flags document.
-    fn config(self, puerto: u16, transporte: arranque::Transporte) -> Config {
+    fn config(self, puerto: u16, transporte: plataforma::Transporte) -> Config {
         let host = esclavo::config::nombre_de_host();
         let maestro = self
             .maestro
@@ -88,10 +88,10 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    arranque::iniciar_logs();
+    plataforma::iniciar_logs();
     let transporte = args.red.transporte()?;
-    let listener = arranque::escuchar("esclavo", args.puerto, &transporte).await?;
+    let listener = plataforma::escuchar("esclavo", args.puerto, &transporte).await?;
     let puerto = listener.local_addr()?.port();
     let config = args.config(puerto, transporte);
-    esclavo::run(config, listener, arranque::senal_de_parada()).await
+    esclavo::run(config, listener, plataforma::senal_de_parada()).await
 }

@@ -10,8 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use arranque::Reintento;
 use comun::nodo::{Latido, RespuestaRegistro};
+use plataforma::Reintento;
 use tokio::time::MissedTickBehavior;
 
 use crate::conexion::{ClienteMaestro, en_una_linea};

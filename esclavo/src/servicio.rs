@@ -27,7 +27,7 @@ pub struct Esclavo {
     capacidades: Capacidades,
     /// Who may call it: the token every request but `GET /ping` requires (when one is
     /// configured), and whether reads pass without it.
-    acceso: arranque::Acceso,
+    acceso: plataforma::Acceso,
     /// The job slots and what ran in them.
     pub(crate) ranuras: Ranuras,
     /// Whether the maestro accepted the registration and has not answered 404 since.
@@ -50,12 +50,12 @@ impl Esclavo {
         let (informes, recibidos) = mpsc::unbounded_channel();
         let esclavo = Self {
             nombre: config.nombre.clone(),
-            instancia: arranque::nueva_instancia(),
+            instancia: plataforma::nueva_instancia(),
             url,
             maestro: config.maestro.clone(),
             nodo: config.nodo.clone(),
             capacidades: crate::sistema::capacidades(),
-            acceso: arranque::Acceso::new(config.token.clone(), config.lecturas_abiertas),
+            acceso: plataforma::Acceso::new(config.token.clone(), config.lecturas_abiertas),
             ranuras: Ranuras::new(config.capacidad),
             registrado: AtomicBool::new(false),
             por_enviar: AtomicU64::new(0),
@@ -82,7 +82,7 @@ impl Esclavo {
     }
 
     /// The access rule of its API.
-    pub(crate) fn acceso(&self) -> &arranque::Acceso {
+    pub(crate) fn acceso(&self) -> &plataforma::Acceso {
         &self.acceso
     }
 

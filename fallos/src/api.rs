@@ -23,7 +23,7 @@ pub struct Api {
 
 /// The HTTP client of the scenarios: short connect timeout, so an absent service is an error,
 /// not a hang. (The workspace's reqwest has no TLS provider of its own: like
-/// `arranque::cliente_http`, this installs `ring` first, or building a client panics.)
+/// `plataforma::cliente_http`, this installs `ring` first, or building a client panics.)
 pub fn cliente_http() -> reqwest::Client {
     static PROVEEDOR: std::sync::Once = std::sync::Once::new();
     PROVEEDOR.call_once(|| {

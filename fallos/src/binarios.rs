@@ -11,9 +11,9 @@ pub const SERVICIOS: [&str; 3] = ["maestro", "esclavo", "memoria"];
 /// binary is an old build.
 fn fuentes(servicio: &str) -> &'static [&'static str] {
     match servicio {
-        "maestro" => &["maestro", "comun", "arranque"],
-        "esclavo" => &["esclavo", "kernels", "comun", "arranque"],
-        _ => &["memoria", "comun", "arranque"],
+        "maestro" => &["maestro", "comun", "plataforma"],
+        "esclavo" => &["esclavo", "kernels", "comun", "plataforma"],
+        _ => &["memoria", "comun", "plataforma"],
     }
 }
 

@@ -54,9 +54,9 @@ pub struct Config {
     /// Whether reads (GET) pass without the token.
     pub lecturas_abiertas: bool,
     /// How the API is served: plain HTTP or TLS, and the limits of each connection.
-    pub transporte: arranque::Transporte,
+    pub transporte: plataforma::Transporte,
     /// The cluster's CA, trusted when calling esclavos over https.
-    pub ca: Option<arranque::Ca>,
+    pub ca: Option<plataforma::Ca>,
     /// An esclavo silent for longer than this is lost and its jobs run again.
     pub plazo_esclavo: Duration,
     /// How often esclavos are asked to send a heartbeat.
@@ -88,7 +88,7 @@ impl Config {
             archivo: None,
             token: None,
             lecturas_abiertas: false,
-            transporte: arranque::Transporte::default(),
+            transporte: plataforma::Transporte::default(),
             ca: None,
             plazo_esclavo: por_defecto::PLAZO_ESCLAVO,
             latido: por_defecto::LATIDO,

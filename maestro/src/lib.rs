@@ -85,7 +85,7 @@ pub async fn run(
         shutdown.await;
         let _ = parar_tx.send(true);
     };
-    arranque::servir(listener, http::router(s), &config.transporte, apagado)
+    plataforma::servir(listener, http::router(s), &config.transporte, apagado)
         .await
         .context("serving HTTP")?;
     while tareas.join_next().await.is_some() {}

@@ -55,7 +55,7 @@ struct Args {
     #[arg(long, env = "SINCRONIZACION", default_value_t = Sincronizacion::default())]
     sincronizacion: Sincronizacion,
     #[command(flatten)]
-    red: arranque::ArgsRed,
+    red: plataforma::ArgsRed,
 }
 
 impl Args {
@@ -82,9 +82,9 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    arranque::iniciar_logs();
+    plataforma::iniciar_logs();
     let puerto = args.puerto;
     let config = args.config()?;
-    let listener = arranque::escuchar("maestro", puerto, &config.transporte).await?;
-    maestro::run(config, listener, arranque::senal_de_parada()).await
+    let listener = plataforma::escuchar("maestro", puerto, &config.transporte).await?;
+    maestro::run(config, listener, plataforma::senal_de_parada()).await
 }

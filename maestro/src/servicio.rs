@@ -14,10 +14,10 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use arranque::esclavo::ClienteEsclavo;
 use comun::api::{InformeArchivo, Origen, Resumen};
 use comun::nodo::PeticionCancelar;
 use comun::{NuevoTrabajo, TrabajoId};
+use plataforma::esclavo::ClienteEsclavo;
 use tokio::sync::{Notify, watch};
 
 use crate::Config;

@@ -56,8 +56,8 @@ async fn with_a_certificate_it_serves_https_and_open_reads_come_from_the_environ
         .unwrap_or_else(|| panic!("unexpected first line: {primera}"));
     assert!(url.starts_with("https://127.0.0.1:"), "{primera}");
 
-    let ca = arranque::Ca::cargar(&pki.ca).unwrap();
-    let http = arranque::cliente_http(Some(&ca))
+    let ca = plataforma::Ca::cargar(&pki.ca).unwrap();
+    let http = plataforma::cliente_http(Some(&ca))
         .timeout(PLAZO)
         .build()
         .unwrap();

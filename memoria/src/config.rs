@@ -45,9 +45,9 @@ pub struct Config {
     /// Whether the API's reads pass without the token (all its routes are reads).
     pub lecturas_abiertas: bool,
     /// How the API is served: plain HTTP or TLS, and the limits of each connection.
-    pub transporte: arranque::Transporte,
+    pub transporte: plataforma::Transporte,
     /// The cluster's CA, trusted when reporting to the maestro over https.
-    pub ca: Option<arranque::Ca>,
+    pub ca: Option<plataforma::Ca>,
     /// The alert thresholds of each resource.
     pub politica: Politica,
     /// Most samples kept for `/historial`.
@@ -65,7 +65,7 @@ impl Config {
             intervalo_reporte: INTERVALO_POR_DEFECTO,
             token: None,
             lecturas_abiertas: false,
-            transporte: arranque::Transporte::default(),
+            transporte: plataforma::Transporte::default(),
             ca: None,
             politica: Politica::default(),
             historial: HISTORIAL_POR_DEFECTO as usize,

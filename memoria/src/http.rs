@@ -9,17 +9,17 @@
 //! | `GET /alertas` | the active alerts: [`Alertas`] |
 //!
 //! Every route only reads; with a token configured, all but `GET /ping` need it unless
-//! `lecturas_abiertas` ([`arranque::proteger`]). Errors are a JSON
+//! `lecturas_abiertas` ([`plataforma::proteger`]). Errors are a JSON
 //! [`CuerpoError`](comun::CuerpoError) naming the query parameter at fault.
 
 use std::sync::Arc;
 
-use arranque::http::{Consulta, ErrorApi, metodo_no_permitido, ruta_desconocida};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use comun::api::Ping;
 use comun::memoria::{Alertas, Historial, Muestra};
+use plataforma::http::{Consulta, ErrorApi, metodo_no_permitido, ruta_desconocida};
 
 use crate::servicio::Memoria;
 
@@ -34,7 +34,7 @@ pub fn router(memoria: Arc<Memoria>) -> Router {
             "a memoria serves /ping, /metricas, /historial and /alertas",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
-    arranque::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
+    plataforma::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
 }
 
 async fn ping() -> Json<Ping> {

@@ -96,7 +96,7 @@ pub async fn run_con_fuente(
         );
     }
 
-    let mut tareas = arranque::Tareas::new("memoria");
+    let mut tareas = plataforma::Tareas::new("memoria");
     tareas.servir(listener, router(memoria.clone()), config.transporte.clone());
     tareas.bucle(muestreo::muestrear(
         memoria.clone(),

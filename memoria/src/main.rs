@@ -36,7 +36,7 @@ struct Args {
     puerto: u16,
 
     #[command(flatten)]
-    maestro: arranque::ArgsMaestro,
+    maestro: plataforma::ArgsMaestro,
 
     /// The node this memoria watches; esclavos declaring the same --nodo are affected by its
     /// alerts [default: $MEMORIA_NODE, else this host's name].
@@ -91,13 +91,13 @@ struct Args {
     historial: u32,
 
     #[command(flatten)]
-    red: arranque::ArgsRed,
+    red: plataforma::ArgsRed,
 }
 
 impl Args {
     /// The library's config, with the defaults the flags document; a threshold that does not
     /// fit the hysteresis is a usage error naming its flag.
-    fn config(self, transporte: arranque::Transporte) -> Result<Config, clap::Error> {
+    fn config(self, transporte: plataforma::Transporte) -> Result<Config, clap::Error> {
         let umbrales = |flag: &str, n: Niveles| {
             n.con_histeresis(self.histeresis).map_err(|e| {
                 Args::command().error(
@@ -153,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
     let puerto = args.puerto;
     let transporte = args.red.transporte()?;
     let config = args.config(transporte).unwrap_or_else(|e| e.exit());
-    arranque::iniciar_logs();
-    let listener = arranque::escuchar("memoria", puerto, &config.transporte).await?;
-    memoria::run(config, listener, arranque::senal_de_parada()).await
+    plataforma::iniciar_logs();
+    let listener = plataforma::escuchar("memoria", puerto, &config.transporte).await?;
+    memoria::run(config, listener, plataforma::senal_de_parada()).await
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use arranque::Reintento;
+use plataforma::Reintento;
 
 use crate::conexion::{ClienteMaestro, en_una_linea};
 use crate::servicio::Memoria;

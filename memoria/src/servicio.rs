@@ -17,7 +17,7 @@ pub struct Memoria {
     /// The host reported on.
     nodo: String,
     /// Who may read its API: the token (when configured) and whether reads pass without it.
-    acceso: arranque::Acceso,
+    acceso: plataforma::Acceso,
     /// Changes at every process start, so the maestro can tell a restart.
     instancia: u64,
     /// Time between reports when nothing changes; sent in each report.
@@ -40,8 +40,8 @@ impl Memoria {
     pub fn new(config: &Config) -> Arc<Self> {
         Arc::new(Self {
             nodo: config.nodo.clone(),
-            acceso: arranque::Acceso::new(config.token.clone(), config.lecturas_abiertas),
-            instancia: arranque::nueva_instancia(),
+            acceso: plataforma::Acceso::new(config.token.clone(), config.lecturas_abiertas),
+            instancia: plataforma::nueva_instancia(),
             intervalo_reporte: config.intervalo_reporte,
             mediciones: Mutex::new(Mediciones {
                 historial: Historial::new(config.historial),
@@ -60,7 +60,7 @@ impl Memoria {
     }
 
     /// The access rule of its API.
-    pub fn acceso(&self) -> &arranque::Acceso {
+    pub fn acceso(&self) -> &plataforma::Acceso {
         &self.acceso
     }
 

@@ -13,11 +13,11 @@ use comun::nodo::{
     Salida,
 };
 
-use super::error::ErrorApi;
 use super::extraer::Cuerpo;
 use crate::estado::{Final, Registrado};
 use crate::ids::{EsclavoId, IntentoId};
 use crate::servicio::Servicio;
+use plataforma::http::ErrorApi;
 
 pub async fn listar(State(s): State<Arc<Servicio>>) -> Json<Vec<EsclavoInfo>> {
     Json(s.estado().esclavos_info(Instant::now()))

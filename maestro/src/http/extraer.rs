@@ -1,13 +1,13 @@
-//! The maestro's extractors: those of every service ([`arranque::http`]), with the maestro's
+//! The maestro's extractors: those of every service ([`plataforma::http`]), with the maestro's
 //! own wording of a refused body, which its clients and tests already know: `malformed JSON`,
 //! and a missing field named by the object that lacks it (`resultados[0]`, none at the top).
 
-use arranque::http::{Redaccion, decodificar_con, leer_json};
 use axum::extract::{FromRequest, Request};
+use plataforma::http::{Redaccion, decodificar_con, leer_json};
 use serde::de::DeserializeOwned;
 
-use super::error::ErrorApi;
-pub use arranque::http::{Consulta, Ruta};
+use plataforma::http::ErrorApi;
+pub use plataforma::http::{Consulta, Ruta};
 
 /// How the maestro words a refused body.
 const REDACCION: Redaccion = Redaccion {
@@ -15,7 +15,7 @@ const REDACCION: Redaccion = Redaccion {
     ausente_por_su_nombre: false,
 };
 
-/// A JSON body ([`arranque::http::Cuerpo`], worded as the maestro words it).
+/// A JSON body ([`plataforma::http::Cuerpo`], worded as the maestro words it).
 pub struct Cuerpo<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Cuerpo<T> {

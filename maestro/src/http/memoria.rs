@@ -9,9 +9,9 @@ use comun::ErrorCampo;
 use comun::api::EstadoMemoria;
 use comun::memoria::{ReporteMemoria, RespuestaReporte};
 
-use super::error::ErrorApi;
 use super::extraer::Cuerpo;
 use crate::servicio::Servicio;
+use plataforma::http::ErrorApi;
 
 /// A memoria node's report. If what it says about its node changed (an alert started or ended),
 /// the dispatcher looks again at once.

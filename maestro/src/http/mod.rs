@@ -20,9 +20,8 @@
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //!
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
-//! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`arranque::acceso`]).
+//! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`plataforma::acceso`]).
 
-mod error;
 mod esclavos;
 mod extraer;
 mod memoria;
@@ -30,15 +29,15 @@ mod trabajos;
 
 use std::sync::Arc;
 
-use arranque::Acceso;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
+use plataforma::Acceso;
 
 use crate::servicio::Servicio;
-pub use error::ErrorApi;
 pub use extraer::decodificar;
+pub use plataforma::http::ErrorApi;
 
 /// Largest body of a request that queues jobs or uploads a jobs file.
 const LIMITE_CUERPO: usize = 16 * 1024 * 1024;
@@ -75,11 +74,11 @@ pub fn router(s: Arc<Servicio>) -> Router {
             "/resultado",
             post(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)),
         )
-        .fallback(arranque::http::ruta_desconocida(RUTAS))
-        .method_not_allowed_fallback(arranque::http::metodo_no_permitido)
+        .fallback(plataforma::http::ruta_desconocida(RUTAS))
+        .method_not_allowed_fallback(plataforma::http::metodo_no_permitido)
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
     let acceso = Acceso::new(s.config.token.clone(), s.config.lecturas_abiertas);
-    arranque::proteger(rutas, acceso).with_state(s)
+    plataforma::proteger(rutas, acceso).with_state(s)
 }
 
 async fn ping() -> Json<Ping> {

@@ -18,9 +18,9 @@ use comun::{CuerpoError, Estado as EstadoTrabajo, Parametros, TrabajoId};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use super::error::ErrorApi;
 use super::extraer::{Consulta, Cuerpo, Ruta};
 use crate::servicio::Servicio;
+use plataforma::http::ErrorApi;
 
 type Res<T> = Result<T, ErrorApi>;
 

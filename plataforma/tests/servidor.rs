@@ -1,4 +1,4 @@
-//! `arranque::servir` over real sockets: the header, idle and body limits, the connection
+//! `plataforma::servir` over real sockets: the header, idle and body limits, the connection
 //! cap, long handlers, graceful shutdown and the peer address.
 
 mod apoyo;
@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use apoyo::{PLAZO, Servidor, leer_algo, leer_hasta_el_cierre, texto};
-use arranque::{Limites, Transporte};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ConnectInfo;
 use axum::routing::{get, post};
+use plataforma::{Limites, Transporte};
 use tokio::io::AsyncWriteExt as _;
 use tokio::sync::mpsc;
 
@@ -49,7 +49,10 @@ fn transporte(cabeceras_ms: u64, cuerpo_ms: u64, conexiones: usize) -> Transport
 }
 
 fn cliente() -> reqwest::Client {
-    arranque::cliente_http(None).timeout(PLAZO).build().unwrap()
+    plataforma::cliente_http(None)
+        .timeout(PLAZO)
+        .build()
+        .unwrap()
 }
 
 fn dentro_del_limite(espera: Duration, limite: Duration) -> bool {

@@ -1,4 +1,4 @@
-//! TLS on `arranque::servir` and `arranque::cliente_http`: a client trusting the cluster's CA
+//! TLS on `plataforma::servir` and `plataforma::cliente_http`: a client trusting the cluster's CA
 //! gets through, one without it fails saying why, plain HTTP on the TLS port is told to use
 //! https, a stalled handshake is cut, and bad files are errors that name the file.
 
@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use apoyo::{PLAZO, Servidor, leer_hasta_el_cierre};
-use arranque::{Ca, Limites, Tls, Transporte};
 use axum::Router;
 use axum::routing::get;
+use plataforma::{Ca, Limites, Tls, Transporte};
 use pruebas::pki::{Pki, pki};
 
 fn router() -> Router {
@@ -45,7 +45,7 @@ async fn a_client_trusting_the_ca_gets_through_and_one_without_it_is_told_why() 
     let pki = pki();
     let s = servidor_tls(&pki, Limites::default()).await;
     let ca = Ca::cargar(&pki.ca).unwrap();
-    let con_ca = arranque::cliente_http(Some(&ca))
+    let con_ca = plataforma::cliente_http(Some(&ca))
         .timeout(PLAZO)
         .build()
         .unwrap();
@@ -58,7 +58,10 @@ async fn a_client_trusting_the_ca_gets_through_and_one_without_it_is_told_why() 
         assert_eq!(r.text().await.unwrap(), "pong", "{url}");
     }
 
-    let sin_ca = arranque::cliente_http(None).timeout(PLAZO).build().unwrap();
+    let sin_ca = plataforma::cliente_http(None)
+        .timeout(PLAZO)
+        .build()
+        .unwrap();
     let e = sin_ca
         .get(format!("https://127.0.0.1:{puerto}/ping"))
         .send()
@@ -77,7 +80,7 @@ async fn a_client_trusting_the_ca_gets_through_and_one_without_it_is_told_why() 
 async fn plain_http_to_a_tls_port_gets_a_plain_400_saying_to_use_https() {
     let pki = pki();
     let s = servidor_tls(&pki, Limites::default()).await;
-    let r = arranque::cliente_http(None)
+    let r = plataforma::cliente_http(None)
         .timeout(PLAZO)
         .build()
         .unwrap()

@@ -1,12 +1,12 @@
-//! Test support: a server started with `arranque::servir` on a free port (through
+//! Test support: a server started with `plataforma::servir` on a free port (through
 //! [`pruebas::Servicio`]), and raw-socket helpers.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use arranque::Transporte;
 use axum::Router;
+use plataforma::Transporte;
 use pruebas::Servicio;
 use tokio::io::AsyncReadExt as _;
 use tokio::net::TcpStream;
@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 /// Longest wait for anything that should happen.
 pub const PLAZO: Duration = Duration::from_secs(10);
 
-/// A server running `arranque::servir` on `127.0.0.1`, and the means to stop it.
+/// A server running `plataforma::servir` on `127.0.0.1`, and the means to stop it.
 pub struct Servidor {
     pub direccion: SocketAddr,
     servicio: Servicio,
@@ -24,7 +24,7 @@ impl Servidor {
     /// Serves `router` with `transporte` on a free port.
     pub async fn iniciar(router: Router, transporte: Transporte) -> Self {
         let servicio = Servicio::iniciar(|listener, parada| async move {
-            arranque::servir(listener, router, &transporte, parada).await
+            plataforma::servir(listener, router, &transporte, parada).await
         })
         .await;
         Self {
