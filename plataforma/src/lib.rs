@@ -1,6 +1,7 @@
-//! Start-up shared by the cluster's service binaries (`maestro`, `esclavo`, `memoria`): what
-//! every `main.rs` does before handing a listener and a shutdown future to its library's `run`,
-//! and what every HTTP link of the cluster is built with.
+//! What the cluster's three services (`maestro`, `esclavo`, `memoria`) stand on: what every
+//! `main.rs` does before handing a listener and a shutdown future to its library's `run`, how a
+//! running service supervises its tasks, its HTTP layer, and what every HTTP link of the cluster
+//! is built with.
 //!
 //! - [`proceso`]: [`iniciar_logs`] (`tracing` to stderr, filtered by `RUST_LOG`, default
 //!   `info`); [`escuchar`] (binds the port and prints `<service> escuchando en
@@ -23,6 +24,8 @@
 //! - [`maestro::ClienteMaestro`]: the maestro's node API as esclavos and memoria nodes call it
 //!   (register, heartbeat, results, memoria reports), with [`maestro::ErrorMaestro`], and
 //!   [`Reintento`] ([`reintento`]), the backoff of every loop that calls it.
+//! - [`esclavo::ClienteEsclavo`]: the esclavos' API as the maestro calls it (`/ejecutar`,
+//!   `/cancelar`), with [`esclavo::ErrorEsclavo`].
 
 pub mod acceso;
 pub mod args;
