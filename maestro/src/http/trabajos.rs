@@ -108,21 +108,34 @@ pub async fn ver(
     let limite = Instant::now() + Duration::from_millis(q.esperar_ms.unwrap_or(0)).min(MAX_ESPERA);
     let mut cambios = s.suscribir();
     let mut parando = s.parando.clone();
+    let mut esperado_al_almacen = false;
     loop {
         cambios.borrow_and_update();
         let activo = s.estado().trabajos.en_memoria(id).is_some();
         if !activo || Instant::now() >= limite {
             let t = leer(&s, id).await?;
-            // A job out of memory but not final in the database is being committed.
+            // A job out of memory but not final in the store is being committed: the change
+            // that took it out is already with the writer, so wait for the store to hold
+            // everything sent until now. (Waiting for the published counts instead could miss
+            // the wake-up: a publish may count the job before its commit, and the one after
+            // its commit then changes nothing.)
+            // Once is enough: past that commit the store is the authority.
             let en_vuelo = !activo && !t.estado.es_final();
-            if !en_vuelo || Instant::now() >= limite {
+            if !en_vuelo || esperado_al_almacen || Instant::now() >= limite {
                 return Ok(Json(con_memoria(&s, t)));
             }
-        }
-        tokio::select! {
-            _ = cambios.changed() => {}
-            _ = tokio::time::sleep_until(limite) => {}
-            _ = parando.changed() => {}
+            esperado_al_almacen = true;
+            tokio::select! {
+                _ = s.almacen.esperar_orden(s.almacen.ultima_orden()) => {}
+                _ = tokio::time::sleep_until(limite) => {}
+                _ = parando.changed() => {}
+            }
+        } else {
+            tokio::select! {
+                _ = cambios.changed() => {}
+                _ = tokio::time::sleep_until(limite) => {}
+                _ = parando.changed() => {}
+            }
         }
         if *parando.borrow() {
             return Ok(Json(con_memoria(&s, leer(&s, id).await?)));
