@@ -10,6 +10,8 @@
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
 //! - [`proceso`]: a service's binary as a child process, and the address it announces.
+//! - [`navegador`]: Debian's chromium, headless, for the dashboard's tests: console errors
+//!   recorded, waits on the DOM with a deadline, clicks, screenshots under `target/panel/`.
 //! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
 //! - [`malformado`]: the table-driven bad-request probe and its figures file.
 //! - [`generadores`]: hostile request bodies for the property tests.
@@ -19,6 +21,7 @@ pub mod api;
 pub mod espera;
 pub mod generadores;
 pub mod malformado;
+pub mod navegador;
 pub mod pki;
 pub mod proceso;
 pub mod registros;
