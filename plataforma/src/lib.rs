@@ -19,6 +19,9 @@
 //!   system's roots plus the cluster's [`Ca`]); [`Tls`] loads a server's certificate and key.
 //! - [`http`]: the one HTTP error type of the three services' APIs ([`http::ErrorApi`]), the
 //!   extractors that name the field at fault, and the JSON 404 and 405.
+//! - [`Metricas`] ([`metricas`]): a service's own Prometheus registry (prefix
+//!   `hpc_<service>_`), the helpers that declare metrics in it, the middleware counting and
+//!   timing HTTP requests by route pattern, method and status, and the text of `GET /metrics`.
 //! - [`ArgsRed`] ([`args`]): the flags of all this, shared by the three services;
 //!   [`ArgsMaestro`], the `--maestro` of esclavos and memoria nodes.
 //! - [`maestro::ClienteMaestro`]: the maestro's node API as esclavos and memoria nodes call it
@@ -32,6 +35,7 @@ pub mod args;
 pub mod esclavo;
 pub mod http;
 pub mod maestro;
+pub mod metricas;
 pub mod proceso;
 pub mod reintento;
 pub mod servidor;
@@ -40,6 +44,7 @@ pub mod tls;
 
 pub use acceso::{Acceso, proteger};
 pub use args::{ArgsMaestro, ArgsRed};
+pub use metricas::Metricas;
 pub use proceso::{escuchar, iniciar_logs, nueva_instancia, senal_de_parada};
 pub use reintento::Reintento;
 pub use servidor::{Limites, Transporte, servir};

@@ -9,6 +9,8 @@
 //! - [`api`]: the maestro's API as the tests call it.
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
+//! - [`metricas`]: a service's `GET /metrics`, parsed strictly, its figures looked up by name
+//!   and labels.
 //! - [`proceso`]: a service's binary as a child process, and the address it announces.
 //! - [`navegador`]: Debian's chromium, headless, for the dashboard's tests: console errors
 //!   recorded, waits on the DOM with a deadline, clicks, screenshots under `target/panel/`.
@@ -21,6 +23,7 @@ pub mod api;
 pub mod espera;
 pub mod generadores;
 pub mod malformado;
+pub mod metricas;
 pub mod navegador;
 pub mod pki;
 pub mod proceso;
