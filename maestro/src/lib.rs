@@ -17,6 +17,7 @@
 //!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
 //! - [`http`]: the API.
+//! - [`panel`]: the dashboard at `/`, rendered on the server, live over server-sent events.
 //!
 //! [`run`] is the entry point: it takes a config, an already bound listener and a shutdown
 //! future, so `main.rs`, the tests and `cliente local` all start it the same way.
@@ -29,6 +30,7 @@ pub mod despacho;
 pub mod estado;
 pub mod http;
 pub mod ids;
+pub mod panel;
 pub mod planificador;
 pub mod reintentos;
 pub mod servicio;

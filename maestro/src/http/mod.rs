@@ -18,6 +18,7 @@
 //! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
 //! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos; the answer to `/latido` lists the jobs it runs that are cancelled, finished or running elsewhere, for it to stop |
 //! | POST | `/reporte_memoria` | used by memoria nodes |
+//! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
 //!
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
 //! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`plataforma::acceso`]).
@@ -78,7 +79,10 @@ pub fn router(s: Arc<Servicio>) -> Router {
         .method_not_allowed_fallback(plataforma::http::metodo_no_permitido)
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
     let acceso = Acceso::new(s.config.token.clone(), s.config.lecturas_abiertas);
-    plataforma::proteger(rutas, acceso).with_state(s)
+    // The dashboard checks its session cookie itself, under the same rules (`panel::sesion`).
+    plataforma::proteger(rutas, acceso)
+        .merge(crate::panel::router())
+        .with_state(s)
 }
 
 async fn ping() -> Json<Ping> {

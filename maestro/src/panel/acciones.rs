@@ -1,0 +1,140 @@
+//! The dashboard's actions: cancel a job, retry a failed or cancelled one, change a pending
+//! one's priority, clear the queue. Each checks the session and its CSRF token
+//! ([`Sesion::actuar`]), runs the same operation as the API, and goes back to the page it came
+//! from (303); a refusal answers a page that says why, with its status.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::sesion::{Sesion, destino_local};
+use super::trabajo::{id_de, leer};
+use super::vistas::Fallo;
+use crate::servicio::Servicio;
+
+/// The fields an action's form sends.
+#[derive(Deserialize)]
+pub struct Campos {
+    csrf: Option<String>,
+    /// The page to go back to (the job's own page when absent).
+    volver: Option<String>,
+    /// The new priority (`prioridad` only).
+    prioridad: Option<String>,
+}
+
+type Res = Result<Response, Fallo>;
+
+/// Checks the session, then goes back to `volver` (else `por_defecto`) once `accion` is done.
+async fn actuar<F>(
+    sesion: &Sesion,
+    cabeceras: &HeaderMap,
+    c: &Campos,
+    por_defecto: String,
+    accion: F,
+) -> Res
+where
+    F: Future<Output = Result<(), Fallo>>,
+{
+    let volver = c
+        .volver
+        .as_deref()
+        .map_or(por_defecto, |v| destino_local(Some(v)));
+    sesion
+        .actuar(cabeceras, c.csrf.as_deref())
+        .map_err(|f| f.volviendo_a(volver.clone()))?;
+    accion.await.map_err(|f| f.volviendo_a(volver.clone()))?;
+    Ok(Redirect::to(&volver).into_response())
+}
+
+/// `POST /panel/trabajos/{id}/cancelar`.
+pub async fn cancelar(
+    State(s): State<Arc<Servicio>>,
+    sesion: Sesion,
+    cabeceras: HeaderMap,
+    Path(id): Path<String>,
+    Form(c): Form<Campos>,
+) -> Res {
+    let pagina = format!("/panel/trabajos/{id}");
+    actuar(&sesion, &cabeceras, &c, pagina, async {
+        let id = id_de(&id)?;
+        let cancelado = s
+            .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
+                Some(cambio) => (true, vec![cambio]),
+                None => (false, vec![]),
+            })
+            .await
+            .map_err(Fallo::interno)?;
+        if cancelado {
+            return Ok(());
+        }
+        let t = leer(&s, &id.to_string()).await?;
+        Err(Fallo::new(
+            StatusCode::CONFLICT,
+            format!("job {id} is already {}: nothing to cancel", t.estado),
+        ))
+    })
+    .await
+}
+
+/// `POST /panel/trabajos/{id}/reintentar`.
+pub async fn reintentar(
+    State(_s): State<Arc<Servicio>>,
+    sesion: Sesion,
+    cabeceras: HeaderMap,
+    Path(id): Path<String>,
+    Form(c): Form<Campos>,
+) -> Res {
+    let pagina = format!("/panel/trabajos/{id}");
+    actuar(&sesion, &cabeceras, &c, pagina, async {
+        let _ = id_de(&id)?;
+        Err(Fallo::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "retrying from the dashboard is not wired yet",
+        ))
+    })
+    .await
+}
+
+/// `POST /panel/trabajos/{id}/prioridad`.
+pub async fn prioridad(
+    State(_s): State<Arc<Servicio>>,
+    sesion: Sesion,
+    cabeceras: HeaderMap,
+    Path(id): Path<String>,
+    Form(c): Form<Campos>,
+) -> Res {
+    let pagina = format!("/panel/trabajos/{id}");
+    actuar(&sesion, &cabeceras, &c, pagina, async {
+        let _ = id_de(&id)?;
+        let _: comun::Prioridad =
+            c.prioridad.as_deref().unwrap_or_default().parse().map_err(
+                |e: comun::ErrorCampo| Fallo::new(StatusCode::BAD_REQUEST, e.to_string()),
+            )?;
+        Err(Fallo::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "changing a priority from the dashboard is not wired yet",
+        ))
+    })
+    .await
+}
+
+/// `POST /panel/limpiar`: cancels every pending job.
+pub async fn limpiar(
+    State(s): State<Arc<Servicio>>,
+    sesion: Sesion,
+    cabeceras: HeaderMap,
+    Form(c): Form<Campos>,
+) -> Res {
+    actuar(&sesion, &cabeceras, &c, "/panel/trabajos".into(), async {
+        s.transicion(|e| {
+            let cambios = e.limpiar(comun::ahora_ms());
+            ((), cambios)
+        })
+        .await
+        .map_err(Fallo::interno)
+    })
+    .await
+}

@@ -1,0 +1,58 @@
+// The dashboard's live updates: listen to the maestro's server-sent events and, on each one,
+// fetch this page again and swap every element marked data-vivo (by its id). At most one fetch
+// runs at a time; events that arrive meanwhile cause one more fetch afterwards. A region the
+// person is typing or choosing in is left alone until they leave it.
+"use strict";
+(function () {
+  const indicador = document.getElementById("vivo");
+  const MINIMO_MS = 250;
+  let enCurso = false, pendiente = false, ultimo = 0;
+
+  function marcar(conectado, texto) {
+    if (!indicador) return;
+    indicador.dataset.conectado = conectado ? "si" : "no";
+    indicador.textContent = texto;
+  }
+
+  function ocupada(region) {
+    const activo = document.activeElement;
+    return activo && activo !== document.body && region.contains(activo) &&
+      ["INPUT", "SELECT", "TEXTAREA"].includes(activo.tagName);
+  }
+
+  async function refrescar() {
+    if (enCurso) { pendiente = true; return; }
+    const espera = ultimo + MINIMO_MS - Date.now();
+    if (espera > 0) { enCurso = true; await new Promise(r => setTimeout(r, espera)); enCurso = false; }
+    enCurso = true; pendiente = false; ultimo = Date.now();
+    try {
+      const r = await fetch(location.href, { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+      if (r.ok && (r.headers.get("content-type") || "").startsWith("text/html")) {
+        const nuevo = new DOMParser().parseFromString(await r.text(), "text/html");
+        for (const region of document.querySelectorAll("[data-vivo][id]")) {
+          const reemplazo = nuevo.getElementById(region.id);
+          if (reemplazo && !ocupada(region)) region.replaceWith(document.importNode(reemplazo, true));
+        }
+      }
+    } catch (e) {
+      marcar(false, "offline");
+    } finally {
+      enCurso = false;
+      if (pendiente) refrescar();
+    }
+  }
+
+  function conectar() {
+    const fuente = new EventSource("/panel/eventos");
+    fuente.onopen = () => marcar(true, "live");
+    fuente.addEventListener("resumen", (e) => {
+      if (indicador) indicador.dataset.version = e.lastEventId;
+      marcar(true, "live");
+      refrescar();
+    });
+    fuente.addEventListener("latido", () => { marcar(true, "live"); refrescar(); });
+    fuente.onerror = () => marcar(false, "reconnecting…");
+  }
+
+  if (document.querySelector("[data-vivo]")) conectar();
+})();
