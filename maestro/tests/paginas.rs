@@ -111,7 +111,7 @@ async fn accion(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_token_every_page_renders_and_acts_with_its_csrf_token() {
+async fn without_a_token_every_page_renders_and_every_action_works_with_its_csrf_token() {
     let (m, _datos) = con(None, false).await;
     let id = espera(&m.url, 60_000, Prioridad::BAJA).await;
     for (ruta, pagina) in [
@@ -155,6 +155,59 @@ async fn without_a_token_every_page_renders_and_acts_with_its_csrf_token() {
     let (s, cuerpo) = accion(&m.url, &ruta, None, &[("csrf", &csrf(&uno))]).await;
     assert_eq!(s, StatusCode::CONFLICT, "cancelling twice: {cuerpo}");
     assert!(cuerpo.contains("already cancelado"), "{cuerpo}");
+
+    let (_, _, cancelado) = leer(&m.url, &format!("/panel/trabajos/{id}"), None).await;
+    assert!(
+        cancelado.contains(r#"data-accion="reintentar""#),
+        "{cancelado}"
+    );
+    let token = csrf(&cancelado);
+    let prioridad = format!("/panel/trabajos/{id}/prioridad");
+    let (s, cuerpo) = accion(
+        &m.url,
+        &prioridad,
+        None,
+        &[("csrf", &token), ("prioridad", "1")],
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "a cancelled job keeps its priority: {cuerpo}"
+    );
+    let reintentar = format!("/panel/trabajos/{id}/reintentar");
+    let (s, _) = accion(&m.url, &reintentar, None, &[("csrf", &token)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        trabajo(&m.url, id).await.estado,
+        Estado::Pendiente,
+        "queued again"
+    );
+    let (s, cuerpo) = accion(
+        &m.url,
+        &prioridad,
+        None,
+        &[("csrf", &token), ("prioridad", "9")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{cuerpo}");
+    assert!(cuerpo.contains("not a priority"), "{cuerpo}");
+    let (s, _) = accion(
+        &m.url,
+        &prioridad,
+        None,
+        &[("csrf", &token), ("prioridad", "alta")],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(trabajo(&m.url, id).await.prioridad, Prioridad::ALTA);
+    let (s, _) = accion(&m.url, "/panel/limpiar", None, &[("csrf", &token)]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(
+        trabajo(&m.url, id).await.estado,
+        Estado::Cancelado,
+        "the queue was cleared"
+    );
     m.parar().await;
 }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use comun::Prioridad;
 use serde::Deserialize;
 
 use super::sesion::{Sesion, destino_local};
-use super::trabajo::{id_de, leer};
+use super::trabajo::id_de;
 use super::vistas::Fallo;
 use crate::servicio::Servicio;
 
@@ -70,7 +71,7 @@ pub async fn cancelar(
         if cancelado {
             return Ok(());
         }
-        let t = leer(&s, &id.to_string()).await?;
+        let t = s.trabajo(id).await?;
         Err(Fallo::new(
             StatusCode::CONFLICT,
             format!("job {id} is already {}: nothing to cancel", t.estado),
@@ -79,9 +80,9 @@ pub async fn cancelar(
     .await
 }
 
-/// `POST /panel/trabajos/{id}/reintentar`.
+/// `POST /panel/trabajos/{id}/reintentar`: a new attempt of a failed or cancelled job.
 pub async fn reintentar(
-    State(_s): State<Arc<Servicio>>,
+    State(s): State<Arc<Servicio>>,
     sesion: Sesion,
     cabeceras: HeaderMap,
     Path(id): Path<String>,
@@ -89,18 +90,15 @@ pub async fn reintentar(
 ) -> Res {
     let pagina = format!("/panel/trabajos/{id}");
     actuar(&sesion, &cabeceras, &c, pagina, async {
-        let _ = id_de(&id)?;
-        Err(Fallo::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "retrying from the dashboard is not wired yet",
-        ))
+        s.reintentar(id_de(&id)?).await?;
+        Ok(())
     })
     .await
 }
 
-/// `POST /panel/trabajos/{id}/prioridad`.
+/// `POST /panel/trabajos/{id}/prioridad`: a pending job's new priority (field `prioridad`).
 pub async fn prioridad(
-    State(_s): State<Arc<Servicio>>,
+    State(s): State<Arc<Servicio>>,
     sesion: Sesion,
     cabeceras: HeaderMap,
     Path(id): Path<String>,
@@ -108,15 +106,13 @@ pub async fn prioridad(
 ) -> Res {
     let pagina = format!("/panel/trabajos/{id}");
     actuar(&sesion, &cabeceras, &c, pagina, async {
-        let _ = id_de(&id)?;
-        let _: comun::Prioridad =
+        let id = id_de(&id)?;
+        let prioridad: Prioridad =
             c.prioridad.as_deref().unwrap_or_default().parse().map_err(
                 |e: comun::ErrorCampo| Fallo::new(StatusCode::BAD_REQUEST, e.to_string()),
             )?;
-        Err(Fallo::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "changing a priority from the dashboard is not wired yet",
-        ))
+        s.priorizar(id, prioridad).await?;
+        Ok(())
     })
     .await
 }

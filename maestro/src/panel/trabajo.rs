@@ -94,26 +94,10 @@ pub fn id_de(texto: &str) -> Result<TrabajoId, Fallo> {
         .map_err(|e: comun::ErrorCampo| Fallo::new(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
-/// The job `id` names, as memory knows it where it is more recent than the store: a pending
-/// job's reason, a dispatch not committed yet.
+/// The job `id` names, with what memory knows and the store may not have yet (a pending
+/// job's reason to wait, a dispatch not committed yet).
 pub async fn leer(s: &Servicio, id: &str) -> Result<Trabajo, Fallo> {
-    let id = id_de(id)?;
-    let mut t = s
-        .almacen
-        .trabajo(id)
-        .await
-        .map_err(Fallo::interno)?
-        .ok_or_else(|| Fallo::new(StatusCode::NOT_FOUND, format!("no job {id}")))?;
-    let estado = s.estado();
-    match estado.trabajos.en_memoria(id) {
-        Some(EstadoTrabajo::Pendiente) => {
-            t.estado = EstadoTrabajo::Pendiente;
-            t.motivo = estado.explicar(id);
-        }
-        Some(e) => t.estado = e,
-        None => {}
-    }
-    Ok(t)
+    Ok(s.trabajo(id_de(id)?).await?)
 }
 
 impl PaginaTrabajo {

@@ -118,7 +118,7 @@ pub async fn lista(
         pagina.error = Some(e);
         return html(StatusCode::BAD_REQUEST, &pagina);
     }
-    let lista = match s.almacen.pagina(filtro.clone(), cursor, limite).await {
+    let lista = match s.pagina(filtro.clone(), cursor, limite).await {
         Ok(l) => l,
         Err(e) => return Fallo::interno(format!("listing jobs: {e:#}")).into_response(),
     };
@@ -133,18 +133,7 @@ pub async fn lista(
             filtro.consulta()
         )
     });
-    let estado = s.estado();
-    pagina.filas = lista
-        .trabajos
-        .into_iter()
-        .map(|mut t| {
-            if let Some(e) = estado.trabajos.en_memoria(t.id) {
-                t.estado = e;
-            }
-            fila(t)
-        })
-        .collect();
-    drop(estado);
+    pagina.filas = lista.trabajos.into_iter().map(fila).collect();
     html(StatusCode::OK, &pagina)
 }
 

@@ -79,6 +79,16 @@ impl Fallo {
     }
 }
 
+/// The API's error, as a page: its status and message (an internal one stays opaque).
+impl From<plataforma::http::ErrorApi> for Fallo {
+    fn from(e: plataforma::http::ErrorApi) -> Self {
+        match e {
+            plataforma::http::ErrorApi::Cliente(estado, cuerpo) => Fallo::new(estado, cuerpo.error),
+            plataforma::http::ErrorApi::Interno(e) => Fallo::interno(format!("{e:#}")),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "panel/error.html")]
 struct PaginaError<'a> {
