@@ -390,3 +390,92 @@ async fn leer_hasta(r: &mut reqwest::Response, leido: &mut String, que: &str) {
         leido.push_str(std::str::from_utf8(&trozo).unwrap());
     }
 }
+
+/// A memoria report of node `nodo`: one GPU, and a critical memory alert since `desde_ms`.
+fn reporte(nodo: &str, desde_ms: u64) -> comun::memoria::ReporteMemoria {
+    use comun::memoria::{Alerta, GpuMuestra, Muestra, Nivel, Recurso, ReporteMemoria};
+    const GIB: u64 = 1 << 30;
+    ReporteMemoria {
+        nodo: nodo.into(),
+        instancia: 1,
+        muestra: Muestra {
+            nodo: nodo.into(),
+            instante_ms: comun::ahora_ms(),
+            cpu_porcentaje: 37.0,
+            memoria_usada: 15 * GIB,
+            memoria_total: 16 * GIB,
+            gpus: vec![GpuMuestra {
+                indice: 0,
+                nombre: "NVIDIA H200".into(),
+                memoria_usada: 40 * GIB,
+                memoria_total: 141 * GIB,
+                utilizacion: 87.0,
+                temperatura_c: Some(63.0),
+            }],
+            ..Muestra::default()
+        },
+        alertas: vec![Alerta {
+            recurso: Recurso::Memoria,
+            nivel: Nivel::Critico,
+            valor: 93.8,
+            umbral: 90.0,
+            desde_ms,
+        }],
+        intervalo_ms: 60_000,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
+    let (m, _datos) = con(None, false).await;
+    let e = esclavo(&m.url, "e1", 2).await;
+    let r = cliente()
+        .post(format!("{}/reporte_memoria", m.url))
+        .json(&reporte("nodo-gpu", 1_795_954_987_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = espera(&m.url, 1, Prioridad::ALTA).await;
+    esperar_final(&m.url, id, std::time::Duration::from_secs(10)).await;
+
+    let (_, _, pagina) = leer(&m.url, "/panel/esclavos", None).await;
+    for esperado in [
+        r#"data-esclavo="e1" data-vivo="si""#,
+        r#"data-nodo="nodo-gpu""#,
+        r#"data-nivel="critico""#,
+        "NVIDIA H200, 87% busy, memory 40.0 GiB of 141.0 GiB (28%), 63 °C",
+        "since 2026-11-29 12:23:07 UTC",
+    ] {
+        assert!(pagina.contains(esperado), "{esperado} in {pagina}");
+    }
+    let (_, _, inicio) = leer(&m.url, "/", None).await;
+    for esperado in [
+        r#"<span class="valor" data-contador="completados">1</span>"#,
+        r#"<span data-contador="esclavos-vivos">1</span>"#,
+        r#"data-alerta data-nivel="critico""#,
+        "nodo-gpu GPU 0: NVIDIA H200",
+        r#"data-grafico="cola""#,
+    ] {
+        assert!(inicio.contains(esperado), "{esperado} in {inicio}");
+    }
+    let (_, _, lista) = leer(&m.url, "/panel/trabajos?estado=completado&esclavo=e1", None).await;
+    assert!(
+        lista.contains(&format!(
+            r#"data-trabajo-id="{id}" data-estado="completado""#
+        )),
+        "{lista}"
+    );
+    let (_, _, otra) = leer(&m.url, "/panel/trabajos?esclavo=e2", None).await;
+    assert!(
+        !otra.contains("data-trabajo-id="),
+        "another esclavo ran nothing: {otra}"
+    );
+    let (_, _, uno) = leer(&m.url, &format!("/panel/trabajos/{id}"), None).await;
+    assert!(
+        uno.contains(r#"data-intento="1""#) && uno.contains(r#"id="resultado""#),
+        "{uno}"
+    );
+    e.parar().await;
+    m.parar().await;
+}

@@ -227,10 +227,14 @@ fn gpus(esclavos: &[EsclavoInfo], memoria: &EstadoMemoria) -> Vec<String> {
     de_esclavos.chain(de_nodos).collect()
 }
 
-/// A GPU's use: utilisation and memory.
+/// A GPU's use: utilisation, memory and temperature (where the driver tells it).
 fn uso_gpu(g: &comun::memoria::GpuMuestra) -> String {
+    let temperatura = g
+        .temperatura_c
+        .map(|t| format!(", {t:.0} °C"))
+        .unwrap_or_default();
     format!(
-        "{}, {:.0}% busy, memory {} of {} ({:.0}%)",
+        "{}, {:.0}% busy, memory {} of {} ({:.0}%){temperatura}",
         g.nombre,
         g.utilizacion,
         bytes(g.memoria_usada),

@@ -1,7 +1,7 @@
 // The dashboard's live updates: listen to the maestro's server-sent events and, on each one,
 // fetch this page again and swap every element marked data-vivo (by its id). At most one fetch
 // runs at a time; events that arrive meanwhile cause one more fetch afterwards. A region the
-// person is typing or choosing in is left alone until they leave it.
+// person is working in (a control focused, a choice not sent yet) is left as it is.
 "use strict";
 (function () {
   const indicador = document.getElementById("vivo");
@@ -14,10 +14,20 @@
     indicador.textContent = texto;
   }
 
+  // A region is busy while the person works in it: a control focused, or a choice made and
+  // not sent yet (a select or a field no longer at the value the page came with).
   function ocupada(region) {
     const activo = document.activeElement;
-    return activo && activo !== document.body && region.contains(activo) &&
-      ["INPUT", "SELECT", "TEXTAREA"].includes(activo.tagName);
+    if (activo && activo !== document.body && region.contains(activo) &&
+        ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(activo.tagName)) return true;
+    for (const campo of region.querySelectorAll("select, input:not([type=hidden]), textarea")) {
+      if (campo.tagName === "SELECT") {
+        if ([...campo.options].some(o => o.selected !== o.defaultSelected)) return true;
+      } else if (campo.value !== campo.defaultValue) {
+        return true;
+      }
+    }
+    return false;
   }
 
   async function refrescar() {
