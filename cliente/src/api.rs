@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use comun::api::{
-    EstadoCluster, ListaTrabajos, MAX_ESPERA, PeticionCarga, PeticionLote, PeticionTrabajo, Ping,
-    RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
+    Cursor, EstadoCluster, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, PeticionCarga, PeticionLote,
+    PeticionPrioridad, PeticionTrabajo, Ping, RespuestaAccion, RespuestaAgregar, RespuestaCarga,
+    RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
 };
-use comun::{CuerpoError, Estado, TrabajoId};
+use comun::{CuerpoError, Estado, Prioridad, TrabajoId};
 use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -110,15 +111,45 @@ impl Maestro {
         self.post("/limpiar_cola", &serde_json::json!({})).await
     }
 
-    /// `GET /trabajos?estado=E&limite=N`: jobs, newest first.
+    /// `GET /trabajos?estado=E&limite=N`: the newest jobs.
     pub async fn trabajos(
         &self,
         estado: Option<Estado>,
         limite: u32,
     ) -> Result<ListaTrabajos, Error> {
-        let filtro = estado.map(|e| format!("&estado={e}")).unwrap_or_default();
-        self.get(&format!("/trabajos?limite={limite}{filtro}"))
+        self.pagina(&FiltroTrabajos::de_estado(estado), None, limite)
             .await
+    }
+
+    /// `GET /trabajos?...&cursor=C&limite=N`: a page of the jobs `filtro` takes, after
+    /// `cursor` (from the newest without one).
+    pub async fn pagina(
+        &self,
+        filtro: &FiltroTrabajos,
+        cursor: Option<Cursor>,
+        limite: u32,
+    ) -> Result<ListaTrabajos, Error> {
+        let cursor = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let filtro = filtro.consulta();
+        self.get(&format!("/trabajos?limite={limite}{filtro}{cursor}"))
+            .await
+    }
+
+    /// `POST /trabajos/{id}/reintentar`: queues a fallido or cancelado job again.
+    pub async fn reintentar(&self, id: TrabajoId) -> Result<RespuestaAccion, Error> {
+        self.post(&format!("/trabajos/{id}/reintentar"), &serde_json::json!({}))
+            .await
+    }
+
+    /// `PATCH /trabajos/{id}`: a pending job's new priority.
+    pub async fn priorizar(
+        &self,
+        id: TrabajoId,
+        prioridad: Prioridad,
+    ) -> Result<RespuestaAccion, Error> {
+        let cuerpo = PeticionPrioridad { prioridad };
+        let ruta = format!("/trabajos/{id}");
+        self.pedir(Method::PATCH, &ruta, Some(&cuerpo), PLAZO).await
     }
 
     /// `GET /trabajos/{id}`.

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use comun::api::{Cursor, FiltroTrabajos, Via};
 use comun::{Algoritmo, Estado, Prioridad, Tipo, TrabajoId};
 
 const LARGA: &str = "\
@@ -19,9 +20,11 @@ Examples:
   cliente trabajo --algoritmo Secuencial --width 1000 --height 800 --iteraciones 200
   cliente trabajo --width 800 --height 600 --iteraciones 100 --imagen julia.png
   cliente trabajo --tipo espera --ms 250 --esperar
-  cliente trabajos --estado fallido        # list jobs
+  cliente trabajos --estado fallido        # list jobs (--tipo, --esclavo, --todos...)
   cliente resultado 42 --imagen salida.png # one job in detail, with its PNG
   cliente cancelar 42
+  cliente reintentar 42                    # a fallido or cancelado job, again
+  cliente prioridad 42 alta                # a pending job's new priority
   cliente limpiar_cola                     # cancel every pending job
   cliente monitorear --intervalo 15        # estado, refreshed until Ctrl-C
   cliente carga --local --n 20000          # measure the cluster's own overhead
@@ -138,12 +141,17 @@ pub enum Comando {
     LimpiarCola,
     /// The estado view, refreshed every --intervalo seconds until Ctrl-C.
     Monitorear(ArgsMonitorear),
-    /// List jobs, newest first.
+    /// List jobs, newest first, filtered (estado, tipo, prioridad, esclavo, origen) and paged.
+    #[command(long_about = TRABAJOS)]
     Trabajos(ArgsTrabajos),
     /// One job in detail: parameters, result, attempts; optionally its PNG.
     Resultado(ArgsResultado),
     /// Cancel a pending or running job.
     Cancelar(ArgsCancelar),
+    /// Retry a fallido or cancelado job: a new attempt of it (same id, earlier attempts kept).
+    Reintentar(ArgsReintentar),
+    /// Change the priority of a pending job (it takes its new place in the queue).
+    Prioridad(ArgsPrioridad),
     /// A whole cluster in this process: maestro and esclavos on loopback, running trabajos.txt.
     #[command(long_about = LOCAL)]
     Local(ArgsLocal),
@@ -229,15 +237,72 @@ pub struct ArgsMonitorear {
     pub intervalo: u64,
 }
 
+const TRABAJOS: &str = "\
+Lists jobs from the maestro's database, newest first, one page at a time. Every filter given \
+must match. The last line says how to see the next page (--cursor), or use --todos.
+
+Examples:
+  cliente trabajos --estado fallido
+  cliente trabajos --tipo julia --prioridad alta --limite 200
+  cliente trabajos --esclavo gpu1 --estado completado --todos
+  cliente trabajos --origen archivo --cursor t1234      # the page after job 1234";
+
 /// Flags of `trabajos`.
 #[derive(Debug, Args)]
 pub struct ArgsTrabajos {
     /// Only jobs in this state: pendiente, asignado, completado, fallido, cancelado.
     #[arg(long)]
     pub estado: Option<Estado>,
-    /// Show at most this many (the newest).
-    #[arg(long, default_value_t = 50)]
+    /// Only jobs of this kernel: julia, espera, matmul, vector_add, montecarlo, nbody.
+    #[arg(long)]
+    pub tipo: Option<Tipo>,
+    /// Only jobs of this priority: 1, 2, 3 or alta, media, baja.
+    #[arg(long)]
+    pub prioridad: Option<Prioridad>,
+    /// Only jobs this esclavo runs, or whose last attempt it ran.
+    #[arg(long)]
+    pub esclavo: Option<String>,
+    /// Only jobs that came in this way: api or archivo.
+    #[arg(long)]
+    pub origen: Option<Via>,
+    /// Show at most this many, following the maestro's pages as needed.
+    #[arg(long, default_value_t = 50, conflicts_with = "todos")]
     pub limite: u32,
+    /// Show every matching job, following the maestro's pages to the last.
+    #[arg(long)]
+    pub todos: bool,
+    /// Start after the job a previous listing ended at (its last line names the cursor).
+    #[arg(long)]
+    pub cursor: Option<Cursor>,
+}
+
+impl ArgsTrabajos {
+    /// The filters, as the maestro takes them.
+    pub fn filtro(&self) -> FiltroTrabajos {
+        FiltroTrabajos {
+            estado: self.estado,
+            tipo: self.tipo,
+            prioridad: self.prioridad,
+            esclavo: self.esclavo.clone(),
+            origen: self.origen,
+        }
+    }
+}
+
+/// Flags of `reintentar`.
+#[derive(Debug, Args)]
+pub struct ArgsReintentar {
+    /// The job's id (fallido or cancelado).
+    pub id: TrabajoId,
+}
+
+/// Flags of `prioridad`.
+#[derive(Debug, Args)]
+pub struct ArgsPrioridad {
+    /// The job's id (pendiente).
+    pub id: TrabajoId,
+    /// Its new priority: 1, 2, 3 or alta, media, baja.
+    pub prioridad: Prioridad,
 }
 
 /// Flags of `resultado`.

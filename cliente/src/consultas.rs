@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use comun::TrabajoId;
+use comun::api::{FiltroTrabajos, ListaTrabajos};
 
 use crate::Contexto;
 use crate::api::Maestro;
@@ -56,26 +57,68 @@ fn hora_utc() -> String {
     format!("{:02}:{:02}:{:02} UTC", s / 3600 % 24, s / 60 % 60, s % 60)
 }
 
-/// `trabajos`: a table of jobs, newest first.
+/// `trabajos`: a table of jobs, newest first, filtered; it follows the maestro's pages up to
+/// `--limite` jobs (every one with `--todos`).
 pub async fn trabajos(cx: &Contexto, a: &ArgsTrabajos) -> Result<u8, Error> {
-    let lista = cx.maestro.trabajos(a.estado, a.limite).await?;
+    let lista = paginas(cx, a).await?;
     if cx.json {
         salida::json(&lista);
         return Ok(0);
     }
+    let estado = a.estado.map(|e| format!(" {e}")).unwrap_or_default();
+    let otros = FiltroTrabajos {
+        estado: None,
+        ..a.filtro()
+    };
+    let otros = match otros.consulta() {
+        q if q.is_empty() => q,
+        q => format!(" with {}", q.trim_start_matches('&').replace('&', ", ")),
+    };
     if lista.trabajos.is_empty() {
-        let filtro = a.estado.map(|e| format!(" {e}")).unwrap_or_default();
-        println!("no{filtro} jobs");
+        println!("no{estado} jobs{otros}");
         return Ok(0);
     }
     println!("{}", salida::trabajos(&lista.trabajos));
+    let mas = if lista.total_exacto { "" } else { "+" };
+    let siguiente = match lista.siguiente {
+        Some(c) => format!("; more: --cursor {c}, or --todos"),
+        None => String::new(),
+    };
     println!(
-        "{} of {} jobs{} (newest first; --limite N shows more)",
+        "{} of {}{mas} jobs{estado}{otros} (newest first{siguiente})",
         lista.trabajos.len(),
         lista.total,
-        a.estado.map(|e| format!(" {e}")).unwrap_or_default()
     );
     Ok(0)
+}
+
+/// Most jobs `trabajos` asks the maestro for in one request.
+const PAGINA: usize = 1000;
+
+/// The jobs `trabajos` shows: pages of the maestro's listing, each after the cursor of the
+/// one before, until `--limite` jobs (or, with `--todos`, the last page).
+async fn paginas(cx: &Contexto, a: &ArgsTrabajos) -> Result<ListaTrabajos, Error> {
+    let filtro = a.filtro();
+    let quiero = if a.todos { usize::MAX } else { a.limite as usize };
+    let mut cursor = a.cursor;
+    let mut todo: Option<ListaTrabajos> = None;
+    loop {
+        let tengo = todo.as_ref().map_or(0, |l| l.trabajos.len());
+        let limite = (quiero - tengo).min(PAGINA) as u32;
+        let pagina = cx.maestro.pagina(&filtro, cursor, limite).await?;
+        cursor = pagina.siguiente;
+        match &mut todo {
+            None => todo = Some(pagina),
+            Some(l) => {
+                l.trabajos.extend(pagina.trabajos);
+                l.siguiente = pagina.siguiente;
+            }
+        }
+        let tengo = todo.as_ref().map_or(0, |l| l.trabajos.len());
+        if cursor.is_none() || tengo >= quiero {
+            return Ok(todo.expect("one page at least"));
+        }
+    }
 }
 
 /// `resultado`: one job in detail, and its PNG if asked.

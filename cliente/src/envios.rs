@@ -1,4 +1,5 @@
-//! Commands that change the queue: `trabajo`, `cargar_trabajos`, `limpiar_cola`, `cancelar`.
+//! Commands that change the queue: `trabajo`, `cargar_trabajos`, `limpiar_cola`, `cancelar`,
+//! `reintentar`, `prioridad`.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use comun::{ErrorCampo, Estado, Tipo};
 use serde::Serialize;
 
 use crate::Contexto;
-use crate::args::{ArgsCancelar, ArgsCarga, ArgsTrabajo};
+use crate::args::{ArgsCancelar, ArgsCarga, ArgsPrioridad, ArgsReintentar, ArgsTrabajo};
 use crate::consultas::guardar_imagen;
 use crate::error::{Error, SALIDA_INCOMPLETO};
 use crate::{esperar, progreso, salida};
@@ -170,5 +171,19 @@ pub async fn limpiar_cola(cx: &Contexto) -> Result<u8, Error> {
 pub async fn cancelar(cx: &Contexto, a: &ArgsCancelar) -> Result<u8, Error> {
     let r = cx.maestro.cancelar(a.id).await?;
     cx.mostrar(&r, || format!("job {} cancelado\n", a.id));
+    Ok(0)
+}
+
+/// `reintentar`: queues a fallido or cancelado job again.
+pub async fn reintentar(cx: &Contexto, a: &ArgsReintentar) -> Result<u8, Error> {
+    let r = cx.maestro.reintentar(a.id).await?;
+    cx.mostrar(&r, || format!("{}\n", r.mensaje));
+    Ok(0)
+}
+
+/// `prioridad`: a pending job's new priority.
+pub async fn priorizar(cx: &Contexto, a: &ArgsPrioridad) -> Result<u8, Error> {
+    let r = cx.maestro.priorizar(a.id, a.prioridad).await?;
+    cx.mostrar(&r, || format!("{}\n", r.mensaje));
     Ok(0)
 }

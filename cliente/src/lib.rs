@@ -117,6 +117,8 @@ pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
         Comando::Trabajos(a) => consultas::trabajos(&cx, a).await,
         Comando::Resultado(a) => consultas::resultado(&cx, a).await,
         Comando::Cancelar(a) => envios::cancelar(&cx, a).await,
+        Comando::Reintentar(a) => envios::reintentar(&cx, a).await,
+        Comando::Prioridad(a) => envios::priorizar(&cx, a).await,
         Comando::Local(a) => local::local(&cx, a).await,
         Comando::Carga(a) => carga::carga(&cx, a).await,
     }

@@ -276,3 +276,93 @@ async fn the_help_teaches_the_commands_and_the_jobs_file_format() {
     s.esperar_codigo(0);
     assert!(s.stdout.contains("~1,600 tasks/s"), "{s:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trabajos_follows_the_cursor_and_retry_and_priority_change_jobs() {
+    // No esclavo: whatever is queued stays pending.
+    let datos = tempfile::tempdir().unwrap();
+    let m = apoyo::maestro(datos.path()).await;
+    let maestro = ["--maestro", m.url.as_str()];
+    for prioridad in ["1", "2", "2", "3", "3"] {
+        let espera = [
+            "trabajo",
+            "--tipo",
+            "espera",
+            "--ms",
+            "5",
+            "--prioridad",
+            prioridad,
+        ];
+        cliente(&[&maestro[..], &espera].concat())
+            .await
+            .esperar_codigo(0);
+    }
+    let s = cliente(&[&maestro[..], &["trabajos", "--limite", "3"]].concat()).await;
+    s.esperar_codigo(0);
+    assert!(
+        s.stdout
+            .contains("3 of 5 jobs (newest first; more: --cursor t3"),
+        "{s:#?}"
+    );
+    let s = cliente(
+        &[
+            &maestro[..],
+            &["trabajos", "--todos", "--prioridad", "baja"],
+        ]
+        .concat(),
+    )
+    .await;
+    s.esperar_codigo(0);
+    assert!(
+        s.stdout
+            .contains("2 of 2 jobs with prioridad=3 (newest first)"),
+        "{s:#?}"
+    );
+    let s = cliente(&[&maestro[..], &["trabajos", "--cursor", "t2", "--json"]].concat()).await;
+    let l: comun::api::ListaTrabajos = s.esperar_codigo(0).json();
+    assert_eq!(
+        l.trabajos.iter().map(|t| t.id.0).collect::<Vec<_>>(),
+        vec![1]
+    );
+
+    let s = cliente(&[&maestro[..], &["prioridad", "5", "alta"]].concat()).await;
+    s.esperar_codigo(0);
+    assert!(
+        s.stdout.contains("job 5 now has priority 1 (alta)"),
+        "{s:#?}"
+    );
+    let s = cliente(&[&maestro[..], &["reintentar", "5"]].concat()).await;
+    s.esperar_codigo(1);
+    assert!(s.stderr.contains("job 5 is pendiente"), "{s:#?}");
+    assert!(s.stderr.contains("HTTP 409"), "{s:#?}");
+    cliente(&[&maestro[..], &["cancelar", "5"]].concat())
+        .await
+        .esperar_codigo(0);
+    let s = cliente(&[&maestro[..], &["reintentar", "5", "--json"]].concat()).await;
+    let r: comun::api::RespuestaAccion = s.esperar_codigo(0).json();
+    assert_eq!(
+        (r.estado, r.prioridad),
+        (Estado::Pendiente, comun::Prioridad::ALTA)
+    );
+
+    // 2,500 more: the cliente asks for 1,000 at a time and follows the cursor.
+    let lote = comun::api::PeticionLote {
+        trabajos: vec![comun::api::PeticionTrabajo::espera(5, comun::Prioridad::BAJA); 2500],
+    };
+    let r = reqwest::Client::new()
+        .post(format!("{}/trabajos", m.url))
+        .json(&lote)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ids = |s: apoyo::Salida| -> Vec<u64> {
+        let l: comun::api::ListaTrabajos = s.esperar_codigo(0).json();
+        l.trabajos.iter().map(|t| t.id.0).collect()
+    };
+    let todos = ids(cliente(&[&maestro[..], &["trabajos", "--todos", "--json"]].concat()).await);
+    assert_eq!(todos, (1..=2505).rev().collect::<Vec<_>>());
+    let s = cliente(&[&maestro[..], &["trabajos", "--limite", "1500", "--json"]].concat()).await;
+    assert_eq!(ids(s), (1006..=2505).rev().collect::<Vec<_>>());
+    m.parar().await;
+}

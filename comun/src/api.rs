@@ -12,6 +12,11 @@ use crate::trabajo::{
     ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId, validar_plazo,
 };
 
+mod lista;
+pub use lista::{
+    Cursor, FiltroTrabajos, MAX_CUENTA, PeticionPrioridad, RespuestaAccion, Via,
+};
+
 // Parts of these bodies defined with the bodies that carry them first: an esclavo's load
 // (its heartbeat) and a job's result (its esclavo's report).
 pub use crate::nodo::Carga;
@@ -345,8 +350,19 @@ pub const MAX_LISTA: u32 = 10_000;
 pub struct ListaTrabajos {
     /// Jobs matching the filter, newest first, at most `limite`.
     pub trabajos: Vec<Trabajo>,
-    /// How many match the filter in all.
+    /// How many match the filter in all (at most [`MAX_CUENTA`] when it filters by more than
+    /// the state: see `total_exacto`).
     pub total: u64,
+    /// False when `total` stopped counting at [`MAX_CUENTA`]: at least that many match.
+    #[serde(default = "verdadero")]
+    pub total_exacto: bool,
+    /// Pass it back as `cursor` for the next page (older jobs); absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub siguiente: Option<Cursor>,
+}
+
+fn verdadero() -> bool {
+    true
 }
 
 /// Longest one long poll waits (`esperar_ms` of `GET /trabajos/{id}`, `espera_ms` of

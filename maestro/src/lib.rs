@@ -16,6 +16,8 @@
 //! - [`despacho`]: the event-driven dispatcher and the watchdog (lost esclavos, attempts past
 //!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
+//! - [`operaciones`]: what an operator does with jobs (a filtered page, retry, new
+//!   priority), as operations of the service that the API and the dashboard share.
 //! - [`http`]: the API.
 //! - [`panel`]: the dashboard at `/`, rendered on the server, live over server-sent events.
 //!
@@ -30,6 +32,7 @@ pub mod despacho;
 pub mod estado;
 pub mod http;
 pub mod ids;
+pub mod operaciones;
 pub mod panel;
 pub mod planificador;
 pub mod reintentos;

@@ -71,6 +71,28 @@ impl Reintentos {
         Some(e.trabajo)
     }
 
+    /// Gives a waiting job a new priority (it stays due when it was); false if it does not
+    /// wait here.
+    pub fn priorizar(&mut self, id: TrabajoId, prioridad: Prioridad) -> bool {
+        let Some(&vence) = self.vencimientos.get(&id) else {
+            return false;
+        };
+        let e = self
+            .por_vencimiento
+            .get_mut(&(vence, id))
+            .expect("both maps hold the same jobs");
+        self.por_prioridad[e.trabajo.prioridad.indice()] -= 1;
+        self.por_prioridad[prioridad.indice()] += 1;
+        e.trabajo.prioridad = prioridad;
+        true
+    }
+
+    /// The id of the oldest job waiting (the lowest), if any. O(n): for a scrape, not the
+    /// job path.
+    pub fn mas_antiguo(&self) -> Option<TrabajoId> {
+        self.vencimientos.keys().min().copied()
+    }
+
     /// A waiting job by id, and when it is due.
     pub fn buscar(&self, id: TrabajoId) -> Option<(&EnEspera, Instant)> {
         let vence = *self.vencimientos.get(&id)?;

@@ -66,7 +66,7 @@ pub struct NuevoTrabajo {
 
 /// One of `todos` by its `nombre`, in any case and with blanks around; an unknown name is an
 /// error naming `campo` and listing the known ones.
-fn por_nombre<T: Copy>(
+pub(crate) fn por_nombre<T: Copy>(
     campo: &str,
     todos: &[T],
     nombre: fn(T) -> &'static str,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use comun::api::Origen;
-use comun::{Estado as EstadoTrabajo, NuevoTrabajo, TrabajoId};
+use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
 use crate::cola::Pendiente;
 use crate::ids::{EsclavoId, IntentoId};
@@ -71,6 +71,12 @@ pub enum Cambio {
         fin_ms: u64,
         motivo: String,
     },
+    /// A failed or cancelled job queued again by a user: pending, its failures forgotten, its
+    /// attempts kept (the next one goes on numbering them). Applied only to a job the store
+    /// holds as fallido or cancelado.
+    Reintentar { id: TrabajoId },
+    /// A pending job's new priority. Applied only to a job still pending in the store.
+    Priorizar { id: TrabajoId, prioridad: Prioridad },
 }
 
 /// What the store held when the maestro started, once brought back to a consistent state.

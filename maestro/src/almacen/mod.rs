@@ -6,10 +6,10 @@
 //! where it promised durability, awaits their commit; the writer applies whatever piled up in
 //! one transaction. The changes name every write the maestro makes: append jobs and the
 //! watched-file lines they came from (in one transaction), record an attempt before its
-//! esclavo hears of it, record a failure, a result or a cancel. Its reading half
-//! ([`Lectura`]) lists and pages jobs, reads one with its attempts, its image, and a watched
-//! file's lines already queued; opening a backend loads everything the maestro needs at start
-//! ([`Recuperado`]).
+//! esclavo hears of it, record a failure, a result, a cancel, a retry or a new priority. Its
+//! reading half ([`Lectura`]) pages jobs by filter, reads one with its attempts, its image,
+//! and a watched file's lines already queued; opening a backend loads everything the maestro
+//! needs at start ([`Recuperado`]).
 //!
 //! **Invariant: nothing accepted is lost.** A caller that acknowledges something (a job to its
 //! submitter, a result to its esclavo) awaits the [`Confirmacion`] of its changes first.
@@ -27,8 +27,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use comun::api::Trabajo;
-use comun::{Estado as EstadoTrabajo, TrabajoId};
+use comun::TrabajoId;
+use comun::api::{Cursor, FiltroTrabajos, ListaTrabajos, Trabajo};
 
 pub use cambio::{Cambio, FilaNueva, LineaCargada, Recuperado};
 pub use escritor::{Confirmacion, NumeroOrden};
@@ -51,8 +51,17 @@ pub type Leido<T> = Pin<Box<dyn Future<Output = anyhow::Result<T>> + Send>>;
 pub trait Lectura: Send + Sync + 'static {
     /// One job with its attempts.
     fn trabajo(&self, id: TrabajoId) -> Leido<Option<Trabajo>>;
-    /// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
-    fn listar(&self, estado: Option<EstadoTrabajo>, limite: u32) -> Leido<(Vec<Trabajo>, u64)>;
+    /// A page of jobs, newest first: those `filtro` takes that are older than `cursor` (from
+    /// the newest without one), at most `limite`, with the cursor of the next page if there is
+    /// one, and how many `filtro` takes in all, counted up to
+    /// [`MAX_CUENTA`](comun::api::MAX_CUENTA). A deep page costs what the first one does,
+    /// whatever the number of jobs.
+    fn pagina(
+        &self,
+        filtro: FiltroTrabajos,
+        cursor: Option<Cursor>,
+        limite: u32,
+    ) -> Leido<ListaTrabajos>;
     /// The PNG of a finished Julia job.
     fn imagen(&self, id: TrabajoId) -> Leido<Option<Vec<u8>>>;
     /// The lines of a watched file (by its absolute path) already queued: `(text, occurrence)`.
@@ -110,13 +119,17 @@ impl Almacen {
         self.lectura.trabajo(id).await
     }
 
-    /// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
-    pub async fn listar(
+    /// A page of jobs as the store holds them, newest first ([`Lectura::pagina`]): pass the
+    /// answer's `siguiente` back as `cursor` for the next one. `total` is counted up to
+    /// [`MAX_CUENTA`](comun::api::MAX_CUENTA); [`Servicio::pagina`](crate::servicio::Servicio::pagina) gives the exact
+    /// count where memory knows it, and memory's view of pending and running jobs.
+    pub async fn pagina(
         &self,
-        estado: Option<EstadoTrabajo>,
+        filtro: FiltroTrabajos,
+        cursor: Option<Cursor>,
         limite: u32,
-    ) -> anyhow::Result<(Vec<Trabajo>, u64)> {
-        self.lectura.listar(estado, limite).await
+    ) -> anyhow::Result<ListaTrabajos> {
+        self.lectura.pagina(filtro, cursor, limite).await
     }
 
     /// The PNG of a finished Julia job.

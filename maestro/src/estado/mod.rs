@@ -27,7 +27,7 @@ use crate::{planificador, reintentos};
 use esclavos::Esclavos;
 use nodos::Nodos;
 use trabajos::Trabajos;
-pub use trabajos::{EnCurso, Fallo};
+pub use trabajos::{EnCurso, Fallo, Rechazo};
 pub use transiciones::{Final, Registrado};
 
 /// Settings the transitions need.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use comun::api::{ColaPrioridad, Origen, Resumen};
+use comun::api::{ColaPrioridad, Origen, Resumen, Trabajo};
 use comun::nodo::Asignacion;
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
@@ -54,6 +54,30 @@ pub enum Fallo {
     /// The esclavo's: lost, unreachable, or restarted. The job goes back to the queue at once.
     /// Either way the attempt counts towards the job's failures.
     DelEsclavo,
+}
+
+/// Why a job cannot be retried now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rechazo {
+    /// Only failed or cancelled jobs can be retried; it is in this state.
+    Estado(EstadoTrabajo),
+    /// Cancelled while it ran, and its esclavo has not stopped that attempt yet.
+    Parando { esclavo: String, intento: u32 },
+}
+
+impl std::fmt::Display for Rechazo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rechazo::Estado(e) => {
+                write!(f, "is {e}: only fallido or cancelado jobs can be retried")
+            }
+            Rechazo::Parando { esclavo, intento } => write!(
+                f,
+                "is cancelado, but esclavo {esclavo} has not stopped its attempt {intento} \
+                 yet: retry it once it has"
+            ),
+        }
+    }
 }
 
 /// How many jobs are in each state, and the version of the counts.
@@ -368,6 +392,53 @@ impl Trabajos {
                 motivo: "dropped by limpiar_cola".into(),
             })
             .collect()
+    }
+
+    /// Queues again a job the store holds as `t`, failed or cancelled: a new attempt of the
+    /// same job (numbered after its earlier ones, which are kept), its failures forgotten.
+    /// Refused, saying why, for a job in any other state, and for a cancelled one whose
+    /// esclavo has not stopped its attempt yet (it still holds the slot and the job's entry).
+    pub fn reintentar(&mut self, t: &Trabajo) -> Result<Cambio, Rechazo> {
+        if let Some(e) = self.en_memoria(t.id) {
+            return Err(Rechazo::Estado(e));
+        }
+        if let Some(e) = self.en_curso.get(&t.id) {
+            return Err(Rechazo::Parando {
+                esclavo: e.esclavo.nombre.clone(),
+                intento: e.intento,
+            });
+        }
+        let contador = match t.estado {
+            EstadoTrabajo::Fallido => &mut self.contadores.fallidos,
+            EstadoTrabajo::Cancelado => &mut self.contadores.cancelados,
+            e => return Err(Rechazo::Estado(e)),
+        };
+        *contador = contador.saturating_sub(1);
+        self.cola.insertar(Pendiente {
+            id: t.id,
+            parametros: t.parametros,
+            algoritmo: t.algoritmo,
+            prioridad: t.prioridad,
+            intentos: t.intentos.iter().map(|i| i.numero).max().unwrap_or(0),
+            fallos: 0,
+            plazo_s: t.plazo_s.and_then(NonZeroU32::new),
+        });
+        self.cambiado();
+        Ok(Cambio::Reintentar { id: t.id })
+    }
+
+    /// Gives a pending job (queued or waiting for a retry) a new priority: it takes its place
+    /// among the jobs of that priority, by id, as if it had been queued with it. `None` if
+    /// the job is not pending.
+    pub fn priorizar(&mut self, id: TrabajoId, prioridad: Prioridad) -> Option<Cambio> {
+        if let Some(mut p) = self.cola.quitar(id) {
+            p.prioridad = prioridad;
+            self.cola.insertar(p);
+        } else if !self.reintentos.priorizar(id, prioridad) {
+            return None;
+        }
+        self.cambiado();
+        Some(Cambio::Priorizar { id, prioridad })
     }
 
     /// Whether attempt `e` ran longer than its time limit plus the grace at `ahora`.

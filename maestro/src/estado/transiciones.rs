@@ -1,6 +1,7 @@
 //! Every step of a job's life that touches an esclavo too: dispatch, refusal, failure, result,
-//! cancel, registration, heartbeat, a lost esclavo, a time limit past its grace; and the
-//! memoria reports. Each returns the store changes that make it durable.
+//! cancel, registration, heartbeat, a lost esclavo, a time limit past its grace; a user's
+//! retry of a finished job and new priority of a pending one; and the memoria reports. Each
+//! returns the store changes that make it durable.
 //!
 //! **Invariant: a result is recorded exactly once.** A result is taken only for a job that
 //! memory holds as pending or running; taking it removes the job from both, so every later
@@ -14,12 +15,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use comun::api::Origen;
+use comun::api::{Origen, Trabajo};
 use comun::memoria::ReporteMemoria;
 use comun::nodo::{Latido, Registro};
-use comun::{NuevoTrabajo, TrabajoId};
+use comun::{NuevoTrabajo, Prioridad, TrabajoId};
 
-use super::trabajos::{EnCurso, Fallo};
+use super::trabajos::{EnCurso, Fallo, Rechazo};
 use super::{Envio, Estado};
 use crate::almacen::{Cambio, FilaNueva, LineaCargada};
 use crate::ids::{EsclavoId, IntentoId};
@@ -192,6 +193,23 @@ impl Estado {
         if let Some(e) = corriendo {
             self.parar(&e, MOTIVO_CANCELADO.into());
         }
+        self.despertar();
+        Some(cambio)
+    }
+
+    /// Queues again a failed or cancelled job, as the store holds it (`t`): a new attempt of
+    /// the same job, its earlier attempts kept
+    /// ([`Trabajos::reintentar`](super::trabajos::Trabajos::reintentar)).
+    pub fn reintentar(&mut self, t: &Trabajo) -> Result<Cambio, Rechazo> {
+        let cambio = self.trabajos.reintentar(t)?;
+        self.despertar();
+        Ok(cambio)
+    }
+
+    /// Gives a pending job a new priority, and so its new place in the queue; `None` if it is
+    /// not pending.
+    pub fn priorizar(&mut self, id: TrabajoId, prioridad: Prioridad) -> Option<Cambio> {
+        let cambio = self.trabajos.priorizar(id, prioridad)?;
         self.despertar();
         Some(cambio)
     }

@@ -9,9 +9,11 @@
 //! | GET | `/resumen?version=V&espera_ms=T` | job counts; waits up to T ms for a version other than V |
 //! | POST | `/agregar_trabajo` | queue one job (the original flat body) |
 //! | POST | `/trabajos` | queue many jobs, all or none |
-//! | GET | `/trabajos?estado=E&limite=N` | jobs, newest first |
+//! | GET | `/trabajos?estado=E&tipo=T&prioridad=P&esclavo=X&origen=O&limite=N&cursor=C` | a page of jobs, newest first, filtered in the store; the answer's `siguiente` is the next page's `cursor` ([`crate::operaciones`]) |
 //! | GET | `/trabajos/{id}?esperar_ms=T` | one job with its attempts and time limit; for a pending one, why it waits (its queue place, or its retry's delay); waits up to T ms for it to finish |
 //! | DELETE | `/trabajos/{id}` | cancel a pending job (waiting for a retry or not), or a running one: its esclavo is told to stop it (`POST {esclavo}/cancelar`, in the background) |
+//! | PATCH | `/trabajos/{id}` | `{"prioridad": P}`: a pending job's new priority and place in the queue; 409 if not pending |
+//! | POST | `/trabajos/{id}/reintentar` | queue a fallido or cancelado job again (same id, attempts kept); 409 naming its state otherwise |
 //! | GET | `/trabajos/{id}/imagen` | PNG of a finished Julia job |
 //! | POST | `/cargar_trabajos` | queue the lines of an uploaded or named jobs file |
 //! | POST | `/limpiar_cola` | cancel every pending job (waiting for a retry or not); running ones run on |
@@ -23,6 +25,7 @@
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
 //! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`plataforma::acceso`]).
 
+mod acciones;
 mod esclavos;
 mod extraer;
 mod memoria;

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comun::api::{
-    ListaTrabajos, MAX_ESPERA, MAX_LISTA, MAX_LOTE, Origen, PeticionCarga, PeticionLote,
+    Cursor, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, MAX_LOTE, Origen, PeticionCarga, PeticionLote,
     PeticionTrabajo, RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen,
     Trabajo,
 };
@@ -73,23 +73,29 @@ pub async fn agregar_lote(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FiltroLista {
+    /// Only jobs in this state: pendiente, asignado, completado, fallido or cancelado.
     estado: Option<String>,
+    /// At most this many jobs (100 when absent, at most 10,000).
     limite: Option<u32>,
+    /// Only jobs of this kernel: julia, espera, matmul, vector_add, montecarlo or nbody.
+    tipo: Option<String>,
+    /// Only jobs of this priority: 1, 2, 3 or alta, media, baja.
+    prioridad: Option<String>,
+    /// Only jobs this esclavo runs, or whose last attempt it ran.
+    esclavo: Option<String>,
+    /// Only jobs that came in this way: api or archivo.
+    origen: Option<String>,
+    /// The `siguiente` of the page before: this page holds the jobs after it.
+    cursor: Option<String>,
 }
 
 pub async fn listar(
     State(s): State<Arc<Servicio>>,
     Consulta(f): Consulta<FiltroLista>,
 ) -> Res<Json<ListaTrabajos>> {
-    let filtro = f
-        .estado
-        .as_deref()
-        .map(str::parse::<EstadoTrabajo>)
-        .transpose()?;
-    let limite = f.limite.unwrap_or(100).min(MAX_LISTA);
-    let (trabajos, total) = s.almacen.listar(filtro, limite).await?;
-    let trabajos = trabajos.into_iter().map(|t| con_memoria(&s, t)).collect();
-    Ok(Json(ListaTrabajos { trabajos, total }))
+    let (filtro, cursor) = f.leer()?;
+    let limite = f.limite.unwrap_or(100);
+    Ok(Json(s.pagina(filtro, cursor, limite).await?))
 }
 
 #[derive(Deserialize)]
@@ -153,19 +159,11 @@ async fn leer(s: &Servicio, id: TrabajoId) -> Res<Trabajo> {
 /// Overlays what memory knows that the database may not have yet: a pending job's reason, a
 /// dispatch not yet committed.
 fn con_memoria(s: &Servicio, mut t: Trabajo) -> Trabajo {
-    let estado = s.estado();
-    match estado.trabajos.en_memoria(t.id) {
-        Some(EstadoTrabajo::Pendiente) => {
-            t.estado = EstadoTrabajo::Pendiente;
-            t.motivo = estado.explicar(t.id);
-        }
-        Some(e) => t.estado = e,
-        None => {}
-    }
+    s.con_memoria(&mut t);
     t
 }
 
-fn id_de(texto: &str) -> Res<TrabajoId> {
+pub(super) fn id_de(texto: &str) -> Res<TrabajoId> {
     texto
         .parse()
         .map_err(|e: comun::ErrorCampo| ErrorApi::peticion(e.to_string()))

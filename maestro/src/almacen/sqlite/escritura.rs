@@ -2,7 +2,8 @@
 //!
 //! **A result is recorded exactly once**, here too: completing or cancelling a job changes
 //! its row only while it is `pendiente` or `asignado`, and its image is stored only when the
-//! row changed.
+//! row changed. A retry changes only a `fallido` or `cancelado` row, a new priority only a
+//! `pendiente` one.
 
 use comun::TrabajoId;
 use rusqlite::{Connection, Transaction, params};
@@ -154,6 +155,20 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             )?
             .execute(params![id.0 as i64, *fin_ms as i64, motivo])?;
             cerrar_abiertos(t, *id, *fin_ms, &format!("cancelled: {motivo}"))?;
+        }
+        Cambio::Reintentar { id } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, fallos = 0,
+                 terminado_ms = NULL, resultado = NULL, motivo = NULL
+                 WHERE id = ?1 AND estado IN ('fallido', 'cancelado')",
+            )?
+            .execute([id.0 as i64])?;
+        }
+        Cambio::Priorizar { id, prioridad } => {
+            t.prepare_cached(
+                "UPDATE trabajos SET prioridad = ?2 WHERE id = ?1 AND estado = 'pendiente'",
+            )?
+            .execute(params![id.0 as i64, prioridad.valor()])?;
         }
     }
     Ok(())

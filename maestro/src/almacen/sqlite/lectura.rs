@@ -4,9 +4,10 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use comun::api::{Intento, Trabajo};
+use comun::api::{Cursor, FiltroTrabajos, Intento, ListaTrabajos, MAX_CUENTA, Trabajo};
 use comun::{Algoritmo, Estado as EstadoTrabajo, Parametros, Prioridad, TrabajoId};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use crate::almacen::{Lectura, Leido};
 
@@ -15,6 +16,8 @@ pub struct LecturaSqlite(Arc<Mutex<Connection>>);
 
 impl LecturaSqlite {
     pub(super) fn new(conexion: Connection) -> Self {
+        // One statement per combination of filters, each kept prepared.
+        conexion.set_prepared_statement_cache_capacity(96);
         LecturaSqlite(Arc::new(Mutex::new(conexion)))
     }
 
@@ -41,8 +44,13 @@ impl Lectura for LecturaSqlite {
         self.leer(move |c| trabajo(c, id))
     }
 
-    fn listar(&self, estado: Option<EstadoTrabajo>, limite: u32) -> Leido<(Vec<Trabajo>, u64)> {
-        self.leer(move |c| listar(c, estado, limite))
+    fn pagina(
+        &self,
+        filtro: FiltroTrabajos,
+        cursor: Option<Cursor>,
+        limite: u32,
+    ) -> Leido<ListaTrabajos> {
+        self.leer(move |c| pagina(c, &filtro, cursor, limite))
     }
 
     fn imagen(&self, id: TrabajoId) -> Leido<Option<Vec<u8>>> {
@@ -76,28 +84,76 @@ fn trabajo(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Trabajo>> {
     fila.map(|t| con_intentos(c, t)).transpose()
 }
 
-/// Jobs newest first, optionally of one state, at most `limite`; and how many match in all.
-fn listar(
+/// A page of jobs newest first: those `filtro` takes that are older than `cursor`, at most
+/// `limite`, and how many it takes in all (counted up to [`MAX_CUENTA`]). Keyset paging on
+/// the indexes of [`super::INDICES`]: a deep page costs what the first one does.
+fn pagina(
     c: &Connection,
-    estado: Option<EstadoTrabajo>,
+    filtro: &FiltroTrabajos,
+    cursor: Option<Cursor>,
     limite: u32,
-) -> rusqlite::Result<(Vec<Trabajo>, u64)> {
-    // `?1 = ?1` keeps one statement shape for both cases; with a state, the index serves it.
-    let (condicion, filtro) = match estado {
-        Some(e) => ("estado = ?1", e.nombre()),
-        None => ("?1 = ?1", ""),
-    };
-    let total: i64 = c
-        .prepare_cached(&format!("SELECT COUNT(*) FROM trabajos WHERE {condicion}"))?
-        .query_row([filtro], |f| f.get(0))?;
-    let trabajos = c
-        .prepare_cached(&format!(
-            "SELECT {COLUMNAS} FROM trabajos WHERE {condicion} ORDER BY id DESC LIMIT ?2"
-        ))?
-        .query_map(params![filtro, limite], leer_fila)?
-        .map(|t| t.and_then(|t| con_intentos(c, t)))
+) -> rusqlite::Result<ListaTrabajos> {
+    let (condicion, mut valores) = condicion(filtro);
+    let cuenta = format!("SELECT COUNT(*) FROM (SELECT 1 FROM trabajos WHERE {condicion} LIMIT ?)");
+    valores.push(Value::Integer(MAX_CUENTA as i64 + 1));
+    let contados: i64 = c
+        .prepare_cached(&cuenta)?
+        .query_row(params_from_iter(&valores), |f| f.get(0))?;
+    let total = (contados as u64).min(MAX_CUENTA);
+    let antes = cursor.map_or(i64::MAX, |c| c.ultimo().0 as i64);
+    *valores.last_mut().expect("the limit is there") = Value::Integer(antes);
+    valores.push(Value::Integer(i64::from(limite) + 1));
+    let mut trabajos = c
+        .prepare_cached(&sql_pagina(&condicion))?
+        .query_map(params_from_iter(&valores), leer_fila)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok((trabajos, total as u64))
+    // One row past the page says there is another page.
+    let siguiente = if trabajos.len() > limite as usize {
+        trabajos.truncate(limite as usize);
+        trabajos.last().map(|t| Cursor::tras(t.id))
+    } else {
+        None
+    };
+    let trabajos = trabajos
+        .into_iter()
+        .map(|t| con_intentos(c, t))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ListaTrabajos {
+        trabajos,
+        total,
+        total_exacto: (contados as u64) <= MAX_CUENTA,
+        siguiente,
+    })
+}
+
+/// The statement of a page: the rows `condicion` takes below an id, newest first, at most a
+/// number of them.
+fn sql_pagina(condicion: &str) -> String {
+    format!("SELECT {COLUMNAS} FROM trabajos WHERE {condicion} AND id < ? ORDER BY id DESC LIMIT ?")
+}
+
+/// The SQL condition of `filtro` (`1` when it takes every job) and its values, in order.
+fn condicion(filtro: &FiltroTrabajos) -> (String, Vec<Value>) {
+    let texto = |s: &str| Value::Text(s.to_owned());
+    let terminos = [
+        ("estado", filtro.estado.map(|e| texto(e.nombre()))),
+        ("tipo", filtro.tipo.map(|t| texto(t.nombre()))),
+        (
+            "prioridad",
+            filtro.prioridad.map(|p| Value::Integer(p.valor().into())),
+        ),
+        ("esclavo", filtro.esclavo.as_deref().map(texto)),
+        ("via", filtro.origen.map(|o| texto(o.nombre()))),
+    ];
+    let mut partes = vec!["1".to_string()];
+    let mut valores = Vec::new();
+    for (columna, valor) in terminos {
+        if let Some(v) = valor {
+            partes.push(format!("{columna} = ?"));
+            valores.push(v);
+        }
+    }
+    (partes.join(" AND "), valores)
 }
 
 /// The PNG of a finished Julia job.
@@ -159,4 +215,223 @@ fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
         resultado,
         motivo: f.get(11)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use comun::api::{Origen, Via};
+    use comun::trabajo::{ParamsEspera, ParamsJulia};
+    use comun::{NuevoTrabajo, Tipo};
+
+    use super::*;
+    use crate::almacen::{Cambio, FilaNueva};
+    use crate::config::Sincronizacion;
+    use crate::ids::{EsclavoId, IntentoId};
+
+    /// Job `i` of the test table: every third one a julia job, every second from a file,
+    /// priorities in turn; those with `i % 4 == 0` ran on `e1`, those with `i % 4 == 1` on `e2`.
+    fn fila(i: u64) -> Vec<Cambio> {
+        let parametros = if i.is_multiple_of(3) {
+            Parametros::Julia(ParamsJulia::new(8, 8, 8).unwrap())
+        } else {
+            Parametros::Espera(ParamsEspera { ms: 1 })
+        };
+        let origen = if i.is_multiple_of(2) {
+            Origen::Api
+        } else {
+            Origen::Archivo {
+                archivo: "t.txt".into(),
+                linea: i as usize,
+            }
+        };
+        let trabajo = NuevoTrabajo {
+            parametros,
+            algoritmo: Algoritmo::Secuencial,
+            prioridad: Prioridad::new(i as i64 % 3 + 1).unwrap(),
+            plazo_s: None,
+        };
+        let id = TrabajoId(i);
+        let fila = FilaNueva {
+            id,
+            trabajo,
+            origen,
+            creado_ms: i,
+        };
+        let mut cambios = vec![Cambio::Insertar(fila)];
+        if i % 4 < 2 {
+            cambios.push(Cambio::Asignar {
+                intento: IntentoId::new(id, 1),
+                esclavo: EsclavoId::new(if i.is_multiple_of(4) { "e1" } else { "e2" }, 1),
+                inicio_ms: i,
+            });
+        }
+        cambios
+    }
+
+    /// The `n` jobs of [`fila`] in a new store: `(writer, reader)`.
+    fn tabla(datos: &std::path::Path, n: u64) -> (super::super::EscrituraSqlite, LecturaSqlite) {
+        let (mut escritura, lectura, _) =
+            super::super::abrir(datos, Sincronizacion::Normal).unwrap();
+        let cambios: Vec<Cambio> = (1..=n).flat_map(fila).collect();
+        crate::almacen::Escritura::confirmar(&mut escritura, cambios.iter()).unwrap();
+        (escritura, lectura)
+    }
+
+    fn con(l: &LecturaSqlite) -> std::sync::MutexGuard<'_, Connection> {
+        l.0.lock().unwrap()
+    }
+
+    /// Every page of `filtro`, `limite` at a time, following the cursor.
+    fn todas(c: &Connection, filtro: &FiltroTrabajos, limite: u32) -> Vec<ListaTrabajos> {
+        let mut paginas = vec![pagina(c, filtro, None, limite).unwrap()];
+        while let Some(cursor) = paginas.last().unwrap().siguiente {
+            paginas.push(pagina(c, filtro, Some(cursor), limite).unwrap());
+        }
+        paginas
+    }
+
+    #[test]
+    fn pages_follow_the_cursor_newest_first_without_repeats_or_gaps() {
+        let datos = tempfile::tempdir().unwrap();
+        let (_e, l) = tabla(datos.path(), 30);
+        let c = con(&l);
+        let paginas = todas(&c, &FiltroTrabajos::default(), 7);
+        assert_eq!(paginas.len(), 5);
+        let ids: Vec<u64> = paginas
+            .iter()
+            .flat_map(|p| p.trabajos.iter().map(|t| t.id.0))
+            .collect();
+        assert_eq!(ids, (1..=30).rev().collect::<Vec<_>>());
+        assert!(paginas.iter().all(|p| p.total == 30 && p.total_exacto));
+        assert_eq!(paginas[0].siguiente, Some(Cursor::tras(TrabajoId(24))));
+        assert_eq!(paginas[4].trabajos.len(), 2);
+        // A page exactly at the end says there is no other.
+        assert_eq!(todas(&c, &FiltroTrabajos::default(), 10).len(), 3);
+        // Attempts come with each job.
+        assert_eq!(paginas[0].trabajos[2].intentos[0].esclavo, "e1");
+    }
+
+    #[test]
+    fn every_filter_takes_only_its_jobs_and_they_combine() {
+        let datos = tempfile::tempdir().unwrap();
+        let (_e, l) = tabla(datos.path(), 60);
+        let c = con(&l);
+        let ids = |f: FiltroTrabajos| -> Vec<u64> {
+            let paginas = todas(&c, &f, 4);
+            let total = paginas[0].total;
+            let ids: Vec<u64> = paginas
+                .iter()
+                .flat_map(|p| p.trabajos.iter().map(|t| t.id.0))
+                .collect();
+            assert_eq!(total, ids.len() as u64, "{f:?}");
+            ids
+        };
+        let esperados =
+            |p: fn(u64) -> bool| -> Vec<u64> { (1..=60).rev().filter(|&i| p(i)).collect() };
+        let f = FiltroTrabajos::default;
+        let julia = FiltroTrabajos {
+            tipo: Some(Tipo::Julia),
+            ..f()
+        };
+        assert_eq!(ids(julia.clone()), esperados(|i| i % 3 == 0));
+        let archivo = FiltroTrabajos {
+            origen: Some(Via::Archivo),
+            ..f()
+        };
+        assert_eq!(ids(archivo), esperados(|i| i % 2 == 1));
+        let alta = FiltroTrabajos {
+            prioridad: Some(Prioridad::ALTA),
+            ..f()
+        };
+        assert_eq!(ids(alta), esperados(|i| i % 3 == 0));
+        let e2 = FiltroTrabajos {
+            esclavo: Some("e2".into()),
+            ..f()
+        };
+        assert_eq!(ids(e2), esperados(|i| i % 4 == 1));
+        let asignados_julia = FiltroTrabajos {
+            estado: Some(EstadoTrabajo::Asignado),
+            ..julia
+        };
+        assert_eq!(ids(asignados_julia), esperados(|i| i % 3 == 0 && i % 4 < 2));
+        let nada = FiltroTrabajos {
+            esclavo: Some("e1".into()),
+            origen: Some(Via::Archivo),
+            ..f()
+        };
+        assert_eq!(ids(nada), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn past_the_counting_limit_total_says_it_is_a_lower_bound() {
+        let datos = tempfile::tempdir().unwrap();
+        let n = MAX_CUENTA + 5;
+        let (_e, l) = tabla(datos.path(), n);
+        let c = con(&l);
+        let p = pagina(&c, &FiltroTrabajos::default(), None, 3).unwrap();
+        assert_eq!((p.total, p.total_exacto), (MAX_CUENTA, false));
+        let julia = FiltroTrabajos {
+            tipo: Some(Tipo::Julia),
+            ..FiltroTrabajos::default()
+        };
+        let p = pagina(&c, &julia, None, 3).unwrap();
+        assert_eq!((p.total, p.total_exacto), (n / 3, true));
+    }
+
+    /// Every combination of filters: `(filter, the columns it filters)`.
+    fn combinaciones() -> Vec<(FiltroTrabajos, Vec<&'static str>)> {
+        (0..32u32)
+            .map(|m| {
+                let si = |b: u32| m & (1 << b) != 0;
+                let f = FiltroTrabajos {
+                    estado: si(0).then_some(EstadoTrabajo::Completado),
+                    tipo: si(1).then_some(Tipo::Julia),
+                    prioridad: si(2).then_some(Prioridad::ALTA),
+                    esclavo: si(3).then(|| "e1".to_string()),
+                    origen: si(4).then_some(Via::Api),
+                };
+                let columnas = ["estado", "tipo", "prioridad", "esclavo", "via"]
+                    .into_iter()
+                    .enumerate()
+                    .filter(|&(b, _)| si(b as u32))
+                    .map(|(_, c)| c)
+                    .collect();
+                (f, columnas)
+            })
+            .collect()
+    }
+
+    /// A million jobs page as fast as ten: every combination of filters is a range of an
+    /// index read newest first, never a scan of the table nor a sort; one filter, or the state
+    /// and one other, is a range of an index holding exactly the jobs it takes.
+    #[test]
+    fn every_combination_of_filters_pages_from_an_index_without_sorting() {
+        let datos = tempfile::tempdir().unwrap();
+        let (_e, l) = tabla(datos.path(), 10);
+        let c = con(&l);
+        for (filtro, columnas) in combinaciones() {
+            let (condicion, _) = condicion(&filtro);
+            let mut explicar = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", sql_pagina(&condicion)))
+                .unwrap();
+            let nulos = vec![Value::Null; explicar.parameter_count()];
+            let plan: Vec<String> = explicar
+                .query_map(params_from_iter(nulos), |f| f.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let plan = plan.join(" | ");
+            assert!(
+                plan.starts_with("SEARCH trabajos USING"),
+                "{columnas:?}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{columnas:?}: {plan}");
+            let exacto = columnas.len() == 1 || (columnas.len() == 2 && columnas[0] == "estado");
+            if exacto {
+                for col in &columnas {
+                    assert!(plan.contains(&format!("{col}=?")), "{columnas:?}: {plan}");
+                }
+            }
+        }
+    }
 }

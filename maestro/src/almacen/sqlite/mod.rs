@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS trabajos (
     motivo TEXT,
     plazo_s INTEGER
 );
-CREATE INDEX IF NOT EXISTS trabajos_por_estado ON trabajos (estado, id);
 CREATE TABLE IF NOT EXISTS intentos (
     trabajo INTEGER NOT NULL,
     numero INTEGER NOT NULL,
@@ -67,7 +66,39 @@ CREATE TABLE IF NOT EXISTS lineas_cargadas (
 
 /// Columns added after the first release: `(table, column, definition)`. A database made
 /// before gets each one that it lacks (`ALTER TABLE ... ADD COLUMN`) when it is opened.
-const MIGRACIONES: &[(&str, &str, &str)] = &[("trabajos", "plazo_s", "INTEGER")];
+/// `tipo` and `via` are computed from the JSON beside them (virtual: nothing to fill in for
+/// old rows, nothing more to write), so the filters of `GET /trabajos` have columns to index.
+const MIGRACIONES: &[(&str, &str, &str)] = &[
+    ("trabajos", "plazo_s", "INTEGER"),
+    (
+        "trabajos",
+        "tipo",
+        "TEXT GENERATED ALWAYS AS (json_extract(parametros, '$.tipo')) VIRTUAL",
+    ),
+    (
+        "trabajos",
+        "via",
+        "TEXT GENERATED ALWAYS AS (json_extract(origen, '$.via')) VIRTUAL",
+    ),
+];
+
+/// The indexes that page the job list newest first (keyset: `id < cursor ORDER BY id DESC`)
+/// in time independent of the table's size: one per filter alone, and one per filter with the
+/// state; made once the columns of [`MIGRACIONES`] exist. Three filters or more at once use
+/// the index of two of them and drop the rows the others refuse (docs/lista-trabajos.md).
+const INDICES: &str = "
+CREATE INDEX IF NOT EXISTS trabajos_por_estado ON trabajos (estado, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_tipo ON trabajos (tipo, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_prioridad ON trabajos (prioridad, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_esclavo ON trabajos (esclavo, id)
+    WHERE esclavo IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trabajos_por_via ON trabajos (via, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_estado_tipo ON trabajos (estado, tipo, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_estado_prioridad ON trabajos (estado, prioridad, id);
+CREATE INDEX IF NOT EXISTS trabajos_por_estado_esclavo ON trabajos (estado, esclavo, id)
+    WHERE esclavo IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trabajos_por_estado_via ON trabajos (estado, via, id);
+";
 
 /// Opens (or creates) `datos/maestro.db` and brings it back to a consistent state after a
 /// crash: the writing and the reading halves, and what it holds.
@@ -83,6 +114,9 @@ pub fn abrir(
         .execute_batch(ESQUEMA)
         .context("creating the schema")?;
     migrar(&conexion).context("upgrading the schema")?;
+    conexion
+        .execute_batch(INDICES)
+        .context("creating the indexes")?;
     let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
     let lector = abrir_conexion(&ruta, sincronizacion)?;
     Ok((
@@ -108,7 +142,7 @@ fn abrir_conexion(ruta: &Path, sincronizacion: Sincronizacion) -> anyhow::Result
 fn migrar(c: &Connection) -> anyhow::Result<()> {
     for (tabla, columna, definicion) in MIGRACIONES {
         let existe = c
-            .prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?
+            .prepare("SELECT 1 FROM pragma_table_xinfo(?1) WHERE name = ?2")?
             .exists([tabla, columna])?;
         if !existe {
             c.execute_batch(&format!(
@@ -181,7 +215,7 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
 
 #[cfg(test)]
 mod tests {
-    use comun::api::Origen;
+    use comun::api::{FiltroTrabajos, Origen, Via};
     use comun::{Algoritmo, NuevoTrabajo, Parametros};
 
     use super::*;
@@ -242,5 +276,33 @@ mod tests {
         let (_, recuperado) = abrir_almacen(datos.path());
         let plazos: Vec<_> = recuperado.pendientes.iter().map(|p| p.plazo_s).collect();
         assert_eq!(plazos, vec![None, NonZeroU32::new(9)]);
+    }
+
+    #[test]
+    fn an_old_database_gets_the_filter_columns_and_its_rows_are_filtered_by_them() {
+        let datos = tempfile::tempdir().unwrap();
+        Connection::open(datos.path().join("maestro.db"))
+            .unwrap()
+            .execute_batch(TRABAJOS_SIN_PLAZO)
+            .unwrap();
+        let (almacen, _) = abrir_almacen(datos.path());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ids = |filtro: FiltroTrabajos| {
+            let lista = rt.block_on(almacen.pagina(filtro, None, 10)).unwrap();
+            lista.trabajos.iter().map(|t| t.id).collect::<Vec<_>>()
+        };
+        let espera_api = FiltroTrabajos {
+            tipo: Some(comun::Tipo::Espera),
+            origen: Some(Via::Api),
+            ..FiltroTrabajos::default()
+        };
+        assert_eq!(ids(espera_api), vec![TrabajoId(7)]);
+        let julia = FiltroTrabajos {
+            tipo: Some(comun::Tipo::Julia),
+            ..FiltroTrabajos::default()
+        };
+        assert_eq!(ids(julia), vec![]);
     }
 }

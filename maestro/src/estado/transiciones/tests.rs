@@ -561,3 +561,138 @@ fn after_a_restart_jobs_an_esclavo_still_runs_are_wanted_while_pending() {
     assert_eq!(paradas[0].motivo, "attempt 1 finished the job first");
     assert_eq!(e.latido(&latido("b", 1, &[id]), t0), Some(vec![id]));
 }
+
+/// Job `id` as the store holds it: `estado`, with attempts numbered 1 to `intentos`.
+fn guardado(id: TrabajoId, estado: EstadoTrabajo, intentos: u32) -> comun::api::Trabajo {
+    comun::api::Trabajo {
+        id,
+        parametros: Parametros::Espera(ParamsEspera { ms: 1 }),
+        algoritmo: Algoritmo::Secuencial,
+        prioridad: Prioridad::MEDIA,
+        estado,
+        intentos: (1..=intentos)
+            .map(|numero| comun::api::Intento {
+                numero,
+                esclavo: "a".into(),
+                inicio_ms: 0,
+                fin_ms: Some(1),
+                error: Some("boom".into()),
+            })
+            .collect(),
+        esclavo: None,
+        creado_ms: 0,
+        iniciado_ms: None,
+        terminado_ms: None,
+        origen: Origen::Api,
+        plazo_s: Some(7),
+        resultado: None,
+        motivo: None,
+    }
+}
+
+#[test]
+fn a_failed_job_retried_runs_as_its_next_attempt_with_its_failures_forgotten() {
+    let mut e = estado();
+    e.registrar(registro("a", 1, 1), Instant::now(), 0);
+    let id = con_trabajos(&mut e, 1)[0];
+    for numero in 1..=2 {
+        e.planificar(Instant::now(), 0);
+        e.terminar(intento(id, numero), de("a", 1), fallido("boom"), Instant::now(), 0);
+    }
+    assert_eq!(e.resumen().fallidos, 1);
+    let cambio = e.reintentar(&guardado(id, EstadoTrabajo::Fallido, 2));
+    assert!(matches!(cambio, Ok(Cambio::Reintentar { id: i }) if i == id));
+    let r = e.resumen();
+    assert_eq!((r.fallidos, r.pendientes), (0, 1));
+    assert_eq!(e.trabajos.en_memoria(id), Some(EstadoTrabajo::Pendiente));
+    // A second retry of the same job finds it pending.
+    assert_eq!(
+        e.reintentar(&guardado(id, EstadoTrabajo::Fallido, 2)).unwrap_err(),
+        Rechazo::Estado(EstadoTrabajo::Pendiente)
+    );
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    let a = &envios[0].trabajos[0];
+    assert_eq!((a.intento, a.plazo_ms), (3, 7000));
+    // Its failures were forgotten: one failure now is not its last (the limit is 2).
+    let (_, c) = e.terminar(intento(id, 3), de("a", 1), fallido("boom"), Instant::now(), 0);
+    assert!(matches!(c[..], [Cambio::Fallar { definitivo: false, fallos: 1, .. }]));
+}
+
+#[test]
+fn only_failed_or_cancelled_jobs_are_retried_and_a_cancelled_one_once_its_attempt_stopped() {
+    let mut e = estado();
+    e.registrar(registro("a", 1, 1), Instant::now(), 0);
+    let ids = con_trabajos(&mut e, 2);
+    e.planificar(Instant::now(), 0);
+    let rechazo = |e: &mut Estado, id, estado| e.reintentar(&guardado(id, estado, 1)).unwrap_err();
+    assert_eq!(
+        rechazo(&mut e, ids[0], EstadoTrabajo::Asignado),
+        Rechazo::Estado(EstadoTrabajo::Asignado)
+    );
+    assert_eq!(
+        rechazo(&mut e, ids[1], EstadoTrabajo::Pendiente),
+        Rechazo::Estado(EstadoTrabajo::Pendiente)
+    );
+    let desconocido = TrabajoId(99);
+    assert_eq!(
+        rechazo(&mut e, desconocido, EstadoTrabajo::Completado),
+        Rechazo::Estado(EstadoTrabajo::Completado)
+    );
+    // Cancelled while it runs: refused until its esclavo reports the attempt.
+    e.cancelar(ids[0], 0).unwrap();
+    let parando = rechazo(&mut e, ids[0], EstadoTrabajo::Cancelado);
+    assert_eq!(
+        parando,
+        Rechazo::Parando {
+            esclavo: "a".into(),
+            intento: 1
+        }
+    );
+    assert!(parando.to_string().contains("has not stopped its attempt 1"));
+    e.terminar(intento(ids[0], 1), de("a", 1), fallido("stopped"), Instant::now(), 0);
+    assert_eq!(e.resumen().cancelados, 1);
+    assert!(e.reintentar(&guardado(ids[0], EstadoTrabajo::Cancelado, 1)).is_ok());
+    assert_eq!(e.resumen().cancelados, 0);
+    // It waits behind the job queued before it, by id.
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    assert_eq!(envios[0].trabajos[0].id, ids[0]);
+    assert_eq!(envios[0].trabajos[0].intento, 2);
+}
+
+#[test]
+fn a_new_priority_gives_a_pending_job_its_new_place_and_a_running_one_is_refused() {
+    let mut e = estado();
+    let ids = con_trabajos(&mut e, 3);
+    let c = e.priorizar(ids[2], Prioridad::ALTA);
+    assert!(matches!(c, Some(Cambio::Priorizar { id, prioridad: Prioridad::ALTA }) if id == ids[2]));
+    let cola = e.cola_por_prioridad();
+    assert_eq!((cola[0].pendientes, cola[1].pendientes), (1, 2));
+    e.registrar(registro("a", 1, 1), Instant::now(), 0);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    assert_eq!(envios[0].trabajos[0].id, ids[2]);
+    assert!(e.priorizar(ids[2], Prioridad::BAJA).is_none());
+    assert!(e.priorizar(TrabajoId(99), Prioridad::BAJA).is_none());
+    // Down to baja, the oldest job goes after the other one.
+    assert!(e.priorizar(ids[0], Prioridad::BAJA).is_some());
+    e.terminar(intento(ids[2], 1), de("a", 1), completado(), Instant::now(), 0);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    assert_eq!(envios[0].trabajos[0].id, ids[1]);
+}
+
+#[test]
+fn a_job_waiting_for_its_retry_takes_a_new_priority_and_keeps_its_delay() {
+    let s = Duration::from_secs;
+    let mut e = con_reglas(Reglas::new(10, s(5)));
+    let t0 = Instant::now();
+    e.registrar(registro("a", 1, 1), t0, 0);
+    let id = con_trabajos(&mut e, 1)[0];
+    e.planificar(t0, 0);
+    e.terminar(intento(id, 1), de("a", 1), fallido("boom"), t0, 0);
+    assert!(e.priorizar(id, Prioridad::ALTA).is_some());
+    let cola = e.cola_por_prioridad();
+    assert_eq!((cola[0].pendientes, cola[1].pendientes), (1, 0));
+    assert_eq!(e.proximo_reintento(), Some(t0 + s(1)));
+    let (envios, _) = e.planificar(t0 + s(1), 0);
+    assert_eq!(envios[0].trabajos[0].intento, 2);
+    assert_eq!(e.cola_por_prioridad()[0].asignados, 1);
+}
