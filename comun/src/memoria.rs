@@ -55,7 +55,7 @@ pub struct Disco {
     pub total: u64,
 }
 
-/// One GPU's memory and utilisation.
+/// One GPU's memory, utilisation and temperature.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GpuMuestra {
     /// The driver's index of the device (`nvidia-smi`'s numbering).
@@ -68,6 +68,9 @@ pub struct GpuMuestra {
     pub memoria_total: u64,
     /// Percent of the last sample period during which a kernel was running.
     pub utilizacion: f64,
+    /// Core temperature, degrees Celsius; absent where the driver does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperatura_c: Option<f64>,
 }
 
 /// A resource an alert can be about. Serialized with a `tipo` tag:

@@ -3,6 +3,7 @@
 
 use comun::memoria::GpuMuestra;
 use nvml_wrapper::Nvml;
+use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
 
 /// The NVIDIA driver's management library, loaded.
 pub struct Gpus {
@@ -32,7 +33,8 @@ impl Gpus {
         }
     }
 
-    /// Memory and utilisation of every GPU that answers; one that does not is left out.
+    /// Memory, utilisation and temperature of every GPU that answers; one that does not is
+    /// left out.
     pub fn muestrear(&mut self) -> Vec<GpuMuestra> {
         let cuantas = match self.nvml.device_count() {
             Ok(n) => n,
@@ -61,6 +63,7 @@ impl Gpus {
             memoria_usada: memoria.used,
             memoria_total: memoria.total,
             utilizacion: f64::from(d.utilization_rates()?.gpu),
+            temperatura_c: d.temperature(TemperatureSensor::Gpu).ok().map(f64::from),
         })
     }
 

@@ -246,6 +246,7 @@ async fn metricas_historial_and_alertas_show_what_was_sampled() {
             memoria_usada: 90,
             memoria_total: 100,
             utilizacion: 100.0,
+            temperatura_c: None,
         }],
         ..Muestra::default()
     };
