@@ -291,10 +291,20 @@ impl Pagina {
         errores.unwrap_or_else(|| self.agotado(plazo, &format!("{n} errors are logged"), ""))
     }
 
-    /// Fails a wait for `que` after `plazo`, with what was last seen and all the page said.
+    /// Fails a wait for `que` after `plazo`, with what was last seen, all the page said and a
+    /// screenshot of it (`<prueba>-fallo.png`).
     fn agotado(&self, plazo: Duration, que: &str, visto: &str) -> ! {
+        let ruta = dir_capturas().join(format!("{}-fallo.png", self.prueba));
+        let captura = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.captura_en(&ruta);
+        }));
+        let captura = match captura {
+            Ok(()) => format!("; screenshot: {}", ruta.display()),
+            Err(_) => String::new(),
+        };
         panic!(
-            "timed out after {plazo:?} waiting until {que} on {}; {visto}; the page said: {:?}",
+            "timed out after {plazo:?} waiting until {que} on {}; {visto}; the page said: \
+             {:?}{captura}",
             self.pestana.get_url(),
             self.mensajes()
         )
@@ -332,13 +342,48 @@ impl Pagina {
             .and_then(|v| v.as_str().map(str::to_owned))
     }
 
-    /// Clicks the element matching `selector` with the mouse, as a person would (scrolled into
-    /// view, at its middle), once it is there.
+    /// Clicks the element matching `selector` once it is there, scrolled into view and not
+    /// covered by anything at its middle (where a person would click). The click is one
+    /// `HTMLElement.click()`, not a mouse press and release: a page that swaps its live
+    /// regions between the two would eat a mouse click, and the test would wait for nothing.
+    /// It runs in a task of its own, so what its handlers log or throw is recorded as the
+    /// page's.
     pub fn clic(&self, selector: &str) -> &Self {
-        self.pestana
-            .wait_for_element_with_custom_timeout(selector, PLAZO_CARGA)
-            .and_then(|e| e.click().map(|_| ()))
-            .unwrap_or_else(|e| panic!("clicking `{selector}`: {e:#}"));
+        let js = format!(
+            "(() => {{ const e = document.querySelector({}); if (!e) return 'not on the page'; \
+             e.scrollIntoView({{ block: 'center' }}); const r = e.getBoundingClientRect(); \
+             if (r.width === 0 || r.height === 0) return 'not visible'; \
+             const a = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+             if (!a || !(a === e || e.contains(a))) \
+               return 'covered by ' + (a ? a.outerHTML.slice(0, 100) : 'nothing'); \
+             setTimeout(() => e.click()); return 'ok' }})()",
+            cadena_js(selector)
+        );
+        let mut ultimo = None;
+        let hecho = sondear_bloqueando(PLAZO_CARGA, || {
+            let r = self.evaluar(&js);
+            let ok = r.as_ref().is_ok_and(|v| v == "ok");
+            ultimo = Some(r);
+            ok.then_some(())
+        });
+        if hecho.is_none() {
+            let que = format!("`{selector}` can be clicked");
+            self.agotado(PLAZO_CARGA, &que, &format!("it was {ultimo:?}"));
+        }
+        self
+    }
+
+    /// [`Pagina::clic`] on what leads to another page (a link, a form's button), then waits
+    /// until that page has loaded: the old page's state can never pass for the new one's.
+    pub fn clic_y_cargar(&self, selector: &str) -> &Self {
+        self.evaluar("window.__paginaAnterior = true")
+            .unwrap_or_else(|e| panic!("marking the page before clicking `{selector}`: {e}"));
+        self.clic(selector);
+        self.esperar_js(
+            PLAZO_CARGA,
+            &format!("the page `{selector}` leads to has loaded"),
+            "window.__paginaAnterior === undefined && document.readyState === 'complete'",
+        );
         self
     }
 
