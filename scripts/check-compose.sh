@@ -11,8 +11,9 @@
 #    - the container port in `ports` is the service's PUERTO (or the binary's default), and so
 #      is the port of its URL_PUBLICA, whose host is the service's name;
 #    - MAESTRO_URL names the maestro service and its port, HPC_TOKEN is set and the same
-#      everywhere, every service but the maestro waits for it to be healthy, and the healthcheck
-#      asks GET /ping on PUERTO;
+#      everywhere, LECTURAS_ABIERTAS the same everywhere and true on the maestro (the original
+#      cliente_hpc.py sends no token), every service but the maestro waits for it to be
+#      healthy, and the healthcheck asks GET /ping on PUERTO;
 #    - the maestro's DATOS is on a named volume and ARCHIVO_TRABAJOS's folder is bind-mounted
 #      (a folder, so that editors' saves are seen) from a host folder that holds the file;
 #    - each esclavo's NODO is watched by a memoria node, and esclavo names are unique;
@@ -355,6 +356,15 @@ for (contexto, dockerfile), usuarios in sorted(dockerfiles.items()):
 
 if len(set(tokens.values())) > 1:
     error("(file)", "HPC_TOKEN differs between services")
+# One read rule for the cluster, and reads open by default: the original cliente_hpc.py sends
+# no token (docs/compose-access.md).
+lecturas = {n: str(entorno(servicios[n]).get("LECTURAS_ABIERTAS")).lower()
+            for n in binario_de if binario_de[n] != "cliente"}
+if len(set(lecturas.values())) > 1:
+    error("(file)", f"LECTURAS_ABIERTAS differs between services: {lecturas}")
+if maestro and lecturas.get(maestro) not in ("true", "1", "yes", "on"):
+    error(maestro, f"LECTURAS_ABIERTAS is {lecturas.get(maestro)}: the original cliente_hpc.py, "
+          "which sends no token, would get 401 on every read")
 for nombre, b in binario_de.items():
     if b == "esclavo":
         n = entorno(servicios[nombre]).get("NODO")
@@ -370,7 +380,7 @@ memorias = sorted(n for n, b in binario_de.items() if b == "memoria")
 print("== checked: each command is a binary's bare name and each variable is in its --help;")
 print("   ports, URL_PUBLICA and the /ping healthcheck on PUERTO; MAESTRO_URL is "
       f"http://{maestro}:{puerto(maestro) if maestro else '?'} and every service waits for it to be healthy;")
-print(f"   one HPC_TOKEN on {len(tokens)} services; unique ESCLAVO names; the esclavos' nodes "
+print(f"   one HPC_TOKEN on {len(tokens)} services, reads open on all (LECTURAS_ABIERTAS); unique ESCLAVO names; the esclavos' nodes "
       f"{sorted({entorno(servicios[n]).get('NODO') for n in esclavos})} watched by {', '.join(memorias)};")
 print("   GPU reserved only in a profile (" + ", ".join(
       n for n, s in servicios.items() if "gpu" in (s.get("profiles") or [])) + ");"

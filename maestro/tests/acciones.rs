@@ -4,7 +4,6 @@
 
 mod apoyo;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use apoyo::*;
@@ -13,9 +12,8 @@ use comun::api::{
 };
 use comun::trabajo::ParamsJulia;
 use comun::{Algoritmo, CuerpoError, Estado, Prioridad, TrabajoId};
-use pruebas::proceso::primera_linea;
 use reqwest::{Method, StatusCode};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PLAZO: Duration = Duration::from_secs(30);
 
@@ -218,24 +216,10 @@ async fn retry_and_priority_answer_409_naming_the_state_they_cannot_change() {
     m.parar().await;
 }
 
-/// Starts the maestro binary on `datos` (a failed attempt is final) and waits for its first line.
+/// The maestro binary on `datos`: an esclavo silent for 1 s is lost, a failed attempt final.
 async fn lanzar(datos: &std::path::Path, puerto: u16) -> Child {
-    let mut hijo = Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args(["--puerto", &puerto.to_string(), "--sin-archivo"])
-        .args(["--plazo-esclavo-ms", "1000", "--max-intentos", "1"])
-        .arg("--datos")
-        .arg(datos)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting the maestro binary");
-    let (primera, _) = primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
-    assert_eq!(
-        primera,
-        format!("maestro escuchando en http://127.0.0.1:{puerto}")
-    );
-    hijo
+    let args = ["--plazo-esclavo-ms", "1000", "--max-intentos", "1"];
+    maestro_binario(datos, puerto, &args).await
 }
 
 async fn accion(url: &str, metodo: Method, ruta: &str, cuerpo: &str) {

@@ -4,41 +4,19 @@
 mod apoyo;
 
 use std::collections::HashSet;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apoyo::*;
 use comun::api::{ListaTrabajos, PeticionLote, PeticionTrabajo, RespuestaLote};
 use comun::{Estado, Prioridad, TrabajoId};
-use pruebas::proceso::primera_linea;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const PLAZO: Duration = Duration::from_secs(60);
 
 /// Starts the maestro binary and waits for the address line it prints first.
 async fn lanzar(datos: &std::path::Path, puerto: u16) -> Child {
-    let mut hijo = Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args([
-            "--puerto",
-            &puerto.to_string(),
-            "--sin-archivo",
-            "--plazo-esclavo-ms",
-            "2000",
-        ])
-        .arg("--datos")
-        .arg(datos)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting the maestro binary");
-    let (primera, _) = primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
-    assert_eq!(
-        primera,
-        format!("maestro escuchando en http://127.0.0.1:{puerto}")
-    );
-    hijo
+    maestro_binario(datos, puerto, &["--plazo-esclavo-ms", "2000"]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

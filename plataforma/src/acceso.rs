@@ -75,13 +75,23 @@ pub enum Rechazo {
 }
 
 impl Rechazo {
-    /// The message the client reads.
+    /// The message the client reads: what to send, and how with the cluster's own tools. A
+    /// client that cannot send a header (the original `cliente_hpc.py`) learns how reads are
+    /// opened to it.
     pub fn mensaje(self) -> &'static str {
         match self {
             Rechazo::SinToken => {
-                "this service requires the cluster token: Authorization: Bearer <HPC_TOKEN>"
+                "this service requires the cluster token (the HPC_TOKEN it was started with): \
+                 send the header `Authorization: Bearer <token>` (cliente: --token or the \
+                 HPC_TOKEN variable; curl: -H 'Authorization: Bearer <token>'). A client that \
+                 cannot send it, such as the original cliente_hpc.py, can read (GET) when the \
+                 services run with LECTURAS_ABIERTAS=true, which docker compose sets unless told \
+                 otherwise (README, Security)"
             }
-            Rechazo::TokenErroneo => "wrong cluster token",
+            Rechazo::TokenErroneo => {
+                "wrong cluster token: send the HPC_TOKEN the services were started with, as \
+                 `Authorization: Bearer <token>` (cliente: --token or the HPC_TOKEN variable)"
+            }
         }
     }
 }
@@ -197,6 +207,32 @@ mod tests {
                 Err(Rechazo::SinToken)
             );
         }
+    }
+
+    /// A 401 tells how to pass the token, and how a client that cannot send it may read.
+    #[tokio::test]
+    async fn a_refusal_says_how_to_pass_the_token_and_how_reads_are_opened() {
+        let cuerpo = |r: Rechazo| async move {
+            let respuesta = r.into_response();
+            assert_eq!(respuesta.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(respuesta.headers()[header::WWW_AUTHENTICATE], "Bearer");
+            let bytes = axum::body::to_bytes(respuesta.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            serde_json::from_slice::<CuerpoError>(&bytes).unwrap()
+        };
+        let sin = cuerpo(Rechazo::SinToken).await;
+        assert_eq!(sin.campo.as_deref(), Some("Authorization"));
+        for parte in [
+            "Authorization: Bearer <token>",
+            "cliente: --token or the HPC_TOKEN variable",
+            "cliente_hpc.py",
+            "LECTURAS_ABIERTAS=true",
+        ] {
+            assert!(sin.error.contains(parte), "{parte}: {}", sin.error);
+        }
+        let erroneo = cuerpo(Rechazo::TokenErroneo).await;
+        assert!(erroneo.error.starts_with("wrong cluster token: send the HPC_TOKEN"));
     }
 
     #[test]

@@ -25,6 +25,28 @@ pub async fn maestro(config: maestro::Config, puerto: u16) -> Servicio {
     m
 }
 
+/// The maestro binary on `puerto`, its data in `datos`, with no watched file and `args`
+/// besides; once it has printed the address it serves (its first line).
+pub async fn maestro_binario(datos: &Path, puerto: u16, args: &[&str]) -> tokio::process::Child {
+    let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--puerto", &puerto.to_string(), "--sin-archivo"])
+        .args(args)
+        .arg("--datos")
+        .arg(datos)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting the maestro binary");
+    let (primera, _) =
+        pruebas::proceso::primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
+    assert_eq!(
+        primera,
+        format!("maestro escuchando en http://127.0.0.1:{puerto}")
+    );
+    hijo
+}
+
 /// A maestro config for tests: quick to declare esclavos lost.
 pub fn config_maestro(datos: &Path) -> maestro::Config {
     let mut c = maestro::Config::new(datos);

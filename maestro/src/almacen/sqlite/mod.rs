@@ -240,14 +240,19 @@ mod tests {
         Almacen::abrir(&config).unwrap()
     }
 
-    #[test]
-    fn a_database_without_the_time_limit_column_is_upgraded_and_keeps_its_jobs() {
-        let datos = tempfile::tempdir().unwrap();
-        Connection::open(datos.path().join("maestro.db"))
+    /// Opens a store on `datos` after writing there the database of [`TRABAJOS_SIN_PLAZO`].
+    fn abrir_anterior(datos: &Path) -> (Almacen, Recuperado) {
+        Connection::open(datos.join("maestro.db"))
             .unwrap()
             .execute_batch(TRABAJOS_SIN_PLAZO)
             .unwrap();
-        let (almacen, recuperado) = abrir_almacen(datos.path());
+        abrir_almacen(datos)
+    }
+
+    #[test]
+    fn a_database_without_the_time_limit_column_is_upgraded_and_keeps_its_jobs() {
+        let datos = tempfile::tempdir().unwrap();
+        let (almacen, recuperado) = abrir_anterior(datos.path());
         assert_eq!(recuperado.pendientes.len(), 1);
         assert_eq!(recuperado.pendientes[0].id, TrabajoId(7));
         assert_eq!(recuperado.pendientes[0].plazo_s, None);
@@ -281,11 +286,7 @@ mod tests {
     #[test]
     fn an_old_database_gets_the_filter_columns_and_its_rows_are_filtered_by_them() {
         let datos = tempfile::tempdir().unwrap();
-        Connection::open(datos.path().join("maestro.db"))
-            .unwrap()
-            .execute_batch(TRABAJOS_SIN_PLAZO)
-            .unwrap();
-        let (almacen, _) = abrir_almacen(datos.path());
+        let (almacen, _) = abrir_anterior(datos.path());
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
