@@ -479,3 +479,74 @@ async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
     e.parar().await;
     m.parar().await;
 }
+
+/// The `href` of the link with this id in a page.
+fn enlace(pagina: &str, id: &str) -> Option<String> {
+    let desde = pagina.find(&format!(r#"id="{id}" href=""#))? + id.len() + 12;
+    let fin = pagina[desde..].find('"')?;
+    Some(pagina[desde..desde + fin].replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+/// The ids of the job rows of a page, in order.
+fn filas(pagina: &str) -> Vec<u64> {
+    pagina
+        .match_indices(r#"data-trabajo-id=""#)
+        .map(|(i, m)| {
+            let resto = &pagina[i + m.len()..];
+            resto[..resto.find('"').unwrap()].parse().unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_100000_jobs_a_page_holds_one_page_of_them_and_pages_on() {
+    const N: u64 = 100_000;
+    let (m, _datos) = con(None, false).await;
+    let lote = comun::api::PeticionLote {
+        trabajos: (0..N)
+            .map(|i| {
+                let prioridad = Prioridad::TODAS[(i % 3) as usize];
+                comun::api::PeticionTrabajo::espera(1, prioridad)
+            })
+            .collect(),
+    };
+    let r: comun::api::RespuestaLote =
+        pruebas::api::respuesta(cliente().post(format!("{}/trabajos", m.url)).json(&lote)).await;
+    assert_eq!(r.ids.len() as u64, N);
+
+    let inicio = std::time::Instant::now();
+    let (s, _, primera) = leer(&m.url, "/panel/trabajos", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(primera.contains(&format!(r#"<strong id="total-trabajos">{N}</strong>"#)));
+    let ids = filas(&primera);
+    assert_eq!(ids.len(), 50, "one page of rows");
+    assert_eq!(ids[0], N, "newest first");
+    let mut pagina = primera;
+    let mut ultimo = *ids.last().unwrap();
+    for _ in 0..3 {
+        let siguiente = enlace(&pagina, "pagina-siguiente").expect("a next page");
+        let (s, _, p) = leer(&m.url, &siguiente, None).await;
+        assert_eq!(s, StatusCode::OK, "{siguiente}");
+        let ids = filas(&p);
+        assert_eq!(ids.len(), 50, "{siguiente}: {p}");
+        assert_eq!(
+            (ids.len(), ids[0]),
+            (50, ultimo - 1),
+            "{siguiente} follows on"
+        );
+        ultimo = *ids.last().unwrap();
+        pagina = p;
+    }
+    let (_, _, honda) = leer(&m.url, "/panel/trabajos?cursor=t60&prioridad=1", None).await;
+    let ids = filas(&honda);
+    assert!(ids.iter().all(|&id| id < 60 && id % 3 == 1), "{ids:?}");
+    assert_eq!(ids.len(), 20, "the alta jobs older than 60");
+    assert!(honda.contains(r#"<strong id="total-trabajos">10000+</strong>"#));
+    for ruta in ["/", "/panel/trabajos", "/panel/esclavos"] {
+        let (s, _, cuerpo) = leer(&m.url, ruta, None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(cuerpo.len() < 100_000, "{ruta} is {} bytes", cuerpo.len());
+    }
+    println!("pages of 100,000 jobs served in {:?}", inicio.elapsed());
+    m.parar().await;
+}

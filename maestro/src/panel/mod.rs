@@ -42,8 +42,8 @@
 //! - login: `form#login`, `input#login-token`, `button#login-enviar`, `#login-error` (wrong
 //!   token); logout: `button#salir[data-accion="salir"]`; `a#entrar` (the link to the login).
 //! - jobs: `table#tabla-trabajos`, each row `tr[data-trabajo-id][data-estado][data-tipo]
-//!   [data-prioridad]`; filters `form#filtros` (`select[name=estado|tipo|prioridad]`,
-//!   `input[name=esclavo|origen]`); paging `a#pagina-siguiente`, `a#pagina-primera`;
+//!   [data-prioridad]`; filters `form#filtros` (`select[name=estado|tipo|prioridad|origen]`,
+//!   `input[name=esclavo]`); paging `a#pagina-siguiente`, `a#pagina-primera`;
 //!   `#total-trabajos` (matching jobs).
 //! - one job: `#trabajo[data-trabajo-id][data-estado]`, `#motivo` (why it waits, or why it
 //!   failed), `table#intentos tr[data-intento=N]`, `#resultado`, `img#imagen`.

@@ -125,7 +125,8 @@ impl PaginaTrabajo {
     }
 }
 
-/// The fields of a JSON object as `(name, value)` rows, text without its quotes.
+/// The fields of a JSON object as `(name, value)` rows: text without its quotes, numbers
+/// rounded for reading.
 fn pares(valor: serde_json::Value) -> Vec<(String, String)> {
     let serde_json::Value::Object(campos) = valor else {
         return Vec::new();
@@ -134,9 +135,27 @@ fn pares(valor: serde_json::Value) -> Vec<(String, String)> {
         .into_iter()
         .map(|(k, v)| match v {
             serde_json::Value::String(s) => (k, s),
+            serde_json::Value::Number(n) if !n.is_u64() && !n.is_i64() => {
+                (k, legible(n.as_f64().unwrap_or_default()))
+            }
             otro => (k, otro.to_string()),
         })
         .collect()
+}
+
+/// A measured figure for reading: large ones whole, small ones to six significant digits.
+fn legible(x: f64) -> String {
+    if x.abs() >= 1e5 {
+        format!("{x:.0}")
+    } else {
+        let decimales = (5 - x.abs().log10().floor().max(-10.0) as i32).clamp(0, 15) as usize;
+        let texto = format!("{x:.decimales$}");
+        if texto.contains('.') {
+            texto.trim_end_matches('0').trim_end_matches('.').to_owned()
+        } else {
+            texto
+        }
+    }
 }
 
 fn parametros(t: &Trabajo) -> Vec<(String, String)> {
@@ -199,5 +218,19 @@ fn intento(i: &Intento) -> IntentoVista {
             .map(|f| duracion_ms(f.saturating_sub(i.inicio_ms)))
             .unwrap_or_default(),
         error: i.error.clone().unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::legible;
+
+    #[test]
+    fn measured_figures_read_rounded() {
+        assert_eq!(legible(179_403_338.537_034_06), "179403339");
+        assert_eq!(legible(std::f64::consts::PI), "3.14159");
+        assert_eq!(legible(0.000_123_456_789), "0.000123457");
+        assert_eq!(legible(2.5), "2.5");
+        assert_eq!(legible(0.0), "0");
     }
 }

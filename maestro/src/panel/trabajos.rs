@@ -62,8 +62,8 @@ struct Lista {
     estados: Vec<Opcion>,
     tipos: Vec<Opcion>,
     prioridades: Vec<Opcion>,
+    origenes: Vec<Opcion>,
     esclavo: String,
-    origen: String,
     error: Option<String>,
     avisos: Vec<String>,
     filas: Vec<Fila>,
@@ -105,7 +105,9 @@ pub async fn lista(
             (p.valor().to_string(), p.to_string())
         }),
         esclavo: filtro.esclavo.clone().unwrap_or_default(),
-        origen: filtro.origen.map(|o| o.nombre().into()).unwrap_or_default(),
+        origenes: opciones(&Via::TODAS, filtro.origen, |v| {
+            (v.nombre().into(), v.nombre().into())
+        }),
         error: None,
         avisos: Vec::new(),
         filas: Vec::new(),
