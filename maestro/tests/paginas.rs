@@ -484,7 +484,11 @@ async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
 fn enlace(pagina: &str, id: &str) -> Option<String> {
     let desde = pagina.find(&format!(r#"id="{id}" href=""#))? + id.len() + 12;
     let fin = pagina[desde..].find('"')?;
-    Some(pagina[desde..desde + fin].replace("&amp;", "&").replace("&#38;", "&"))
+    Some(
+        pagina[desde..desde + fin]
+            .replace("&amp;", "&")
+            .replace("&#38;", "&"),
+    )
 }
 
 /// The ids of the job rows of a page, in order.
