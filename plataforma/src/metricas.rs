@@ -9,7 +9,7 @@
 //! route matches counts as [`RUTA_DESCONOCIDA`]. docs/metrics.md lists them all.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -17,7 +17,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use prometheus::core::Collector;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{self, LabelPair, MetricFamily, MetricType};
 use prometheus::{
     Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts,
     Registry, TEXT_FORMAT, TextEncoder,
@@ -104,7 +105,11 @@ impl Metricas {
 
     /// Registers `c` (made elsewhere, e.g. the maestro's store writer) and returns it.
     pub fn registrar<C: Collector + Clone + 'static>(&self, c: C) -> C {
-        let nombre = c.desc().first().map(|d| d.fq_name.clone()).unwrap_or_default();
+        let nombre = c
+            .desc()
+            .first()
+            .map(|d| d.fq_name.clone())
+            .unwrap_or_default();
         registrar_en(&self.registro, &nombre, Ok(c))
     }
 
@@ -144,8 +149,38 @@ impl Metricas {
         etiquetas: &[&str],
         cubetas: Vec<f64>,
     ) -> HistogramVec {
-        let h = HistogramVec::new(HistogramOpts::new(nombre, ayuda).buckets(cubetas), etiquetas);
+        let h = HistogramVec::new(
+            HistogramOpts::new(nombre, ayuda).buckets(cubetas),
+            etiquetas,
+        );
         registrar_en(&self.registro, nombre, h)
+    }
+
+    /// Histogram families whose buckets another part of the service keeps, set at each scrape
+    /// ([`Externos::fijar`]): one per `(name, help)` of `familias`, with labels `etiquetas`.
+    pub fn externos(&self, familias: &[(&str, &str)], etiquetas: &[&str]) -> Externos {
+        let variables: Vec<String> = etiquetas.iter().map(|&e| e.to_owned()).collect();
+        let descs = familias
+            .iter()
+            .map(|(nombre, ayuda)| {
+                let d = Desc::new(
+                    (*nombre).into(),
+                    (*ayuda).into(),
+                    variables.clone(),
+                    HashMap::new(),
+                );
+                d.unwrap_or_else(|e| panic!("the metric {nombre} is declared wrong: {e}"))
+            })
+            .collect();
+        let ayudas = familias
+            .iter()
+            .map(|&(n, a)| (n.to_owned(), a.to_owned()))
+            .collect();
+        self.registrar(Externos {
+            descs,
+            ayudas,
+            familias: Arc::default(),
+        })
     }
 
     /// `router` with every request counted and timed. Apply it last (outermost), so refusals
@@ -178,6 +213,89 @@ fn registrar_en<C: Collector + Clone + 'static>(
         .register(Box::new(c.clone()))
         .unwrap_or_else(|e| panic!("registering the metric {nombre}: {e}"));
     c
+}
+
+/// Histograms kept elsewhere (e.g. the maestro's statistics, in buckets of their own),
+/// exposed as they were at the last [`Externos::fijar`]: the service sets them when scraped,
+/// so whatever feeds them pays nothing for the exposition.
+#[derive(Clone)]
+pub struct Externos {
+    descs: Vec<Desc>,
+    /// Each family's name and help.
+    ayudas: Vec<(String, String)>,
+    familias: Arc<Mutex<Vec<MetricFamily>>>,
+}
+
+/// One series of an [`Externos`] histogram.
+pub struct SerieHistograma {
+    /// Its label values, in the family's label order.
+    pub etiquetas: Vec<String>,
+    /// `(upper bound, samples at or below it)`, increasing; the exposition adds `+Inf`
+    /// (`cuenta`).
+    pub cubetas: Vec<(f64, u64)>,
+    pub cuenta: u64,
+    pub suma: f64,
+}
+
+impl Externos {
+    /// Replaces the series of family `familia` (its index in [`Metricas::externos`]).
+    pub fn fijar(&self, familia: usize, series: Vec<SerieHistograma>) {
+        let nombres = &self.descs[familia].variable_labels;
+        let metricas = series
+            .into_iter()
+            .map(|s| {
+                let etiquetas = nombres
+                    .iter()
+                    .zip(s.etiquetas)
+                    .map(|(n, v)| {
+                        let mut par = LabelPair::default();
+                        par.set_name(n.clone());
+                        par.set_value(v);
+                        par
+                    })
+                    .collect();
+                let mut h = proto::Histogram::default();
+                h.set_sample_count(s.cuenta);
+                h.set_sample_sum(s.suma);
+                let cubetas: Vec<proto::Bucket> = s
+                    .cubetas
+                    .into_iter()
+                    .map(|(limite, n)| {
+                        let mut b = proto::Bucket::default();
+                        b.set_upper_bound(limite);
+                        b.set_cumulative_count(n);
+                        b
+                    })
+                    .collect();
+                h.set_bucket(cubetas);
+                let mut m = proto::Metric::from_label(etiquetas);
+                m.set_histogram(h);
+                m
+            })
+            .collect();
+        let (nombre, ayuda) = self.ayudas[familia].clone();
+        let mut f = MetricFamily::default();
+        f.set_name(nombre);
+        f.set_help(ayuda);
+        f.set_field_type(MetricType::HISTOGRAM);
+        f.set_metric(metricas);
+        let mut familias = self.familias.lock().unwrap_or_else(|e| e.into_inner());
+        familias.retain(|x| x.name() != f.name());
+        familias.push(f);
+    }
+}
+
+impl Collector for Externos {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        self.familias
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
 }
 
 /// The middleware: times the request and counts its answer.
@@ -276,9 +394,16 @@ mod tests {
             ];
             assert_eq!(e.valor(peticiones, &etiquetas), valor, "{etiquetas:?}");
         }
-        assert_eq!(e.de(peticiones, &[]).count(), 4, "no path or id is a label value");
+        assert_eq!(
+            e.de(peticiones, &[]).count(),
+            4,
+            "no path or id is a label value"
+        );
         let duracion = "hpc_prueba_http_request_duration_seconds_count";
-        assert_eq!(e.valor(duracion, &[("route", "/cosas/{id}"), ("method", "GET")]), 5.0);
+        assert_eq!(
+            e.valor(duracion, &[("route", "/cosas/{id}"), ("method", "GET")]),
+            5.0
+        );
     }
 
     #[tokio::test]
@@ -289,10 +414,42 @@ mod tests {
         b.contador("cosas_total", "things").inc();
         let r = a.exponer().unwrap();
         assert_eq!(r.headers()[header::CONTENT_TYPE], TEXT_FORMAT);
-        let cuerpo = axum::body::to_bytes(r.into_body(), usize::MAX).await.unwrap();
+        let cuerpo = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let cuerpo = String::from_utf8(cuerpo.to_vec()).unwrap();
         assert!(cuerpo.contains("# TYPE hpc_a_cosas_total counter\nhpc_a_cosas_total 3\n"));
         assert!(texto(&b).contains("hpc_a_cosas_total 1\n"));
+    }
+
+    #[test]
+    fn histograms_kept_elsewhere_are_exposed_as_last_set() {
+        let m = Metricas::new("x", &[]);
+        let ext = m.externos(&[("espera_seconds", "wait")], &["tipo"]);
+        let serie = |tipo: &str, n| SerieHistograma {
+            etiquetas: vec![tipo.into()],
+            cubetas: vec![(0.5, n), (1.0, n + 1)],
+            cuenta: n + 2,
+            suma: 9.0,
+        };
+        ext.fijar(0, vec![serie("a", 1)]);
+        ext.fijar(0, vec![serie("b", 3)]);
+        let e = Exposicion::leer(&texto(&m)).unwrap();
+        assert_eq!(e.tipos["hpc_x_espera_seconds"], "histogram");
+        let b = [("tipo", "b")];
+        assert_eq!(
+            e.valor("hpc_x_espera_seconds_bucket", &[("le", "0.5"), b[0]]),
+            3.0
+        );
+        assert_eq!(
+            e.valor("hpc_x_espera_seconds_bucket", &[("le", "+Inf"), b[0]]),
+            5.0
+        );
+        assert_eq!(e.valor("hpc_x_espera_seconds_count", &b), 5.0);
+        assert!(
+            !e.hay("hpc_x_espera_seconds_count", &[("tipo", "a")]),
+            "replaced"
+        );
     }
 
     #[test]

@@ -103,9 +103,7 @@ fn nombre_valido(n: &str) -> bool {
 
 /// `nombre{k="v",…} valor`, label values with `\\`, `\"` and `\n` escapes.
 fn leer_muestra(linea: &str) -> Result<Muestra, String> {
-    let fin_nombre = linea
-        .find(['{', ' '])
-        .ok_or("no value after the name")?;
+    let fin_nombre = linea.find(['{', ' ']).ok_or("no value after the name")?;
     let nombre = &linea[..fin_nombre];
     if !nombre_valido(nombre) {
         return Err("bad metric name".into());
@@ -162,6 +160,63 @@ fn leer_cadena(s: &str) -> Result<(String, &str), String> {
     Err("unterminated label value".into())
 }
 
+/// The metric names starting with `prefijo` that `texto` mentions, a histogram's `_bucket`,
+/// `_sum` and `_count` series as the histogram's own name.
+pub fn nombres_en(texto: &str, prefijo: &str) -> BTreeSet<String> {
+    let es_parte = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut nombres = BTreeSet::new();
+    let mut resto = texto;
+    while let Some(i) = resto.find(prefijo) {
+        let antes = resto[..i].chars().next_back();
+        let cola = &resto[i..];
+        let fin = cola.find(|c: char| !es_parte(c)).unwrap_or(cola.len());
+        let nombre = &cola[..fin];
+        if !antes.is_some_and(es_parte) && nombre.len() > prefijo.len() {
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| nombre.strip_suffix(s))
+                .unwrap_or(nombre);
+            nombres.insert(base.to_owned());
+        }
+        resto = &cola[fin..];
+    }
+    nombres
+}
+
+/// Checks the docs against a scrape `e` of the service whose names start with `prefijo`
+/// (`hpc_maestro_`): docs/metrics.md names exactly the families the service exposes (the two
+/// HTTP ones are documented once for every service), and every one of its metrics that
+/// docs/grafana-hpc.json queries exists.
+pub fn comprobar_documentacion(e: &Exposicion, prefijo: &str) {
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/");
+    let leer = |f: &str| std::fs::read_to_string(format!("{docs}{f}")).expect(f);
+    let http =
+        ["http_requests_total", "http_request_duration_seconds"].map(|n| format!("{prefijo}{n}"));
+    let expuestas: BTreeSet<String> = e
+        .tipos
+        .keys()
+        .filter(|n| n.starts_with(prefijo))
+        .cloned()
+        .collect();
+    let sin_http: BTreeSet<String> = expuestas
+        .iter()
+        .filter(|n| !http.contains(n))
+        .cloned()
+        .collect();
+    let mut documentadas = nombres_en(&leer("metrics.md"), prefijo);
+    documentadas.retain(|n| !http.contains(n));
+    assert_eq!(
+        documentadas, sin_http,
+        "docs/metrics.md against the metrics exposed"
+    );
+    let tablero = nombres_en(&leer("grafana-hpc.json"), prefijo);
+    let ajenas: Vec<_> = tablero.difference(&expuestas).collect();
+    assert!(
+        ajenas.is_empty(),
+        "docs/grafana-hpc.json queries metrics that do not exist: {ajenas:?}"
+    );
+}
+
 /// `GET {url}/metrics` with the token if given: asserts a 200 in the text format and parses it.
 pub async fn raspar(url: &str, token: Option<&str>) -> Exposicion {
     let mut peticion = reqwest::Client::new().get(format!("{url}/metrics"));
@@ -171,7 +226,10 @@ pub async fn raspar(url: &str, token: Option<&str>) -> Exposicion {
     let r = peticion.send().await.expect("GET /metrics");
     assert_eq!(r.status(), 200, "GET {url}/metrics");
     let tipo = r.headers()["content-type"].to_str().unwrap().to_owned();
-    assert_eq!(tipo, "text/plain; version=0.0.4", "content type of /metrics");
+    assert_eq!(
+        tipo, "text/plain; version=0.0.4",
+        "content type of /metrics"
+    );
     let texto = r.text().await.expect("the body of /metrics");
     Exposicion::leer(&texto).unwrap_or_else(|e| panic!("{e}\nin:\n{texto}"))
 }
@@ -192,6 +250,13 @@ mod tests {
         assert_eq!(e.valor("h_count", &[]), 4.0);
         assert!(!e.hay("a_total", &[("x", "3")]));
         assert_eq!(e.valores("a_total", "x").len(), 2);
+    }
+
+    #[test]
+    fn metric_names_are_found_in_prose_and_queries() {
+        let texto = "`hpc_a_x_total` and rate(hpc_a_y_bucket{le=\"1\"}[5m]), not xhpc_a_z nor hpc_b_w; hpc_a_y_sum";
+        let n: Vec<String> = nombres_en(texto, "hpc_a_").into_iter().collect();
+        assert_eq!(n, ["hpc_a_x_total", "hpc_a_y"]);
     }
 
     #[test]
