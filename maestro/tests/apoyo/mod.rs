@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod falso;
+pub mod panel;
 
 use std::path::Path;
 use std::time::Duration;
