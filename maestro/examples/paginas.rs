@@ -66,6 +66,13 @@ fn main() -> anyhow::Result<()> {
             t.elapsed().as_secs_f64()
         );
         columnas.push(rt.block_on(medir(&almacen))?);
+        drop(almacen);
+        let t = Instant::now();
+        Almacen::abrir(&config)?;
+        println!(
+            "{n} jobs: a later open (recovery: counts by state, pending jobs) {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     println!("\nmedian ms of a page of 100 (first page / a deep one, past 99% of the jobs):");
     print!("{:<48}", "filter");

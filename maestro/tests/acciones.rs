@@ -292,3 +292,55 @@ async fn a_retry_and_a_new_priority_survive_a_sigkill_of_the_maestro() {
     );
     e2.parar().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_actions_need_the_token_even_where_reads_are_open() {
+    let datos = tempfile::tempdir().unwrap();
+    let mut config = config_maestro(datos.path());
+    config.token = Some("s3creto".into());
+    config.lecturas_abiertas = true;
+    let m = maestro(config, 0).await;
+    let cliente = reqwest::Client::new();
+    let id = agregar_con_token(&cliente, &m.url).await;
+    let ruta = format!("{}/trabajos/{id}", m.url);
+    let sin_token = [
+        cliente
+            .patch(&ruta)
+            .json(&serde_json::json!({"prioridad": 1})),
+        cliente.post(format!("{ruta}/reintentar")),
+    ];
+    for peticion in sin_token {
+        let r = peticion.send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let e: CuerpoError = r.json().await.unwrap();
+        assert_eq!(e.campo.as_deref(), Some("Authorization"));
+    }
+    let r = cliente
+        .get(format!("{}/trabajos?estado=pendiente", m.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = cliente
+        .patch(&ruta)
+        .bearer_auth("s3creto")
+        .json(&serde_json::json!({"prioridad": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(trabajo(&m.url, id).await.prioridad, Prioridad::ALTA);
+    m.parar().await;
+}
+
+/// Queues an espera job with the token `s3creto`.
+async fn agregar_con_token(cliente: &reqwest::Client, url: &str) -> TrabajoId {
+    let r: comun::api::RespuestaAgregar = respuesta(
+        cliente
+            .post(format!("{url}/agregar_trabajo"))
+            .bearer_auth("s3creto")
+            .json(&PeticionTrabajo::espera(5, Prioridad::BAJA)),
+    )
+    .await;
+    r.id
+}
