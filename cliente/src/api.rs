@@ -74,6 +74,19 @@ impl Maestro {
         self.get("/estado").await
     }
 
+    /// `GET /estadisticas`: the statistics since the maestro started.
+    pub async fn estadisticas(&self) -> Result<comun::estadisticas::Estadisticas, Error> {
+        self.get("/estadisticas").await
+    }
+
+    /// `GET /esclavos/{nombre}`: one esclavo's history.
+    pub async fn esclavo(
+        &self,
+        nombre: &str,
+    ) -> Result<comun::estadisticas::HistorialEsclavo, Error> {
+        self.get(&format!("/esclavos/{}", segmento(nombre))).await
+    }
+
     /// `GET /resumen`: job counts now.
     pub async fn resumen(&self) -> Result<Resumen, Error> {
         self.get("/resumen").await
@@ -281,4 +294,16 @@ impl Maestro {
             }
         }
     }
+}
+/// `nombre` as one URL path segment: every byte but the unreserved ones percent-encoded.
+fn segmento(nombre: &str) -> String {
+    nombre
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -152,6 +152,10 @@ pub enum Comando {
     Reintentar(ArgsReintentar),
     /// Change the priority of a pending job (it takes its new place in the queue).
     Prioridad(ArgsPrioridad),
+    /// Statistics since the maestro started: jobs by state, throughput, wait, run and kernel
+    /// times by tipo and backend, GPU speedup, esclavos' utilisation; or one esclavo's history.
+    #[command(alias = "stats", long_about = ESTADISTICAS)]
+    Estadisticas(ArgsEstadisticas),
     /// A whole cluster in this process: maestro and esclavos on loopback, running trabajos.txt.
     #[command(long_about = LOCAL)]
     Local(ArgsLocal),
@@ -159,6 +163,33 @@ pub enum Comando {
     #[command(long_about = CARGA)]
     Carga(ArgsBenchmark),
 }
+
+/// Flags of `estadisticas`.
+#[derive(Debug, Args)]
+pub struct ArgsEstadisticas {
+    /// Instead, this esclavo's history: utilisation, mean run times, latest attempts, failures.
+    #[arg(long, value_name = "NOMBRE")]
+    pub esclavo: Option<String>,
+}
+
+const ESTADISTICAS: &str = "\
+Statistics since the maestro started (GET /estadisticas, also served as /stats):
+  - jobs by state, and jobs finished per second over the last minute and since start;
+  - wait (acceptance to the start of the attempt that completed it), run (that attempt's
+    dispatch to its result) and kernel time (as the esclavo measured it), each as
+    mean / p50 / p95 / max, by tipo and the backend that ran it (Auto counted as what it
+    resolved to);
+  - GPU speedup per tipo: for each size (e.g. matmul's n) that both Cuda and a CPU backend
+    completed, mean CPU kernel time / mean GPU kernel time; the geometric mean over sizes;
+  - each esclavo's utilisation: busy slot-time over slots × time, over the last minute.
+
+With --esclavo NOMBRE, that esclavo's history (GET /esclavos/NOMBRE). --json prints the
+maestro's answer as it came; GET /estadisticas/series holds the last hour's time series.
+
+Examples:
+  cliente estadisticas
+  cliente stats --esclavo esclavo-1
+  cliente --json stats";
 
 /// Flags of `cargar_trabajos`.
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 //! - [`error`]: [`Error`] and the exit status of each failure ([`IntoExit`]).
 //! - [`consultas`], [`envios`]: the commands that read, and those that change the queue.
 //! - [`esperar`]: waiting for jobs with the maestro's long polls.
+//! - [`estadisticas`]: `cliente estadisticas` (alias `stats`): the statistics as tables.
 //! - [`local`], [`seguimiento`] (following its queue), [`cluster`]: `cliente local`.
 //! - [`carga`]: `cliente carga`.
 //! - [`salida`], [`progreso`]: tables and JSON; progress bars.
@@ -25,6 +26,7 @@ pub mod consultas;
 pub mod envios;
 pub mod error;
 pub mod esperar;
+pub mod estadisticas;
 pub mod local;
 pub mod progreso;
 pub mod salida;
@@ -119,6 +121,7 @@ pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
         Comando::Cancelar(a) => envios::cancelar(&cx, a).await,
         Comando::Reintentar(a) => envios::reintentar(&cx, a).await,
         Comando::Prioridad(a) => envios::priorizar(&cx, a).await,
+        Comando::Estadisticas(a) => estadisticas::estadisticas(&cx, a).await,
         Comando::Local(a) => local::local(&cx, a).await,
         Comando::Carga(a) => carga::carga(&cx, a).await,
     }

@@ -449,6 +449,9 @@ pub struct Ping {
     pub estado: String,
     pub servicio: String,
     pub version: String,
+    /// The host's figures; only an esclavo sends them, as the original system's did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sistema: Option<SistemaPing>,
 }
 
 impl Ping {
@@ -457,8 +460,26 @@ impl Ping {
             estado: "ok".into(),
             servicio: servicio.into(),
             version: env!("CARGO_PKG_VERSION").into(),
+            sistema: None,
         }
     }
+}
+
+/// An esclavo's host and slots, as its `GET /ping` reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SistemaPing {
+    /// CPU use since the previous ping (since start for the first), percent of all cores.
+    pub cpu_porcentaje: f32,
+    pub memoria_usada: u64,
+    pub memoria_total: u64,
+    pub memoria_porcentaje: f64,
+    pub nucleos: u32,
+    /// Job slots, and how many run a job now.
+    pub ranuras: u32,
+    pub ocupadas: u32,
+    /// The GPU `Cuda` jobs run on, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
 }
 
 /// A memoria node as the maestro sees it (`GET /memoria`).

@@ -10,6 +10,7 @@
 //!   dispatch, results); uses [`trabajo`].
 //! - [`api`]: bodies of the maestro's public API (`/agregar_trabajo`, `/estado`, …) and its
 //!   limits; uses [`trabajo`] and [`nodo`] (an esclavo's capabilities and load).
+//! - [`estadisticas`]: bodies of the maestro's statistics, esclavo histories and time series.
 //! - [`archivo`]: the `trabajos.txt` parser.
 //! - [`memoria`]: what memoria nodes measure, their alerts and their reports to the maestro.
 //! - [`error`]: the JSON error body every service answers with.
@@ -17,6 +18,7 @@
 pub mod api;
 pub mod archivo;
 pub mod error;
+pub mod estadisticas;
 pub mod memoria;
 pub mod nodo;
 pub mod trabajo;

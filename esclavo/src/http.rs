@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /ping` | liveness: [`Ping`] |
+//! | `GET /ping` | liveness: [`Ping`], with the host's CPU and memory use and the slots in use ([`comun::api::SistemaPing`]), as the original esclavo's |
 //! | `GET /estado` | what it is doing: [`EstadoEsclavo`] |
 //! | `POST /ejecutar` | run jobs: [`PeticionEjecutar`] → [`RespuestaEjecutar`], 503 if it took none |
 //! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
@@ -46,8 +46,11 @@ pub fn router(esclavo: Arc<Esclavo>) -> Router {
     plataforma::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
 }
 
-async fn ping() -> Json<Ping> {
-    Json(Ping::ok("esclavo"))
+async fn ping(State(esclavo): State<Arc<Esclavo>>) -> Json<Ping> {
+    Json(Ping {
+        sistema: Some(esclavo.sistema()),
+        ..Ping::ok("esclavo")
+    })
 }
 
 async fn estado(State(esclavo): State<Arc<Esclavo>>) -> Json<EstadoEsclavo> {

@@ -1,14 +1,16 @@
 //! [`Esclavo`]: the handle of a running esclavo, which the HTTP handlers, the job tasks and the
 //! background loops share: who it is, its slots, its registration and its results to send.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use comun::api::SistemaPing;
 use comun::nodo::{Capacidades, InformeResultado, Registro};
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
 use crate::ranuras::Ranuras;
+use crate::sistema::Monitor;
 use crate::vista::EstadoEsclavo;
 
 /// One running esclavo, shared behind an `Arc`.
@@ -38,6 +40,8 @@ pub struct Esclavo {
     informes: mpsc::UnboundedSender<InformeResultado>,
     /// Turns true once, at shutdown: running jobs are abandoned and new ones refused.
     cierre: watch::Sender<bool>,
+    /// Samples the host for `GET /ping` (CPU use is measured between two pings).
+    monitor: Mutex<Monitor>,
 }
 
 impl Esclavo {
@@ -61,6 +65,7 @@ impl Esclavo {
             por_enviar: AtomicU64::new(0),
             informes,
             cierre: watch::Sender::new(false),
+            monitor: Mutex::new(Monitor::new()),
         };
         (Arc::new(esclavo), recibidos)
     }
@@ -79,6 +84,29 @@ impl Esclavo {
 
     pub fn capacidades(&self) -> &Capacidades {
         &self.capacidades
+    }
+
+    /// The host's figures and the slots in use, as `GET /ping` reports them.
+    pub fn sistema(&self) -> SistemaPing {
+        let carga = self
+            .monitor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .muestra();
+        SistemaPing {
+            cpu_porcentaje: carga.cpu,
+            memoria_usada: carga.memoria_usada,
+            memoria_total: carga.memoria_total,
+            memoria_porcentaje: comun::memoria::porcentaje(
+                carga.memoria_usada,
+                carga.memoria_total,
+            )
+            .unwrap_or(0.0),
+            nucleos: self.capacidades.nucleos,
+            ranuras: self.ranuras.capacidad(),
+            ocupadas: self.ranuras.ids_en_curso().len() as u32,
+            gpu: self.capacidades.gpu.as_ref().map(|g| g.nombre.clone()),
+        }
     }
 
     /// The access rule of its API.

@@ -353,3 +353,35 @@ async fn shutdown_returns_promptly_and_abandons_running_jobs() {
         "heartbeats stopped"
     );
 }
+
+#[tokio::test]
+async fn ping_carries_the_host_figures_and_the_slots_in_use_without_a_token() {
+    let (_maestro, url) = MaestroFalso::iniciar().await;
+    let mut c = config(&url);
+    c.capacidad = 3;
+    c.token = Some("s3creto".into());
+    let e = EsclavoDePrueba::iniciar(c).await;
+    let ping = || async {
+        let r = reqwest::get(format!("{}/ping", e.url)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "GET /ping needs no token");
+        r.json::<comun::api::Ping>().await.unwrap()
+    };
+
+    let p = ping().await;
+    assert_eq!((p.estado.as_str(), p.servicio.as_str()), ("ok", "esclavo"));
+    let s = p.sistema.expect("an esclavo's ping carries its system figures");
+    assert_eq!((s.ranuras, s.ocupadas), (3, 0));
+    assert!(s.nucleos >= 1);
+    assert!(s.memoria_total > 0 && s.memoria_usada <= s.memoria_total, "{s:?}");
+    assert!((0.0..=100.0).contains(&s.memoria_porcentaje), "{s:?}");
+    assert!((0.0..=100.0).contains(&s.cpu_porcentaje), "{s:?}");
+    assert_eq!(s.gpu, None);
+
+    let (estado, _) = e
+        .ejecutar_con(peticion(vec![espera(1, 1, 5000), espera(2, 1, 5000)]), Some("s3creto"))
+        .await;
+    assert_eq!(estado, StatusCode::OK);
+    let s = ping().await.sistema.unwrap();
+    assert_eq!((s.ranuras, s.ocupadas), (3, 2), "two jobs run");
+    e.parar().await.unwrap();
+}

@@ -28,6 +28,8 @@ pub mod por_defecto {
     pub const LATIDO: Duration = Duration::from_secs(2);
     /// Fallback poll of the jobs file (no flag).
     pub const SONDEO_ARCHIVO: Duration = Duration::from_secs(5);
+    /// Time between two samples of the time series (`GET /estadisticas/series`).
+    pub const PASO_SERIES: Duration = Duration::from_secs(5);
     /// Shortest `--plazo-esclavo-ms` and `--plazo-memoria-ms` taken: shorter ones are raised
     /// to it.
     pub const PLAZO_MINIMO: Duration = Duration::from_millis(100);
@@ -78,6 +80,8 @@ pub struct Config {
     /// Whether a commit waits for the disk (survives the machine) or only for the OS (survives
     /// the process).
     pub sincronizacion: Sincronizacion,
+    /// Time between two samples of the time series; they keep [`crate::series::CAPACIDAD`].
+    pub paso_series: Duration,
 }
 
 impl Config {
@@ -98,6 +102,7 @@ impl Config {
             sondeo_archivo: por_defecto::SONDEO_ARCHIVO,
             plazo_memoria: por_defecto::PLAZO_MEMORIA,
             sincronizacion: Sincronizacion::default(),
+            paso_series: por_defecto::PASO_SERIES,
         }
     }
 

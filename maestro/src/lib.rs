@@ -16,6 +16,9 @@
 //! - [`despacho`]: the event-driven dispatcher and the watchdog (lost esclavos, attempts past
 //!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
+//! - [`estadisticas`]: figures since start (times by tipo and backend, throughput, speedups,
+//!   each esclavo's history), bounded, fed by the state's transitions.
+//! - [`series`]: the last hour's time series, sampled by a task of their own.
 //! - [`operaciones`]: what an operator does with jobs (a filtered page, retry, new
 //!   priority), as operations of the service that the API and the dashboard share.
 //! - [`http`]: the API.
@@ -29,6 +32,7 @@ pub mod archivo;
 pub mod cola;
 pub mod config;
 pub mod despacho;
+pub mod estadisticas;
 pub mod estado;
 pub mod http;
 pub mod ids;
@@ -36,6 +40,7 @@ pub mod operaciones;
 pub mod panel;
 pub mod planificador;
 pub mod reintentos;
+pub mod series;
 pub mod servicio;
 
 use anyhow::Context;
@@ -82,6 +87,7 @@ pub async fn run(
     let mut tareas = tokio::task::JoinSet::new();
     tareas.spawn(despacho::despachar(s.clone(), parar_rx.clone()));
     tareas.spawn(despacho::vigilar(s.clone(), parar_rx.clone()));
+    tareas.spawn(series::muestrear(s.clone(), parar_rx.clone()));
     if let Some(ruta) = config.archivo.clone() {
         tareas.spawn(archivo::vigilar(s.clone(), ruta, parar_rx.clone()));
     }

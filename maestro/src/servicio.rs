@@ -24,6 +24,7 @@ use crate::Config;
 use crate::almacen::{Almacen, Cambio, Confirmacion, LineaCargada, NumeroOrden};
 use crate::estado::{Efectos, Estado, Parada};
 use crate::ids::EsclavoId;
+use crate::series::{self, Series};
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
 pub struct Servicio {
@@ -42,6 +43,8 @@ pub struct Servicio {
     pub parando: watch::Receiver<bool>,
     /// The esclavos' API (`/ejecutar`, `/cancelar`), connections kept alive.
     pub esclavos: ClienteEsclavo,
+    /// The last hour's time series ([`series::muestrear`] feeds them).
+    series: Mutex<Series>,
 }
 
 impl Servicio {
@@ -53,6 +56,7 @@ impl Servicio {
     ) -> anyhow::Result<Arc<Self>> {
         let resumen = watch::Sender::new((estado.resumen(), almacen.ultima_orden()));
         let esclavos = ClienteEsclavo::new(config.token.clone(), config.ca.as_ref())?;
+        let series = Series::new(config.paso_series, series::CAPACIDAD);
         Ok(Arc::new(Self {
             config,
             estado: Mutex::new(estado),
@@ -62,12 +66,18 @@ impl Servicio {
             informe_archivo: watch::Sender::new(None),
             parando,
             esclavos,
+            series: Mutex::new(series),
         }))
     }
 
     /// The state, for a short critical section (never held across `.await`).
     pub fn estado(&self) -> MutexGuard<'_, Estado> {
         self.estado.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The time series, for a short critical section.
+    pub fn series(&self) -> MutexGuard<'_, Series> {
+        self.series.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Decide: runs a transition under the lock and hands its changes to the store before

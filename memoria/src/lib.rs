@@ -96,6 +96,8 @@ pub async fn run_con_fuente(
         );
     }
 
+    // The first sample before the service answers: `/metricas` never says "no sample yet".
+    let fuente = muestreo::primera(&memoria, fuente).await?;
     let mut tareas = plataforma::Tareas::new("memoria");
     tareas.servir(listener, router(memoria.clone()), config.transporte.clone());
     tareas.bucle(muestreo::muestrear(

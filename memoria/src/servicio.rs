@@ -65,7 +65,7 @@ impl Memoria {
     }
 
     /// Takes in a new sample: keeps it, evaluates the alerts, logs what changed and wakes the
-    /// reporter when an alert started or ended (or this is the first sample).
+    /// reporter when an alert started or ended (or, if it waits for one, the first sample).
     pub fn registrar(&self, muestra: Muestra) -> Cambios {
         let (cambios, primera) = {
             let mut m = self.mediciones();
@@ -75,8 +75,12 @@ impl Memoria {
             (cambios, primera)
         };
         anotar(&cambios);
-        if primera || !cambios.is_empty() {
+        if !cambios.is_empty() {
             self.novedad.notify_one();
+        } else if primera {
+            // Taken before the reporter starts (`run_con_fuente`), which then reports it
+            // anyway: wake only a reporter already waiting, leave no permit for a second report.
+            self.novedad.notify_waiters();
         }
         cambios
     }

@@ -343,3 +343,19 @@ async fn a_standalone_memoria_serves_and_stops_cleanly() {
         .expect("stops promptly")
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_first_metricas_after_start_answers_200_with_the_first_sample() {
+    let guion = Guion::new(con_cpu(42.0));
+    let mut c = config(None);
+    // The next sample is an hour away: only the one taken before serving can answer.
+    c.intervalo = Duration::from_secs(3600);
+    let m = MemoriaDePrueba::iniciar(c, &guion).await;
+    let muestra: Muestra = m.get_ok("/metricas").await;
+    assert_eq!(muestra.cpu_porcentaje, 42.0);
+    assert_eq!(muestra.nodo, "nodo-prueba");
+    assert_eq!(guion.llamadas(), 1, "one sample, taken before the service answered");
+    let h: Historial = m.get_ok("/historial").await;
+    assert_eq!(h.muestras.len(), 1);
+    m.parar().await.unwrap();
+}

@@ -100,6 +100,11 @@ impl Esclavos {
         }
     }
 
+    /// Every esclavo, in name order.
+    pub fn todos(&self) -> impl Iterator<Item = &Esclavo> {
+        self.por_nombre.values()
+    }
+
     /// The esclavo registered under `nombre`, whichever process it is.
     pub fn get(&self, nombre: &str) -> Option<&Esclavo> {
         self.por_nombre.get(nombre)

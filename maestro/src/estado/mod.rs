@@ -21,6 +21,7 @@ use comun::api::{ColaPrioridad, EsclavoInfo, Resumen};
 use comun::nodo::Asignacion;
 
 use crate::almacen::Recuperado;
+use crate::estadisticas::Estadisticas;
 use crate::config::{Config, REINTENTO_MAX, por_defecto};
 use crate::ids::EsclavoId;
 use crate::{planificador, reintentos};
@@ -112,6 +113,8 @@ pub struct Estado {
     pub trabajos: Trabajos,
     pub esclavos: Esclavos,
     pub nodos: Nodos,
+    /// Figures since start, fed by the transitions.
+    pub estadisticas: Estadisticas,
     /// What the transitions since the last [`Estado::tomar_efectos`] want done.
     efectos: Efectos,
 }
@@ -122,6 +125,7 @@ impl Estado {
             trabajos: Trabajos::new(recuperado, reglas),
             esclavos: Esclavos::new(reglas.plazo_esclavo),
             nodos: Nodos::new(reglas.plazo_memoria),
+            estadisticas: Estadisticas::new(Instant::now(), comun::ahora_ms()),
             efectos: Efectos::default(),
         }
     }

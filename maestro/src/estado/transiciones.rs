@@ -73,6 +73,7 @@ impl Estado {
     /// Queues jobs whose rows are committed.
     pub fn encolar(&mut self, filas: &[FilaNueva]) {
         self.trabajos.encolar(filas);
+        self.estadisticas.encolados(filas);
         self.despertar();
     }
 
@@ -110,6 +111,7 @@ impl Estado {
     fn sacar_en_curso(&mut self, id: TrabajoId, intento: Option<u32>) -> Option<EnCurso> {
         let e = self.trabajos.sacar_en_curso(id, intento)?;
         self.esclavos.liberar(&e.esclavo);
+        self.estadisticas.ocupacion(&e.esclavo.nombre, e.inicio, Instant::now());
         self.despertar();
         Some(e)
     }
@@ -137,7 +139,12 @@ impl Estado {
         let Some(e) = self.sacar_en_curso(intento.trabajo, Some(intento.numero)) else {
             return Vec::new();
         };
-        let cambio = self.trabajos.fallar(e, error, fallo, ahora, ahora_ms);
+        let copia = e.clone();
+        let cambio = self.trabajos.fallar(e, error.clone(), fallo, ahora, ahora_ms);
+        if let Some(Cambio::Fallar { definitivo, .. }) = cambio {
+            let fin = self.fin_intento(&copia, None, Some(error));
+            self.estadisticas.fallado(fin, definitivo, ahora, ahora_ms);
+        }
         cambio.into_iter().collect()
     }
 
@@ -164,6 +171,7 @@ impl Estado {
             }
             Final::Completado { resultado, png } => (resultado, png),
         };
+        let mut propio = None;
         let vigente = match self.sacar_en_curso(intento.trabajo, None) {
             Some(e) => {
                 let otro = e.intento != intento.numero || e.esclavo != esclavo;
@@ -171,7 +179,9 @@ impl Estado {
                     let motivo = format!("attempt {} finished the job first", intento.numero);
                     self.parar(&e, motivo);
                 }
-                !e.cancelado
+                let cancelado = e.cancelado;
+                propio = (!otro).then_some(e);
+                !cancelado
             }
             None => self.trabajos.quitar_pendiente(intento.trabajo),
         };
@@ -180,6 +190,9 @@ impl Estado {
         }
         self.despertar();
         self.esclavos.contar_completado(&esclavo.nombre);
+        let kernel = crate::estadisticas::kernel_s(&resultado);
+        let fin = propio.as_ref().map(|e| self.fin_intento(e, kernel, None));
+        self.estadisticas.completado(fin, ahora, ahora_ms);
         let cambio = self
             .trabajos
             .completar(intento, esclavo, resultado, png, ahora_ms);
@@ -228,6 +241,7 @@ impl Estado {
             let error = format!("esclavo {} restarted while it ran", registro.nombre);
             cambios = self.fallar_los_de(&registro.nombre, &error, ahora, ahora_ms);
         }
+        self.estadisticas.registrado(&registro.nombre, ahora);
         self.esclavos.registrar(registro, ahora);
         self.trabajos.cambiado();
         self.despertar();
@@ -309,6 +323,7 @@ impl Estado {
         ahora_ms: u64,
     ) -> Vec<Cambio> {
         self.esclavos.perder(nombre);
+        self.estadisticas.perdido(nombre, ahora);
         self.trabajos.cambiado();
         self.despertar();
         self.fallar_los_de(nombre, error, ahora, ahora_ms)

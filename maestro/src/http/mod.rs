@@ -6,6 +6,10 @@
 //! | GET | `/ping` | liveness |
 //! | GET | `/estado` | queue by priority and state, esclavos, watched-file report |
 //! | GET | `/esclavos` | registered esclavos |
+//! | GET | `/esclavos/{nombre}` | one esclavo with its history: utilisation, counts, mean times by tipo and backend, latest attempts, load over the last hour; 404 if unknown |
+//! | GET | `/estadisticas`, `/stats` | jobs by state, throughput, wait/run/kernel time by tipo and backend, GPU speedup, esclavos' utilisation ([`comun::estadisticas::Estadisticas`]) |
+//! | GET | `/stats/performance` | the throughput, times and speedups part of it |
+//! | GET | `/estadisticas/series` | the last hour's time series ([`crate::series`] shows the shape) |
 //! | GET | `/resumen?version=V&espera_ms=T` | job counts; waits up to T ms for a version other than V |
 //! | POST | `/agregar_trabajo` | queue one job (the original flat body) |
 //! | POST | `/trabajos` | queue many jobs, all or none |
@@ -27,6 +31,7 @@
 
 mod acciones;
 mod esclavos;
+mod estadisticas;
 mod extraer;
 mod memoria;
 mod trabajos;
@@ -57,6 +62,11 @@ pub fn router(s: Arc<Servicio>) -> Router {
         .route("/ping", get(ping))
         .route("/estado", get(estado_cluster))
         .route("/esclavos", get(esclavos::listar))
+        .route("/esclavos/{nombre}", get(estadisticas::esclavo))
+        .route("/estadisticas", get(estadisticas::ver))
+        .route("/stats", get(estadisticas::stats))
+        .route("/stats/performance", get(estadisticas::rendimiento))
+        .route("/estadisticas/series", get(estadisticas::series))
         .route("/resumen", get(trabajos::resumen))
         .route("/agregar_trabajo", post(trabajos::agregar))
         .route(
