@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use comun::Prioridad;
+use comun::{Prioridad, TrabajoId};
 use serde::Deserialize;
 
 use super::sesion::{Sesion, destino_local};
@@ -50,17 +50,63 @@ where
     Ok(Redirect::to(&volver).into_response())
 }
 
-/// `POST /panel/trabajos/{id}/cancelar`.
-pub async fn cancelar(
-    State(s): State<Arc<Servicio>>,
+/// An action on one job, as its form posts it: the job's id from the path, the viewer, the
+/// headers the checks read, the form's fields.
+pub struct SobreTrabajo {
+    s: Arc<Servicio>,
     sesion: Sesion,
     cabeceras: HeaderMap,
-    Path(id): Path<String>,
-    Form(c): Form<Campos>,
-) -> Res {
-    let pagina = format!("/panel/trabajos/{id}");
-    actuar(&sesion, &cabeceras, &c, pagina, async {
-        let id = id_de(&id)?;
+    id: String,
+    campos: Campos,
+}
+
+impl FromRequest<Arc<Servicio>> for SobreTrabajo {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, s: &Arc<Servicio>) -> Result<Self, Response> {
+        let (mut partes, cuerpo) = req.into_parts();
+        let Path(id) = Path::<String>::from_request_parts(&mut partes, s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let sesion = Sesion::de(s, &partes.headers);
+        let cabeceras = partes.headers.clone();
+        let Form(campos) = Form::<Campos>::from_request(Request::from_parts(partes, cuerpo), s)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(SobreTrabajo {
+            s: Arc::clone(s),
+            sesion,
+            cabeceras,
+            id,
+            campos,
+        })
+    }
+}
+
+impl SobreTrabajo {
+    /// Checks the session, runs `accion` on the job, and goes back to its page.
+    async fn hacer(
+        self,
+        accion: impl AsyncFnOnce(&Servicio, TrabajoId, &Campos) -> Result<(), Fallo>,
+    ) -> Res {
+        let pagina = format!("/panel/trabajos/{}", self.id);
+        let SobreTrabajo {
+            s,
+            sesion,
+            cabeceras,
+            id,
+            campos,
+        } = self;
+        actuar(&sesion, &cabeceras, &campos, pagina, async {
+            accion(&s, id_de(&id)?, &campos).await
+        })
+        .await
+    }
+}
+
+/// `POST /panel/trabajos/{id}/cancelar`.
+pub async fn cancelar(a: SobreTrabajo) -> Res {
+    a.hacer(async |s, id, _| {
         let cancelado = s
             .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
                 Some(cambio) => (true, vec![cambio]),
@@ -81,32 +127,17 @@ pub async fn cancelar(
 }
 
 /// `POST /panel/trabajos/{id}/reintentar`: a new attempt of a failed or cancelled job.
-pub async fn reintentar(
-    State(s): State<Arc<Servicio>>,
-    sesion: Sesion,
-    cabeceras: HeaderMap,
-    Path(id): Path<String>,
-    Form(c): Form<Campos>,
-) -> Res {
-    let pagina = format!("/panel/trabajos/{id}");
-    actuar(&sesion, &cabeceras, &c, pagina, async {
-        s.reintentar(id_de(&id)?).await?;
+pub async fn reintentar(a: SobreTrabajo) -> Res {
+    a.hacer(async |s, id, _| {
+        s.reintentar(id).await?;
         Ok(())
     })
     .await
 }
 
 /// `POST /panel/trabajos/{id}/prioridad`: a pending job's new priority (field `prioridad`).
-pub async fn prioridad(
-    State(s): State<Arc<Servicio>>,
-    sesion: Sesion,
-    cabeceras: HeaderMap,
-    Path(id): Path<String>,
-    Form(c): Form<Campos>,
-) -> Res {
-    let pagina = format!("/panel/trabajos/{id}");
-    actuar(&sesion, &cabeceras, &c, pagina, async {
-        let id = id_de(&id)?;
+pub async fn prioridad(a: SobreTrabajo) -> Res {
+    a.hacer(async |s, id, c| {
         let prioridad: Prioridad =
             c.prioridad.as_deref().unwrap_or_default().parse().map_err(
                 |e: comun::ErrorCampo| Fallo::new(StatusCode::BAD_REQUEST, e.to_string()),
