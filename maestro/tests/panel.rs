@@ -8,8 +8,9 @@
 //! jobs page loads and pages with 100,000 jobs in the database. (`paginas.rs` tests the same
 //! pages and rules over plain HTTP.)
 //!
-//! `HPC_CAPTURA_DOCS=1` also writes the overview of the realistic cluster to `docs/panel.png`
-//! (the README's picture).
+//! `HPC_CAPTURA_DOCS=1` makes the overview test of a cluster at work also write its picture
+//! to `docs/panel.png` (the README's): `HPC_CAPTURA_DOCS=1 cargo nextest run -p maestro --test
+//! panel busy_cluster`.
 
 mod apoyo;
 
@@ -34,9 +35,10 @@ struct Escena {
 }
 
 /// Two esclavos on two nodes with memoria reports (one node in a memory warning), Julia
-/// images, finished, failed and cancelled jobs, four running and more waiting by priority.
+/// images, finished, failed and cancelled jobs, `largos` running for ten minutes (4 fill every
+/// slot) and more waiting by priority.
 /// The maestro runs with `max_intentos = 1`, so a job past its time limit fails at once.
-async fn escena(api: &Api) -> Escena {
+async fn escena(api: &Api, largos: usize) -> Escena {
     let esclavos = vec![
         esclavo_en(&api.url, "gpu-a", 2, "nodo-a").await,
         esclavo_en(&api.url, "gpu-b", 2, "nodo-b").await,
@@ -72,7 +74,7 @@ async fn escena(api: &Api) -> Escena {
         api.esperar_estado(id, Estado::Completado, PLAZO).await;
     }
     api.esperar_estado(fallido, Estado::Fallido, PLAZO).await;
-    for _ in 0..4 {
+    for _ in 0..largos {
         let id = api
             .agregar(&PeticionTrabajo::espera(600_000, Prioridad::MEDIA))
             .await;
@@ -138,7 +140,7 @@ async fn every_page_loads_without_console_errors_and_is_photographed() {
     config.max_intentos = 1;
     let m = maestro(config, 0).await;
     let api = Api::new(&m.url, None);
-    let e = escena(&api).await;
+    let e = escena(&api, 4).await;
     let r: Resumen = resumen(&m.url).await;
 
     let n = Navegador::lanzar("paginas");
@@ -156,9 +158,6 @@ async fn every_page_loads_without_console_errors_and_is_photographed() {
             valor,
             "the overview's {nombre}: {r:?}"
         );
-    }
-    if std::env::var_os("HPC_CAPTURA_DOCS").is_some() {
-        p.captura_en(&raiz().join(CAPTURA_DOCS));
     }
 
     visitar(&p, &m.url, "/panel/trabajos", "trabajos");
@@ -654,4 +653,63 @@ async fn the_jobs_page_loads_and_pages_with_100000_jobs_in_the_database() {
         "{primera:?}, {segunda:?}"
     );
     m.parar().await;
+}
+
+/// How long the jobs flow before the overview of a cluster at work is photographed.
+const FLUJO: Duration = Duration::from_secs(20);
+
+/// Jobs submitted for `durante` as a day's batches arrive: a burst that builds a queue, then a
+/// trickle that drains it slowly, Julia images at priority alta and `espera` jobs of other lengths and
+/// priorities; the memoria reports keep coming (one node in a memory warning).
+async fn flujo(api: &Api, durante: Duration) {
+    let inicio = Instant::now();
+    let p = ParamsJulia::new(320, 240, 120).unwrap();
+    let mut n = 0u64;
+    while inicio.elapsed() < durante {
+        let rafaga = inicio.elapsed() < durante * 3 / 5;
+        let trabajo = match n % 4 {
+            0 => PeticionTrabajo::julia(Algoritmo::Paralelo, p, Prioridad::ALTA),
+            1 => PeticionTrabajo::espera(900 + 97 * (n % 11), Prioridad::MEDIA),
+            2 => PeticionTrabajo::espera(1_200 + 131 * (n % 7), Prioridad::BAJA),
+            _ => PeticionTrabajo::espera(600, Prioridad::MEDIA),
+        };
+        api.agregar(&trabajo).await;
+        if n.is_multiple_of(20) {
+            api.reportar_memoria(&reporte_memoria("nodo-a", false))
+                .await;
+            api.reportar_memoria(&reporte_memoria("nodo-b", true)).await;
+        }
+        n += 1;
+        let pausa = if rafaga { 200 } else { 400 };
+        tokio::time::sleep(Duration::from_millis(pausa)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_of_a_busy_cluster_draws_its_charts_without_errors() {
+    let datos = tempfile::tempdir().unwrap();
+    let mut config = config_maestro(datos.path());
+    config.max_intentos = 1;
+    config.paso_series = Duration::from_secs(1);
+    let m = maestro(config, 0).await;
+    let api = Api::new(&m.url, None);
+    let e = escena(&api, 1).await;
+    let n = Navegador::lanzar("ocupado");
+    let p = n.pagina();
+    visitar(&p, &m.url, "/", "resumen");
+    let docs = std::env::var_os("HPC_CAPTURA_DOCS").is_some();
+    // A test run lets the jobs flow for a few seconds; the README's picture, for longer.
+    flujo(&api, if docs { FLUJO } else { FLUJO / 5 }).await;
+    esperar_vivo(&p);
+    let lineas = "document.querySelectorAll('[data-grafico] polyline').length";
+    let dibujadas = p.esperar_js(PLAZO, "the charts over time are drawn", lineas);
+    assert!(dibujadas.as_u64() >= Some(3), "{dibujadas} lines");
+    assert!(contador(&p, "completados") > 9, "the flow's jobs finished");
+    assert_eq!(p.contar("[data-gpu]"), 2);
+    p.sin_errores();
+    p.captura("resumen");
+    if docs {
+        p.captura_en(&raiz().join(CAPTURA_DOCS));
+    }
+    parar(m, e.esclavos).await;
 }
