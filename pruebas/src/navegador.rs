@@ -7,7 +7,7 @@
 //! The calls block (the crate is synchronous): a test calls them from the body of a
 //! `#[tokio::test(flavor = "multi_thread")]`, whose services run on the runtime's workers.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -69,17 +69,25 @@ pub struct Pagina {
 /// The browser's binary: `chromium` on `PATH`, else Debian's path; panics telling how to
 /// install it when there is none.
 pub fn chromium() -> PathBuf {
-    let en_path = std::env::var_os("PATH").and_then(|rutas| {
+    buscar_chromium(std::env::var_os("PATH"), Path::new(CHROMIUM_DEBIAN))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `chromium` in one of the folders of `rutas` (a `PATH`), else `debian` if it is a file; else
+/// why not, and how to install it.
+fn buscar_chromium(rutas: Option<OsString>, debian: &Path) -> Result<PathBuf, String> {
+    let en_path = rutas.and_then(|rutas| {
         std::env::split_paths(&rutas)
             .map(|d| d.join("chromium"))
             .find(|p| p.is_file())
     });
     en_path
-        .or_else(|| Some(PathBuf::from(CHROMIUM_DEBIAN)).filter(|p| p.is_file()))
-        .unwrap_or_else(|| {
-            panic!(
-                "no chromium on PATH nor at {CHROMIUM_DEBIAN}: install Debian's chromium: \
-                 apt-get install chromium"
+        .or_else(|| Some(debian.to_owned()).filter(|p| p.is_file()))
+        .ok_or_else(|| {
+            format!(
+                "no chromium on PATH nor at {}: install Debian's chromium: apt-get install \
+                 chromium",
+                debian.display()
             )
         })
 }
@@ -581,6 +589,21 @@ mod tests {
                 .any(|m| m.origen == "exception" && m.texto.contains("roto")),
             "{errores:?}"
         );
+    }
+
+    #[test]
+    fn the_browser_is_found_on_path_or_where_debian_puts_it_or_its_install_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let en_path = dir.path().join("bin");
+        std::fs::create_dir(&en_path).unwrap();
+        let debian = dir.path().join("usr-bin-chromium");
+        let falta = buscar_chromium(Some(en_path.clone().into()), &debian).unwrap_err();
+        assert!(falta.contains("apt-get install chromium"), "{falta}");
+        std::fs::write(&debian, "").unwrap();
+        assert_eq!(buscar_chromium(None, &debian), Ok(debian.clone()));
+        std::fs::write(en_path.join("chromium"), "").unwrap();
+        let encontrado = buscar_chromium(Some(en_path.clone().into()), &debian);
+        assert_eq!(encontrado, Ok(en_path.join("chromium")));
     }
 
     #[test]
