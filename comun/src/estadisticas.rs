@@ -67,7 +67,9 @@ pub struct TiemposGrupo {
     /// The backend that ran them: `Auto` is counted as what it resolved to.
     pub algoritmo: Algoritmo,
     /// From acceptance to the start of the attempt that completed the job (earlier failed
-    /// attempts and retry delays included).
+    /// attempts and retry delays included); only for jobs accepted since the maestro started
+    /// (not those recovered from the store, nor those queued again by a user's retry), so
+    /// `muestras` may be lower than the run time's.
     pub espera: Distribucion,
     /// From the dispatch of that attempt to the maestro receiving its result.
     pub ejecucion: Distribucion,

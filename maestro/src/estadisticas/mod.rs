@@ -233,21 +233,25 @@ impl Estadisticas {
     }
 
     /// The history of `nombre`, made if new; the map never holds more than [`MAX_ESCLAVOS`].
+    /// Called at every attempt's end: a known name allocates nothing.
     fn esclavo(&mut self, nombre: &str, ahora: Instant) -> &mut HistoriaEsclavo {
-        let ahora_ms = self.ms(ahora);
-        if !self.esclavos.contains_key(nombre) && self.esclavos.len() >= MAX_ESCLAVOS {
-            let viejo = self
-                .esclavos
-                .iter()
-                .min_by_key(|(_, h)| h.actividad_ms)
-                .map(|(n, _)| n.clone());
-            if let Some(n) = viejo {
-                self.esclavos.remove(&n);
+        if !self.esclavos.contains_key(nombre) {
+            if self.esclavos.len() >= MAX_ESCLAVOS {
+                let viejo = self
+                    .esclavos
+                    .iter()
+                    .min_by_key(|(_, h)| h.actividad_ms)
+                    .map(|(n, _)| n.clone());
+                if let Some(n) = viejo {
+                    self.esclavos.remove(&n);
+                }
             }
+            let nueva = HistoriaEsclavo::nueva(self.ms(ahora));
+            self.esclavos.insert(nombre.to_owned(), nueva);
         }
         self.esclavos
-            .entry(nombre.to_owned())
-            .or_insert_with(|| HistoriaEsclavo::nueva(ahora_ms))
+            .get_mut(nombre)
+            .expect("inserted above if it was missing")
     }
 
     /// How many esclavos are remembered.
@@ -300,5 +304,33 @@ impl crate::estado::Estado {
                 || t.cola.buscar(id).is_some()
                 || t.reintentos.buscar(id).is_some()
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_esclavos_coming_and_going_keep_the_histories_bounded() {
+        let origen = Instant::now();
+        let mut s = Estadisticas::new(origen, 0);
+        for i in 0..(3 * MAX_ESCLAVOS as u64) {
+            let ahora = origen + Duration::from_millis(i);
+            s.registrado(&format!("e{i}"), ahora);
+            s.perdido(&format!("e{i}"), ahora);
+        }
+        assert_eq!(s.esclavos_recordados(), MAX_ESCLAVOS);
+        let ultimo = format!("e{}", 3 * MAX_ESCLAVOS - 1);
+        assert_eq!(s.esclavos[&ultimo].perdidas, 1, "the newest are kept");
+    }
+
+    #[test]
+    fn acceptance_times_are_forgotten_once_their_jobs_are_not_pending() {
+        let mut s = Estadisticas::new(Instant::now(), 0);
+        s.encolados.extend((0..100).map(|i| (TrabajoId(i), i)));
+        s.olvidar(TrabajoId(0));
+        s.podar(|id| id.0 % 10 == 0);
+        assert_eq!(s.en_espera(), 9);
     }
 }
