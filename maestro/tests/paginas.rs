@@ -554,3 +554,41 @@ async fn with_100000_jobs_a_page_holds_one_page_of_them_and_pages_on() {
     println!("pages of 100,000 jobs served in {:?}", inicio.elapsed());
     m.parar().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_session_cookie_is_also_secure() {
+    let pki = pruebas::pki::pki();
+    let datos = tempfile::tempdir().unwrap();
+    let mut config = config_maestro(datos.path());
+    config.token = Some(TOKEN.into());
+    config.transporte.tls = Some(plataforma::Tls::cargar(&pki.cert, &pki.clave).unwrap());
+    let m = Servicio::iniciar(|listener, parada| maestro::run(config, listener, parada)).await;
+    let url = m.url.replace("http://", "https://");
+    let ca = plataforma::Ca::cargar(&pki.ca).unwrap();
+    let http = plataforma::cliente_http(Some(&ca))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    esperar_hasta(
+        std::time::Duration::from_secs(10),
+        "the maestro answers over https",
+        || {
+            let ping = http.get(format!("{url}/ping")).send();
+            async move { ping.await.is_ok_and(|r| r.status().is_success()) }
+        },
+    )
+    .await;
+    let r = http
+        .post(format!("{url}/panel/entrar"))
+        .formulario(&[("token", TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let cookie = r.headers()[SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.ends_with("; Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    m.parar().await;
+}
