@@ -442,6 +442,7 @@ async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
     let (_, _, pagina) = leer(&m.url, "/panel/esclavos", None).await;
     for esperado in [
         r#"data-esclavo="e1" data-vivo="si""#,
+        r#"<a href="/panel/trabajos?esclavo=e1" title="its jobs">e1</a>"#,
         r#"data-nodo="nodo-gpu""#,
         r#"data-nivel="critico""#,
         "NVIDIA H200, 87% busy, memory 40.0 GiB of 141.0 GiB (28%), 63 °C",

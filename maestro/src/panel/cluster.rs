@@ -252,6 +252,8 @@ fn alertas(a: &[AlertaNodo]) -> Vec<AlertaVista> {
 /// An esclavo, written for people.
 pub struct EsclavoVista {
     pub nombre: String,
+    /// Its jobs in the table.
+    pub enlace: String,
     pub url: String,
     pub nodo: String,
     pub vivo: bool,
@@ -336,6 +338,10 @@ fn esclavo(e: EsclavoInfo, trabajos: Vec<u64>) -> EsclavoVista {
             |g| format!("{} ({})", g.nombre, bytes(g.memoria_bytes)),
         ),
         latido: format!("{} ago", duracion_ms(e.ultimo_latido_hace_ms)),
+        enlace: format!(
+            "/panel/trabajos?esclavo={}",
+            super::sesion::codificar(&e.nombre)
+        ),
         nombre: e.nombre,
         url: e.url,
         nodo: e.nodo,
