@@ -65,7 +65,6 @@ struct Lista {
     origenes: Vec<Opcion>,
     esclavo: String,
     error: Option<String>,
-    avisos: Vec<String>,
     filas: Vec<Fila>,
     total: String,
     primera: Option<String>,
@@ -93,29 +92,9 @@ pub async fn lista(
         Err(e) => (FiltroTrabajos::default(), None, Some(e)),
     };
     let limite = q.limite.unwrap_or(POR_PAGINA).clamp(1, MAX_POR_PAGINA);
-    let mut pagina = Lista {
-        marco: sesion.marco("Jobs", "trabajos", &aqui),
-        estados: opciones(&EstadoTrabajo::TODOS, filtro.estado, |e| {
-            (e.nombre().into(), e.nombre().into())
-        }),
-        tipos: opciones(&Tipo::TODOS, filtro.tipo, |t| {
-            (t.nombre().into(), t.nombre().into())
-        }),
-        prioridades: opciones(&Prioridad::TODAS, filtro.prioridad, |p| {
-            (p.valor().to_string(), p.to_string())
-        }),
-        esclavo: filtro.esclavo.clone().unwrap_or_default(),
-        origenes: opciones(&Via::TODAS, filtro.origen, |v| {
-            (v.nombre().into(), v.nombre().into())
-        }),
-        error: None,
-        avisos: Vec::new(),
-        filas: Vec::new(),
-        total: "0".into(),
-        primera: cursor.map(|_| format!("/panel/trabajos?limite={limite}{}", filtro.consulta())),
-        siguiente: None,
-        aqui,
-    };
+    let mut pagina = Lista::sin_filas(sesion.marco("Jobs", "trabajos", &aqui), &filtro, aqui);
+    pagina.primera =
+        cursor.map(|_| format!("/panel/trabajos?limite={limite}{}", filtro.consulta()));
     if let Some(e) = error {
         pagina.error = Some(e);
         return html(StatusCode::BAD_REQUEST, &pagina);
@@ -137,6 +116,34 @@ pub async fn lista(
     });
     pagina.filas = lista.trabajos.into_iter().map(fila).collect();
     html(StatusCode::OK, &pagina)
+}
+
+impl Lista {
+    /// The page with its filters' form set to `filtro`, and no rows yet.
+    fn sin_filas(marco: Marco, filtro: &FiltroTrabajos, aqui: String) -> Self {
+        Lista {
+            marco,
+            estados: opciones(&EstadoTrabajo::TODOS, filtro.estado, |e| {
+                (e.nombre().into(), e.nombre().into())
+            }),
+            tipos: opciones(&Tipo::TODOS, filtro.tipo, |t| {
+                (t.nombre().into(), t.nombre().into())
+            }),
+            prioridades: opciones(&Prioridad::TODAS, filtro.prioridad, |p| {
+                (p.valor().to_string(), p.to_string())
+            }),
+            esclavo: filtro.esclavo.clone().unwrap_or_default(),
+            origenes: opciones(&Via::TODAS, filtro.origen, |v| {
+                (v.nombre().into(), v.nombre().into())
+            }),
+            error: None,
+            filas: Vec::new(),
+            total: "0".into(),
+            primera: None,
+            siguiente: None,
+            aqui,
+        }
+    }
 }
 
 /// The filter and cursor the query names, or what is wrong with it.
