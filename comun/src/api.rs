@@ -13,9 +13,7 @@ use crate::trabajo::{
 };
 
 mod lista;
-pub use lista::{
-    Cursor, FiltroTrabajos, MAX_CUENTA, PeticionPrioridad, RespuestaAccion, Via,
-};
+pub use lista::{Cursor, FiltroTrabajos, MAX_CUENTA, PeticionPrioridad, RespuestaAccion, Via};
 
 // Parts of these bodies defined with the bodies that carry them first: an esclavo's load
 // (its heartbeat) and a job's result (its esclavo's report).
@@ -25,7 +23,7 @@ pub use crate::trabajo::{Detalle, Resultado};
 /// Body of `POST /agregar_trabajo`: the original system's flat body
 /// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and the parameters of the
 /// other kernels (`ms`, `n`, `muestras`, `semilla`, `particulas`, `pasos`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionTrabajo {
     /// The kernel; `julia` when absent, as in the original system.
@@ -209,7 +207,7 @@ impl PeticionTrabajo {
 }
 
 /// Answer to an accepted job: it is in the database when this is sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaAgregar {
     pub id: TrabajoId,
     pub estado: Estado,
@@ -222,21 +220,21 @@ pub struct RespuestaAgregar {
 pub const MAX_LOTE: usize = 100_000;
 
 /// Body of `POST /trabajos`: many jobs in one request, all accepted or none.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionLote {
     pub trabajos: Vec<PeticionTrabajo>,
 }
 
 /// Answer to `POST /trabajos`: the ids, in the order of the request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaLote {
     pub ids: Vec<TrabajoId>,
 }
 
 /// Body of `POST /cargar_trabajos`: either the text of a jobs file, or the name of a file
 /// inside the maestro's jobs folder.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionCarga {
     /// The text of a jobs file, uploaded.
@@ -248,7 +246,7 @@ pub struct PeticionCarga {
 }
 
 /// A line of a jobs file that was not loaded, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineaRechazada {
     /// 1-based line number.
     pub linea: usize,
@@ -259,7 +257,7 @@ pub struct LineaRechazada {
 }
 
 /// Answer to `POST /cargar_trabajos`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaCarga {
     /// Jobs queued.
     pub cargados: usize,
@@ -270,7 +268,7 @@ pub struct RespuestaCarga {
 }
 
 /// Answer to `POST /limpiar_cola`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaLimpiar {
     /// Pending jobs that were cancelled.
     pub eliminados: usize,
@@ -278,7 +276,7 @@ pub struct RespuestaLimpiar {
 }
 
 /// One attempt at running a job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Intento {
     /// 1 for the first attempt.
     pub numero: u32,
@@ -292,7 +290,7 @@ pub struct Intento {
 }
 
 /// Where a job came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "via", rename_all = "lowercase")]
 pub enum Origen {
     /// `POST /agregar_trabajo` or `POST /trabajos`.
@@ -312,7 +310,7 @@ impl std::fmt::Display for Origen {
 }
 
 /// A job as `GET /trabajos/{id}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Trabajo {
     pub id: TrabajoId,
     #[serde(flatten)]
@@ -346,7 +344,7 @@ pub struct Trabajo {
 pub const MAX_LISTA: u32 = 10_000;
 
 /// Answer to `GET /trabajos`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ListaTrabajos {
     /// Jobs matching the filter, newest first, at most `limite`.
     pub trabajos: Vec<Trabajo>,
@@ -371,7 +369,7 @@ fn verdadero() -> bool {
 pub const MAX_ESPERA: Duration = Duration::from_secs(60);
 
 /// Job counts by state; `version` changes whenever any count does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resumen {
     pub version: u64,
     pub pendientes: u64,
@@ -393,7 +391,7 @@ impl Resumen {
 }
 
 /// Queue counts of one priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ColaPrioridad {
     pub prioridad: Prioridad,
     pub pendientes: u64,
@@ -401,7 +399,7 @@ pub struct ColaPrioridad {
 }
 
 /// An esclavo as the maestro sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EsclavoInfo {
     pub nombre: String,
     pub url: String,
@@ -418,7 +416,7 @@ pub struct EsclavoInfo {
 }
 
 /// What the maestro made of its watched jobs file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InformeArchivo {
     pub archivo: String,
     /// When it was last read.
@@ -434,7 +432,7 @@ pub struct InformeArchivo {
 }
 
 /// Answer to `GET /estado`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EstadoCluster {
     pub resumen: Resumen,
     pub cola: Vec<ColaPrioridad>,
@@ -444,7 +442,7 @@ pub struct EstadoCluster {
 }
 
 /// Answer to `GET /ping` of every service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ping {
     pub estado: String,
     pub servicio: String,
@@ -466,7 +464,7 @@ impl Ping {
 }
 
 /// An esclavo's host and slots, as its `GET /ping` reports them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SistemaPing {
     /// CPU use since the previous ping (since start for the first), percent of all cores.
     pub cpu_porcentaje: f32,
@@ -483,7 +481,7 @@ pub struct SistemaPing {
 }
 
 /// A memoria node as the maestro sees it (`GET /memoria`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NodoMemoriaInfo {
     pub nodo: String,
     /// Its latest report.
@@ -495,7 +493,7 @@ pub struct NodoMemoriaInfo {
 }
 
 /// An alert of a node, as `GET /memoria` lists them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AlertaNodo {
     pub nodo: String,
     #[serde(flatten)]
@@ -503,7 +501,7 @@ pub struct AlertaNodo {
 }
 
 /// Answer to `GET /memoria`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EstadoMemoria {
     /// The latest report of each node that ever reported.
     pub nodos: Vec<NodoMemoriaInfo>,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Body of every error answer: what is wrong, and where.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CuerpoError {
     /// Human-readable message; always present.
     pub error: String,

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// One reading of a node's resources.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Muestra {
     /// The host it was taken on; memoria reports of a node apply to the esclavos on that node.
     pub nodo: String,
@@ -45,7 +45,7 @@ pub struct Muestra {
 }
 
 /// Use of one mounted filesystem.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Disco {
     /// Where it is mounted (`/`, `/datos`): it names the filesystem in alerts.
     pub punto_montaje: String,
@@ -56,7 +56,7 @@ pub struct Disco {
 }
 
 /// One GPU's memory, utilisation and temperature.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GpuMuestra {
     /// The driver's index of the device (`nvidia-smi`'s numbering).
     pub indice: u32,
@@ -75,7 +75,9 @@ pub struct GpuMuestra {
 
 /// A resource an alert can be about. Serialized with a `tipo` tag:
 /// `{"tipo":"cpu"}`, `{"tipo":"disco","punto_montaje":"/"}`, `{"tipo":"gpu_memoria","indice":0}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(tag = "tipo", rename_all = "snake_case")]
 pub enum Recurso {
     /// CPU use of all cores.
@@ -110,7 +112,19 @@ impl fmt::Display for Recurso {
 }
 
 /// How serious an alert is; `Critico` is greater than `Aviso`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Nivel {
     /// Warning: worth steering new work elsewhere when there is a choice.
@@ -130,7 +144,7 @@ impl fmt::Display for Nivel {
 
 /// A resource over a threshold. A node has at most one alert per resource, at the highest level
 /// it is in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alerta {
     /// What is over the threshold.
     pub recurso: Recurso,
@@ -147,7 +161,7 @@ pub struct Alerta {
 }
 
 /// Body of `POST /reporte_memoria`: a node's latest sample and its active alerts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReporteMemoria {
     /// The host reported on (same as `muestra.nodo`): it applies to the esclavos whose `nodo` is
     /// this.
@@ -164,14 +178,14 @@ pub struct ReporteMemoria {
 }
 
 /// Answer to `POST /reporte_memoria`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaReporte {
     /// The report was taken.
     pub ok: bool,
 }
 
 /// Body of `GET /historial`: the samples a memoria keeps, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Historial {
     /// The node they were taken on.
     pub nodo: String,
@@ -182,7 +196,7 @@ pub struct Historial {
 }
 
 /// Body of `GET /alertas`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alertas {
     /// The node they are about.
     pub nodo: String,

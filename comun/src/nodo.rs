@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::trabajo::{Algoritmo, Parametros, Resultado, TrabajoId};
 
 /// A GPU an esclavo can run `Cuda` jobs on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Gpu {
     pub nombre: String,
     pub memoria_bytes: u64,
@@ -22,7 +22,7 @@ pub struct Gpu {
 }
 
 /// What an esclavo's hardware offers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Capacidades {
     pub nucleos: u32,
     pub memoria_bytes: u64,
@@ -32,7 +32,7 @@ pub struct Capacidades {
 }
 
 /// Body of `POST /registrar_esclavo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registro {
     /// Unique name in the cluster (`ESCLAVO`).
     pub nombre: String,
@@ -49,7 +49,7 @@ pub struct Registro {
 }
 
 /// Answer to `POST /registrar_esclavo`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaRegistro {
     /// How often the maestro expects a heartbeat.
     pub latido_ms: u64,
@@ -57,7 +57,7 @@ pub struct RespuestaRegistro {
 }
 
 /// An esclavo's load, sent with each heartbeat.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Carga {
     /// CPU use in percent of all cores.
     pub cpu: f32,
@@ -66,7 +66,7 @@ pub struct Carga {
 }
 
 /// Body of `POST /latido`, sent every couple of seconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Latido {
     pub nombre: String,
     pub instancia: u64,
@@ -76,7 +76,7 @@ pub struct Latido {
 }
 
 /// Answer to `POST /latido`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaLatido {
     pub ok: bool,
     /// Jobs of [`Latido::ejecutando`] the maestro no longer wants (cancelled, or finished by
@@ -86,7 +86,7 @@ pub struct RespuestaLatido {
 }
 
 /// Body of `POST {esclavo}/cancelar`: stop every attempt of these jobs running there.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionCancelar {
     pub trabajos: Vec<TrabajoId>,
@@ -96,7 +96,7 @@ pub struct PeticionCancelar {
 }
 
 /// Answer to `POST {esclavo}/cancelar`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaCancelar {
     /// Jobs that were running there and have been told to stop.
     pub cancelados: Vec<TrabajoId>,
@@ -105,7 +105,7 @@ pub struct RespuestaCancelar {
 }
 
 /// One job sent to an esclavo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Asignacion {
     pub id: TrabajoId,
     /// 1 for the first attempt; results carry it back.
@@ -120,27 +120,27 @@ pub struct Asignacion {
 }
 
 /// Body of `POST /ejecutar`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PeticionEjecutar {
     pub trabajos: Vec<Asignacion>,
 }
 
 /// A job an esclavo did not take, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rechazo {
     pub id: TrabajoId,
     pub motivo: String,
 }
 
 /// Answer to `POST /ejecutar`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaEjecutar {
     pub aceptados: Vec<TrabajoId>,
     pub rechazados: Vec<Rechazo>,
 }
 
 /// How an attempt ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "estado", rename_all = "lowercase")]
 pub enum Salida {
     Completado {
@@ -155,7 +155,7 @@ pub enum Salida {
 }
 
 /// One finished attempt, as an esclavo reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InformeResultado {
     pub id: TrabajoId,
     pub intento: u32,
@@ -165,13 +165,13 @@ pub struct InformeResultado {
 }
 
 /// Body of `POST /resultado`: one or more finished attempts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoteResultados {
     pub resultados: Vec<InformeResultado>,
 }
 
 /// Answer to `POST /resultado`: every report in it is durably handled when this is sent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaResultados {
     /// Reports that recorded a result or a failed attempt.
     pub registrados: u32,

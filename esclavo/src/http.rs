@@ -7,6 +7,10 @@
 //! | `GET /estado` | what it is doing: [`EstadoEsclavo`] |
 //! | `POST /ejecutar` | run jobs: [`PeticionEjecutar`] → [`RespuestaEjecutar`], 503 if it took none |
 //! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
+//! | `GET /openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/esclavo.json`) |
+//!
+//! Every route is added with `utoipa_axum::routes!` from a handler carrying its
+//! `#[utoipa::path]` description, so none exists undescribed.
 //!
 //! With a token configured, every route but `GET /ping` requires it (`/estado` too, unless
 //! `lecturas_abiertas`): [`plataforma::proteger`] checks it before any handler runs, answering
@@ -22,11 +26,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use comun::ErrorCampo;
 use comun::api::Ping;
 use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
+use plataforma::http::openapi;
 use plataforma::http::{Cuerpo, ErrorApi, decodificar, metodo_no_permitido, ruta_desconocida};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::ejecucion;
 use crate::servicio::Esclavo;
@@ -34,18 +40,45 @@ use crate::vista::EstadoEsclavo;
 
 /// The esclavo's routes over its shared state.
 pub fn router(esclavo: Arc<Esclavo>) -> Router {
-    let rutas = Router::new()
-        .route("/ping", get(ping))
-        .route("/estado", get(estado))
-        .route("/ejecutar", post(ejecutar))
-        .route("/cancelar", post(cancelar))
+    let (rutas, _) = openapi::documentar(rutas_api());
+    let rutas = rutas
         .fallback(ruta_desconocida(
-            "an esclavo serves /ping, /estado, /ejecutar and /cancelar",
+            "an esclavo serves /ping, /estado, /ejecutar, /cancelar and /openapi.json",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
     plataforma::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
 }
 
+/// The esclavo's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn contrato() -> utoipa::openapi::OpenApi {
+    openapi::documentar(rutas_api()).1
+}
+
+/// Every route, each with its `#[utoipa::path]` description (`routes!` takes both).
+fn rutas_api() -> OpenApiRouter<Arc<Esclavo>> {
+    OpenApiRouter::with_openapi(openapi::base("esclavo", DESCRIPCION))
+        .routes(routes!(ping))
+        .routes(routes!(estado))
+        .routes(routes!(ejecutar))
+        .routes(routes!(cancelar))
+}
+
+/// What the document says of the esclavo as a whole.
+const DESCRIPCION: &str = "An esclavo of the HPC cluster: it runs the jobs the maestro hands \
+    it, in its slots, on CPU or GPU, and reports their results to the maestro. Its API is the \
+    maestro's to call. Routes tagged `original` (and marked `x-original: true`) are the \
+    original Flask system's; the others are new. Every error answer is a JSON `CuerpoError`; \
+    a path no route serves answers 404 and a method a path does not take 405, both with it.";
+
+#[utoipa::path(
+    get,
+    path = "/ping",
+    tags = ["original", "servicio"],
+    security(()),
+    description = "Liveness, with the host's CPU and memory use and the slots in use, as the \
+                   original esclavo's. Always open, token or not.",
+    responses((status = 200, description = "The esclavo is up", body = Ping))
+)]
 async fn ping(State(esclavo): State<Arc<Esclavo>>) -> Json<Ping> {
     Json(Ping {
         sistema: Some(esclavo.sistema()),
@@ -53,11 +86,31 @@ async fn ping(State(esclavo): State<Arc<Esclavo>>) -> Json<Ping> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/estado",
+    tags = ["original", "esclavo"],
+    description = "What it is doing: its slots, the jobs running in them, its GPUs.",
+    responses((status = 200, description = "The esclavo's state", body = EstadoEsclavo))
+)]
 async fn estado(State(esclavo): State<Arc<Esclavo>>) -> Json<EstadoEsclavo> {
     Json(esclavo.estado())
 }
 
 /// Takes each job that finds a free slot: 200 if it took at least one, 503 if none.
+#[utoipa::path(
+    post,
+    path = "/ejecutar",
+    request_body = PeticionEjecutar,
+    tags = ["original", "esclavo"],
+    description = "Used by the maestro: run jobs. Each job that finds a free slot starts; the \
+                   answer lists those taken and those refused. The whole body is checked \
+                   before any starts.",
+    responses(
+        (status = 200, description = "It took at least one job", body = RespuestaEjecutar),
+        (status = 503, description = "It took none (no free slot, or a backend it lacks): the answer lists why", body = RespuestaEjecutar),
+    )
+)]
 async fn ejecutar(
     State(esclavo): State<Arc<Esclavo>>,
     cuerpo: Result<Bytes, BytesRejection>,
@@ -84,6 +137,14 @@ const MOTIVO_POR_DEFECTO: &str = "cancelled by the maestro";
 /// Tells every running attempt of the listed jobs to stop: 200 with those that were running
 /// (each stops at its kernel's next check, then reports `cancelled: <motivo>`) and those that
 /// were not.
+#[utoipa::path(
+    post,
+    path = "/cancelar",
+    request_body = PeticionCancelar,
+    tag = "esclavo",
+    description = "Used by the maestro: stop the running attempts of the listed jobs.",
+    responses((status = 200, description = "Which were running (now stopping) and which were not", body = RespuestaCancelar))
+)]
 async fn cancelar(
     State(esclavo): State<Arc<Esclavo>>,
     Cuerpo(peticion): Cuerpo<PeticionCancelar>,

@@ -7,7 +7,7 @@ use comun::{Algoritmo, Estado, TrabajoId};
 use serde::{Deserialize, Serialize};
 
 /// Answer to `GET /estado`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EstadoEsclavo {
     /// The name it registered under.
     pub nombre: String,
@@ -44,7 +44,7 @@ pub struct EstadoEsclavo {
 pub const HISTORIAL: usize = 100;
 
 /// A job running now.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnCurso {
     /// The maestro's id of the job.
     pub id: TrabajoId,
@@ -59,7 +59,7 @@ pub struct EnCurso {
 }
 
 /// An attempt that finished.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Terminado {
     /// The maestro's id of the job.
     pub id: TrabajoId,

@@ -7,6 +7,10 @@
 //! | `GET /metricas` | the newest [`Muestra`]; 503 before the first sample |
 //! | `GET /historial?desde=<ms>` | the kept samples taken at or after `desde`: [`Historial`] |
 //! | `GET /alertas` | the active alerts: [`Alertas`] |
+//! | `GET /openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/memoria.json`) |
+//!
+//! Every route is added with `utoipa_axum::routes!` from a handler carrying its
+//! `#[utoipa::path]` description, so none exists undescribed.
 //!
 //! Every route only reads; with a token configured, all but `GET /ping` need it unless
 //! `lecturas_abiertas` ([`plataforma::proteger`]). Errors are a JSON
@@ -15,33 +19,71 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::routing::get;
 use axum::{Json, Router};
 use comun::api::Ping;
 use comun::memoria::{Alertas, Historial, Muestra};
+use plataforma::http::openapi;
 use plataforma::http::{Consulta, ErrorApi, metodo_no_permitido, ruta_desconocida};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::servicio::Memoria;
 
 /// The memoria's routes over its shared state.
 pub fn router(memoria: Arc<Memoria>) -> Router {
-    let rutas = Router::new()
-        .route("/ping", get(ping))
-        .route("/metricas", get(metricas))
-        .route("/historial", get(historial))
-        .route("/alertas", get(alertas))
+    let (rutas, _) = openapi::documentar(rutas_api());
+    let rutas = rutas
         .fallback(ruta_desconocida(
-            "a memoria serves /ping, /metricas, /historial and /alertas",
+            "a memoria serves /ping, /metricas, /historial, /alertas and /openapi.json",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
     plataforma::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
 }
 
+/// The memoria's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn contrato() -> utoipa::openapi::OpenApi {
+    openapi::documentar(rutas_api()).1
+}
+
+/// Every route, each with its `#[utoipa::path]` description (`routes!` takes both).
+fn rutas_api() -> OpenApiRouter<Arc<Memoria>> {
+    OpenApiRouter::with_openapi(openapi::base("memoria", DESCRIPCION))
+        .routes(routes!(ping))
+        .routes(routes!(metricas))
+        .routes(routes!(historial))
+        .routes(routes!(alertas))
+}
+
+/// What the document says of the memoria as a whole.
+const DESCRIPCION: &str = "A memoria node of the HPC cluster: it samples its node's CPU, \
+    memory, swap, disks and GPUs, keeps a bounded history, raises alerts, and reports to the \
+    maestro. Routes tagged `original` (and marked `x-original: true`) are the original Flask \
+    system's; the others are new. Every error answer is a JSON `CuerpoError`; a path no route \
+    serves answers 404 and a method a path does not take 405, both with it.";
+
+#[utoipa::path(
+    get,
+    path = "/ping",
+    tags = ["original", "servicio"],
+    security(()),
+    description = "Liveness. Always open, token or not.",
+    responses((status = 200, description = "The memoria is up", body = Ping))
+)]
 async fn ping() -> Json<Ping> {
     Json(Ping::ok("memoria"))
 }
 
 /// The newest sample; 503 before the first.
+#[utoipa::path(
+    get,
+    path = "/metricas",
+    tags = ["original", "memoria"],
+    description = "The newest sample of this node.",
+    responses(
+        (status = 200, description = "The newest sample", body = Muestra),
+        (status = 503, description = "No sample yet: the first one is being taken"),
+    )
+)]
 async fn metricas(State(memoria): State<Arc<Memoria>>) -> Result<Json<Muestra>, ErrorApi> {
     memoria
         .ultima()
@@ -49,6 +91,14 @@ async fn metricas(State(memoria): State<Arc<Memoria>>) -> Result<Json<Muestra>, 
         .ok_or_else(|| ErrorApi::no_disponible("no sample yet: the first one is being taken"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/historial",
+    tags = ["original", "memoria"],
+    params(("desde" = Option<u64>, Query, description = "Only samples taken at or after this time, in milliseconds since the Unix epoch")),
+    description = "The kept samples, oldest first.",
+    responses((status = 200, description = "The samples", body = Historial))
+)]
 async fn historial(
     State(memoria): State<Arc<Memoria>>,
     Consulta(pares): Consulta<Vec<(String, String)>>,
@@ -57,6 +107,13 @@ async fn historial(
     Ok(Json(memoria.historial(desde)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/alertas",
+    tags = ["original", "memoria"],
+    description = "The active alerts of this node.",
+    responses((status = 200, description = "The active alerts", body = Alertas))
+)]
 async fn alertas(State(memoria): State<Arc<Memoria>>) -> Json<Alertas> {
     Json(memoria.alertas())
 }

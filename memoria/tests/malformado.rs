@@ -99,7 +99,7 @@ fn casos() -> Vec<Caso> {
             ruta: ruta.into(),
             status: 404,
             campo: None,
-            texto: "a memoria serves /ping, /metricas, /historial and /alertas",
+            texto: "a memoria serves /ping, /metricas, /historial, /alertas",
         });
     }
     v

@@ -7,6 +7,8 @@
 //! - [`espera`]: waiting for a condition with a deadline (the one polling loop).
 //! - [`servicio`]: a service in-process on a loopback port, its URL, its shutdown; a fake peer.
 //! - [`api`]: the maestro's API as the tests call it.
+//! - [`contrato`]: a service's OpenAPI document against its copy in `docs/openapi/`, and its
+//!   documented operations, for the tests that call each.
 //! - [`sondas`]: what a test asks a running service before it goes on (`/ping`, a registered
 //!   esclavo), and a router called without a network.
 //! - [`metricas`]: a service's `GET /metrics`, parsed strictly, its figures looked up by name
@@ -20,6 +22,7 @@
 //! - [`registros`]: test logs on demand (`TEST_LOG=1`).
 
 pub mod api;
+pub mod contrato;
 pub mod espera;
 pub mod generadores;
 pub mod malformado;

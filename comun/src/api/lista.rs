@@ -12,7 +12,7 @@ use crate::trabajo::{Estado, Prioridad, Tipo, TrabajoId, por_nombre};
 
 /// How a job came in, as `GET /trabajos?origen=` filters it: the `via` of its
 /// [`Origen`](super::Origen).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     /// `POST /agregar_trabajo` or `POST /trabajos`.
@@ -106,8 +106,9 @@ fn codificar(valor: &str) -> String {
 
 /// Where a page of `GET /trabajos` ended: pass it back as `cursor` for the next page (older
 /// jobs). Opaque to clients; a page never repeats or skips a job, whatever was added since.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(into = "String", try_from = "String")]
+#[schema(value_type = String, pattern = "^t[0-9]+$")]
 pub struct Cursor(TrabajoId);
 
 impl Cursor {
@@ -162,7 +163,7 @@ pub const MAX_CUENTA: u64 = 10_000;
 
 /// Body of `PATCH /trabajos/{id}`: a pending job's new priority (`1`..`3` or `alta`, `media`,
 /// `baja`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeticionPrioridad {
     pub prioridad: Prioridad,
@@ -170,7 +171,7 @@ pub struct PeticionPrioridad {
 
 /// Answer to an action on one job (`POST /trabajos/{id}/reintentar`, `PATCH /trabajos/{id}`):
 /// the job as it is now, committed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RespuestaAccion {
     pub id: TrabajoId,
     pub estado: Estado,

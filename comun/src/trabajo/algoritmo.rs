@@ -37,6 +37,23 @@ impl Algoritmo {
     }
 }
 
+/// Its OpenAPI schema: the names it is written with (read in any case, and the original
+/// system's `Numpy` and `juliaCython` as `Paralelo`).
+impl utoipa::PartialSchema for Algoritmo {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(["Secuencial", "Paralelo", "Cuda", "Auto"]))
+            .description(Some(
+                "The backend a job runs on; read in any case, and the original system's \
+                 `Numpy` and `juliaCython` are read as `Paralelo`",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Algoritmo {}
+
 impl fmt::Display for Algoritmo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.nombre())

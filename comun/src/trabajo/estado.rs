@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCampo;
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Estado {
     /// In the queue, waiting for a slot.

@@ -33,7 +33,19 @@ pub use resultado::{Detalle, Resultado};
 pub use tipo::Tipo;
 
 /// A job's id: assigned by the maestro, increasing in order of acceptance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct TrabajoId(pub u64);
 

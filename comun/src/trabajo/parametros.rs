@@ -48,7 +48,7 @@ pub const MAX_PASOS: u32 = 100_000;
 pub const MAX_PLAZO_S: u32 = 7 * 24 * 3600;
 
 /// Parameters of a Julia job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsJulia {
     pub width: u32,
     pub height: u32,
@@ -101,7 +101,7 @@ impl ParamsJulia {
 }
 
 /// Parameters of an `espera` job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsEspera {
     pub ms: u64,
 }
@@ -133,7 +133,7 @@ fn en_rango(campo: &str, valor: u64, max: u64) -> Result<(), ErrorCampo> {
 }
 
 /// Parameters of a `matmul` job: `iteraciones` products of two seeded random n×n matrices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsMatmul {
     pub n: u32,
     pub iteraciones: u32,
@@ -148,7 +148,7 @@ impl ParamsMatmul {
 }
 
 /// Parameters of a `vector_add` job: `iteraciones` sums of two n-element vectors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsVectorAdd {
     pub n: u64,
     pub iteraciones: u32,
@@ -163,7 +163,7 @@ impl ParamsVectorAdd {
 }
 
 /// Parameters of a `montecarlo` job: `muestras` points drawn from the stream of `semilla`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsMontecarlo {
     pub muestras: u64,
     pub semilla: u64,
@@ -177,7 +177,7 @@ impl ParamsMontecarlo {
 }
 
 /// Parameters of an `nbody` job: `particulas` bodies placed from `semilla`, `pasos` steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParamsNbody {
     pub particulas: u32,
     pub pasos: u32,
@@ -197,7 +197,7 @@ impl ParamsNbody {
 }
 
 /// A job's kernel and its parameters, validated. On the wire: `{"tipo": "julia", "width": …}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "tipo", rename_all = "snake_case")]
 pub enum Parametros {
     Julia(ParamsJulia),

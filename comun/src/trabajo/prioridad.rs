@@ -12,6 +12,30 @@ use crate::ErrorCampo;
 #[serde(try_from = "PrioridadCruda", into = "u8")]
 pub struct Prioridad(u8);
 
+/// Its OpenAPI schema: written as its number; read from the number or its name.
+impl utoipa::PartialSchema for Prioridad {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let numero = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(3));
+        let nombre = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["alta", "media", "baja"]));
+        OneOfBuilder::new()
+            .item(numero)
+            .item(nombre)
+            .description(Some(
+                "How urgent a job is: 1 (alta) runs before 2 (media) before 3 (baja); \
+                 answers carry the number, requests may give the name",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Prioridad {}
+
 impl Prioridad {
     pub const ALTA: Prioridad = Prioridad(1);
     pub const MEDIA: Prioridad = Prioridad(2);

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What a kernel computed, besides time and device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "tipo", rename_all = "lowercase")]
 pub enum Detalle {
     Julia {
@@ -54,7 +54,7 @@ pub enum Detalle {
 }
 
 /// A job's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resultado {
     /// Kernel time in seconds.
     pub duracion_s: f64,

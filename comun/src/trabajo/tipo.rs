@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ErrorCampo;
 
 /// The kernel a job runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tipo {
     /// The Julia set fractal.

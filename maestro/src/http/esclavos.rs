@@ -19,10 +19,28 @@ use crate::ids::{EsclavoId, IntentoId};
 use crate::servicio::Servicio;
 use plataforma::http::ErrorApi;
 
+#[utoipa::path(
+    get,
+    path = "/esclavos",
+    tags = ["original", "esclavos"],
+    description = "The registered esclavos: slots, running jobs, GPUs, last heartbeat.",
+    responses((status = 200, description = "Every registered esclavo", body = Vec<EsclavoInfo>))
+)]
 pub async fn listar(State(s): State<Arc<Servicio>>) -> Json<Vec<EsclavoInfo>> {
     Json(s.estado().esclavos_info(Instant::now()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/registrar_esclavo",
+    request_body = Registro,
+    tags = ["original", "nodos"],
+    description = "Used by esclavos: registers one (again after a restart, with a new instance).",
+    responses(
+        (status = 200, description = "Registered; the answer carries the heartbeat period", body = RespuestaRegistro),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn registrar(
     State(s): State<Arc<Servicio>>,
     Cuerpo(r): Cuerpo<Registro>,
@@ -58,6 +76,19 @@ pub async fn registrar(
 
 /// A heartbeat. The answer lists the jobs the esclavo runs that the maestro knows are
 /// cancelled, finished or running elsewhere, for it to stop.
+#[utoipa::path(
+    post,
+    path = "/latido",
+    request_body = Latido,
+    tag = "nodos",
+    description = "Used by esclavos: a heartbeat with the jobs it runs and its load. The answer \
+                   lists the jobs it runs that are cancelled, finished or running elsewhere, \
+                   for it to stop.",
+    responses(
+        (status = 200, description = "Heartbeat taken", body = RespuestaLatido),
+        (status = 404, description = "This esclavo (instance) is not registered: register again"),
+    )
+)]
 pub async fn latido(
     State(s): State<Arc<Servicio>>,
     Cuerpo(l): Cuerpo<Latido>,
@@ -76,6 +107,18 @@ pub async fn latido(
 }
 
 /// Records a batch of finished attempts; answers once every one is durable.
+#[utoipa::path(
+    post,
+    path = "/resultado",
+    request_body = LoteResultados,
+    tags = ["original", "nodos"],
+    description = "Used by esclavos: a batch of finished attempts; answers once every one is \
+                   durable. Takes bodies up to 1 GiB (results carry PNGs).",
+    responses(
+        (status = 200, description = "How many results were recorded and how many ignored (stale attempts)", body = RespuestaResultados),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn resultado(
     State(s): State<Arc<Servicio>>,
     Cuerpo(lote): Cuerpo<LoteResultados>,

@@ -15,6 +15,14 @@ use plataforma::http::ErrorApi;
 
 /// A memoria node's report. If what it says about its node changed (an alert started or ended),
 /// the dispatcher looks again at once.
+#[utoipa::path(
+    post,
+    path = "/reporte_memoria",
+    request_body = ReporteMemoria,
+    tags = ["original", "nodos"],
+    description = "Used by memoria nodes: a node's latest sample and its active alerts.",
+    responses((status = 200, description = "Report taken", body = RespuestaReporte))
+)]
 pub async fn reportar(
     State(s): State<Arc<Servicio>>,
     Cuerpo(r): Cuerpo<ReporteMemoria>,
@@ -26,6 +34,13 @@ pub async fn reportar(
     Ok(Json(RespuestaReporte { ok: true }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/memoria",
+    tags = ["original", "cluster"],
+    description = "The latest report of each memoria node, and the active alerts of the fresh ones.",
+    responses((status = 200, description = "The cluster's resource picture", body = EstadoMemoria))
+)]
 pub async fn ver(State(s): State<Arc<Servicio>>) -> Json<EstadoMemoria> {
     Json(s.estado().nodos.vista(Instant::now()))
 }

@@ -26,8 +26,14 @@
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
 //!
+//! | GET | `/openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/maestro.json`) |
+//!
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
 //! <token>`; with `lecturas_abiertas`, GET requests pass without it ([`plataforma::acceso`]).
+//!
+//! Every API route is added with `utoipa_axum::routes!` from a handler carrying its
+//! `#[utoipa::path]` description (statuses, bodies, parameters), so none exists undescribed;
+//! the dashboard's HTML pages are a plain router merged in, outside the document.
 
 mod acciones;
 mod esclavos;
@@ -39,10 +45,12 @@ mod trabajos;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
 use plataforma::Acceso;
+use plataforma::http::openapi;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::servicio::Servicio;
 pub use extraer::decodificar;
@@ -58,36 +66,8 @@ const RUTAS: &str = "see GET /ping, /estado, /esclavos, /trabajos, POST /agregar
 
 /// The whole API over the shared state.
 pub fn router(s: Arc<Servicio>) -> Router {
-    let rutas = Router::new()
-        .route("/ping", get(ping))
-        .route("/estado", get(estado_cluster))
-        .route("/esclavos", get(esclavos::listar))
-        .route("/esclavos/{nombre}", get(estadisticas::esclavo))
-        .route("/estadisticas", get(estadisticas::ver))
-        .route("/stats", get(estadisticas::stats))
-        .route("/stats/performance", get(estadisticas::rendimiento))
-        .route("/estadisticas/series", get(estadisticas::series))
-        .route("/resumen", get(trabajos::resumen))
-        .route("/agregar_trabajo", post(trabajos::agregar))
-        .route(
-            "/trabajos",
-            post(trabajos::agregar_lote).get(trabajos::listar),
-        )
-        .route(
-            "/trabajos/{id}",
-            get(trabajos::ver).delete(trabajos::cancelar),
-        )
-        .route("/trabajos/{id}/imagen", get(trabajos::imagen))
-        .route("/cargar_trabajos", post(trabajos::cargar))
-        .route("/limpiar_cola", post(trabajos::limpiar))
-        .route("/registrar_esclavo", post(esclavos::registrar))
-        .route("/latido", post(esclavos::latido))
-        .route("/reporte_memoria", post(memoria::reportar))
-        .route("/memoria", get(memoria::ver))
-        .route(
-            "/resultado",
-            post(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)),
-        )
+    let (rutas, _) = openapi::documentar(rutas_api());
+    let rutas = rutas
         .fallback(plataforma::http::ruta_desconocida(RUTAS))
         .method_not_allowed_fallback(plataforma::http::metodo_no_permitido)
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
@@ -98,10 +78,68 @@ pub fn router(s: Arc<Servicio>) -> Router {
         .with_state(s)
 }
 
+/// The maestro's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn contrato() -> utoipa::openapi::OpenApi {
+    openapi::documentar(rutas_api()).1
+}
+
+/// Every route of the API, each with its `#[utoipa::path]` description (`routes!` takes both).
+fn rutas_api() -> OpenApiRouter<Arc<Servicio>> {
+    OpenApiRouter::with_openapi(openapi::base("maestro", DESCRIPCION))
+        .routes(routes!(ping))
+        .routes(routes!(estado_cluster))
+        .routes(routes!(esclavos::listar))
+        .routes(routes!(estadisticas::esclavo))
+        .routes(routes!(estadisticas::ver))
+        .routes(routes!(estadisticas::stats))
+        .routes(routes!(estadisticas::rendimiento))
+        .routes(routes!(estadisticas::series))
+        .routes(routes!(trabajos::resumen))
+        .routes(routes!(trabajos::agregar))
+        .routes(routes!(trabajos::agregar_lote, trabajos::listar))
+        .routes(routes!(
+            trabajos::ver,
+            trabajos::cancelar,
+            acciones::priorizar
+        ))
+        .routes(routes!(acciones::reintentar))
+        .routes(routes!(trabajos::imagen))
+        .routes(routes!(trabajos::cargar))
+        .routes(routes!(trabajos::limpiar))
+        .routes(routes!(esclavos::registrar))
+        .routes(routes!(esclavos::latido))
+        .routes(routes!(memoria::reportar))
+        .routes(routes!(memoria::ver))
+        .routes(routes!(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)))
+}
+
+/// What the document says of the maestro as a whole.
+const DESCRIPCION: &str = "The maestro of the HPC cluster: it queues jobs (trabajos), hands \
+    them to the registered esclavos and keeps their results and history. Routes tagged \
+    `original` (and marked `x-original: true`) are the original systems' (the Flask \
+    maestro-esclavo's, the orchestrator's `/stats`), with their names and bodies; the others \
+    are new. Every error answer is a JSON `CuerpoError`; a path \
+    no route serves answers 404 and a method a path does not take 405, both with that body.";
+
+#[utoipa::path(
+    get,
+    path = "/ping",
+    tags = ["original", "servicio"],
+    security(()),
+    description = "Liveness. Always open, token or not.",
+    responses((status = 200, description = "The maestro is up", body = Ping))
+)]
 async fn ping() -> Json<Ping> {
     Json(Ping::ok("maestro"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/estado",
+    tags = ["original", "cluster"],
+    description = "The queue by priority and state, the esclavos, the watched jobs file's report.",
+    responses((status = 200, description = "The cluster's state", body = EstadoCluster))
+)]
 async fn estado_cluster(State(s): State<Arc<Servicio>>) -> Json<EstadoCluster> {
     let ahora = std::time::Instant::now();
     let archivo = s.informe_archivo.borrow().clone();

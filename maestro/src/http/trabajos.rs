@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use comun::api::{
-    Cursor, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, MAX_LOTE, Origen, PeticionCarga, PeticionLote,
-    PeticionTrabajo, RespuestaAgregar, RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen,
-    Trabajo,
+    Cursor, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, MAX_LOTE, Origen, PeticionCarga,
+    PeticionLote, PeticionTrabajo, RespuestaAgregar, RespuestaCarga, RespuestaLimpiar,
+    RespuestaLote, Resumen, Trabajo,
 };
 use comun::archivo::parsear;
 use comun::{CuerpoError, Estado as EstadoTrabajo, Parametros, TrabajoId};
@@ -24,6 +24,17 @@ use plataforma::http::ErrorApi;
 
 type Res<T> = Result<T, ErrorApi>;
 
+#[utoipa::path(
+    post,
+    path = "/agregar_trabajo",
+    request_body = PeticionTrabajo,
+    tags = ["original", "trabajos"],
+    description = "Queues one job, given in the original system's flat body.",
+    responses(
+        (status = 200, description = "Queued: its id, state and priority", body = RespuestaAgregar),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn agregar(
     State(s): State<Arc<Servicio>>,
     Cuerpo(p): Cuerpo<PeticionTrabajo>,
@@ -42,6 +53,18 @@ pub async fn agregar(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/trabajos",
+    request_body = PeticionLote,
+    tag = "trabajos",
+    description = "Queues many jobs, all or none (at most `MAX_LOTE`, 10,000, per request); a \
+                   refusal names the job at fault (`trabajos[3].width`).",
+    responses(
+        (status = 200, description = "Queued: their ids, in order", body = RespuestaLote),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn agregar_lote(
     State(s): State<Arc<Servicio>>,
     Cuerpo(lote): Cuerpo<PeticionLote>,
@@ -70,7 +93,8 @@ pub async fn agregar_lote(
     Ok(Json(RespuestaLote { ids }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FiltroLista {
     /// Only jobs in this state: pendiente, asignado, completado, fallido or cancelado.
@@ -89,6 +113,41 @@ pub struct FiltroLista {
     cursor: Option<String>,
 }
 
+impl FiltroLista {
+    /// The filters and cursor, each checked: an unknown value is refused naming its parameter.
+    fn leer(&self) -> Res<(FiltroTrabajos, Option<Cursor>)> {
+        fn valor<T: std::str::FromStr<Err = comun::ErrorCampo>>(
+            v: &Option<String>,
+        ) -> Res<Option<T>> {
+            Ok(v.as_deref().map(str::parse).transpose()?)
+        }
+        let filtro = FiltroTrabajos {
+            estado: valor(&self.estado)?,
+            tipo: valor(&self.tipo)?,
+            prioridad: valor(&self.prioridad)?,
+            esclavo: self.esclavo.clone(),
+            origen: valor(&self.origen)?,
+        };
+        Ok((filtro, valor(&self.cursor)?))
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/trabajos",
+    tag = "trabajos",
+    params(FiltroLista),
+    description = "Jobs from the store, newest first, one page at a time: pass the answer's \
+                   `siguiente` back as `cursor` for the next page (absent on the last). Every \
+                   filter given must match. `total` is exact with no filter or `estado` \
+                   alone; with other filters it counts up to 10,000 and `total_exacto` says \
+                   whether it stopped there.",
+    responses(
+        (status = 200, description = "A page of jobs, how many match in all, the next page's cursor", body = ListaTrabajos),
+        (status = 422, description = "An unknown filter value or cursor, named by its parameter"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn listar(
     State(s): State<Arc<Servicio>>,
     Consulta(f): Consulta<FiltroLista>,
@@ -98,13 +157,28 @@ pub async fn listar(
     Ok(Json(s.pagina(filtro, cursor, limite).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Espera {
     /// Wait up to this long for the job to finish.
     esperar_ms: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/trabajos/{id}",
+    tag = "trabajos",
+    params(("id" = u64, Path, description = "The job's id (a whole number)"), Espera),
+    description = "One job with its attempts and time limit; for a pending one, why it waits \
+                   (its queue place, or its retry's delay). With `esperar_ms`, waits up to that \
+                   long (at most 60 s) for it to finish.",
+    responses(
+        (status = 200, description = "The job", body = Trabajo),
+        (status = 404, description = "No job with that id"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn ver(
     State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
@@ -163,16 +237,37 @@ fn con_memoria(s: &Servicio, mut t: Trabajo) -> Trabajo {
     t
 }
 
+/// Answer to `DELETE /trabajos/{id}`: the job, now cancelado.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Cancelado {
+    id: TrabajoId,
+    estado: EstadoTrabajo,
+}
+
 pub(super) fn id_de(texto: &str) -> Res<TrabajoId> {
     texto
         .parse()
         .map_err(|e: comun::ErrorCampo| ErrorApi::peticion(e.to_string()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/trabajos/{id}",
+    tag = "trabajos",
+    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    description = "Cancels a pending job (waiting for a retry or not), or a running one: its \
+                   esclavo is told to stop it.",
+    responses(
+        (status = 200, description = "Cancelled: its id and new state", body = Cancelado),
+        (status = 404, description = "No job with that id"),
+        (status = 409, description = "The job is already final: nothing to cancel"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn cancelar(
     State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
-) -> Res<Json<serde_json::Value>> {
+) -> Res<Json<Cancelado>> {
     let id = id_de(&id)?;
     let cancelado = s
         .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
@@ -181,9 +276,10 @@ pub async fn cancelar(
         })
         .await?;
     if cancelado {
-        return Ok(Json(
-            serde_json::json!({"id": id, "estado": EstadoTrabajo::Cancelado}),
-        ));
+        return Ok(Json(Cancelado {
+            id,
+            estado: EstadoTrabajo::Cancelado,
+        }));
     }
     let t = leer(&s, id).await?;
     Err(ErrorApi::conflicto(format!(
@@ -192,6 +288,18 @@ pub async fn cancelar(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/trabajos/{id}/imagen",
+    tag = "trabajos",
+    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    description = "The PNG of a finished Julia job.",
+    responses(
+        (status = 200, description = "The image", content_type = "image/png"),
+        (status = 404, description = "No such job, not a Julia job, or not completado (yet)"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn imagen(State(s): State<Arc<Servicio>>, Ruta(id): Ruta<String>) -> Res<Response> {
     let id = id_de(&id)?;
     if let Some(png) = s.almacen.imagen(id).await? {
@@ -213,6 +321,16 @@ pub async fn imagen(State(s): State<Arc<Servicio>>, Ruta(id): Ruta<String>) -> R
     Err(ErrorApi::no_encontrado(motivo))
 }
 
+#[utoipa::path(
+    post,
+    path = "/limpiar_cola",
+    tags = ["original", "trabajos"],
+    description = "Cancels every pending job (waiting for a retry or not); running ones run on.",
+    responses(
+        (status = 200, description = "How many were cancelled", body = RespuestaLimpiar),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn limpiar(State(s): State<Arc<Servicio>>) -> Res<Json<RespuestaLimpiar>> {
     let eliminados = s
         .transicion(|e| {
@@ -226,6 +344,21 @@ pub async fn limpiar(State(s): State<Arc<Servicio>>) -> Res<Json<RespuestaLimpia
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/cargar_trabajos",
+    request_body = PeticionCarga,
+    tags = ["original", "trabajos"],
+    description = "Queues the lines of a jobs file (trabajos.txt format): its text \
+                   (`contenido`) or the name of a file inside the maestro's jobs folder \
+                   (`archivo`). Lines that do not parse are listed, the others queued.",
+    responses(
+        (status = 200, description = "The ids queued and the lines refused", body = RespuestaCarga),
+        (status = 400, description = "Neither or both of `contenido` and `archivo`, or malformed JSON"),
+        (status = 422, description = "A wrong field, or `archivo` outside the jobs folder or unreadable"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
 pub async fn cargar(
     State(s): State<Arc<Servicio>>,
     Cuerpo(p): Cuerpo<PeticionCarga>,
@@ -308,7 +441,8 @@ fn dentro_de_la_carpeta(carpeta: &Path, nombre: &str) -> Res<PathBuf> {
     Ok(ruta)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EsperaResumen {
     /// The version the client already has.
@@ -317,6 +451,15 @@ pub struct EsperaResumen {
     espera_ms: Option<u64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/resumen",
+    tag = "trabajos",
+    params(EsperaResumen),
+    description = "Job counts by state, with their version. With `version` (the one the client \
+                   has), waits up to `espera_ms` (at most 60 s) for another.",
+    responses((status = 200, description = "The counts", body = Resumen))
+)]
 pub async fn resumen(
     State(s): State<Arc<Servicio>>,
     Consulta(q): Consulta<EsperaResumen>,

@@ -9,9 +9,12 @@
 //!   for a body read as bytes first.
 //! - [`ruta_desconocida`], [`metodo_no_permitido`] ([`respaldo`]): the 404 and 405 of every
 //!   router.
+//! - [`openapi`]: the OpenAPI document of a service's API, built from its routes, and
+//!   `GET /openapi.json`.
 
 pub mod error;
 pub mod extraer;
+pub mod openapi;
 pub mod respaldo;
 
 pub use error::ErrorApi;
