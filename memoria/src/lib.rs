@@ -97,7 +97,13 @@ pub async fn run_con_fuente(
     }
 
     // The first sample before the service answers: `/metricas` never says "no sample yet".
-    let fuente = muestreo::primera(&memoria, fuente).await?;
+    // Polling `shutdown` alongside installs its signal handlers before anything is served,
+    // and a signal during that sample stops the memoria cleanly.
+    let mut shutdown = std::pin::pin!(shutdown);
+    let fuente = tokio::select! {
+        fuente = muestreo::primera(&memoria, fuente) => fuente?,
+        () = &mut shutdown => return Ok(()),
+    };
     let mut tareas = plataforma::Tareas::new("memoria");
     tareas.servir(listener, router(memoria.clone()), config.transporte.clone());
     tareas.bucle(muestreo::muestrear(
