@@ -27,6 +27,7 @@ Examples:
   cliente prioridad 42 alta                # a pending job's new priority
   cliente limpiar_cola                     # cancel every pending job
   cliente monitorear --intervalo 15        # estado, refreshed until Ctrl-C
+  cliente stats                            # throughput, times by tipo, GPU speedup, usage
   cliente carga --local --n 20000          # measure the cluster's own overhead
   cliente --comando trabajo --algoritmo Numpy --width 1000 --height 800 --iteraciones 200
 
