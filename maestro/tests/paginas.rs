@@ -286,6 +286,18 @@ async fn guarded_reads_ask_for_the_login_which_sets_a_strict_http_only_cookie() 
         "the API still wants its Bearer header"
     );
 
+    let r = cliente()
+        .post(format!("{}/panel/entrar", m.url))
+        .formulario(&[("token", TOKEN), ("volver", "/x\r\nSet-Cookie: a=b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        r.headers()[LOCATION],
+        "/",
+        "a way back that is not a plain path"
+    );
     let (s, _) = accion(
         &m.url,
         "/panel/salir",

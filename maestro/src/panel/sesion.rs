@@ -235,10 +235,18 @@ pub fn codificar(texto: &str) -> String {
         .collect()
 }
 
-/// A path inside this site to go back to: relative, never `//host` nor a scheme.
+/// A path inside this site to go back to: relative, never `//host` nor a scheme, and only
+/// visible ASCII (what a `Location` header carries; pages link percent-encoded paths).
 pub fn destino_local(volver: Option<&str>) -> String {
     match volver {
-        Some(v) if v.starts_with('/') && !v.starts_with("//") && !v.contains('\\') => v.into(),
+        Some(v)
+            if v.starts_with('/')
+                && !v.starts_with("//")
+                && !v.contains('\\')
+                && v.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            v.into()
+        }
         _ => "/".into(),
     }
 }
@@ -353,6 +361,8 @@ mod tests {
             "https://evil.example/",
             "panel",
             "/\\evil",
+            "/x\r\nSet-Cookie: a=b",
+            "/ñ",
         ] {
             assert_eq!(destino_local(Some(fuera)), "/", "{fuera}");
         }
