@@ -11,7 +11,7 @@ use crate::api::{EsclavoInfo, Resumen};
 use crate::trabajo::{Algoritmo, Estado, Tipo, TrabajoId};
 
 /// Answer to `GET /estadisticas` and `GET /stats`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Estadisticas {
     /// When the maestro started.
     pub inicio_ms: u64,
@@ -26,7 +26,7 @@ pub struct Estadisticas {
 
 /// Answer to `GET /stats/performance`: throughput, times and speedups since the maestro
 /// started.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rendimiento {
     pub caudal: Caudal,
     /// Wait and run times of the jobs completed since the maestro started, by tipo and the
@@ -37,7 +37,7 @@ pub struct Rendimiento {
 }
 
 /// Jobs finished (`completado` or `fallido` for good) per second.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Caudal {
     /// Over the last 60 s (or since start, if the maestro is younger).
     pub ultimo_minuto_por_s: f64,
@@ -51,7 +51,7 @@ pub struct Caudal {
 /// A distribution of durations, in seconds. Percentiles come from a fixed histogram of
 /// buckets 19% wide (4 per doubling), clamped to the exact minimum and maximum; the mean and
 /// the maximum are exact.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Distribucion {
     pub muestras: u64,
     pub media_s: f64,
@@ -61,7 +61,7 @@ pub struct Distribucion {
 }
 
 /// The times of the jobs of one tipo that one backend ran to completion.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TiemposGrupo {
     pub tipo: Tipo,
     /// The backend that ran them: `Auto` is counted as what it resolved to.
@@ -84,7 +84,7 @@ pub struct TiemposGrupo {
 /// repetitions, montecarlo's samples, nbody's particles and steps). For each size both
 /// backends completed, the ratio is mean CPU kernel time / mean GPU kernel time; `factor` is
 /// the geometric mean of those ratios, so every size weighs the same whatever its duration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Aceleracion {
     pub tipo: Tipo,
     /// The CPU backend compared: `Paralelo` or `Secuencial`.
@@ -99,7 +99,7 @@ pub struct Aceleracion {
 }
 
 /// An esclavo's use of its slots.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UsoEsclavo {
     pub nombre: String,
     pub vivo: bool,
@@ -116,7 +116,7 @@ pub struct UsoEsclavo {
 }
 
 /// Answer to `GET /esclavos/{nombre}`: one esclavo and its history since the maestro started.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistorialEsclavo {
     pub esclavo: EsclavoInfo,
     pub uso: UsoEsclavo,
@@ -136,7 +136,7 @@ impl HistorialEsclavo {
 }
 
 /// Mean and longest run time of one tipo on one backend.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PromedioGrupo {
     pub tipo: Tipo,
     pub algoritmo: Algoritmo,
@@ -146,7 +146,7 @@ pub struct PromedioGrupo {
 }
 
 /// An attempt that ended on an esclavo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentoReciente {
     pub id: TrabajoId,
     pub intento: u32,
@@ -163,7 +163,7 @@ pub struct IntentoReciente {
 
 /// A node's load over time, aligned with [`SerieCarga::instantes_ms`]; `null` where it did
 /// not report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerieCarga {
     pub instantes_ms: Vec<u64>,
     /// CPU use, percent of all cores.
@@ -176,7 +176,7 @@ pub struct SerieCarga {
 
 /// Answer to `GET /estadisticas/series`: the last hour at a few seconds' resolution, oldest
 /// first. Every list has one value per instant of `instantes_ms`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Series {
     /// Seconds between samples.
     pub paso_s: f64,
@@ -193,7 +193,7 @@ pub struct Series {
 }
 
 /// Pending jobs by priority over time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerieCola {
     pub alta: Vec<u64>,
     pub media: Vec<u64>,
@@ -223,7 +223,7 @@ pub enum Fuente {
 }
 
 /// One node's load over time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SerieNodo {
     pub nombre: String,
     pub fuente: Fuente,

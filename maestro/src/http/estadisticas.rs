@@ -26,7 +26,7 @@ fn tomar(s: &Servicio) -> Estadisticas {
                    second (last minute, since start), wait, run and kernel time (mean, p50, \
                    p95, max) by tipo and backend, GPU-versus-CPU speedup per tipo (jobs of the \
                    same size compared), and each esclavo's slot utilisation over the last minute.",
-    responses((status = 200, description = "The statistics"))
+    responses((status = 200, description = "The statistics", body = Estadisticas))
 )]
 pub async fn ver(State(s): State<Arc<Servicio>>) -> Json<Estadisticas> {
     Json(tomar(&s))
@@ -37,7 +37,7 @@ pub async fn ver(State(s): State<Arc<Servicio>>) -> Json<Estadisticas> {
     path = "/stats",
     tags = ["original", "estadisticas"],
     description = "The orchestrator's name for `GET /estadisticas`: the same body.",
-    responses((status = 200, description = "The statistics"))
+    responses((status = 200, description = "The statistics", body = Estadisticas))
 )]
 pub async fn stats(State(s): State<Arc<Servicio>>) -> Json<Estadisticas> {
     Json(tomar(&s))
@@ -49,7 +49,7 @@ pub async fn stats(State(s): State<Arc<Servicio>>) -> Json<Estadisticas> {
     tags = ["original", "estadisticas"],
     description = "The orchestrator's performance metrics: the `rendimiento` part of \
                    `GET /estadisticas` (throughput, times by tipo and backend, speedups).",
-    responses((status = 200, description = "Throughput, times and speedups"))
+    responses((status = 200, description = "Throughput, times and speedups", body = Rendimiento))
 )]
 pub async fn rendimiento(State(s): State<Arc<Servicio>>) -> Json<Rendimiento> {
     Json(tomar(&s).rendimiento)
@@ -63,7 +63,7 @@ pub async fn rendimiento(State(s): State<Arc<Servicio>>) -> Json<Rendimiento> {
                    pending jobs by priority, jobs finished per second, esclavos alive, and each \
                    node's CPU, memory and GPU use (`null` where it did not report). Every list \
                    is as long as `instantes_ms` and at most `capacidad` long.",
-    responses((status = 200, description = "The time series"))
+    responses((status = 200, description = "The time series", body = Series))
 )]
 pub async fn series(State(s): State<Arc<Servicio>>) -> Json<Series> {
     Json(s.series().vista())
@@ -79,7 +79,7 @@ pub async fn series(State(s): State<Arc<Servicio>>) -> Json<Series> {
                    by tipo and backend, its latest attempts, and its heartbeats' load over the \
                    last hour.",
     responses(
-        (status = 200, description = "The esclavo and its history"),
+        (status = 200, description = "The esclavo and its history", body = HistorialEsclavo),
         (status = 404, description = "No esclavo registered under that name"),
     )
 )]
