@@ -10,7 +10,7 @@ use comun::estadisticas::{
 use crate::Contexto;
 use crate::args::ArgsEstadisticas;
 use crate::error::Error;
-use crate::salida::{self, alinear_derecha, tabla};
+use crate::salida::{self, alinear_derecha, segundos, tabla};
 
 /// Runs the verb.
 pub async fn estadisticas(cx: &Contexto, a: &ArgsEstadisticas) -> Result<u8, Error> {
@@ -25,17 +25,6 @@ pub async fn estadisticas(cx: &Contexto, a: &ArgsEstadisticas) -> Result<u8, Err
         }
     }
     Ok(0)
-}
-
-/// Seconds in a short human form: `850 µs`, `12.3 ms`, `4.56 s`.
-fn segundos(s: f64) -> String {
-    if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
 }
 
 /// `mean / p50 / p95 / max` of a distribution.
