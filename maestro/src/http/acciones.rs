@@ -23,7 +23,7 @@ use plataforma::http::ErrorApi;
                    its earlier attempts and their errors kept, its failures forgotten; it is \
                    pendiente again, in the queue by its priority. Durable before the answer.",
     responses(
-        (status = 200, description = "Queued again: its id, state, priority and what happened"),
+        (status = 200, description = "Queued again: its id, state, priority and what happened", body = RespuestaAccion),
         (status = 404, description = "No job with that id"),
         (status = 409, description = "The job is not fallido or cancelado (the message names \
                                       its state), or its cancelled attempt has not stopped yet"),
@@ -40,13 +40,14 @@ pub async fn reintentar(
 #[utoipa::path(
     patch,
     path = "/trabajos/{id}",
+    request_body = PeticionPrioridad,
     tag = "trabajos",
     params(("id" = u64, Path, description = "The job's id (a whole number)")),
     description = "Changes a pendiente job's priority, `{\"prioridad\": 1}` (1, 2, 3 or alta, \
                    media, baja): it takes its place among the jobs of that priority, by id. \
                    Durable before the answer.",
     responses(
-        (status = 200, description = "Its new priority, and its place in the queue"),
+        (status = 200, description = "Its new priority, and its place in the queue", body = RespuestaAccion),
         (status = 404, description = "No job with that id"),
         (status = 409, description = "The job is not pendiente (the message names its state)"),
         (status = 422, description = "Not a priority"),
