@@ -38,17 +38,8 @@ async fn llamar(esclavo: &Arc<Esclavo>, metodo: &str, ruta: &str) -> (u16, Value
 
 #[tokio::test]
 async fn the_served_document_is_the_code_s_and_the_committed_copy() {
-    let e = nuevo();
-    let peticion = Request::get("/openapi.json").body(Body::empty()).unwrap();
-    let (estado, cuerpo) = pruebas::sondas::llamar(router(Arc::clone(&e)), peticion).await;
-    assert_eq!(estado, 200);
-    let servido = String::from_utf8(cuerpo).unwrap();
     let generado = plataforma::http::openapi::json_estable(&esclavo::http::contrato());
-    assert_eq!(
-        servido, generado,
-        "GET /openapi.json serves another document"
-    );
-    pruebas::contrato::comparar_con_copia("esclavo", &servido);
+    pruebas::contrato::comprobar_servido("esclavo", router(nuevo()), &generado).await;
 }
 
 #[tokio::test]

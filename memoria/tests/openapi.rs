@@ -17,17 +17,8 @@ fn nueva() -> Arc<Memoria> {
 
 #[tokio::test]
 async fn the_served_document_is_the_code_s_and_the_committed_copy() {
-    let m = nueva();
-    let peticion = Request::get("/openapi.json").body(Body::empty()).unwrap();
-    let (estado, cuerpo) = pruebas::sondas::llamar(router(Arc::clone(&m)), peticion).await;
-    assert_eq!(estado, 200);
-    let servido = String::from_utf8(cuerpo).unwrap();
     let generado = plataforma::http::openapi::json_estable(&memoria::http::contrato());
-    assert_eq!(
-        servido, generado,
-        "GET /openapi.json serves another document"
-    );
-    pruebas::contrato::comparar_con_copia("memoria", &servido);
+    pruebas::contrato::comprobar_servido("memoria", router(nueva()), &generado).await;
 }
 
 #[tokio::test]

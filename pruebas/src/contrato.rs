@@ -52,6 +52,23 @@ pub fn comparar_con_copia(servicio: &str, generado: &str) {
     );
 }
 
+/// Fails unless `router` serves at `GET /openapi.json` exactly `generado` (the document its
+/// code builds, as `plataforma::http::openapi::json_estable` writes it) with status 200 and a
+/// JSON content type, and that is the committed copy ([`comparar_con_copia`]).
+pub async fn comprobar_servido(servicio: &str, router: axum::Router, generado: &str) {
+    let peticion = axum::http::Request::get("/openapi.json")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (estado, cuerpo) = crate::sondas::llamar(router, peticion).await;
+    assert_eq!(estado, 200, "GET /openapi.json");
+    let servido = String::from_utf8(cuerpo).expect("the document is UTF-8");
+    assert_eq!(
+        servido, generado,
+        "GET /openapi.json serves another document"
+    );
+    comparar_con_copia(servicio, &servido);
+}
+
 /// The JSON pointer of the first place `a` and `b` differ, keys in order, with both values
 /// (cut short) when they are not objects.
 pub fn primera_diferencia(a: &Value, b: &Value, donde: String) -> Option<String> {
