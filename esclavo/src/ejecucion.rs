@@ -56,6 +56,7 @@ pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> Resp
 /// stop, so its thread ends soon.
 async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
     let mut cierre = esclavo.aviso_de_cierre();
+    let inicio = Instant::now();
     let (salida, estado) = tokio::select! {
         _ = cierre.wait_for(|cerrado| *cerrado) => {
             parada.parar(MOTIVO_CIERRE);
@@ -72,6 +73,10 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
         }
         _ => tracing::debug!(id = %a.id, intento = a.intento, "job completed"),
     }
+    let tipo = a.parametros.tipo();
+    esclavo
+        .metricas
+        .terminado(tipo, a.algoritmo, estado, inicio.elapsed());
     esclavo.ranuras.liberar((a.id, a.intento), estado);
     esclavo.informar(InformeResultado {
         id: a.id,

@@ -7,6 +7,7 @@
 //! | `GET /estado` | what it is doing: [`EstadoEsclavo`] |
 //! | `POST /ejecutar` | run jobs: [`PeticionEjecutar`] → [`RespuestaEjecutar`], 503 if it took none |
 //! | `POST /cancelar` | stop running jobs: [`PeticionCancelar`] → [`RespuestaCancelar`] (which were running) |
+//! | `GET /metrics` | Prometheus metrics, text format (`hpc_esclavo_*`; docs/metrics.md) |
 //! | `GET /openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/esclavo.json`) |
 //!
 //! Every route is added with `utoipa_axum::routes!` from a handler carrying its
@@ -26,6 +27,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
+use axum::response::Response;
 use comun::ErrorCampo;
 use comun::api::Ping;
 use comun::nodo::{PeticionCancelar, PeticionEjecutar, RespuestaCancelar, RespuestaEjecutar};
@@ -43,10 +45,11 @@ pub fn router(esclavo: Arc<Esclavo>) -> Router {
     let (rutas, _) = openapi::documentar(rutas_api());
     let rutas = rutas
         .fallback(ruta_desconocida(
-            "an esclavo serves /ping, /estado, /ejecutar, /cancelar and /openapi.json",
+            "an esclavo serves /ping, /estado, /ejecutar, /cancelar, /metrics and /openapi.json",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
-    plataforma::proteger(rutas, esclavo.acceso().clone()).with_state(esclavo)
+    let rutas = plataforma::proteger(rutas, esclavo.acceso().clone());
+    esclavo.metricas.base().medir(rutas).with_state(esclavo)
 }
 
 /// The esclavo's OpenAPI document, as `GET /openapi.json` serves it.
@@ -61,6 +64,7 @@ fn rutas_api() -> OpenApiRouter<Arc<Esclavo>> {
         .routes(routes!(estado))
         .routes(routes!(ejecutar))
         .routes(routes!(cancelar))
+        .routes(routes!(metricas))
 }
 
 /// What the document says of the esclavo as a whole.
@@ -126,6 +130,21 @@ async fn ejecutar(
         StatusCode::OK
     };
     Ok((estado, Json(respuesta)))
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "servicio",
+    description = "The esclavo's Prometheus metrics in the text exposition format \
+                   (`hpc_esclavo_*`, labelled with its name: slots, attempts by tipo and \
+                   outcome, kernel time by tipo and backend, results waiting for delivery, \
+                   HTTP requests; docs/metrics.md lists them). Guarded like every read.",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+               content_type = "text/plain; version=0.0.4"))
+)]
+async fn metricas(State(esclavo): State<Arc<Esclavo>>) -> Result<Response, ErrorApi> {
+    esclavo.exponer_metricas()
 }
 
 /// Most characters of a cancellation's `motivo` (it becomes part of the attempt's error).

@@ -13,6 +13,8 @@
 //!   maestro acknowledges it.
 //! - [`registro`]: registration with backoff, the heartbeat, re-registration on 404.
 //! - [`conexion`]: the maestro's API as one keep-alive `reqwest` client.
+//! - [`metricas`]: the Prometheus metrics of `GET /metrics` (slots, attempts by tipo and
+//!   outcome, kernel time by tipo and backend, results waiting for delivery).
 //! - [`servicio`]: [`Esclavo`], the handle of a running esclavo that handlers and tasks share.
 //! - [`vista`]: [`EstadoEsclavo`], the body of `GET /estado`.
 //! - `sistema`: capabilities and load, via `sysinfo`.
@@ -32,6 +34,7 @@ pub mod config;
 pub mod ejecucion;
 pub mod envio;
 pub mod http;
+pub mod metricas;
 mod ranuras;
 pub mod registro;
 pub mod servicio;

@@ -197,6 +197,11 @@ impl Ranuras {
     }
 
     /// Ids of the jobs running now, for the heartbeat.
+    /// How many slots run an attempt now.
+    pub(crate) fn ocupadas(&self) -> usize {
+        self.ocupacion().en_curso.len()
+    }
+
     pub(crate) fn ids_en_curso(&self) -> Vec<TrabajoId> {
         let mut ids: Vec<_> = self
             .ocupacion()

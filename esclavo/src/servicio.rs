@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use comun::api::SistemaPing;
 use comun::nodo::{Capacidades, InformeResultado, Registro};
+use plataforma::http::ErrorApi;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
+use crate::metricas::{Instantanea, Metricas};
 use crate::ranuras::Ranuras;
 use crate::sistema::Monitor;
 use crate::vista::EstadoEsclavo;
@@ -40,6 +42,8 @@ pub struct Esclavo {
     informes: mpsc::UnboundedSender<InformeResultado>,
     /// Turns true once, at shutdown: running jobs are abandoned and new ones refused.
     cierre: watch::Sender<bool>,
+    /// The Prometheus metrics (`GET /metrics`).
+    pub(crate) metricas: Metricas,
     /// Samples the host for `GET /ping` (CPU use is measured between two pings).
     monitor: Mutex<Monitor>,
 }
@@ -65,6 +69,7 @@ impl Esclavo {
             por_enviar: AtomicU64::new(0),
             informes,
             cierre: watch::Sender::new(false),
+            metricas: Metricas::new(&config.nombre),
             monitor: Mutex::new(Monitor::new()),
         };
         (Arc::new(esclavo), recibidos)
@@ -140,6 +145,17 @@ impl Esclavo {
     /// The maestro acknowledged (or refused for good) `n` queued results.
     pub(crate) fn enviados(&self, n: usize) {
         self.por_enviar.fetch_sub(n as u64, Ordering::Relaxed);
+    }
+
+    /// The text of `GET /metrics`, with what mirrors the state read now.
+    pub(crate) fn exponer_metricas(&self) -> Result<axum::response::Response, ErrorApi> {
+        self.metricas.actualizar(Instantanea {
+            capacidad: self.ranuras.capacidad(),
+            ocupadas: self.ranuras.ocupadas(),
+            por_enviar: self.por_enviar.load(Ordering::Relaxed),
+            registrado: self.registrado.load(Ordering::Relaxed),
+        });
+        self.metricas.base().exponer()
     }
 
     /// Starts shutdown: running jobs are abandoned, new ones refused.

@@ -142,6 +142,17 @@ impl Cola {
         self.clases[p.clase().indice()].range(..p.clave()).count()
     }
 
+    /// The id of the oldest job waiting (the lowest: ids grow in order of acceptance), whatever
+    /// its class and priority: the first entry of each priority of each class, O(log n).
+    pub fn mas_antiguo(&self) -> Option<TrabajoId> {
+        let desde = |p| (p, TrabajoId(0))..=(p, TrabajoId(u64::MAX));
+        self.clases
+            .iter()
+            .flat_map(|mapa| Prioridad::TODAS.map(|p| mapa.range(desde(p)).next()))
+            .filter_map(|e| e.map(|((_, id), _)| *id))
+            .min()
+    }
+
     /// Empties the queue, returning every job in it.
     pub fn vaciar(&mut self) -> Vec<Pendiente> {
         self.por_prioridad = [0; 3];
@@ -218,5 +229,21 @@ mod tests {
         assert_eq!(c.len(), 1);
         assert_eq!(c.vaciar().len(), 1);
         assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn the_oldest_is_the_lowest_id_whatever_its_class_and_priority() {
+        let mut c = Cola::default();
+        assert_eq!(c.mas_antiguo(), None);
+        for (id, p, a) in [
+            (7, 1, Algoritmo::Paralelo),
+            (5, 3, Algoritmo::Cuda),
+            (6, 2, Algoritmo::Paralelo),
+        ] {
+            c.insertar(pendiente(id, p, a));
+        }
+        assert_eq!(c.mas_antiguo(), Some(TrabajoId(5)));
+        c.quitar(TrabajoId(5));
+        assert_eq!(c.mas_antiguo(), Some(TrabajoId(6)));
     }
 }

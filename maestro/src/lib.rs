@@ -22,6 +22,8 @@
 //! - [`operaciones`]: what an operator does with jobs (a filtered page, retry, new
 //!   priority), as operations of the service that the API and the dashboard share.
 //! - [`http`]: the API.
+//! - [`metricas`]: the Prometheus metrics of `GET /metrics`: events counted from the changes
+//!   transitions decide, the rest read from the state when scraped.
 //! - [`panel`]: the dashboard at `/`, rendered on the server, live over server-sent events.
 //!
 //! [`run`] is the entry point: it takes a config, an already bound listener and a shutdown
@@ -36,6 +38,7 @@ pub mod estadisticas;
 pub mod estado;
 pub mod http;
 pub mod ids;
+pub mod metricas;
 pub mod operaciones;
 pub mod panel;
 pub mod planificador;

@@ -24,6 +24,7 @@ use crate::Config;
 use crate::almacen::{Almacen, Cambio, Confirmacion, LineaCargada, NumeroOrden};
 use crate::estado::{Efectos, Estado, Parada};
 use crate::ids::EsclavoId;
+use crate::metricas::Metricas;
 use crate::series::{self, Series};
 
 /// Shared by the HTTP handlers, the dispatcher, the watchdog and the file watcher.
@@ -43,6 +44,8 @@ pub struct Servicio {
     pub parando: watch::Receiver<bool>,
     /// The esclavos' API (`/ejecutar`, `/cancelar`), connections kept alive.
     pub esclavos: ClienteEsclavo,
+    /// The Prometheus metrics (`GET /metrics`): events counted as transitions decide them.
+    pub metricas: Metricas,
     /// The last hour's time series ([`series::muestrear`] feeds them).
     series: Mutex<Series>,
 }
@@ -56,6 +59,7 @@ impl Servicio {
     ) -> anyhow::Result<Arc<Self>> {
         let resumen = watch::Sender::new((estado.resumen(), almacen.ultima_orden()));
         let esclavos = ClienteEsclavo::new(config.token.clone(), config.ca.as_ref())?;
+        let metricas = Metricas::new(almacen.medidas());
         let series = Series::new(config.paso_series, series::CAPACIDAD);
         Ok(Arc::new(Self {
             config,
@@ -66,6 +70,7 @@ impl Servicio {
             informe_archivo: watch::Sender::new(None),
             parando,
             esclavos,
+            metricas,
             series: Mutex::new(series),
         }))
     }
@@ -88,6 +93,7 @@ impl Servicio {
     ) -> (T, Confirmacion, Efectos) {
         let mut estado = self.estado();
         let (valor, cambios) = f(&mut estado);
+        self.metricas.cambios(&cambios);
         (valor, self.almacen.guardar(cambios), estado.tomar_efectos())
     }
 
@@ -137,6 +143,7 @@ impl Servicio {
             let mut estado = self.estado();
             let (valor, cambios) = f(&mut estado);
             if !cambios.is_empty() {
+                self.metricas.cambios(&cambios);
                 self.almacen.guardar_sin_esperar(cambios);
             }
             self.publicar_resumen(&estado);

@@ -7,6 +7,7 @@
 //! | `GET /metricas` | the newest [`Muestra`]; 503 before the first sample |
 //! | `GET /historial?desde=<ms>` | the kept samples taken at or after `desde`: [`Historial`] |
 //! | `GET /alertas` | the active alerts: [`Alertas`] |
+//! | `GET /metrics` | Prometheus metrics, text format (`hpc_memoria_*`: every sampled value, active alerts; docs/metrics.md) |
 //! | `GET /openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/memoria.json`) |
 //!
 //! Every route is added with `utoipa_axum::routes!` from a handler carrying its
@@ -19,6 +20,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::{Json, Router};
 use comun::api::Ping;
 use comun::memoria::{Alertas, Historial, Muestra};
@@ -34,10 +36,11 @@ pub fn router(memoria: Arc<Memoria>) -> Router {
     let (rutas, _) = openapi::documentar(rutas_api());
     let rutas = rutas
         .fallback(ruta_desconocida(
-            "a memoria serves /ping, /metricas, /historial, /alertas and /openapi.json",
+            "a memoria serves /ping, /metricas, /historial, /alertas, /metrics and /openapi.json",
         ))
         .method_not_allowed_fallback(metodo_no_permitido);
-    plataforma::proteger(rutas, memoria.acceso().clone()).with_state(memoria)
+    let rutas = plataforma::proteger(rutas, memoria.acceso().clone());
+    memoria.metricas().medir(rutas).with_state(memoria)
 }
 
 /// The memoria's OpenAPI document, as `GET /openapi.json` serves it.
@@ -52,6 +55,7 @@ fn rutas_api() -> OpenApiRouter<Arc<Memoria>> {
         .routes(routes!(metricas))
         .routes(routes!(historial))
         .routes(routes!(alertas))
+        .routes(routes!(prometheus))
 }
 
 /// What the document says of the memoria as a whole.
@@ -116,6 +120,21 @@ async fn historial(
 )]
 async fn alertas(State(memoria): State<Arc<Memoria>>) -> Json<Alertas> {
     Json(memoria.alertas())
+}
+
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "servicio",
+    description = "The memoria's Prometheus metrics in the text exposition format \
+                   (`hpc_memoria_*`, labelled with the node: every value of the newest sample, \
+                   the active alerts by resource and level, HTTP requests; docs/metrics.md \
+                   lists them). Guarded like every read.",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String,
+               content_type = "text/plain; version=0.0.4"))
+)]
+async fn prometheus(State(memoria): State<Arc<Memoria>>) -> Result<Response, ErrorApi> {
+    memoria.exponer_metricas()
 }
 
 /// `desde` (milliseconds since the Unix epoch) from `/historial`'s query; the only parameter.

@@ -15,6 +15,8 @@
 //!   alert change, retrying with backoff); `conexion`: the maestro's `POST /reporte_memoria`.
 //! - [`servicio`]: [`Memoria`], the handle of a running memoria that the tasks and handlers
 //!   share: samples and alerts behind one lock.
+//! - [`metricas`]: the Prometheus metrics of `GET /metrics`: every sampled value, the active
+//!   alerts, the samples taken.
 //! - [`http`]: the routes (`/ping`, `/metricas`, `/historial`, `/alertas`) and their handlers.
 //!
 //! # Lifecycle
@@ -32,6 +34,7 @@ pub mod fuente;
 mod gpu;
 pub mod historial;
 pub mod http;
+pub mod metricas;
 mod muestreo;
 mod reporte;
 pub mod servicio;

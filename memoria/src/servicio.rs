@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::alertas::{Cambios, Evaluador};
 use crate::config::Config;
 use crate::historial::Historial;
+use crate::metricas::Metricas;
 
 /// The state of one memoria process.
 pub struct Memoria {
@@ -26,6 +27,8 @@ pub struct Memoria {
     mediciones: Mutex<Mediciones>,
     /// Wakes the reporter at once: the first sample arrived, or an alert started or ended.
     novedad: Notify,
+    /// The Prometheus metrics (`GET /metrics`).
+    metricas: Metricas,
 }
 
 /// What changes with every sample.
@@ -48,6 +51,7 @@ impl Memoria {
                 evaluador: Evaluador::new(config.politica),
             }),
             novedad: Notify::new(),
+            metricas: Metricas::new(&config.nodo),
         })
     }
 
@@ -75,6 +79,7 @@ impl Memoria {
             (cambios, primera)
         };
         anotar(&cambios);
+        self.metricas.muestra_tomada();
         if !cambios.is_empty() {
             self.novedad.notify_one();
         } else if primera {
@@ -98,6 +103,22 @@ impl Memoria {
             capacidad: m.historial.capacidad(),
             muestras: m.historial.desde(desde_ms),
         }
+    }
+
+    /// The text of `GET /metrics`: the newest sample's values and the active alerts.
+    pub fn exponer_metricas(
+        &self,
+    ) -> Result<axum::response::Response, plataforma::http::ErrorApi> {
+        let (muestra, alertas) = {
+            let m = self.mediciones();
+            (m.historial.ultima().cloned(), m.evaluador.activas())
+        };
+        self.metricas.exponer(muestra.as_ref(), &alertas)
+    }
+
+    /// The HTTP metrics, for the router.
+    pub fn metricas(&self) -> &plataforma::Metricas {
+        self.metricas.base()
     }
 
     /// The body of `GET /alertas`.

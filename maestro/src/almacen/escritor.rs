@@ -5,10 +5,15 @@
 //! The slower a commit (a disk with slow fsync, a database across the network), the more
 //! piles up during it and the larger the next batch: the cost of a commit is shared by every
 //! change in it, and nobody pays a round trip of their own.
+//!
+//! The writer times each commit and counts its changes ([`MedidasEscritor`]: the maestro's
+//! `hpc_maestro_store_commit_seconds` and `hpc_maestro_store_batch_changes`).
 
 use std::sync::{Mutex, mpsc};
+use std::time::Instant;
 
 use anyhow::Context as _;
+use prometheus::{Histogram, HistogramOpts, exponential_buckets};
 use tokio::sync::{oneshot, watch};
 
 use super::{Cambio, Escritura};
@@ -34,11 +39,43 @@ struct Buzon {
     escritor: mpsc::Sender<Orden>,
 }
 
+/// What the writer measures of its transactions: Prometheus histograms, registered by the
+/// maestro's metrics (they share their data with these).
+#[derive(Clone)]
+pub struct MedidasEscritor {
+    /// Time to apply and commit one transaction (a failed group commit and its retries one
+    /// by one count as one).
+    pub commit: Histogram,
+    /// Changes in one transaction.
+    pub lote: Histogram,
+}
+
+impl MedidasEscritor {
+    fn new() -> Self {
+        let commit = HistogramOpts::new(
+            "store_commit_seconds",
+            "Time the store writer took to apply and commit one transaction (a group commit)",
+        )
+        .buckets(exponential_buckets(0.000_05, 2.0, 17).expect("valid buckets"));
+        let lote = HistogramOpts::new(
+            "store_batch_changes",
+            "Changes applied in one transaction of the store writer",
+        )
+        .buckets(exponential_buckets(1.0, 2.0, 16).expect("valid buckets"));
+        MedidasEscritor {
+            commit: Histogram::with_opts(commit).expect("valid histogram"),
+            lote: Histogram::with_opts(lote).expect("valid histogram"),
+        }
+    }
+}
+
 /// The callers' side of the writer.
 pub struct Escritor {
     buzon: Mutex<Buzon>,
     /// The number of the last order the writer has handled (committed, or failed and logged).
     confirmado: watch::Receiver<NumeroOrden>,
+    /// The writer's commit times and batch sizes.
+    pub medidas: MedidasEscritor,
 }
 
 impl Escritor {
@@ -46,9 +83,11 @@ impl Escritor {
     pub fn arrancar(escritura: impl Escritura) -> anyhow::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let (confirmado_tx, confirmado) = watch::channel(NumeroOrden::default());
+        let medidas = MedidasEscritor::new();
+        let m = medidas.clone();
         std::thread::Builder::new()
             .name("maestro-db".into())
-            .spawn(move || escribir(escritura, rx, confirmado_tx))
+            .spawn(move || escribir(escritura, rx, confirmado_tx, m))
             .context("starting the database writer")?;
         let buzon = Buzon {
             ultima: NumeroOrden::default(),
@@ -57,6 +96,7 @@ impl Escritor {
         Ok(Escritor {
             buzon: Mutex::new(buzon),
             confirmado,
+            medidas,
         })
     }
 
@@ -147,6 +187,7 @@ fn escribir(
     mut escritura: impl Escritura,
     rx: mpsc::Receiver<Orden>,
     confirmado: watch::Sender<NumeroOrden>,
+    medidas: MedidasEscritor,
 ) {
     while let Ok(primera) = rx.recv() {
         let mut lote = vec![primera];
@@ -157,6 +198,8 @@ fn escribir(
             }
         }
         let ultima = lote.last().map_or_else(NumeroOrden::default, |o| o.numero);
+        let inicio = Instant::now();
+        let cambios: usize = lote.iter().map(|o| o.cambios.len()).sum();
         match escritura.confirmar(lote.iter().flat_map(|o| &o.cambios)) {
             Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
             Err(e) => {
@@ -170,6 +213,8 @@ fn escribir(
                 }
             }
         }
+        medidas.commit.observe(inicio.elapsed().as_secs_f64());
+        medidas.lote.observe(cambios as f64);
         confirmado.send_replace(ultima);
     }
 }
@@ -262,5 +307,9 @@ mod tests {
         rt.block_on(escritor.esperar_orden(NumeroOrden(4)));
         // The three orders sent during the first commit went together, then one by one.
         assert_eq!(*lotes.lock().unwrap(), vec![1, 3, 1, 1, 1]);
+        // Two transactions as the writer counts them (a failed group and its retries are
+        // one), of 1 and 3 changes.
+        assert_eq!(escritor.medidas.commit.get_sample_count(), 2);
+        assert_eq!(escritor.medidas.lote.get_sample_sum(), 4.0);
     }
 }

@@ -31,7 +31,7 @@ use comun::TrabajoId;
 use comun::api::{Cursor, FiltroTrabajos, ListaTrabajos, Trabajo};
 
 pub use cambio::{Cambio, FilaNueva, LineaCargada, Recuperado};
-pub use escritor::{Confirmacion, NumeroOrden};
+pub use escritor::{Confirmacion, MedidasEscritor, NumeroOrden};
 
 use crate::Config;
 use escritor::Escritor;
@@ -101,6 +101,11 @@ impl Almacen {
     /// Hands changes to the writer without waiting for them (they are applied in order).
     pub fn guardar_sin_esperar(&self, cambios: Vec<Cambio>) {
         self.escritor.guardar_sin_esperar(cambios);
+    }
+
+    /// The writer's commit times and batch sizes, for the maestro's metrics.
+    pub fn medidas(&self) -> MedidasEscritor {
+        self.escritor.medidas.clone()
     }
 
     /// The number of the last order sent: once [`Almacen::esperar_orden`] of it returns, every

@@ -90,6 +90,8 @@ pub struct Esclavos {
     por_nombre: BTreeMap<String, Esclavo>,
     /// Silent for longer than this, an esclavo is lost.
     plazo: Duration,
+    /// Esclavos declared lost since start (each time one alive was).
+    perdidos: u64,
 }
 
 impl Esclavos {
@@ -97,6 +99,7 @@ impl Esclavos {
         Esclavos {
             por_nombre: BTreeMap::new(),
             plazo,
+            perdidos: 0,
         }
     }
 
@@ -193,9 +196,15 @@ impl Esclavos {
     /// The esclavo `nombre` is lost: nothing goes to it until its next heartbeat.
     pub fn perder(&mut self, nombre: &str) {
         if let Some(e) = self.por_nombre.get_mut(nombre) {
+            self.perdidos += u64::from(e.vivo);
             e.vivo = false;
             e.huerfanos = 0;
         }
+    }
+
+    /// Esclavos declared lost since start (`hpc_maestro_esclavos_lost_total`).
+    pub fn perdidos_total(&self) -> u64 {
+        self.perdidos
     }
 
     /// One more job completed by the esclavo `nombre`.

@@ -24,6 +24,7 @@
 //! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
 //! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos; the answer to `/latido` lists the jobs it runs that are cancelled, finished or running elsewhere, for it to stop |
 //! | POST | `/reporte_memoria` | used by memoria nodes |
+//! | GET | `/metrics` | Prometheus metrics, text format (`hpc_maestro_*`; docs/metrics.md) |
 //! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
 //!
 //! | GET | `/openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/maestro.json`) |
@@ -40,6 +41,7 @@ mod esclavos;
 mod estadisticas;
 mod extraer;
 mod memoria;
+mod metricas;
 mod trabajos;
 
 use std::sync::Arc;
@@ -73,9 +75,9 @@ pub fn router(s: Arc<Servicio>) -> Router {
         .layer(DefaultBodyLimit::max(LIMITE_CUERPO));
     let acceso = Acceso::new(s.config.token.clone(), s.config.lecturas_abiertas);
     // The dashboard checks its session cookie itself, under the same rules (`panel::sesion`).
-    plataforma::proteger(rutas, acceso)
-        .merge(crate::panel::router())
-        .with_state(s)
+    let rutas = plataforma::proteger(rutas, acceso).merge(crate::panel::router());
+    // Outermost: refusals and the dashboard's pages are counted too.
+    s.metricas.base().medir(rutas).with_state(s)
 }
 
 /// The maestro's OpenAPI document, as `GET /openapi.json` serves it.
@@ -110,6 +112,7 @@ fn rutas_api() -> OpenApiRouter<Arc<Servicio>> {
         .routes(routes!(esclavos::latido))
         .routes(routes!(memoria::reportar))
         .routes(routes!(memoria::ver))
+        .routes(routes!(metricas::exponer))
         .routes(routes!(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)))
 }
 
