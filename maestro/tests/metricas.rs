@@ -5,7 +5,6 @@
 
 mod apoyo;
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use apoyo::*;
@@ -33,26 +32,9 @@ fn delta(antes: &Exposicion, despues: &Exposicion, nombre: &str, et: &[(&str, &s
     despues.valor(nombre, et) - antes.valor(nombre, et)
 }
 
-/// Every series is named `hpc_maestro_*`, carries only known labels, and no label value is
-/// open-ended: routes are the router's patterns, never a path with an id in it.
+/// Every series is `hpc_maestro_*` with bounded labels.
 fn acotada(e: &Exposicion) {
-    let mut rutas = BTreeSet::new();
-    for m in &e.muestras {
-        assert!(m.nombre.starts_with("hpc_maestro_"), "{}", m.nombre);
-        for (k, v) in &m.etiquetas {
-            assert!(ETIQUETAS.contains(&k.as_str()), "label {k} of {}", m.nombre);
-            if k == "route" {
-                rutas.insert(v.clone());
-            }
-        }
-    }
-    for r in &rutas {
-        let patron = r == "(desconocida)" || r.starts_with('/');
-        assert!(
-            patron && !r.chars().any(|c| c.is_ascii_digit()),
-            "route {r}"
-        );
-    }
+    e.comprobar_etiquetas("hpc_maestro_", &ETIQUETAS, None);
 }
 
 async fn cargar(url: &str, cuerpo: serde_json::Value) -> RespuestaCarga {

@@ -86,6 +86,35 @@ impl Exposicion {
         self.de(nombre, etiquetas).next().is_some()
     }
 
+    /// Checks the label sets are bounded: every series is named `prefijo*`, carries only labels
+    /// of `conocidas` (and `constante`, with its value, on every series), and its `route` is a
+    /// router pattern or `(desconocida)`, never a path with an id in it.
+    pub fn comprobar_etiquetas(
+        &self,
+        prefijo: &str,
+        conocidas: &[&str],
+        constante: Option<(&str, &str)>,
+    ) {
+        for m in &self.muestras {
+            assert!(m.nombre.starts_with(prefijo), "{}", m.nombre);
+            if let Some((k, v)) = constante {
+                assert_eq!(m.etiquetas.get(k).map(String::as_str), Some(v), "{m:?}");
+            }
+            for (k, v) in &m.etiquetas {
+                let conocida =
+                    conocidas.contains(&k.as_str()) || constante.is_some_and(|c| c.0 == k);
+                assert!(conocida, "label {k} of {}", m.nombre);
+                if k == "route" {
+                    let patron = v == "(desconocida)" || v.starts_with('/');
+                    assert!(
+                        patron && !v.chars().any(|c| c.is_ascii_digit()),
+                        "route {v}"
+                    );
+                }
+            }
+        }
+    }
+
     /// The distinct values the label `etiqueta` takes in the samples named `nombre`.
     pub fn valores(&self, nombre: &str, etiqueta: &str) -> BTreeSet<String> {
         self.de(nombre, &[])
