@@ -43,3 +43,9 @@ async fn every_documented_operation_is_served() {
     )
     .await;
 }
+
+#[test]
+fn docs_api_md_lists_every_documented_operation() {
+    let doc = serde_json::to_value(memoria::http::contrato()).unwrap();
+    pruebas::contrato::tabla_al_dia("memoria", &doc);
+}

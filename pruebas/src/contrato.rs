@@ -52,6 +52,34 @@ pub fn comparar_con_copia(servicio: &str, generado: &str) {
     );
 }
 
+/// Fails unless `docs/api.md`'s table of `servicio`'s routes (its `### <servicio>` section)
+/// has a row for every operation of `doc`, so the page people read does not fall behind.
+pub fn tabla_al_dia(servicio: &str, doc: &Value) {
+    let ruta = copia(servicio)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("api.md");
+    let texto = std::fs::read_to_string(&ruta).unwrap();
+    let inicio = texto
+        .find(&format!("### {servicio}\n"))
+        .unwrap_or_else(|| panic!("{} has no section ### {servicio}", ruta.display()));
+    let seccion = &texto[inicio..];
+    let seccion = &seccion[..seccion[4..].find("\n### ").map_or(seccion.len(), |i| i + 4)];
+    let faltan: Vec<String> = operaciones(doc, |p| format!("{{{p}}}"))
+        .into_iter()
+        .filter(|(metodo, ruta)| !seccion.contains(&format!("| {metodo} | `{ruta}` |")))
+        .map(|(metodo, ruta)| format!("{metodo} {ruta}"))
+        .collect();
+    assert!(
+        faltan.is_empty(),
+        "{}'s table of {servicio}'s routes lacks {}: add a row for each (original or new)",
+        ruta.display(),
+        faltan.join(", ")
+    );
+}
+
 /// Fails unless `router` serves at `GET /openapi.json` exactly `generado` (the document its
 /// code builds, as `plataforma::http::openapi::json_estable` writes it) with status 200 and a
 /// JSON content type, and that is the committed copy ([`comparar_con_copia`]).
