@@ -150,8 +150,11 @@ impl Maestro {
 
     /// `POST /trabajos/{id}/reintentar`: queues a fallido or cancelado job again.
     pub async fn reintentar(&self, id: TrabajoId) -> Result<RespuestaAccion, Error> {
-        self.post(&format!("/trabajos/{id}/reintentar"), &serde_json::json!({}))
-            .await
+        self.post(
+            &format!("/trabajos/{id}/reintentar"),
+            &serde_json::json!({}),
+        )
+        .await
     }
 
     /// `PATCH /trabajos/{id}`: a pending job's new priority.

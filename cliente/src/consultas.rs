@@ -99,7 +99,11 @@ const PAGINA: usize = 1000;
 /// one before, until `--limite` jobs (or, with `--todos`, the last page).
 async fn paginas(cx: &Contexto, a: &ArgsTrabajos) -> Result<ListaTrabajos, Error> {
     let filtro = a.filtro();
-    let quiero = if a.todos { usize::MAX } else { a.limite as usize };
+    let quiero = if a.todos {
+        usize::MAX
+    } else {
+        a.limite as usize
+    };
     let mut cursor = a.cursor;
     let mut todo: Option<ListaTrabajos> = None;
     loop {

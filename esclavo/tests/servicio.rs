@@ -369,16 +369,24 @@ async fn ping_carries_the_host_figures_and_the_slots_in_use_without_a_token() {
 
     let p = ping().await;
     assert_eq!((p.estado.as_str(), p.servicio.as_str()), ("ok", "esclavo"));
-    let s = p.sistema.expect("an esclavo's ping carries its system figures");
+    let s = p
+        .sistema
+        .expect("an esclavo's ping carries its system figures");
     assert_eq!((s.ranuras, s.ocupadas), (3, 0));
     assert!(s.nucleos >= 1);
-    assert!(s.memoria_total > 0 && s.memoria_usada <= s.memoria_total, "{s:?}");
+    assert!(
+        s.memoria_total > 0 && s.memoria_usada <= s.memoria_total,
+        "{s:?}"
+    );
     assert!((0.0..=100.0).contains(&s.memoria_porcentaje), "{s:?}");
     assert!((0.0..=100.0).contains(&s.cpu_porcentaje), "{s:?}");
     assert_eq!(s.gpu, None);
 
     let (estado, _) = e
-        .ejecutar_con(peticion(vec![espera(1, 1, 5000), espera(2, 1, 5000)]), Some("s3creto"))
+        .ejecutar_con(
+            peticion(vec![espera(1, 1, 5000), espera(2, 1, 5000)]),
+            Some("s3creto"),
+        )
         .await;
     assert_eq!(estado, StatusCode::OK);
     let s = ping().await.sistema.unwrap();

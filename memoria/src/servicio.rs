@@ -106,9 +106,7 @@ impl Memoria {
     }
 
     /// The text of `GET /metrics`: the newest sample's values and the active alerts.
-    pub fn exponer_metricas(
-        &self,
-    ) -> Result<axum::response::Response, plataforma::http::ErrorApi> {
+    pub fn exponer_metricas(&self) -> Result<axum::response::Response, plataforma::http::ErrorApi> {
         let (muestra, alertas) = {
             let m = self.mediciones();
             (m.historial.ultima().cloned(), m.evaluador.activas())

@@ -8,8 +8,8 @@ use std::process::Stdio;
 use apoyo::{MaestroFalso, PLAZO};
 use comun::memoria::Muestra;
 use pruebas::Falso as _;
-use pruebas::proceso::url_anunciada;
 use pruebas::esperar_hasta;
+use pruebas::proceso::url_anunciada;
 use tokio::process::{Child, Command};
 
 /// The binary with a clean environment (no variable of the cluster leaks in from the shell).
@@ -72,7 +72,11 @@ async fn standalone_it_prints_its_address_and_serves_real_samples_of_this_host()
     let (hijo, url) = iniciar(&["--puerto", "0", "--intervalo", "0.2", "--nodo", "nodo-bin"]).await;
     // The first sample is taken before the service answers: the very first request gets it.
     let r = reqwest::get(format!("{url}/metricas")).await.unwrap();
-    assert_eq!(r.status().as_u16(), 200, "the first GET /metricas after start");
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "the first GET /metricas after start"
+    );
     let muestra: Muestra = r.json().await.unwrap();
     assert_eq!(muestra.nodo, "nodo-bin");
     assert!(muestra.memoria_total > 0 && muestra.memoria_usada <= muestra.memoria_total);

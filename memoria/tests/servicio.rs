@@ -354,7 +354,11 @@ async fn the_first_metricas_after_start_answers_200_with_the_first_sample() {
     let muestra: Muestra = m.get_ok("/metricas").await;
     assert_eq!(muestra.cpu_porcentaje, 42.0);
     assert_eq!(muestra.nodo, "nodo-prueba");
-    assert_eq!(guion.llamadas(), 1, "one sample, taken before the service answered");
+    assert_eq!(
+        guion.llamadas(),
+        1,
+        "one sample, taken before the service answered"
+    );
     let h: Historial = m.get_ok("/historial").await;
     assert_eq!(h.muestras.len(), 1);
     m.parar().await.unwrap();

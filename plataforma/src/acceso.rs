@@ -232,7 +232,11 @@ mod tests {
             assert!(sin.error.contains(parte), "{parte}: {}", sin.error);
         }
         let erroneo = cuerpo(Rechazo::TokenErroneo).await;
-        assert!(erroneo.error.starts_with("wrong cluster token: send the HPC_TOKEN"));
+        assert!(
+            erroneo
+                .error
+                .starts_with("wrong cluster token: send the HPC_TOKEN")
+        );
     }
 
     #[test]

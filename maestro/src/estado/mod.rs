@@ -21,8 +21,8 @@ use comun::api::{ColaPrioridad, EsclavoInfo, Resumen};
 use comun::nodo::Asignacion;
 
 use crate::almacen::Recuperado;
-use crate::estadisticas::Estadisticas;
 use crate::config::{Config, REINTENTO_MAX, por_defecto};
+use crate::estadisticas::Estadisticas;
 use crate::ids::EsclavoId;
 use crate::{planificador, reintentos};
 use esclavos::Esclavos;

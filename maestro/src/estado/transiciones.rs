@@ -111,7 +111,8 @@ impl Estado {
     fn sacar_en_curso(&mut self, id: TrabajoId, intento: Option<u32>) -> Option<EnCurso> {
         let e = self.trabajos.sacar_en_curso(id, intento)?;
         self.esclavos.liberar(&e.esclavo);
-        self.estadisticas.ocupacion(&e.esclavo.nombre, e.inicio, Instant::now());
+        self.estadisticas
+            .ocupacion(&e.esclavo.nombre, e.inicio, Instant::now());
         self.despertar();
         Some(e)
     }
@@ -140,7 +141,9 @@ impl Estado {
             return Vec::new();
         };
         let copia = e.clone();
-        let cambio = self.trabajos.fallar(e, error.clone(), fallo, ahora, ahora_ms);
+        let cambio = self
+            .trabajos
+            .fallar(e, error.clone(), fallo, ahora, ahora_ms);
         if let Some(Cambio::Fallar { definitivo, .. }) = cambio {
             let fin = self.fin_intento(&copia, None, Some(error));
             self.estadisticas.fallado(fin, definitivo, ahora, ahora_ms);

@@ -597,7 +597,13 @@ fn a_failed_job_retried_runs_as_its_next_attempt_with_its_failures_forgotten() {
     let id = con_trabajos(&mut e, 1)[0];
     for numero in 1..=2 {
         e.planificar(Instant::now(), 0);
-        e.terminar(intento(id, numero), de("a", 1), fallido("boom"), Instant::now(), 0);
+        e.terminar(
+            intento(id, numero),
+            de("a", 1),
+            fallido("boom"),
+            Instant::now(),
+            0,
+        );
     }
     assert_eq!(e.resumen().fallidos, 1);
     let cambio = e.reintentar(&guardado(id, EstadoTrabajo::Fallido, 2));
@@ -607,15 +613,29 @@ fn a_failed_job_retried_runs_as_its_next_attempt_with_its_failures_forgotten() {
     assert_eq!(e.trabajos.en_memoria(id), Some(EstadoTrabajo::Pendiente));
     // A second retry of the same job finds it pending.
     assert_eq!(
-        e.reintentar(&guardado(id, EstadoTrabajo::Fallido, 2)).unwrap_err(),
+        e.reintentar(&guardado(id, EstadoTrabajo::Fallido, 2))
+            .unwrap_err(),
         Rechazo::Estado(EstadoTrabajo::Pendiente)
     );
     let (envios, _) = e.planificar(Instant::now(), 0);
     let a = &envios[0].trabajos[0];
     assert_eq!((a.intento, a.plazo_ms), (3, 7000));
     // Its failures were forgotten: one failure now is not its last (the limit is 2).
-    let (_, c) = e.terminar(intento(id, 3), de("a", 1), fallido("boom"), Instant::now(), 0);
-    assert!(matches!(c[..], [Cambio::Fallar { definitivo: false, fallos: 1, .. }]));
+    let (_, c) = e.terminar(
+        intento(id, 3),
+        de("a", 1),
+        fallido("boom"),
+        Instant::now(),
+        0,
+    );
+    assert!(matches!(
+        c[..],
+        [Cambio::Fallar {
+            definitivo: false,
+            fallos: 1,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -648,10 +668,23 @@ fn only_failed_or_cancelled_jobs_are_retried_and_a_cancelled_one_once_its_attemp
             intento: 1
         }
     );
-    assert!(parando.to_string().contains("has not stopped its attempt 1"));
-    e.terminar(intento(ids[0], 1), de("a", 1), fallido("stopped"), Instant::now(), 0);
+    assert!(
+        parando
+            .to_string()
+            .contains("has not stopped its attempt 1")
+    );
+    e.terminar(
+        intento(ids[0], 1),
+        de("a", 1),
+        fallido("stopped"),
+        Instant::now(),
+        0,
+    );
     assert_eq!(e.resumen().cancelados, 1);
-    assert!(e.reintentar(&guardado(ids[0], EstadoTrabajo::Cancelado, 1)).is_ok());
+    assert!(
+        e.reintentar(&guardado(ids[0], EstadoTrabajo::Cancelado, 1))
+            .is_ok()
+    );
     assert_eq!(e.resumen().cancelados, 0);
     // It waits behind the job queued before it, by id.
     let (envios, _) = e.planificar(Instant::now(), 0);
@@ -664,7 +697,9 @@ fn a_new_priority_gives_a_pending_job_its_new_place_and_a_running_one_is_refused
     let mut e = estado();
     let ids = con_trabajos(&mut e, 3);
     let c = e.priorizar(ids[2], Prioridad::ALTA);
-    assert!(matches!(c, Some(Cambio::Priorizar { id, prioridad: Prioridad::ALTA }) if id == ids[2]));
+    assert!(
+        matches!(c, Some(Cambio::Priorizar { id, prioridad: Prioridad::ALTA }) if id == ids[2])
+    );
     let cola = e.cola_por_prioridad();
     assert_eq!((cola[0].pendientes, cola[1].pendientes), (1, 2));
     e.registrar(registro("a", 1, 1), Instant::now(), 0);
@@ -674,7 +709,13 @@ fn a_new_priority_gives_a_pending_job_its_new_place_and_a_running_one_is_refused
     assert!(e.priorizar(TrabajoId(99), Prioridad::BAJA).is_none());
     // Down to baja, the oldest job goes after the other one.
     assert!(e.priorizar(ids[0], Prioridad::BAJA).is_some());
-    e.terminar(intento(ids[2], 1), de("a", 1), completado(), Instant::now(), 0);
+    e.terminar(
+        intento(ids[2], 1),
+        de("a", 1),
+        completado(),
+        Instant::now(),
+        0,
+    );
     let (envios, _) = e.planificar(Instant::now(), 0);
     assert_eq!(envios[0].trabajos[0].id, ids[1]);
 }
