@@ -26,7 +26,6 @@
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //! | GET | `/metrics` | Prometheus metrics, text format (`hpc_maestro_*`; docs/metrics.md) |
 //! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
-//!
 //! | GET | `/openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/maestro.json`) |
 //!
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
