@@ -9,6 +9,9 @@ use comun::api::{
 use comun::{Algoritmo, Estado};
 use serde::Serialize;
 
+mod detalle;
+pub use detalle::resultado;
+
 /// Prints `v` as pretty JSON on stdout.
 pub fn json<T: Serialize + ?Sized>(v: &T) {
     match serde_json::to_string_pretty(v) {
@@ -301,59 +304,6 @@ pub fn detalle(t: &Trabajo) -> String {
     }
     if !t.intentos.is_empty() {
         s.push_str(&format!("Attempts\n{}\n", intentos(t)));
-    }
-    s
-}
-
-/// A result in words: kernel time, device, checksum, rate.
-pub fn resultado(r: &Resultado) -> String {
-    let mut s = format!("result: {} on {}\n", segundos(r.duracion_s), r.dispositivo);
-    match &r.detalle {
-        Detalle::Julia {
-            suma_conteos,
-            pixeles,
-            iteraciones_por_segundo,
-        } => s.push_str(&format!(
-            "  checksum (sum of iteration counts): {suma_conteos}\n  pixels: {pixeles}\n  \
-             {} iter/s\n",
-            cantidad(*iteraciones_por_segundo)
-        )),
-        Detalle::Espera { ms } => s.push_str(&format!("  slept {ms} ms\n")),
-        Detalle::Matmul {
-            n,
-            checksum,
-            error_relativo,
-            gflops,
-        } => s.push_str(&format!(
-            "  C = A·B, n = {n}: checksum {checksum:.6e}, max relative error {error_relativo:.2e}\n  \
-             {gflops:.1} GFLOP/s\n"
-        )),
-        Detalle::VectorAdd { n, checksum, gbps } => s.push_str(&format!(
-            "  c = a + b, n = {n}: checksum {checksum:.6e}\n  {gbps:.1} GB/s (bytes read and written)\n"
-        )),
-        Detalle::Montecarlo {
-            muestras,
-            dentro,
-            pi,
-            muestras_por_segundo,
-        } => s.push_str(&format!(
-            "  π ≈ {pi:.10} ({dentro} of {muestras} points inside)\n  {} muestras/s\n",
-            cantidad(*muestras_por_segundo)
-        )),
-        Detalle::Nbody {
-            particulas,
-            pasos,
-            energia_inicial,
-            energia_final,
-            interacciones_por_segundo,
-        } => s.push_str(&format!(
-            "  {particulas} partículas × {pasos} pasos: energy {energia_inicial:.6e} → \
-             {energia_final:.6e}\n  {} interactions/s\n",
-            cantidad(*interacciones_por_segundo)
-        )),
-    }
-    if r.imagen {
-        s.push_str("  image: available (--imagen FILE.png saves it)\n");
     }
     s
 }

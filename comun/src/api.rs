@@ -74,6 +74,7 @@ fn parametros_de(tipo: Tipo) -> &'static [&'static str] {
         Tipo::Matmul | Tipo::VectorAdd => &["n", "iteraciones"],
         Tipo::Montecarlo => &["muestras", "semilla"],
         Tipo::Nbody => &["particulas", "pasos", "semilla"],
+        Tipo::RedNeuronal | Tipo::Imagen | Tipo::Fft | Tipo::Autovalores | Tipo::Kmeans => &[],
     }
 }
 
@@ -110,7 +111,7 @@ impl PeticionTrabajo {
             plazo_s: t.plazo_s.map(u64::from),
             ..Self::default()
         };
-        match t.parametros {
+        match &t.parametros {
             Parametros::Julia(j) => {
                 (p.width, p.height, p.iteraciones) =
                     (Some(j.width), Some(j.height), Some(j.iteraciones))
@@ -125,6 +126,11 @@ impl PeticionTrabajo {
                 (p.particulas, p.pasos, p.semilla) =
                     (Some(b.particulas), Some(b.pasos), Some(b.semilla))
             }
+            Parametros::RedNeuronal(_)
+            | Parametros::Imagen(_)
+            | Parametros::Fft(_)
+            | Parametros::Autovalores(_)
+            | Parametros::Kmeans(_) => {}
         }
         p
     }
@@ -202,6 +208,9 @@ impl PeticionTrabajo {
                 req("pasos", self.pasos)?,
                 semilla,
             )?),
+            Tipo::RedNeuronal | Tipo::Imagen | Tipo::Fft | Tipo::Autovalores | Tipo::Kmeans => {
+                Parametros::por_defecto(tipo).expect("a catalogue tipo has defaults")
+            }
         })
     }
 }
@@ -562,6 +571,7 @@ mod tests {
             plazo_s: Some(30),
             resultado: Some(Resultado {
                 duracion_s: 0.005,
+                duracion_con_copias_s: None,
                 dispositivo: "cpu".into(),
                 detalle: Detalle::Espera { ms: 5 },
                 imagen: false,

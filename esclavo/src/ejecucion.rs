@@ -62,7 +62,7 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
             parada.parar(MOTIVO_CIERRE);
             return;
         }
-        fin = ejecutar(a.parametros, a.algoritmo, &parada) => fin,
+        fin = ejecutar(a.parametros.clone(), a.algoritmo, &parada) => fin,
     };
     match (&salida, estado) {
         (Salida::Fallido { error }, Estado::Cancelado) => {
@@ -141,6 +141,7 @@ async fn esperar(ms: u64, parada: &Parada) -> Result<Salida, ErrorKernel> {
     Ok(Salida::Completado {
         resultado: Resultado {
             duracion_s: inicio.elapsed().as_secs_f64(),
+            duracion_con_copias_s: None,
             dispositivo: "cpu".into(),
             detalle: Detalle::Espera { ms },
             imagen: false,

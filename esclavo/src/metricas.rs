@@ -31,9 +31,9 @@ const CUBETAS: &[f64] = &[
 pub struct Metricas {
     base: plataforma::Metricas,
     /// Attempts ended, per tipo ([`Tipo::TODOS`]) and outcome ([`FINALES`]).
-    trabajos: [[IntCounter; 3]; 6],
+    trabajos: [[IntCounter; 3]; Tipo::TODOS.len()],
     /// Kernel time of completed attempts, per tipo and backend ([`BACKENDS`]).
-    kernel: [[Histogram; 4]; 6],
+    kernel: [[Histogram; 4]; Tipo::TODOS.len()],
     ranuras: Gauge,
     ocupadas: Gauge,
     por_enviar: Gauge,

@@ -1,14 +1,20 @@
-//! Running a whole job: parameters in, the wire [`Resultado`] (and the PNG) out.
+//! Running a whole job: parameters in, the wire [`Resultado`] (and the PNG) out. Every kernel
+//! answers a [`Salida`]; this module picks the kernel for the job's tipo, builds the `Salida`
+//! of the kernels that predate it from their own results, and turns it into the wire result.
 
 use std::time::{Duration, Instant};
 
-use comun::Algoritmo;
 use comun::api::{Detalle, Resultado};
 use comun::trabajo::{
-    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsNbody, ParamsVectorAdd,
+    Parametros, ParamsEspera, ParamsImagen, ParamsJulia, ParamsMatmul, ParamsNbody, ParamsVectorAdd,
 };
+use comun::{Algoritmo, ErrorCampo};
 
-use crate::{Control, ErrorKernel, dispositivo, matmul, montecarlo, nbody, vector_add};
+use crate::salida::por_segundo;
+use crate::{
+    Control, ErrorKernel, Salida, autovalores, dispositivo, fft, imagen, kmeans, matmul,
+    montecarlo, nbody, red_neuronal, vector_add,
+};
 
 /// What running a job produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,98 +36,120 @@ pub fn ejecutar(p: &Parametros, algoritmo: Algoritmo) -> Result<Ejecucion, Error
 
 /// [`ejecutar`] under `control`: cancelling it, or reaching its time limit, stops the kernel
 /// at its next check (docs/kernels.md lists how often each kernel checks) and answers
-/// [`ErrorKernel::Cancelado`] or [`ErrorKernel::PlazoExcedido`].
+/// [`ErrorKernel::Cancelado`] or [`ErrorKernel::PlazoExcedido`]. An `imagen` job runs on its
+/// generated image; one that names an uploaded `entrada` is refused (the esclavo fetches the
+/// PNG and calls [`ejecutar_con_entrada`]).
 pub fn ejecutar_con(
     p: &Parametros,
     algoritmo: Algoritmo,
     control: &Control,
 ) -> Result<Ejecucion, ErrorKernel> {
-    p.validar()?;
-    let (duracion_s, detalle) = match p {
-        Parametros::Julia(j) => return ejecutar_julia(j, algoritmo, control),
-        Parametros::Espera(e) => return ejecutar_espera(e, algoritmo, control),
-        Parametros::Matmul(m) => detalle_matmul(m, matmul::matmul_con(m, algoritmo, control)?),
-        Parametros::VectorAdd(v) => {
-            detalle_vector_add(v, vector_add::vector_add_con(v, algoritmo, control)?)
-        }
-        Parametros::Montecarlo(m) => {
-            detalle_montecarlo(montecarlo::montecarlo_con(m, algoritmo, control)?)
-        }
-        Parametros::Nbody(nb) => detalle_nbody(nb, nbody::nbody_con(nb, algoritmo, control)?),
-    };
-    Ok(sin_imagen(duracion_s, algoritmo, detalle))
+    ejecutar_con_entrada(p, None, algoritmo, control)
 }
 
-/// matmul's kernel time in seconds and its wire detail: the checksum, the sampled error and
-/// GFLOP/s.
-fn detalle_matmul(m: &ParamsMatmul, r: matmul::Producto) -> (f64, Detalle) {
-    let t = r.duracion.as_secs_f64();
+/// [`ejecutar_con`] with `entrada`, the bytes of the PNG an `imagen` job's `entrada` names.
+pub fn ejecutar_con_entrada(
+    p: &Parametros,
+    entrada: Option<&[u8]>,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Ejecucion, ErrorKernel> {
+    p.validar()?;
+    if entrada.is_some() && !matches!(p, Parametros::Imagen(_)) {
+        return Err(
+            ErrorCampo::new("entrada", format!("tipo {} takes no input image", p.tipo())).into(),
+        );
+    }
+    let salida = match p {
+        Parametros::Julia(j) => ejecutar_julia(j, algoritmo, control)?,
+        Parametros::Espera(e) => ejecutar_espera(e, control)?,
+        Parametros::Matmul(m) => salida_matmul(m, matmul::matmul_con(m, algoritmo, control)?),
+        Parametros::VectorAdd(v) => {
+            salida_vector_add(v, vector_add::vector_add_con(v, algoritmo, control)?)
+        }
+        Parametros::Montecarlo(m) => {
+            salida_montecarlo(montecarlo::montecarlo_con(m, algoritmo, control)?)
+        }
+        Parametros::Nbody(nb) => salida_nbody(nb, nbody::nbody_con(nb, algoritmo, control)?),
+        Parametros::RedNeuronal(r) => red_neuronal::ejecutar(r, algoritmo, control)?,
+        Parametros::Imagen(i) => ejecutar_imagen(i, entrada, algoritmo, control)?,
+        Parametros::Fft(f) => fft::ejecutar(f, algoritmo, control)?,
+        Parametros::Autovalores(a) => autovalores::ejecutar(a, algoritmo, control)?,
+        Parametros::Kmeans(k) => kmeans::ejecutar(k, algoritmo, control)?,
+    };
+    let (resultado, imagen_png) = salida.resultado(dispositivo(algoritmo));
+    Ok(Ejecucion {
+        resultado,
+        imagen_png,
+    })
+}
+
+/// imagen: the uploaded PNG when the job names one (and it was fetched), else the generated
+/// image.
+fn ejecutar_imagen(
+    p: &ParamsImagen,
+    entrada: Option<&[u8]>,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<Salida, ErrorKernel> {
+    if let (Some(id), None) = (p.entrada, entrada) {
+        return Err(ErrorCampo::new(
+            "entrada",
+            format!(
+                "the job reads uploaded image {id}, which was not fetched (its esclavo passes \
+                 the PNG to ejecutar_con_entrada)"
+            ),
+        )
+        .into());
+    }
+    imagen::ejecutar(p, entrada, algoritmo, control)
+}
+
+/// matmul's output: the checksum, the sampled error and GFLOP/s.
+fn salida_matmul(m: &ParamsMatmul, r: matmul::Producto) -> Salida {
     let flops = 2.0 * f64::from(m.n).powi(3) * f64::from(m.iteraciones);
     let detalle = Detalle::Matmul {
         n: m.n,
         checksum: matmul::checksum(&r.c, m.n),
         error_relativo: matmul::error_relativo(&r.c, m.n),
-        gflops: por_segundo(flops, t) / 1e9,
+        gflops: por_segundo(flops, r.duracion) / 1e9,
     };
-    (t, detalle)
+    Salida::cpu(r.duracion, detalle)
 }
 
-/// vector_add's kernel time in seconds and its wire detail: the checksum and GB/s (bytes read
-/// and written).
-fn detalle_vector_add(v: &ParamsVectorAdd, r: vector_add::Suma) -> (f64, Detalle) {
-    let t = r.duracion.as_secs_f64();
+/// vector_add's output: the checksum and GB/s (bytes read and written).
+fn salida_vector_add(v: &ParamsVectorAdd, r: vector_add::Suma) -> Salida {
     let bytes = 12.0 * v.n as f64 * f64::from(v.iteraciones);
     let detalle = Detalle::VectorAdd {
         n: v.n,
         checksum: vector_add::checksum(&r.c),
-        gbps: por_segundo(bytes, t) / 1e9,
+        gbps: por_segundo(bytes, r.duracion) / 1e9,
     };
-    (t, detalle)
+    Salida::cpu(r.duracion, detalle)
 }
 
-/// montecarlo's kernel time in seconds and its wire detail: the count, π, samples per second.
-fn detalle_montecarlo(r: montecarlo::Conteo) -> (f64, Detalle) {
-    let t = r.duracion.as_secs_f64();
+/// montecarlo's output: the count, π, samples per second.
+fn salida_montecarlo(r: montecarlo::Conteo) -> Salida {
     let detalle = Detalle::Montecarlo {
         muestras: r.muestras,
         dentro: r.dentro,
         pi: r.pi(),
-        muestras_por_segundo: por_segundo(r.muestras as f64, t),
+        muestras_por_segundo: por_segundo(r.muestras as f64, r.duracion),
     };
-    (t, detalle)
+    Salida::cpu(r.duracion, detalle)
 }
 
-/// nbody's kernel time in seconds and its wire detail: the energies before and after, and
-/// pair interactions per second.
-fn detalle_nbody(nb: &ParamsNbody, r: nbody::Simulacion) -> (f64, Detalle) {
-    let t = r.duracion.as_secs_f64();
+/// nbody's output: the energies before and after, and pair interactions per second.
+fn salida_nbody(nb: &ParamsNbody, r: nbody::Simulacion) -> Salida {
     let interacciones = f64::from(nb.particulas) * f64::from(nb.particulas) * f64::from(nb.pasos);
     let detalle = Detalle::Nbody {
         particulas: nb.particulas,
         pasos: nb.pasos,
         energia_inicial: r.energia_inicial,
         energia_final: r.energia_final,
-        interacciones_por_segundo: por_segundo(interacciones, t),
+        interacciones_por_segundo: por_segundo(interacciones, r.duracion),
     };
-    (t, detalle)
-}
-
-/// `cantidad / t`, or 0 for a time too short to measure.
-fn por_segundo(cantidad: f64, t: f64) -> f64 {
-    if t > 0.0 { cantidad / t } else { 0.0 }
-}
-
-/// The result of a kernel that draws no image.
-fn sin_imagen(duracion_s: f64, algoritmo: Algoritmo, detalle: Detalle) -> Ejecucion {
-    Ejecucion {
-        resultado: Resultado {
-            duracion_s,
-            dispositivo: dispositivo(algoritmo),
-            detalle,
-            imagen: false,
-        },
-        imagen_png: None,
-    }
+    Salida::cpu(r.duracion, detalle)
 }
 
 /// Julia: times the kernel alone (not the PNG), and reports iterations per second of it.
@@ -129,40 +157,26 @@ fn ejecutar_julia(
     p: &ParamsJulia,
     algoritmo: Algoritmo,
     control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
+) -> Result<Salida, ErrorKernel> {
     let inicio = Instant::now();
     let conteos = crate::julia::julia_con(p, algoritmo, control)?;
-    let duracion_s = inicio.elapsed().as_secs_f64();
+    let duracion = inicio.elapsed();
     control.comprobar()?;
     let suma_conteos = conteos.suma();
-    let iteraciones_por_segundo = por_segundo(suma_conteos as f64, duracion_s);
-    Ok(Ejecucion {
-        resultado: Resultado {
-            duracion_s,
-            dispositivo: dispositivo(algoritmo),
-            detalle: Detalle::Julia {
-                suma_conteos,
-                pixeles: p.pixeles(),
-                iteraciones_por_segundo,
-            },
-            imagen: true,
-        },
+    let detalle = Detalle::Julia {
+        suma_conteos,
+        pixeles: p.pixeles(),
+        iteraciones_por_segundo: por_segundo(suma_conteos as f64, duracion),
+    };
+    Ok(Salida {
         imagen_png: Some(conteos.png(p.iteraciones)),
+        ..Salida::cpu(duracion, detalle)
     })
 }
 
 /// Espera: sleeps the requested time on this thread, waking early to stop.
-fn ejecutar_espera(
-    p: &ParamsEspera,
-    algoritmo: Algoritmo,
-    control: &Control,
-) -> Result<Ejecucion, ErrorKernel> {
+fn ejecutar_espera(p: &ParamsEspera, control: &Control) -> Result<Salida, ErrorKernel> {
     let inicio = Instant::now();
     control.dormir(Duration::from_millis(p.ms))?;
-    let duracion_s = inicio.elapsed().as_secs_f64();
-    Ok(sin_imagen(
-        duracion_s,
-        algoritmo,
-        Detalle::Espera { ms: p.ms },
-    ))
+    Ok(Salida::cpu(inicio.elapsed(), Detalle::Espera { ms: p.ms }))
 }

@@ -9,8 +9,15 @@
 //! - [`matmul`](mod@matmul), [`vector_add`](mod@vector_add), [`montecarlo`](mod@montecarlo),
 //!   [`nbody`](mod@nbody): the other job kernels, each on the three backends; [`azar`] holds
 //!   the seeded generators (inputs, Philox4x32-10) they all share.
+//! - [`fft`](mod@fft), [`autovalores`](mod@autovalores), [`kmeans`](mod@kmeans),
+//!   [`red_neuronal`](mod@red_neuronal), [`imagen`](mod@imagen): the catalogue's kernels, each
+//!   exporting `ejecutar(params, algoritmo, control) -> Salida` and `CUDA` (whether it has a
+//!   GPU version, as `comun::Tipo::tiene_cuda` says).
+//! - [`salida`](mod@salida): [`Salida`], what every kernel run hands back (times, the wire
+//!   detail, the PNG).
 //! - [`ejecutar`](mod@ejecutar): runs any job and builds the wire
-//!   [`Resultado`](comun::api::Resultado); [`ejecutar_con`] under a [`Control`].
+//!   [`Resultado`](comun::api::Resultado); [`ejecutar_con`] under a [`Control`],
+//!   [`ejecutar_con_entrada`] with an uploaded image.
 //! - [`control`](mod@control): [`Control`], the cancellation flag and time limit every kernel
 //!   checks between chunks of its work.
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
@@ -31,21 +38,28 @@
 
 #![warn(missing_docs)]
 
+pub mod autovalores;
 pub mod azar;
 pub mod control;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 pub mod dispositivo;
 pub mod ejecutar;
+pub mod fft;
+pub mod imagen;
 pub mod julia;
+pub mod kmeans;
 pub mod matmul;
 pub mod montecarlo;
 pub mod nbody;
+pub mod red_neuronal;
+pub mod salida;
 pub mod vector_add;
 
 pub use control::Control;
 pub use dispositivo::dispositivo;
-pub use ejecutar::{Ejecucion, ejecutar, ejecutar_con};
+pub use ejecutar::{Ejecucion, ejecutar, ejecutar_con, ejecutar_con_entrada};
+pub use salida::Salida;
 pub use julia::{Conteos, julia};
 
 /// Why `Cuda` is not available in a build without the `cuda` feature.

@@ -278,7 +278,7 @@ fn insertar(n: u64, sin_nuevos: bool) -> anyhow::Result<Duration> {
             .map(|i| {
                 Cambio::Insertar(FilaNueva {
                     id: TrabajoId(lote * 1000 + i + 1),
-                    trabajo,
+                    trabajo: trabajo.clone(),
                     origen: Origen::Api,
                     creado_ms: 0,
                 })

@@ -158,7 +158,7 @@ impl Vigilante {
                 archivo: self.nombre.clone(),
                 linea: l.linea,
             };
-            nuevos.push((l.trabajo, origen, Some(linea)));
+            nuevos.push((l.trabajo.clone(), origen, Some(linea)));
         }
         let claves: Vec<(String, u32)> = nuevos
             .iter()

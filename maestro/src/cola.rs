@@ -41,7 +41,7 @@ impl Clase {
 
 /// A job waiting for a slot: everything needed to dispatch it, nothing more (a million of these
 /// must fit comfortably in memory).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pendiente {
     pub id: TrabajoId,
     pub parametros: Parametros,
@@ -92,11 +92,12 @@ impl Cola {
 
     /// Queues a job (again, if it comes back from an esclavo: it keeps its place by id).
     pub fn insertar(&mut self, p: Pendiente) {
+        let prioridad = p.prioridad;
         if self.clases[p.clase().indice()]
             .insert(p.clave(), p)
             .is_none()
         {
-            self.por_prioridad[p.prioridad.indice()] += 1;
+            self.por_prioridad[prioridad.indice()] += 1;
         }
     }
 

@@ -78,7 +78,7 @@ impl Candidato {
 }
 
 /// One job for one esclavo (an index into the caller's slice).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub esclavo: usize,
     pub trabajo: Pendiente,
@@ -397,7 +397,7 @@ mod tests {
 
     fn comprobar(jobs: &[Pendiente], esclavos: &[Candidato]) {
         let mut cola = Cola::default();
-        jobs.iter().for_each(|&j| cola.insertar(j));
+        jobs.iter().for_each(|j| cola.insertar(j.clone()));
         let mut despues = esclavos.to_vec();
         let decisiones = planificar(&mut cola, &mut despues);
         for (i, antes) in esclavos.iter().enumerate() {

@@ -23,10 +23,13 @@ use crate::ErrorCampo;
 pub use algoritmo::Algoritmo;
 pub use estado::Estado;
 pub use parametros::{
-    MAX_ESPERA_MS, MAX_ITERACIONES, MAX_LADO, MAX_MUESTRAS, MAX_N_MATMUL, MAX_N_VECTOR,
-    MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PLAZO_S, MAX_REPETICIONES, Parametros,
-    ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsVectorAdd,
-    validar_plazo,
+    Conjunto, Filtro, MAX_CAPAS, MAX_CLASES, MAX_DATOS, MAX_DIMENSIONES, MAX_EPOCAS, MAX_ESPERA_MS,
+    MAX_FILTROS, MAX_ITERACIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_LADO, MAX_MUESTRAS,
+    MAX_MUESTRAS_KMEANS, MAX_MUESTRAS_RED, MAX_N_AUTOVALORES, MAX_N_MATMUL, MAX_N_VECTOR,
+    MAX_NEURONAS, MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PLAZO_S, MAX_PUNTOS_FFT,
+    MAX_REPETICIONES, MAX_SIGMA, MAX_TASA, Optimizador, Parametros, ParamsAutovalores,
+    ParamsEspera, ParamsFft, ParamsImagen, ParamsJulia, ParamsKmeans, ParamsMatmul,
+    ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, validar_plazo,
 };
 pub use prioridad::Prioridad;
 pub use resultado::{Detalle, Resultado};
@@ -66,7 +69,7 @@ impl FromStr for TrabajoId {
 }
 
 /// A validated job, ready to be queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NuevoTrabajo {
     pub parametros: Parametros,
     pub algoritmo: Algoritmo,
@@ -84,8 +87,23 @@ pub(crate) fn por_nombre<T: Copy>(
     nombre: fn(T) -> &'static str,
     texto: &str,
 ) -> Result<T, ErrorCampo> {
+    por_nombre_o_alias(campo, todos, nombre, |_| None, texto)
+}
+
+/// [`por_nombre`], also accepting each value's `alias` (the original system's name for it);
+/// the error lists the names, then the aliases.
+pub(crate) fn por_nombre_o_alias<T: Copy>(
+    campo: &str,
+    todos: &[T],
+    nombre: fn(T) -> &'static str,
+    alias: fn(T) -> Option<&'static str>,
+    texto: &str,
+) -> Result<T, ErrorCampo> {
     let buscado = texto.trim().to_ascii_lowercase();
-    if let Some(&x) = todos.iter().find(|&&x| nombre(x) == buscado) {
+    if let Some(&x) = todos
+        .iter()
+        .find(|&&x| nombre(x) == buscado || alias(x) == Some(buscado.as_str()))
+    {
         return Ok(x);
     }
     let nombres: Vec<&str> = todos.iter().map(|&x| nombre(x)).collect();
@@ -93,9 +111,18 @@ pub(crate) fn por_nombre<T: Copy>(
         Some((ultimo, resto)) if !resto.is_empty() => format!("{} or {ultimo}", resto.join(", ")),
         _ => nombres.join(""),
     };
+    let alias: Vec<String> = todos
+        .iter()
+        .filter_map(|&x| alias(x).map(|a| format!("{a} = {}", nombre(x))))
+        .collect();
+    let alias = if alias.is_empty() {
+        String::new()
+    } else {
+        format!("; also {}", alias.join(", "))
+    };
     Err(ErrorCampo::new(
         campo,
-        format!("unknown {campo} '{texto}' (expected {lista})"),
+        format!("unknown {campo} '{texto}' (expected {lista}{alias})"),
     ))
 }
 
@@ -107,11 +134,14 @@ mod tests {
     fn names_are_read_in_any_case_and_an_unknown_one_lists_the_known() {
         assert_eq!(" Vector_Add ".parse::<Tipo>().unwrap(), Tipo::VectorAdd);
         assert_eq!("CANCELADO".parse::<Estado>().unwrap(), Estado::Cancelado);
-        let e = "fft".parse::<Tipo>().unwrap_err();
+        assert_eq!("Neural_Network".parse::<Tipo>().unwrap(), Tipo::RedNeuronal);
+        let e = "svd".parse::<Tipo>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "tipo: unknown tipo 'fft' (expected julia, espera, matmul, vector_add, montecarlo \
-             or nbody)"
+            "tipo: unknown tipo 'svd' (expected julia, espera, matmul, vector_add, montecarlo, \
+             nbody, red_neuronal, imagen, fft, autovalores or kmeans; also neural_network = \
+             red_neuronal, image_processing = imagen, eigenvalue = autovalores, \
+             kmeans_clustering = kmeans)"
         );
         let e = "perdido".parse::<Estado>().unwrap_err();
         assert_eq!(

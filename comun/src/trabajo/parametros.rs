@@ -1,5 +1,8 @@
 //! Each kernel's parameters, checked against the documented limits by their constructors, and
-//! [`Parametros`], the one of them a job carries.
+//! [`Parametros`], the one of them a job carries. The five kernels of the catalogue have a
+//! file each ([`espectral`]: fft and autovalores; [`kmeans`]; [`red_neuronal`]; [`imagen`]);
+//! every field of theirs has a default (a job of about a second on one core), and the original
+//! system's field names are read as serde aliases.
 //!
 //! # Limits
 //!
@@ -16,13 +19,45 @@
 //! | `particulas` (nbody) | 1 ..= [`MAX_PARTICULAS`] |
 //! | `pasos` (nbody) | 1 ..= [`MAX_PASOS`] |
 //! | `plazo_s` (any job) | 1 ..= [`MAX_PLAZO_S`] |
-//! | `semilla` (montecarlo, nbody) | any u64 |
+//! | `semilla` (montecarlo, nbody, and the five below) | any u64 |
+//! | `n`, `m` (fft) | 1 ..= …, `n × m` ..= [`MAX_PUNTOS_FFT`] |
+//! | `n` (autovalores) | 1 ..= [`MAX_N_AUTOVALORES`] |
+//! | `muestras` (kmeans) | 1 ..= [`MAX_MUESTRAS_KMEANS`] |
+//! | `dimensiones` (kmeans) | 1 ..= [`MAX_DIMENSIONES`] |
+//! | `muestras × dimensiones` (kmeans, red_neuronal) | ..= [`MAX_DATOS`] |
+//! | `k` (kmeans) | 1 ..= [`MAX_K`], and ..= `muestras` |
+//! | `iteraciones` (kmeans) | 1 ..= [`MAX_ITERACIONES_KMEANS`] |
+//! | `capas` (red_neuronal) | 0 ..= [`MAX_CAPAS`] layers of 1 ..= [`MAX_NEURONAS`] |
+//! | `epocas` (red_neuronal) | 1 ..= [`MAX_EPOCAS`] |
+//! | `muestras` (red_neuronal) | 2 ..= [`MAX_MUESTRAS_RED`] |
+//! | `lote` (red_neuronal) | 1 ..= `muestras` |
+//! | `tasa` (red_neuronal) | (0, [`MAX_TASA`]] |
+//! | `dimensiones` (red_neuronal) | 2 (espirales); 2 ..= [`MAX_DIMENSIONES`] (blobs) |
+//! | `clases` (red_neuronal) | 2 ..= [`MAX_CLASES`] |
+//! | `width`, `height` (imagen) | as Julia's |
+//! | `filtros` (imagen) | 1 ..= [`MAX_FILTROS`] |
+//! | `sigma` (imagen) | (0, [`MAX_SIGMA`]] |
 //! | `prioridad` | 1 (alta), 2 (media), 3 (baja) |
 
 use serde::{Deserialize, Serialize};
 
 use super::Tipo;
 use crate::ErrorCampo;
+
+pub mod espectral;
+pub mod imagen;
+pub mod kmeans;
+pub mod red_neuronal;
+
+pub use espectral::{MAX_N_AUTOVALORES, MAX_PUNTOS_FFT, ParamsAutovalores, ParamsFft};
+pub use imagen::{Filtro, MAX_FILTROS, MAX_SIGMA, ParamsImagen};
+pub use kmeans::{
+    MAX_DATOS, MAX_DIMENSIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_MUESTRAS_KMEANS, ParamsKmeans,
+};
+pub use red_neuronal::{
+    Conjunto, MAX_CAPAS, MAX_CLASES, MAX_EPOCAS, MAX_MUESTRAS_RED, MAX_NEURONAS, MAX_TASA,
+    Optimizador, ParamsRedNeuronal,
+};
 
 /// Largest accepted `width` or `height` of a Julia image.
 pub const MAX_LADO: u32 = 16_384;
@@ -196,8 +231,13 @@ impl ParamsNbody {
     }
 }
 
-/// A job's kernel and its parameters, validated. On the wire: `{"tipo": "julia", "width": …}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// A job's kernel and its parameters, validated. On the wire: `{"tipo": "julia", "width": …}`;
+/// `tipo` also read by its alias (`neural_network`), the fields of the catalogue's five by
+/// their original names, absent ones taking their defaults.
+///
+/// The variants with lists, or over 16 bytes of fields, are boxed, so a `Parametros` stays at
+/// 24 bytes and the maestro's entry per pending job at 48 (a million queued jobs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "tipo", rename_all = "snake_case")]
 pub enum Parametros {
     Julia(ParamsJulia),
@@ -206,6 +246,15 @@ pub enum Parametros {
     VectorAdd(ParamsVectorAdd),
     Montecarlo(ParamsMontecarlo),
     Nbody(ParamsNbody),
+    #[serde(alias = "neural_network")]
+    RedNeuronal(Box<ParamsRedNeuronal>),
+    #[serde(alias = "image_processing")]
+    Imagen(Box<ParamsImagen>),
+    Fft(ParamsFft),
+    #[serde(alias = "eigenvalue")]
+    Autovalores(ParamsAutovalores),
+    #[serde(alias = "kmeans_clustering")]
+    Kmeans(Box<ParamsKmeans>),
 }
 
 impl Parametros {
@@ -217,18 +266,45 @@ impl Parametros {
             Parametros::VectorAdd(_) => Tipo::VectorAdd,
             Parametros::Montecarlo(_) => Tipo::Montecarlo,
             Parametros::Nbody(_) => Tipo::Nbody,
+            Parametros::RedNeuronal(_) => Tipo::RedNeuronal,
+            Parametros::Imagen(_) => Tipo::Imagen,
+            Parametros::Fft(_) => Tipo::Fft,
+            Parametros::Autovalores(_) => Tipo::Autovalores,
+            Parametros::Kmeans(_) => Tipo::Kmeans,
         }
+    }
+
+    /// The parameters `tipo` takes when none is given: each field's default.
+    pub fn por_defecto(tipo: Tipo) -> Option<Parametros> {
+        Some(match tipo {
+            Tipo::RedNeuronal => Parametros::RedNeuronal(Box::default()),
+            Tipo::Imagen => Parametros::Imagen(Box::default()),
+            Tipo::Fft => Parametros::Fft(ParamsFft::default()),
+            Tipo::Autovalores => Parametros::Autovalores(ParamsAutovalores::default()),
+            Tipo::Kmeans => Parametros::Kmeans(Box::default()),
+            Tipo::Julia
+            | Tipo::Espera
+            | Tipo::Matmul
+            | Tipo::VectorAdd
+            | Tipo::Montecarlo
+            | Tipo::Nbody => return None,
+        })
     }
 
     /// Re-checks the limits (values decoded from the wire bypass the constructors).
     pub fn validar(&self) -> Result<(), ErrorCampo> {
-        match *self {
+        match self {
             Parametros::Julia(p) => ParamsJulia::new(p.width, p.height, p.iteraciones).map(|_| ()),
             Parametros::Espera(p) => ParamsEspera::new(p.ms).map(|_| ()),
             Parametros::Matmul(p) => ParamsMatmul::new(p.n, p.iteraciones).map(|_| ()),
             Parametros::VectorAdd(p) => ParamsVectorAdd::new(p.n, p.iteraciones).map(|_| ()),
             Parametros::Montecarlo(p) => ParamsMontecarlo::new(p.muestras, p.semilla).map(|_| ()),
             Parametros::Nbody(p) => ParamsNbody::new(p.particulas, p.pasos, p.semilla).map(|_| ()),
+            Parametros::RedNeuronal(p) => ParamsRedNeuronal::clone(p).validado().map(|_| ()),
+            Parametros::Imagen(p) => ParamsImagen::clone(p).validado().map(|_| ()),
+            Parametros::Fft(p) => p.validado().map(|_| ()),
+            Parametros::Autovalores(p) => p.validado().map(|_| ()),
+            Parametros::Kmeans(p) => p.validado().map(|_| ()),
         }
     }
 
@@ -246,8 +322,41 @@ impl Parametros {
                 "nbody {} partículas × {} pasos (semilla {})",
                 p.particulas, p.pasos, p.semilla
             ),
+            Parametros::RedNeuronal(p) => format!(
+                "red_neuronal capas={} {} épocas, lote {}, {} {} (semilla {})",
+                lista(&p.capas),
+                p.epocas,
+                p.lote,
+                p.optimizador,
+                p.conjunto,
+                p.semilla
+            ),
+            Parametros::Imagen(p) => {
+                let origen = match p.entrada {
+                    Some(id) => format!("imagen #{id}"),
+                    None => format!("{}×{}", p.width, p.height),
+                };
+                format!("imagen {origen} {} (sigma {})", lista(&p.filtros), p.sigma)
+            }
+            Parametros::Fft(p) if p.m == 1 => format!("fft n={} (semilla {})", p.n, p.semilla),
+            Parametros::Fft(p) => format!("fft {}×{} (semilla {})", p.n, p.m, p.semilla),
+            Parametros::Autovalores(p) => {
+                format!("autovalores n={} (semilla {})", p.n, p.semilla)
+            }
+            Parametros::Kmeans(p) => format!(
+                "kmeans {}×{} k={} ×{} (semilla {})",
+                p.muestras, p.dimensiones, p.k, p.iteraciones, p.semilla
+            ),
         }
     }
+}
+
+/// `a,b,c`: a list as trabajos.txt and `--help` write it.
+pub fn lista<T: std::fmt::Display>(v: &[T]) -> String {
+    v.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Checks a per-job time limit in seconds: 1 ..= [`MAX_PLAZO_S`].
@@ -283,11 +392,44 @@ mod tests {
     #[test]
     fn parametros_are_flat_on_the_wire() {
         let p = Parametros::Julia(ParamsJulia::new(3, 2, 10).unwrap());
-        let v = serde_json::to_value(p).unwrap();
+        let v = serde_json::to_value(&p).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"tipo":"julia","width":3,"height":2,"iteraciones":10})
         );
         assert_eq!(serde_json::from_value::<Parametros>(v).unwrap(), p);
+    }
+
+    #[test]
+    fn parametros_stay_small() {
+        assert!(std::mem::size_of::<Parametros>() <= 24);
+    }
+
+    #[test]
+    fn a_catalogue_tipo_alone_or_by_its_alias_is_a_valid_job() {
+        for tipo in Tipo::TODOS {
+            let Some(defecto) = Parametros::por_defecto(tipo) else {
+                continue;
+            };
+            defecto.validar().unwrap();
+            let solo = serde_json::json!({ "tipo": tipo.nombre() });
+            assert_eq!(serde_json::from_value::<Parametros>(solo).unwrap(), defecto);
+            if let Some(alias) = tipo.alias() {
+                let solo = serde_json::json!({ "tipo": alias });
+                assert_eq!(serde_json::from_value::<Parametros>(solo).unwrap(), defecto);
+            }
+            let v = serde_json::to_value(&defecto).unwrap();
+            assert_eq!(v["tipo"], tipo.nombre(), "stored by the wire name");
+            assert_eq!(serde_json::from_value::<Parametros>(v).unwrap(), defecto);
+        }
+        let p: Parametros =
+            serde_json::from_str(r#"{"tipo": "neural_network", "hidden_size": 8}"#).unwrap();
+        assert_eq!(
+            p,
+            Parametros::RedNeuronal(Box::new(ParamsRedNeuronal {
+                capas: vec![8],
+                ..Default::default()
+            }))
+        );
     }
 }

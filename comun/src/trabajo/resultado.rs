@@ -51,16 +51,75 @@ pub enum Detalle {
         /// particulas² · pasos / kernel time.
         interacciones_por_segundo: f64,
     },
+    Fft {
+        n: u32,
+        m: u32,
+        /// |Σ|X|² / (N·Σ|x|²) − 1|, N = n·m: the energy check (Parseval), near 0.
+        parseval: f64,
+        /// Σ (re + im) of the spectrum.
+        checksum: f64,
+        /// 5·N·log₂N / kernel time, in 10⁹ per second.
+        gflops: f64,
+    },
+    Autovalores {
+        n: u32,
+        /// Largest eigenvalue.
+        mayor: f64,
+        /// Smallest eigenvalue.
+        menor: f64,
+        /// Σλ: equal to `traza` up to rounding.
+        suma: f64,
+        /// trace(A).
+        traza: f64,
+        /// ‖A v − λ v‖ / (‖A‖ ‖v‖) of one sampled eigenpair.
+        residuo: f64,
+        /// (4/3)·n³ (the tridiagonalisation) / kernel time, in 10⁹ per second.
+        gflops: f64,
+    },
+    Kmeans {
+        muestras: u32,
+        k: u32,
+        /// Lloyd steps run.
+        iteraciones: u32,
+        /// Sum of squared distances to the nearest centroid, after each step.
+        inercia: Vec<f64>,
+        /// Σ of the final centroids' coordinates.
+        checksum: f64,
+        /// 3·muestras·k·dimensiones·iteraciones / kernel time, in 10⁹ per second.
+        gflops: f64,
+    },
+    #[serde(rename = "red_neuronal")]
+    RedNeuronal {
+        /// Mean training loss (cross-entropy) of each epoch.
+        perdida: Vec<f64>,
+        /// Accuracy on the training set after the last epoch, in [0, 1].
+        precision_entrenamiento: f64,
+        /// Accuracy on the held-out 20%, in [0, 1].
+        precision_prueba: f64,
+        /// Training samples (forward and backward) per second.
+        muestras_por_segundo: f64,
+        gflops: f64,
+    },
+    Imagen {
+        width: u32,
+        height: u32,
+        /// Σ of the output PNG's pixel bytes.
+        checksum: u64,
+        megapixeles_por_segundo: f64,
+    },
 }
 
 /// A job's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Resultado {
-    /// Kernel time in seconds.
+    /// Kernel time in seconds (on a GPU: the kernels alone, without host↔device copies).
     pub duracion_s: f64,
+    /// On a GPU, kernel time plus the host↔device copies, in seconds; absent on a CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duracion_con_copias_s: Option<f64>,
     /// What ran it: `cpu: 16 hilos (AMD EPYC …)`, later a GPU's name.
     pub dispositivo: String,
     pub detalle: Detalle,
-    /// Whether a PNG can be fetched at `GET /trabajos/{id}/imagen`.
+    /// Whether a PNG can be fetched at `GET /trabajos/{id}/imagen` (julia, imagen).
     pub imagen: bool,
 }

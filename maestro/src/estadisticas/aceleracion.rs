@@ -13,15 +13,33 @@ use comun::{Algoritmo, Parametros, Tipo};
 /// Most (tipo, size) entries kept.
 pub const MAX_TAMANOS: usize = 256;
 
-/// What sets a job's work, as one comparable key (the seed does not).
+/// What sets a job's work, as one comparable key (the seed does not). Parameters beyond three
+/// are packed in mixed radix, each below its documented limit, so distinct sizes stay distinct.
 pub fn tamano(p: &Parametros) -> (u64, u64, u64) {
-    match *p {
-        Parametros::Julia(j) => (j.width.into(), j.height.into(), j.iteraciones.into()),
+    let u = u64::from;
+    match p {
+        Parametros::Julia(j) => (u(j.width), u(j.height), u(j.iteraciones)),
         Parametros::Espera(e) => (e.ms, 0, 0),
-        Parametros::Matmul(m) => (m.n.into(), m.iteraciones.into(), 0),
-        Parametros::VectorAdd(v) => (v.n, v.iteraciones.into(), 0),
+        Parametros::Matmul(m) => (u(m.n), u(m.iteraciones), 0),
+        Parametros::VectorAdd(v) => (v.n, u(v.iteraciones), 0),
         Parametros::Montecarlo(m) => (m.muestras, 0, 0),
-        Parametros::Nbody(n) => (n.particulas.into(), n.pasos.into(), 0),
+        Parametros::Nbody(n) => (u(n.particulas), u(n.pasos), 0),
+        Parametros::RedNeuronal(r) => (
+            u(r.muestras) * 1025 + u(r.dimensiones),
+            (u(r.epocas) * 101 + u(r.clases)) * 1_000_001 + u(r.lote),
+            r.capas.iter().fold(0, |c, &n| c * 4097 + u(n)),
+        ),
+        Parametros::Imagen(i) => match i.entrada {
+            Some(id) => (0, id, i.filtros.len() as u64),
+            None => (u(i.width), u(i.height), i.filtros.len() as u64),
+        },
+        Parametros::Fft(f) => (u(f.n), u(f.m), 0),
+        Parametros::Autovalores(a) => (u(a.n), 0, 0),
+        Parametros::Kmeans(k) => (
+            u(k.muestras),
+            u(k.dimensiones) * 4097 + u(k.k),
+            u(k.iteraciones),
+        ),
     }
 }
 

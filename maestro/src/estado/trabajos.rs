@@ -189,7 +189,7 @@ impl Trabajos {
         for f in filas {
             self.cola.insertar(Pendiente {
                 id: f.id,
-                parametros: f.trabajo.parametros,
+                parametros: f.trabajo.parametros.clone(),
                 algoritmo: f.trabajo.algoritmo,
                 prioridad: f.trabajo.prioridad,
                 intentos: 0,
@@ -226,7 +226,7 @@ impl Trabajos {
         self.en_curso.insert(
             trabajo.id,
             EnCurso {
-                trabajo,
+                trabajo: trabajo.clone(),
                 esclavo: esclavo.clone(),
                 intento,
                 cancelado: false,
@@ -295,7 +295,8 @@ impl Trabajos {
         let intento = e.id();
         let mut trabajo = e.trabajo;
         trabajo.fallos += 1;
-        let definitivo = trabajo.fallos >= self.reglas.max_fallos;
+        let fallos = trabajo.fallos;
+        let definitivo = fallos >= self.reglas.max_fallos;
         let demora = match fallo {
             Fallo::DelTrabajo => reintentos::demora(
                 self.reglas.reintento_base,
@@ -320,7 +321,7 @@ impl Trabajos {
             intento,
             fin_ms: ahora_ms,
             error,
-            fallos: trabajo.fallos,
+            fallos,
             definitivo,
         })
     }
@@ -416,7 +417,7 @@ impl Trabajos {
         *contador = contador.saturating_sub(1);
         self.cola.insertar(Pendiente {
             id: t.id,
-            parametros: t.parametros,
+            parametros: t.parametros.clone(),
             algoritmo: t.algoritmo,
             prioridad: t.prioridad,
             intentos: t.intentos.iter().map(|i| i.numero).max().unwrap_or(0),

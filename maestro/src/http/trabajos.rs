@@ -40,16 +40,13 @@ pub async fn agregar(
     Cuerpo(p): Cuerpo<PeticionTrabajo>,
 ) -> Res<Json<RespuestaAgregar>> {
     let trabajo = p.validar()?;
+    let (prioridad, descripcion) = (trabajo.prioridad, trabajo.parametros.descripcion());
     let ids = s.admitir(vec![(trabajo, Origen::Api, None)]).await?;
     Ok(Json(RespuestaAgregar {
         id: ids[0],
         estado: EstadoTrabajo::Pendiente,
-        prioridad: trabajo.prioridad,
-        mensaje: format!(
-            "job {} queued: {}",
-            ids[0],
-            trabajo.parametros.descripcion()
-        ),
+        prioridad,
+        mensaje: format!("job {} queued: {descripcion}", ids[0]),
     }))
 }
 
@@ -394,7 +391,7 @@ pub async fn cargar(
                 archivo: nombre.clone(),
                 linea: l.linea,
             };
-            (l.trabajo, origen, None)
+            (l.trabajo.clone(), origen, None)
         })
         .collect();
     let ids = s.admitir(nuevos).await?;

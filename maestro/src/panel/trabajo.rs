@@ -159,7 +159,7 @@ fn legible(x: f64) -> String {
 }
 
 fn parametros(t: &Trabajo) -> Vec<(String, String)> {
-    let mut v = pares(serde_json::to_value(t.parametros).unwrap_or_default());
+    let mut v = pares(serde_json::to_value(&t.parametros).unwrap_or_default());
     v.push(("algoritmo".into(), format!("{:?}", t.algoritmo)));
     v.push(("prioridad".into(), t.prioridad.to_string()));
     v.push((

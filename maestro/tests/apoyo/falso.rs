@@ -204,6 +204,7 @@ pub fn completado(ms: u64) -> Salida {
     Salida::Completado {
         resultado: Resultado {
             duracion_s: ms as f64 / 1e3,
+            duracion_con_copias_s: None,
             dispositivo: "falso".into(),
             detalle: Detalle::Espera { ms },
             imagen: false,

@@ -141,6 +141,7 @@ pub fn lote_resultados() -> impl Strategy<Value = Value> + Clone {
                 Salida::Completado {
                     resultado: Resultado {
                         duracion_s: 0.5,
+                        duracion_con_copias_s: None,
                         dispositivo: "cpu".into(),
                         detalle: Detalle::Espera { ms: 5 },
                         imagen: false,
