@@ -25,6 +25,9 @@
 
 #[cfg(feature = "cuda")]
 mod cuda;
+mod producto;
+
+pub use producto::{OpcionesGemm, gemm_f32};
 
 use std::time::{Duration, Instant};
 
@@ -140,34 +143,9 @@ fn secuencial_con(
     Ok(())
 }
 
-/// `C = A·B` with `gemm` on every core.
+/// `C = A·B` with [`gemm_f32`] on every core.
 fn paralelo(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
-    let n_i = n as isize;
-    // SAFETY: the three slices hold n × n row-major f32 each (row stride n, column stride 1),
-    // and `c` does not alias `a` or `b`; with alpha_status false, `c` is only written.
-    unsafe {
-        gemm::gemm(
-            n,
-            n,
-            n,
-            c.as_mut_ptr(),
-            1,
-            n_i,
-            false,
-            a.as_ptr(),
-            1,
-            n_i,
-            b.as_ptr(),
-            1,
-            n_i,
-            0.0f32,
-            1.0f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(rayon::current_num_threads()),
-        );
-    }
+    gemm_f32(n, n, n, a, b, c, OpcionesGemm::default());
 }
 
 /// The sum of every entry, in `f64`, in a fixed order (rows in parallel, then in order).
