@@ -262,7 +262,7 @@ fn insertar(n: u64, sin_nuevos: bool) -> anyhow::Result<Duration> {
         let c = Connection::open(datos.path().join("maestro.db"))?;
         for indice in ["tipo", "prioridad", "esclavo", "via"] {
             c.execute_batch(&format!(
-                "DROP INDEX trabajos_por_{indice}; DROP INDEX trabajos_por_estado_{indice};"
+                "DROP INDEX trabajos_por_{indice}; DROP INDEX trabajos_completado_por_{indice};"
             ))?;
         }
     }

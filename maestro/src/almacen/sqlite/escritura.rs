@@ -6,6 +6,7 @@
 //! `pendiente` one.
 
 use comun::TrabajoId;
+use comun::api::{Origen, Via};
 use rusqlite::{Connection, Transaction, params};
 
 use crate::almacen::{Cambio, Escritura};
@@ -31,12 +32,20 @@ impl Escritura for EscrituraSqlite {
     }
 }
 
+/// How a job came in, the `via` column that `GET /trabajos?origen=` filters on.
+fn via(origen: &Origen) -> Via {
+    match origen {
+        Origen::Api => Via::Api,
+        Origen::Archivo { .. } => Via::Archivo,
+    }
+}
+
 fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
     match c {
         Cambio::Insertar(f) => {
             t.prepare_cached(
                 "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen,
-                 plazo_s) VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7)",
+                 plazo_s, tipo, via) VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 f.id.0 as i64,
@@ -46,6 +55,8 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
                 f.creado_ms as i64,
                 serde_json::to_string(&f.origen)?,
                 f.trabajo.plazo_s,
+                f.trabajo.parametros.tipo().nombre(),
+                via(&f.origen).nombre(),
             ])?;
         }
         Cambio::MarcarLinea(l, id) => {

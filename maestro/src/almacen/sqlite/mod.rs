@@ -64,28 +64,49 @@ CREATE TABLE IF NOT EXISTS lineas_cargadas (
 ) WITHOUT ROWID;
 ";
 
-/// Columns added after the first release: `(table, column, definition)`. A database made
-/// before gets each one that it lacks (`ALTER TABLE ... ADD COLUMN`) when it is opened.
-/// `tipo` and `via` are computed from the JSON beside them (virtual: nothing to fill in for
-/// old rows, nothing more to write), so the filters of `GET /trabajos` have columns to index.
-const MIGRACIONES: &[(&str, &str, &str)] = &[
-    ("trabajos", "plazo_s", "INTEGER"),
+/// Columns added after the first release: `(table, column, definition, filling)`. A database
+/// made before gets each one that it lacks (`ALTER TABLE ... ADD COLUMN`, then the filling
+/// statement, if any, for the rows it already holds) when it is opened. `tipo` and `via` copy
+/// a field of the JSON beside them, written by every insert, so the filters of
+/// `GET /trabajos` have columns to index.
+const MIGRACIONES: &[(&str, &str, &str, Option<&str>)] = &[
+    ("trabajos", "plazo_s", "INTEGER", None),
     (
         "trabajos",
         "tipo",
-        "TEXT GENERATED ALWAYS AS (json_extract(parametros, '$.tipo')) VIRTUAL",
+        "TEXT",
+        Some("UPDATE trabajos SET tipo = json_extract(parametros, '$.tipo')"),
     ),
     (
         "trabajos",
         "via",
-        "TEXT GENERATED ALWAYS AS (json_extract(origen, '$.via')) VIRTUAL",
+        "TEXT",
+        Some("UPDATE trabajos SET via = json_extract(origen, '$.via')"),
     ),
 ];
 
+/// The first release with filters computed `tipo` and `via` on every read and index write
+/// (generated VIRTUAL columns, `json_extract` each time): a database it made has them
+/// dropped, with their indexes, before [`MIGRACIONES`] adds them back as plain columns.
+const GENERADAS_ANTES: &str = "
+DROP INDEX IF EXISTS trabajos_por_tipo;
+DROP INDEX IF EXISTS trabajos_por_estado_tipo;
+DROP INDEX IF EXISTS trabajos_por_via;
+DROP INDEX IF EXISTS trabajos_por_estado_via;
+ALTER TABLE trabajos DROP COLUMN tipo;
+ALTER TABLE trabajos DROP COLUMN via;
+";
+
 /// The indexes that page the job list newest first (keyset: `id < cursor ORDER BY id DESC`)
-/// in time independent of the table's size: one per filter alone, and one per filter with the
-/// state; made once the columns of [`MIGRACIONES`] exist. Three filters or more at once use
-/// the index of two of them and drop the rows the others refuse (docs/lista-trabajos.md).
+/// in time independent of the table's size, made once the columns of [`MIGRACIONES`] exist:
+/// one per filter alone, and for completed jobs (nearly all of a long history) one per other
+/// filter ([`indices_completados`]). A job enters those four once, when it completes. The
+/// first version kept an index of each filter with the state over every job,
+/// `trabajos_por_estado_*`: a job moved in each of them at every change of state, which took
+/// about a tenth of `cliente carga`'s throughput; they are dropped here. Any other state with
+/// more filters reads the state's own index (`lectura::desde`): its jobs are the queue, the
+/// running ones or the failures, few beside the completed. Three filters or more read the
+/// index of two of them and drop the rows the others refuse (docs/lista-trabajos.md).
 const INDICES: &str = "
 CREATE INDEX IF NOT EXISTS trabajos_por_estado ON trabajos (estado, id);
 CREATE INDEX IF NOT EXISTS trabajos_por_tipo ON trabajos (tipo, id);
@@ -93,12 +114,25 @@ CREATE INDEX IF NOT EXISTS trabajos_por_prioridad ON trabajos (prioridad, id);
 CREATE INDEX IF NOT EXISTS trabajos_por_esclavo ON trabajos (esclavo, id)
     WHERE esclavo IS NOT NULL;
 CREATE INDEX IF NOT EXISTS trabajos_por_via ON trabajos (via, id);
-CREATE INDEX IF NOT EXISTS trabajos_por_estado_tipo ON trabajos (estado, tipo, id);
-CREATE INDEX IF NOT EXISTS trabajos_por_estado_prioridad ON trabajos (estado, prioridad, id);
-CREATE INDEX IF NOT EXISTS trabajos_por_estado_esclavo ON trabajos (estado, esclavo, id)
-    WHERE esclavo IS NOT NULL;
-CREATE INDEX IF NOT EXISTS trabajos_por_estado_via ON trabajos (estado, via, id);
+DROP INDEX IF EXISTS trabajos_por_estado_tipo;
+DROP INDEX IF EXISTS trabajos_por_estado_prioridad;
+DROP INDEX IF EXISTS trabajos_por_estado_esclavo;
+DROP INDEX IF EXISTS trabajos_por_estado_via;
 ";
+
+/// The indexes of completed jobs with one other filter: `trabajos_completado_por_<column>` on
+/// `(column, id)`, over completed rows only. A partial index serves a query only when its
+/// condition is in the query's own, so `lectura::desde` writes the state into the statement.
+fn indices_completados() -> String {
+    let mut sql = String::new();
+    for columna in ["tipo", "prioridad", "esclavo", "via"] {
+        sql.push_str(&format!(
+            "CREATE INDEX IF NOT EXISTS trabajos_completado_por_{columna} \
+             ON trabajos ({columna}, id) WHERE estado = 'completado';\n"
+        ));
+    }
+    sql
+}
 
 /// Opens (or creates) `datos/maestro.db` and brings it back to a consistent state after a
 /// crash: the writing and the reading halves, and what it holds.
@@ -116,6 +150,7 @@ pub fn abrir(
     migrar(&conexion).context("upgrading the schema")?;
     conexion
         .execute_batch(INDICES)
+        .and_then(|()| conexion.execute_batch(&indices_completados()))
         .context("creating the indexes")?;
     let recuperado = recuperar(&mut conexion).context("recovering the queue")?;
     let lector = abrir_conexion(&ruta, sincronizacion)?;
@@ -138,9 +173,16 @@ fn abrir_conexion(ruta: &Path, sincronizacion: Sincronizacion) -> anyhow::Result
     Ok(c)
 }
 
-/// Adds to an existing database the columns it lacks.
+/// Adds to an existing database the columns it lacks, filling them for the rows it holds.
 fn migrar(c: &Connection) -> anyhow::Result<()> {
-    for (tabla, columna, definicion) in MIGRACIONES {
+    let generada = c
+        .prepare("SELECT 1 FROM pragma_table_xinfo('trabajos') WHERE name = 'tipo' AND hidden > 1")?
+        .exists([])?;
+    if generada {
+        c.execute_batch(GENERADAS_ANTES)
+            .context("replacing the generated columns tipo and via")?;
+    }
+    for (tabla, columna, definicion, relleno) in MIGRACIONES {
         let existe = c
             .prepare("SELECT 1 FROM pragma_table_xinfo(?1) WHERE name = ?2")?
             .exists([tabla, columna])?;
@@ -149,6 +191,10 @@ fn migrar(c: &Connection) -> anyhow::Result<()> {
                 "ALTER TABLE {tabla} ADD COLUMN {columna} {definicion}"
             ))
             .with_context(|| format!("adding column {columna} to table {tabla}"))?;
+            if let Some(relleno) = relleno {
+                c.execute_batch(relleno)
+                    .with_context(|| format!("filling column {tabla}.{columna}"))?;
+            }
             tracing::info!("database upgraded: column {tabla}.{columna} added");
         }
     }
@@ -305,5 +351,67 @@ mod tests {
             ..FiltroTrabajos::default()
         };
         assert_eq!(ids(julia), vec![]);
+    }
+
+    /// A database of the first release with filters: `tipo` and `via` generated from the JSON,
+    /// and an index of each filter with the state.
+    const FILTROS_GENERADOS: &str = "
+    ALTER TABLE trabajos ADD COLUMN plazo_s INTEGER;
+    ALTER TABLE trabajos ADD COLUMN tipo TEXT
+        GENERATED ALWAYS AS (json_extract(parametros, '$.tipo')) VIRTUAL;
+    ALTER TABLE trabajos ADD COLUMN via TEXT
+        GENERATED ALWAYS AS (json_extract(origen, '$.via')) VIRTUAL;
+    CREATE INDEX trabajos_por_tipo ON trabajos (tipo, id);
+    CREATE INDEX trabajos_por_estado_tipo ON trabajos (estado, tipo, id);
+    CREATE INDEX trabajos_por_estado_via ON trabajos (estado, via, id);
+    ";
+
+    #[test]
+    fn generated_filter_columns_become_plain_ones_filled_from_the_json() {
+        let datos = tempfile::tempdir().unwrap();
+        let db = Connection::open(datos.path().join("maestro.db")).unwrap();
+        db.execute_batch(TRABAJOS_SIN_PLAZO).unwrap();
+        db.execute_batch(FILTROS_GENERADOS).unwrap();
+        drop(db);
+        let (almacen, _) = abrir_almacen(datos.path());
+        let db = Connection::open(datos.path().join("maestro.db")).unwrap();
+        let columnas: Vec<(String, i64)> = db
+            .prepare("SELECT name, hidden FROM pragma_table_xinfo('trabajos') WHERE name IN ('tipo', 'via')")
+            .unwrap()
+            .query_map([], |f| Ok((f.get(0)?, f.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(columnas, [("tipo".into(), 0), ("via".into(), 0)]);
+        let fila: (String, String) = db
+            .query_row("SELECT tipo, via FROM trabajos WHERE id = 7", [], |f| {
+                Ok((f.get(0)?, f.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(fila, ("espera".into(), "api".into()));
+        let compuestos: i64 = db
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'trabajos_por_estado_%'",
+                [],
+                |f| f.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            compuestos, 0,
+            "the indexes of a filter with the state are dropped"
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let espera = FiltroTrabajos {
+            tipo: Some(comun::Tipo::Espera),
+            origen: Some(Via::Api),
+            ..FiltroTrabajos::default()
+        };
+        let lista = rt.block_on(almacen.pagina(espera, None, 10)).unwrap();
+        assert_eq!(
+            lista.trabajos.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [TrabajoId(7)]
+        );
     }
 }
