@@ -1,0 +1,371 @@
+//! `red_neuronal`: the CPU backends agree (each epoch's loss within
+//! `TOLERANCIA_PERDIDA` of the first epoch's, accuracies within `MARGEN_PRECISION`), the
+//! default spirals are learnt, the degenerate networks and minibatches train, the result is
+//! reproducible from the seed, bad parameters are refused naming the field, and a run stops on
+//! its control between minibatches. With the `cuda` feature: `NoDisponible` without a GPU,
+//! agreement with `Secuencial` on one.
+
+use std::time::{Duration, Instant};
+
+use comun::Algoritmo;
+use comun::api::Detalle;
+use comun::trabajo::{Conjunto, Optimizador, ParamsRedNeuronal};
+use kernels::red_neuronal::{self, Entrenamiento, MARGEN_PRECISION, TOLERANCIA_PERDIDA};
+use kernels::{Control, ErrorKernel};
+
+fn entrenar(p: &ParamsRedNeuronal, algoritmo: Algoritmo) -> Entrenamiento {
+    red_neuronal::entrenar(p, algoritmo, &Control::ninguno())
+        .unwrap_or_else(|e| panic!("{p:?} on {algoritmo}: {e}"))
+}
+
+/// Whether two trainings of the same job agree as the module promises; why not, otherwise.
+fn concuerdan(a: &Entrenamiento, b: &Entrenamiento) -> Result<(), String> {
+    if a.perdida.len() != b.perdida.len() {
+        return Err(format!(
+            "{} epochs against {}",
+            a.perdida.len(),
+            b.perdida.len()
+        ));
+    }
+    let escala = a.perdida[0];
+    for (e, (x, y)) in a.perdida.iter().zip(&b.perdida).enumerate() {
+        if (x - y).abs() > TOLERANCIA_PERDIDA * escala {
+            return Err(format!("epoch {}: loss {x} against {y}", e + 1));
+        }
+    }
+    for (que, x, y) in [
+        (
+            "training",
+            a.precision_entrenamiento,
+            b.precision_entrenamiento,
+        ),
+        ("held-out", a.precision_prueba, b.precision_prueba),
+    ] {
+        if (x - y).abs() > MARGEN_PRECISION {
+            return Err(format!("{que} accuracy {x} against {y}"));
+        }
+    }
+    Ok(())
+}
+
+/// Small jobs covering both sets, both optimisers, no and several hidden layers, a minibatch
+/// of one sample and a whole-set minibatch.
+fn trabajos() -> Vec<ParamsRedNeuronal> {
+    let base = ParamsRedNeuronal {
+        muestras: 1000,
+        epocas: 4,
+        ..Default::default()
+    };
+    let blobs = ParamsRedNeuronal {
+        conjunto: Conjunto::Blobs,
+        dimensiones: 8,
+        clases: 5,
+        ..base.clone()
+    };
+    vec![
+        base.clone(),
+        ParamsRedNeuronal {
+            capas: vec![32, 16, 8],
+            optimizador: Optimizador::Sgd,
+            tasa: 0.1,
+            lote: 17,
+            ..base.clone()
+        },
+        ParamsRedNeuronal {
+            capas: vec![],
+            ..blobs.clone()
+        },
+        ParamsRedNeuronal {
+            capas: vec![100],
+            lote: 1000,
+            epocas: 20,
+            ..blobs.clone()
+        },
+        ParamsRedNeuronal {
+            muestras: 300,
+            lote: 1,
+            epocas: 2,
+            capas: vec![16],
+            ..blobs
+        },
+    ]
+}
+
+#[test]
+fn paralelo_agrees_with_secuencial() {
+    for p in trabajos() {
+        let s = entrenar(&p, Algoritmo::Secuencial);
+        let par = entrenar(&p, Algoritmo::Paralelo);
+        if let Err(e) = concuerdan(&s, &par) {
+            panic!("{p:?}: {e}\nSecuencial {s:?}\nParalelo {par:?}");
+        }
+    }
+}
+
+#[test]
+fn the_default_spirals_are_learnt() {
+    let p = ParamsRedNeuronal::default();
+    let r = entrenar(&p, Algoritmo::Paralelo);
+    assert_eq!(r.perdida.len(), 10);
+    // Chance is 1/3 and the first epoch's loss about ln 3; the network must do far better.
+    assert!(r.precision_prueba >= 0.9, "{r:?}");
+    assert!(r.precision_entrenamiento >= 0.9, "{r:?}");
+    assert!(r.perdida[9] < r.perdida[0] / 4.0, "{:?}", r.perdida);
+}
+
+#[test]
+fn degenerate_networks_and_minibatches_train() {
+    // Softmax regression (no hidden layer), one minibatch of the whole set, one epoch: a
+    // single update, and the curve has one point.
+    let p = ParamsRedNeuronal {
+        capas: vec![],
+        conjunto: Conjunto::Blobs,
+        dimensiones: 4,
+        epocas: 1,
+        lote: 500,
+        muestras: 500,
+        ..Default::default()
+    };
+    for algoritmo in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
+        let r = entrenar(&p, algoritmo);
+        assert_eq!(r.perdida.len(), 1);
+        assert_eq!(r.parametros.len(), 4 * 3 + 3);
+        assert_eq!(r.muestras_vistas, 400.0);
+        assert!(r.perdida[0] > 0.0 && r.perdida[0].is_finite());
+    }
+    // Softmax regression separates blobs given a few epochs.
+    let p = ParamsRedNeuronal {
+        epocas: 20,
+        lote: 32,
+        ..p
+    };
+    let r = entrenar(&p, Algoritmo::Secuencial);
+    assert!(r.precision_prueba > 0.8, "{r:?}");
+    // The smallest set: one sample to train on, one to test.
+    let p = ParamsRedNeuronal {
+        muestras: 2,
+        lote: 2,
+        ..Default::default()
+    };
+    let r = entrenar(&p, Algoritmo::Paralelo);
+    assert_eq!(r.muestras_vistas, 10.0);
+    assert!(r.precision_entrenamiento == 1.0 || r.precision_entrenamiento == 0.0);
+}
+
+#[test]
+fn the_seed_decides_everything() {
+    let p = ParamsRedNeuronal {
+        muestras: 600,
+        epocas: 3,
+        ..Default::default()
+    };
+    for algoritmo in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
+        let a = entrenar(&p, algoritmo);
+        let b = entrenar(&p, algoritmo);
+        assert_eq!((&a.perdida, &a.parametros), (&b.perdida, &b.parametros));
+    }
+    let otra = ParamsRedNeuronal {
+        semilla: 2,
+        ..p.clone()
+    };
+    assert_ne!(
+        entrenar(&p, Algoritmo::Secuencial).perdida,
+        entrenar(&otra, Algoritmo::Secuencial).perdida
+    );
+}
+
+#[test]
+fn ejecutar_reports_the_curve_the_accuracies_and_the_rates() {
+    let p = ParamsRedNeuronal {
+        muestras: 800,
+        epocas: 3,
+        ..Default::default()
+    };
+    let salida = red_neuronal::ejecutar(&p, Algoritmo::Paralelo, &Control::ninguno()).unwrap();
+    assert_eq!(salida.duracion_con_copias, None);
+    assert!(salida.imagen_png.is_none());
+    let Detalle::RedNeuronal {
+        perdida,
+        precision_entrenamiento,
+        precision_prueba,
+        muestras_por_segundo,
+        gflops,
+    } = salida.detalle
+    else {
+        panic!("{:?}", salida.detalle);
+    };
+    assert_eq!(perdida.len(), 3);
+    assert!((0.0..=1.0).contains(&precision_entrenamiento));
+    assert!((0.0..=1.0).contains(&precision_prueba));
+    let t = salida.duracion.as_secs_f64();
+    assert!((muestras_por_segundo * t - 3.0 * 640.0).abs() < 1e-6 * muestras_por_segundo * t + 1.0);
+    assert!(gflops > 0.0);
+}
+
+#[test]
+fn bad_parameters_are_refused_naming_the_field() {
+    let campo = |p: ParamsRedNeuronal| match red_neuronal::entrenar(
+        &p,
+        Algoritmo::Paralelo,
+        &Control::ninguno(),
+    ) {
+        Err(ErrorKernel::Parametros(e)) => (e.campo, e.limite),
+        otro => panic!("{p:?}: expected a parameter error, got {otro:?}"),
+    };
+    let base = ParamsRedNeuronal::default();
+    assert_eq!(
+        campo(ParamsRedNeuronal {
+            epocas: 0,
+            ..base.clone()
+        })
+        .0,
+        "epocas"
+    );
+    assert_eq!(
+        campo(ParamsRedNeuronal {
+            tasa: -1.0,
+            ..base.clone()
+        })
+        .0,
+        "tasa"
+    );
+    assert_eq!(
+        campo(ParamsRedNeuronal {
+            capas: vec![8; 5],
+            ..base.clone()
+        })
+        .0,
+        "capas"
+    );
+    assert_eq!(
+        campo(ParamsRedNeuronal {
+            dimensiones: 3,
+            ..base.clone()
+        })
+        .0,
+        "dimensiones"
+    );
+    // A minibatch whose activations would not fit on an esclavo.
+    let enorme = ParamsRedNeuronal {
+        capas: vec![4096; 4],
+        muestras: 1_000_000,
+        lote: 1_000_000,
+        ..base.clone()
+    };
+    let limite = red_neuronal::max_lote(&enorme);
+    assert!(limite < 800_000, "{limite}");
+    assert_eq!(campo(enorme), ("lote".to_owned(), Some(limite)));
+    // A learning rate that makes the loss overflow is reported as such.
+    let diverge = ParamsRedNeuronal {
+        optimizador: Optimizador::Sgd,
+        tasa: 10.0,
+        conjunto: Conjunto::Blobs,
+        dimensiones: 64,
+        capas: vec![256, 256],
+        muestras: 500,
+        epocas: 3,
+        ..base
+    };
+    match red_neuronal::entrenar(&diverge, Algoritmo::Secuencial, &Control::ninguno()) {
+        Err(ErrorKernel::Parametros(e)) => {
+            assert_eq!(e.campo, "tasa");
+            assert!(e.to_string().contains("diverged"), "{e}");
+        }
+        Ok(r) => assert!(r.perdida.iter().all(|x| x.is_finite()), "{r:?}"),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn without_the_cuda_feature_cuda_says_why() {
+    let p = ParamsRedNeuronal::default();
+    match red_neuronal::entrenar(&p, Algoritmo::Cuda, &Control::ninguno()) {
+        Err(ErrorKernel::NoDisponible(m)) => assert!(m.contains("cuda"), "{m}"),
+        otro => panic!("{otro:?}"),
+    }
+}
+
+/// The GPU, when there is one (`KERNELS_CUDA_ESPERADO=gpu` insists on it, `=stub` on its
+/// absence): agreement with `Secuencial` on every job of [`trabajos`]; without one, the
+/// reason.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_agrees_with_secuencial_or_says_why_not() {
+    let esperado = std::env::var("KERNELS_CUDA_ESPERADO").ok();
+    let p = ParamsRedNeuronal::default();
+    if let Err(motivo) = kernels::gpu() {
+        assert_ne!(esperado.as_deref(), Some("gpu"), "no GPU: {motivo}");
+        match red_neuronal::entrenar(&p, Algoritmo::Cuda, &Control::ninguno()) {
+            Err(ErrorKernel::NoDisponible(m)) => assert_eq!(m, motivo),
+            otro => panic!("expected NoDisponible, got {otro:?}"),
+        }
+        return;
+    }
+    assert_ne!(esperado.as_deref(), Some("stub"), "found a GPU");
+    for p in trabajos() {
+        let s = entrenar(&p, Algoritmo::Secuencial);
+        let g = entrenar(&p, Algoritmo::Cuda);
+        if let Err(e) = concuerdan(&s, &g) {
+            panic!("{p:?}: {e}\nSecuencial {s:?}\nCuda {g:?}");
+        }
+        assert!(g.con_copias.unwrap() >= g.duracion);
+    }
+}
+
+/// Stops on a flag set before the start, on a flag set mid-run and on a time limit, each
+/// within half the whole job's time (grown until it takes at least 0.6 s).
+#[test]
+fn a_run_stops_between_minibatches() {
+    for algoritmo in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
+        let trabajo = |epocas| ParamsRedNeuronal {
+            muestras: 2000,
+            epocas,
+            ..Default::default()
+        };
+        let correr = |p: &ParamsRedNeuronal, control: &Control| {
+            let inicio = Instant::now();
+            (
+                red_neuronal::entrenar(p, algoritmo, control),
+                inicio.elapsed(),
+            )
+        };
+        let mut epocas = 1;
+        let completo = loop {
+            let (r, t) = correr(&trabajo(epocas), &Control::ninguno());
+            r.unwrap();
+            if t >= Duration::from_millis(600) {
+                break t;
+            }
+            epocas *= 2;
+        };
+        let p = trabajo(epocas * 8);
+        let control = Control::ninguno();
+        control.cancelar("cancelled by a user");
+        let (r, t) = correr(&p, &control);
+        assert!(matches!(r, Err(ErrorKernel::Cancelado { .. })), "{r:?}");
+        assert!(t < completo / 2, "{algoritmo}: {t:?}");
+        let control = Control::ninguno();
+        let (r, t) = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(completo / 10);
+                control.cancelar("stop now");
+            });
+            correr(&p, &control)
+        });
+        assert!(
+            matches!(&r, Err(ErrorKernel::Cancelado { motivo }) if motivo == "stop now"),
+            "{r:?}"
+        );
+        assert!(
+            t < completo / 2,
+            "{algoritmo}: stopped after {t:?}, the job takes {completo:?}"
+        );
+        let (r, t) = correr(&p, &Control::con_plazo(completo / 10));
+        assert!(matches!(r, Err(ErrorKernel::PlazoExcedido { .. })), "{r:?}");
+        assert!(
+            t < completo / 2,
+            "{algoritmo}: limited, it returned after {t:?}"
+        );
+    }
+}
