@@ -59,8 +59,8 @@ pub mod vector_add;
 pub use control::Control;
 pub use dispositivo::dispositivo;
 pub use ejecutar::{Ejecucion, ejecutar, ejecutar_con, ejecutar_con_entrada};
-pub use salida::Salida;
 pub use julia::{Conteos, julia};
+pub use salida::Salida;
 
 /// Why `Cuda` is not available in a build without the `cuda` feature.
 #[cfg(not(feature = "cuda"))]

@@ -145,12 +145,9 @@ fn curva(v: &[f64], f: impl Fn(f64) -> String) -> String {
     match v {
         [] => "none".into(),
         _ if v.len() <= 6 => v.iter().map(|&x| f(x)).collect::<Vec<_>>().join(" → "),
-        [primero, .., ultimo] => format!(
-            "{} → … → {} ({} values)",
-            f(*primero),
-            f(*ultimo),
-            v.len()
-        ),
+        [primero, .., ultimo] => {
+            format!("{} → … → {} ({} values)", f(*primero), f(*ultimo), v.len())
+        }
         [solo] => f(*solo),
     }
 }
