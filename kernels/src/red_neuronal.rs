@@ -35,6 +35,8 @@
 pub mod datos;
 
 mod cpu;
+#[cfg(feature = "cuda")]
+mod cuda;
 mod elementos;
 mod producto;
 
@@ -281,16 +283,20 @@ pub fn entrenar(
     })
 }
 
-/// `Cuda`: not in this build yet.
+/// `Cuda`, or why there is none in this build.
 fn entrenar_en_gpu(
-    _p: &ParamsRedNeuronal,
-    _arquitectura: &Arquitectura,
-    _ajustes: &Ajustes,
-    _control: &Control,
+    p: &ParamsRedNeuronal,
+    arquitectura: &Arquitectura,
+    ajustes: &Ajustes,
+    control: &Control,
 ) -> Result<Entrenamiento, ErrorKernel> {
-    Err(ErrorKernel::NoDisponible(
-        "red_neuronal: the GPU version is not built yet".into(),
-    ))
+    #[cfg(feature = "cuda")]
+    return cuda::entrenar(p, arquitectura, ajustes, control);
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = (p, arquitectura, ajustes, control);
+        Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()))
+    }
 }
 
 /// Runs the job on `algoritmo`, checking `control` between chunks of work.
