@@ -5,7 +5,8 @@
 //!   `semilla + flujo·K + i·φ` (φ = 0x9E3779B97F4A7C15, K = 0xD1B54A32D192ED03), a counter-based
 //!   construction: any element can be computed alone, so buffers are filled in parallel and
 //!   equal on every backend. [`uniforme`] maps its top 24 bits to an `f32` in `[lo, hi)`
-//!   exactly (a 24-bit integer times 2⁻²⁴ is exact in `f32`). The CPU fills the host buffers;
+//!   exactly (a 24-bit integer times 2⁻²⁴ is exact in `f32`); [`uniforme_f64`] its top 53 bits
+//!   to an `f64` (the `fft` signal). The CPU fills the host buffers;
 //!   `Cuda` receives them by copy, so every backend starts from the same bits.
 //! - [`philox`]: Philox4x32-10 (Salmon, Moraes, Dror and Shaw, SC 2011), as in Random123, for
 //!   `montecarlo`: counter = sample block, key = seed. Checked against Random123's known-answer
@@ -37,6 +38,14 @@ pub fn valor(semilla: u64, flujo: u64, i: u64) -> u64 {
 #[inline]
 pub fn uniforme(semilla: u64, flujo: u64, i: u64, lo: f32, hi: f32) -> f32 {
     let u = (valor(semilla, flujo, i) >> 40) as f32 * (1.0 / 16_777_216.0);
+    lo + (hi - lo) * u
+}
+
+/// Element `i` as an `f64` in `[lo, hi)`: `lo + (hi - lo) · (top 53 bits) · 2⁻⁵³` (exact for
+/// `[-1, 1)`: every value is a multiple of 2⁻⁵²). The `fft` signal.
+#[inline]
+pub fn uniforme_f64(semilla: u64, flujo: u64, i: u64, lo: f64, hi: f64) -> f64 {
+    let u = (valor(semilla, flujo, i) >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0);
     lo + (hi - lo) * u
 }
 
