@@ -12,6 +12,8 @@
 //!   limits; uses [`trabajo`] and [`nodo`] (an esclavo's capabilities and load).
 //! - [`estadisticas`]: bodies of the maestro's statistics, esclavo histories and time series.
 //! - [`archivo`]: the `trabajos.txt` parser.
+//! - [`imagenes`]: the PNGs uploaded for `imagen` jobs: their limits, the one check and decoding,
+//!   the answer of `POST /imagenes`.
 //! - [`memoria`]: what memoria nodes measure, their alerts and their reports to the maestro.
 //! - [`error`]: the JSON error body every service answers with.
 
@@ -19,6 +21,7 @@ pub mod api;
 pub mod archivo;
 pub mod error;
 pub mod estadisticas;
+pub mod imagenes;
 pub mod memoria;
 pub mod nodo;
 pub mod trabajo;
