@@ -273,7 +273,8 @@ mod tests {
         assert_eq!(rgba.datos, (0..16).collect::<Vec<u8>>());
         let gris = decodificar_png(&png_de(2, 1, ColorType::Grayscale, |i| 10 + i as u8)).unwrap();
         assert_eq!(gris.datos, [10, 10, 10, 11, 11, 11]);
-        let ga = decodificar_png(&png_de(1, 1, ColorType::GrayscaleAlpha, |i| 7 + i as u8)).unwrap();
+        let ga =
+            decodificar_png(&png_de(1, 1, ColorType::GrayscaleAlpha, |i| 7 + i as u8)).unwrap();
         assert_eq!((ga.forma.canales, ga.datos), (4, vec![7, 7, 7, 8]));
     }
 
@@ -293,7 +294,16 @@ mod tests {
     #[test]
     fn a_file_cut_anywhere_is_refused_as_truncated_or_corrupt() {
         let png = png_de(40, 30, ColorType::Rgb, |i| (i * 7 % 251) as u8);
-        for corte in [8, 12, 20, 33, 40, png.len() / 2, png.len() - 13, png.len() - 1] {
+        for corte in [
+            8,
+            12,
+            20,
+            33,
+            40,
+            png.len() / 2,
+            png.len() - 13,
+            png.len() - 1,
+        ] {
             let mensaje = error(&png[..corte]);
             assert!(
                 mensaje.starts_with("truncated") || mensaje.starts_with("corrupt"),

@@ -338,10 +338,21 @@ mod tests {
         // A vertical step from 0 to 10: gx = 4·10.
         let escalon = [0.0, 10.0, 10.0];
         assert_eq!(sobel(escalon, escalon, escalon), 40.0);
-        assert_eq!(sobel([0.0, 255.0, 255.0], [0.0, 255.0, 255.0], [0.0; 3]), 255.0);
+        assert_eq!(
+            sobel([0.0, 255.0, 255.0], [0.0, 255.0, 255.0], [0.0; 3]),
+            255.0
+        );
         assert_eq!(enfocar(0.0, 255.0, 0.0, 0.0, 0.0), 0.0);
         assert_eq!(enfocar(255.0, 0.0, 0.0, 0.0, 0.0), 255.0);
         assert_eq!(luma(255.0, 255.0, 255.0).round(), 255.0);
-        assert_eq!([cuantizar(-3.0), cuantizar(0.49), cuantizar(0.5), cuantizar(300.0)], [0, 0, 1, 255]);
+        assert_eq!(
+            [
+                cuantizar(-3.0),
+                cuantizar(0.49),
+                cuantizar(0.5),
+                cuantizar(300.0)
+            ],
+            [0, 0, 1, 255]
+        );
     }
 }

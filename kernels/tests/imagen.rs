@@ -51,7 +51,10 @@ fn imagen(w: u32, h: u32, alfa: bool) -> Pixeles {
         .flat_map(|(i, p)| [p[0], p[1], p[2], (i * 37 % 256) as u8])
         .collect();
     Pixeles {
-        forma: FormaPng { canales: 4, ..rgb.forma },
+        forma: FormaPng {
+            canales: 4,
+            ..rgb.forma
+        },
         datos,
     }
 }
@@ -83,7 +86,10 @@ fn paralelo_agrees_with_secuencial_within_one_on_every_shape_and_chain() {
                     let s = filtrar(&img, &filtros, sigma, Algoritmo::Secuencial);
                     let p = filtrar(&img, &filtros, sigma, Algoritmo::Paralelo);
                     let (d, donde) = diferencia(&s, &p);
-                    assert!(d <= 1, "{w}x{h} alfa {alfa} {filtros:?} σ {sigma}: {d} at {donde:?}");
+                    assert!(
+                        d <= 1,
+                        "{w}x{h} alfa {alfa} {filtros:?} σ {sigma}: {d} at {donde:?}"
+                    );
                     // What the backends actually do: the same operations, the same bytes.
                     assert_eq!(d, 0, "{w}x{h} {filtros:?} σ {sigma}: at {donde:?}");
                 }
@@ -130,7 +136,12 @@ mod a_mano {
         pasada(&pasada(p, 1, 0), 0, 1)
     }
 
-    pub fn vecindad(p: &[f64], w: usize, h: usize, f: impl Fn(&dyn Fn(isize, isize) -> f64) -> f64) -> Vec<f64> {
+    pub fn vecindad(
+        p: &[f64],
+        w: usize,
+        h: usize,
+        f: impl Fn(&dyn Fn(isize, isize) -> f64) -> f64,
+    ) -> Vec<f64> {
         (0..h * w)
             .map(|i| {
                 let (x, y) = ((i % w) as isize, (i / w) as isize);
@@ -161,25 +172,41 @@ fn secuencial_matches_the_definition_computed_in_f64_within_one() {
     let sigma = 1.5;
     for filtros in cadenas() {
         let mut canales: Vec<Vec<f64>> = (0..3)
-            .map(|c| img.datos.iter().skip(c).step_by(3).map(|&v| f64::from(v)).collect())
+            .map(|c| {
+                img.datos
+                    .iter()
+                    .skip(c)
+                    .step_by(3)
+                    .map(|&v| f64::from(v))
+                    .collect()
+            })
             .collect();
         for &filtro in &filtros {
             match filtro {
                 Grises => {
                     let y: Vec<f64> = (0..w * h)
-                        .map(|i| 0.299 * canales[0][i] + 0.587 * canales[1][i] + 0.114 * canales[2][i])
+                        .map(|i| {
+                            0.299 * canales[0][i] + 0.587 * canales[1][i] + 0.114 * canales[2][i]
+                        })
                         .collect();
                     canales = vec![y.clone(), y.clone(), y];
                 }
                 Desenfoque => {
-                    canales = canales.iter().map(|p| a_mano::desenfoque(p, w, h, sigma)).collect()
+                    canales = canales
+                        .iter()
+                        .map(|p| a_mano::desenfoque(p, w, h, sigma))
+                        .collect()
                 }
                 Sobel => canales = canales.iter().map(|p| a_mano::sobel(p, w, h)).collect(),
                 Enfocar => canales = canales.iter().map(|p| a_mano::enfocar(p, w, h)).collect(),
             }
         }
         let esperado: Vec<u8> = (0..w * h)
-            .flat_map(|i| canales.iter().map(move |p| (p[i].clamp(0.0, 255.0) + 0.5) as u8))
+            .flat_map(|i| {
+                canales
+                    .iter()
+                    .map(move |p| (p[i].clamp(0.0, 255.0) + 0.5) as u8)
+            })
             .collect();
         let s = filtrar(&img, &filtros, sigma as f32, Algoritmo::Secuencial);
         let (d, donde) = diferencia(&s, &esperado);
@@ -193,11 +220,19 @@ fn secuencial_matches_the_definition_computed_in_f64_within_one() {
 #[test]
 fn a_flat_image_stays_flat_and_has_no_edges() {
     let img = Pixeles {
-        forma: FormaPng { width: 40, height: 9, canales: 3 },
+        forma: FormaPng {
+            width: 40,
+            height: 9,
+            canales: 3,
+        },
         datos: vec![77; 40 * 9 * 3],
     };
     for a in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
-        assert!(filtrar(&img, &[Desenfoque, Enfocar], 3.0, a).iter().all(|&v| v == 77));
+        assert!(
+            filtrar(&img, &[Desenfoque, Enfocar], 3.0, a)
+                .iter()
+                .all(|&v| v == 77)
+        );
         assert!(filtrar(&img, &[Sobel], 3.0, a).iter().all(|&v| v == 0));
     }
 }
@@ -209,7 +244,10 @@ fn png_rgba(w: u32, h: u32) -> Vec<u8> {
     let mut e = png::Encoder::new(&mut salida, w, h);
     e.set_color(png::ColorType::Rgba);
     e.set_depth(png::BitDepth::Eight);
-    e.write_header().unwrap().write_image_data(&img.datos).unwrap();
+    e.write_header()
+        .unwrap()
+        .write_image_data(&img.datos)
+        .unwrap();
     salida
 }
 
@@ -224,15 +262,39 @@ fn a_job_over_an_uploaded_png_returns_a_png_of_its_size_with_alpha_kept() {
     let s = kernels::imagen::ejecutar(&p, Some(&entrada), Algoritmo::Paralelo, &Control::ninguno())
         .unwrap();
     let salida = decodificar_png(s.imagen_png.as_ref().unwrap()).unwrap();
-    assert_eq!(salida.forma, FormaPng { width: 70, height: 30, canales: 4 });
-    let Detalle::Imagen { width, height, checksum, megapixeles_por_segundo } = s.detalle else {
+    assert_eq!(
+        salida.forma,
+        FormaPng {
+            width: 70,
+            height: 30,
+            canales: 4
+        }
+    );
+    let Detalle::Imagen {
+        width,
+        height,
+        checksum,
+        megapixeles_por_segundo,
+    } = s.detalle
+    else {
         panic!("{:?}", s.detalle);
     };
-    assert_eq!((width, height), (70, 30), "the upload's size, not the parameters'");
-    assert_eq!(checksum, salida.datos.iter().map(|&b| u64::from(b)).sum::<u64>());
+    assert_eq!(
+        (width, height),
+        (70, 30),
+        "the upload's size, not the parameters'"
+    );
+    assert_eq!(
+        checksum,
+        salida.datos.iter().map(|&b| u64::from(b)).sum::<u64>()
+    );
     assert!(megapixeles_por_segundo > 0.0);
     let original = decodificar_png(&entrada).unwrap();
-    for (o, n) in original.datos.chunks_exact(4).zip(salida.datos.chunks_exact(4)) {
+    for (o, n) in original
+        .datos
+        .chunks_exact(4)
+        .zip(salida.datos.chunks_exact(4))
+    {
         assert_eq!(o[3], n[3], "alpha passes through");
         assert!(n[0] == n[1] && n[1] == n[2], "grey stays grey under a blur");
     }
@@ -244,8 +306,20 @@ fn a_generated_job_is_the_test_image_filtered() {
     for a in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
         let s = kernels::imagen::ejecutar(&p, None, a, &Control::ninguno()).unwrap();
         let png = decodificar_png(&s.imagen_png.unwrap()).unwrap();
-        assert_eq!(png.forma, FormaPng { width: 64, height: 48, canales: 3 });
-        let esperado = filtrar(&prueba::generar(64, 48), &[Sobel], 2.0, Algoritmo::Secuencial);
+        assert_eq!(
+            png.forma,
+            FormaPng {
+                width: 64,
+                height: 48,
+                canales: 3
+            }
+        );
+        let esperado = filtrar(
+            &prueba::generar(64, 48),
+            &[Sobel],
+            2.0,
+            Algoritmo::Secuencial,
+        );
         assert_eq!(png.datos, esperado);
         assert_eq!(s.duracion_con_copias, None);
     }
@@ -256,15 +330,33 @@ fn a_broken_upload_or_a_missing_one_is_a_clear_error() {
     let png = png_rgba(20, 20);
     let control = Control::ninguno();
     for roto in [&png[..png.len() / 2], b"GIF89a", b""] {
-        let e = kernels::imagen::ejecutar(&params(Some(1), vec![Sobel]), Some(roto), Algoritmo::Paralelo, &control)
-            .unwrap_err();
-        assert!(matches!(&e, ErrorKernel::Parametros(c) if c.campo == "png"), "{e}");
+        let e = kernels::imagen::ejecutar(
+            &params(Some(1), vec![Sobel]),
+            Some(roto),
+            Algoritmo::Paralelo,
+            &control,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ErrorKernel::Parametros(c) if c.campo == "png"),
+            "{e}"
+        );
     }
-    let e = kernels::imagen::ejecutar(&params(Some(4), vec![Sobel]), None, Algoritmo::Paralelo, &control)
-        .unwrap_err();
+    let e = kernels::imagen::ejecutar(
+        &params(Some(4), vec![Sobel]),
+        None,
+        Algoritmo::Paralelo,
+        &control,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("uploaded image 4"), "{e}");
-    let e = kernels::imagen::ejecutar(&params(None, vec![Sobel]), Some(&png), Algoritmo::Paralelo, &control)
-        .unwrap_err();
+    let e = kernels::imagen::ejecutar(
+        &params(None, vec![Sobel]),
+        Some(&png),
+        Algoritmo::Paralelo,
+        &control,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("names no uploaded image"), "{e}");
 }
 
@@ -275,12 +367,19 @@ fn a_cancelled_run_stops_with_the_reason() {
         let control = Control::ninguno();
         control.cancelar("stop now");
         let e = kernels::imagen::ejecutar(&p, None, a, &control).unwrap_err();
-        assert!(matches!(e, ErrorKernel::Cancelado { ref motivo } if motivo == "stop now"), "{e}");
+        assert!(
+            matches!(e, ErrorKernel::Cancelado { ref motivo } if motivo == "stop now"),
+            "{e}"
+        );
         let control = Control::con_plazo(std::time::Duration::from_millis(50));
         let inicio = std::time::Instant::now();
         let e = kernels::imagen::ejecutar(&p, None, a, &control).unwrap_err();
         assert!(matches!(e, ErrorKernel::PlazoExcedido { .. }), "{e}");
-        assert!(inicio.elapsed() < std::time::Duration::from_secs(5), "{a}: {:?}", inicio.elapsed());
+        assert!(
+            inicio.elapsed() < std::time::Duration::from_secs(5),
+            "{a}: {:?}",
+            inicio.elapsed()
+        );
     }
 }
 
@@ -297,7 +396,10 @@ fn the_plane_blur_of_the_benchmarks_equals_the_filter() {
         .unwrap();
     assert!(plano == otro);
     let filtrada = filtrar(&img, &[Desenfoque], 2.0, Algoritmo::Secuencial);
-    let rojo: Vec<u8> = plano.iter().map(|&v| kernels::imagen::cuantizar(v)).collect();
+    let rojo: Vec<u8> = plano
+        .iter()
+        .map(|&v| kernels::imagen::cuantizar(v))
+        .collect();
     assert!(rojo.iter().eq(filtrada.iter().step_by(3)));
 }
 
@@ -309,7 +411,10 @@ fn cuda_equals_secuencial_or_says_why_not() {
         Err(motivo) => {
             let e = filtrar_imagen(&img, &[Sobel], 1.0, Algoritmo::Cuda, &Control::ninguno())
                 .unwrap_err();
-            assert!(matches!(&e, ErrorKernel::NoDisponible(m) if *m == motivo), "{e}");
+            assert!(
+                matches!(&e, ErrorKernel::NoDisponible(m) if *m == motivo),
+                "{e}"
+            );
         }
         Ok(_) => {
             for (w, h) in FORMAS {

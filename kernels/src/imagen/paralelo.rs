@@ -242,13 +242,7 @@ fn fila_enfocar(u: &[f32], c: &[f32], d: &[f32], salida: &mut [f32]) {
 /// centre, right]`, columns clamped): the interior [`CARRIL`] columns at a time, the rest one
 /// by one.
 #[inline(always)]
-fn fila_3x3(
-    u: &[f32],
-    c: &[f32],
-    d: &[f32],
-    salida: &mut [f32],
-    f: impl Fn([[f32; 3]; 3]) -> f32,
-) {
+fn fila_3x3(u: &[f32], c: &[f32], d: &[f32], salida: &mut [f32], f: impl Fn([[f32; 3]; 3]) -> f32) {
     let w = salida.len();
     let un_pixel = |x: usize| {
         let (l, r) = (pinzar(x, -1, w), pinzar(x, 1, w));

@@ -64,7 +64,11 @@ mod tests {
         assert_eq!(en(0, 0), [0, 0, 224]);
         assert_eq!(en(511, 0), [255, 0, 32]);
         assert_eq!(en(64, 0)[2], 32, "the next square");
-        assert_eq!(en(0, 255), [0, 255, 32], "row 255 is in the fourth square down");
+        assert_eq!(
+            en(0, 255),
+            [0, 255, 32],
+            "row 255 is in the fourth square down"
+        );
         // The centre is inside the disc: every channel inverted.
         let (x, y) = (256, 128);
         let fuera = [
