@@ -14,9 +14,12 @@
 use std::sync::Mutex;
 
 use comun::trabajo::ParamsRedNeuronal;
+use cust::context::CurrentContext;
 use cust::function::Function;
 use cust::launch;
-use cust::memory::{CopyDestination as _, DeviceBuffer, DeviceCopy, DevicePointer};
+use cust::memory::{
+    AsyncCopyDestination as _, DeviceBuffer, DeviceCopy, DevicePointer, DeviceSlice,
+};
 use cust::module::Module;
 
 use super::cpu::FILAS_EVALUACION;
@@ -116,6 +119,7 @@ struct Red<'a> {
     arquitectura: &'a Arquitectura,
     ajustes: &'a Ajustes,
     entrenamiento: Conjunto,
+    prueba: Conjunto,
     /// Weights and biases, their gradient, and Adam's moments (one element for SGD).
     w: DeviceBuffer<f32>,
     g: DeviceBuffer<f32>,
@@ -128,9 +132,13 @@ struct Red<'a> {
     salidas: Vec<DeviceBuffer<f32>>,
     delta: DeviceBuffer<f32>,
     delta_abajo: DeviceBuffer<f32>,
-    /// The epoch's order and every visited sample's loss, in visiting order.
+    /// The epoch's order (and its host copy, kept until the GPU has read it) and every
+    /// visited sample's loss, in visiting order.
     orden: DeviceBuffer<u32>,
+    orden_host: Vec<u32>,
     perdidas: DeviceBuffer<f32>,
+    /// The accuracy's count.
+    cuenta: DeviceBuffer<u32>,
 }
 
 /// Trains on the GPU: what [`super::entrenar`] reports. Without a GPU,
@@ -145,12 +153,18 @@ pub(super) fn entrenar(
     let (entrenamiento, prueba) = datos::conjuntos(p);
     let w = datos::parametros_iniciales(arquitectura, ajustes.semilla);
     let llamada = Llamada::new()?;
-    let mut red = Red::new(&llamada, arquitectura, ajustes, &entrenamiento, &w)?;
+    let mut red = Red::new(
+        &llamada,
+        arquitectura,
+        ajustes,
+        [&entrenamiento, &prueba],
+        &w,
+    )?;
     let (perdida, kernel) = red.entrenar(control)?;
     let parametros = bajar(&red.w, "copying the parameters back")?;
     let tiempos = llamada.tiempos(kernel);
     let precision_entrenamiento = red.precision(&red.entrenamiento, control)?;
-    let precision_prueba = red.precision(&Conjunto::subir(&prueba)?, control)?;
+    let precision_prueba = red.precision(&red.prueba, control)?;
     let muestras_vistas = entrenamiento.len() as f64 * f64::from(ajustes.epocas);
     Ok(Entrenamiento {
         perdida,
@@ -165,24 +179,25 @@ pub(super) fn entrenar(
 }
 
 impl<'a> Red<'a> {
-    /// Uploads the training set and the initial parameters `w`; allocates the arrays of a
-    /// minibatch (or of an evaluation block, if larger).
+    /// Uploads the training and held-out sets and the initial parameters `w`; allocates the
+    /// arrays of a minibatch (or of an evaluation block, if larger).
     fn new(
         llamada: &'a Llamada,
         arquitectura: &'a Arquitectura,
         ajustes: &'a Ajustes,
-        entrenamiento: &Datos,
+        [entrenamiento, prueba]: [&Datos; 2],
         w: &[f32],
     ) -> Result<Self, ErrorKernel> {
         let filas = ajustes.lote.max(FILAS_EVALUACION);
         let tallas = arquitectura.tallas();
         let momentos = if ajustes.adam { w.len() } else { 1 };
-        Ok(Self {
+        let red = Self {
             llamada,
             k: Kernels::new(llamada.motor)?,
             arquitectura,
             ajustes,
             entrenamiento: Conjunto::subir(entrenamiento)?,
+            prueba: Conjunto::subir(prueba)?,
             w: subir(w)?,
             g: ceros(w.len())?,
             m: ceros(momentos)?,
@@ -196,8 +211,15 @@ impl<'a> Red<'a> {
             delta: ceros(filas * arquitectura.mayor())?,
             delta_abajo: ceros(filas * arquitectura.mayor())?,
             orden: ceros(entrenamiento.len())?,
+            orden_host: Vec::new(),
             perdidas: ceros(entrenamiento.len())?,
-        })
+            cuenta: ceros(1)?,
+        };
+        // The uploads above are synchronous copies on the legacy stream, whose last DMA may
+        // still be under way when they return; the call's own stream does not wait for that
+        // stream, so the whole context is waited for once before the first launch.
+        CurrentContext::synchronize().map_err(fallo("finishing the uploads"))?;
+        Ok(red)
     }
 
     /// Every epoch, in pieces of [`LOTES_POR_PIEZA`] minibatches: the mean loss of each, and
@@ -236,13 +258,17 @@ impl<'a> Red<'a> {
         Ok((perdida, kernel))
     }
 
-    /// Waits for the queued work, then uploads epoch `epoca`'s order.
+    /// Queues the upload of epoch `epoca`'s order on the call's stream, after the work
+    /// queued so far (which must be finished: its host copy is replaced).
     fn subir_orden(&mut self, epoca: u32) -> Result<(), ErrorKernel> {
-        let orden = datos::orden(self.ajustes.semilla, epoca, self.entrenamiento.filas);
-        self.esperar()?;
-        self.orden
-            .copy_from(&orden[..])
-            .map_err(fallo("copying the epoch's order to the GPU"))
+        self.orden_host = datos::orden(self.ajustes.semilla, epoca, self.entrenamiento.filas);
+        // SAFETY: the host copy lives in `self` until the next epoch, which waits for the
+        // stream first (`perdida_media`), and both hold the training set's size.
+        unsafe {
+            self.orden
+                .async_copy_from(&self.orden_host[..], &self.llamada.flujo)
+        }
+        .map_err(fallo("copying the epoch's order to the GPU"))
     }
 
     /// Waits for the queued work, then sums epoch `epoca`'s losses.
@@ -468,7 +494,11 @@ impl<'a> Red<'a> {
         let filas_bloque = self.ajustes.lote.max(FILAS_EVALUACION);
         let d = self.arquitectura.tallas()[0];
         let clases = *self.arquitectura.tallas().last().expect("an output layer");
-        let cuenta: DeviceBuffer<u32> = ceros(1)?;
+        let cuenta = self.cuenta.as_device_ptr();
+        // SAFETY: one u32 of `self.cuenta`, zeroed on the call's stream before the launches
+        // that add to it.
+        unsafe { DeviceSlice::from_raw_parts_mut(cuenta, 1).set_zero_async(&self.llamada.flujo) }
+            .map_err(fallo("zeroing the count"))?;
         for desde in (0..conjunto.filas).step_by(filas_bloque) {
             control.comprobar()?;
             let filas = filas_bloque.min(conjunto.filas - desde);
@@ -480,12 +510,12 @@ impl<'a> Red<'a> {
             // SAFETY: aciertos(const float*, const u32*, int, int, u32*) reads filas rows of
             // logits and classes, adds to the one counter.
             unsafe {
-                launch!(f<<<bloques, HILOS, 0, flujo>>>(logits, y, filas as i32, clases as i32, cuenta.as_device_ptr()))
+                launch!(f<<<bloques, HILOS, 0, flujo>>>(logits, y, filas as i32, clases as i32, cuenta))
             }
             .map_err(fallo("launching aciertos"))?;
         }
         self.esperar()?;
-        let bien = bajar(&cuenta, "copying the count back")?[0];
+        let bien = bajar(&self.cuenta, "copying the count back")?[0];
         Ok(f64::from(bien) / conjunto.filas.max(1) as f64)
     }
 }
