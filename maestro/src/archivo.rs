@@ -129,7 +129,13 @@ impl Vigilante {
                 return;
             }
         };
-        let archivo = parsear(&texto);
+        let mut archivo = parsear(&texto);
+        if let Err(e) = crate::entradas::rechazar_lineas(&self.servicio.almacen, &mut archivo).await
+        {
+            let error = format!("cannot check the uploaded images its lines name: {e:#}");
+            self.informar(|i| i.error = Some(error));
+            return;
+        }
         for r in &archivo.rechazadas {
             if self.rechazos_vistos.insert((r.linea, r.texto.clone())) {
                 tracing::warn!(

@@ -16,6 +16,8 @@
 //! - [`despacho`]: the event-driven dispatcher and the watchdog (lost esclavos, attempts past
 //!   their time limit).
 //! - [`archivo`]: the watched `trabajos.txt`.
+//! - [`entradas`]: the uploaded images jobs name as `entrada`: every door refuses a job naming
+//!   one the store lacks.
 //! - [`estadisticas`]: figures since start (times by tipo and backend, throughput, speedups,
 //!   each esclavo's history), bounded, fed by the state's transitions.
 //! - [`series`]: the last hour's time series, sampled by a task of their own.
@@ -34,6 +36,7 @@ pub mod archivo;
 pub mod cola;
 pub mod config;
 pub mod despacho;
+pub mod entradas;
 pub mod estadisticas;
 pub mod estado;
 pub mod http;

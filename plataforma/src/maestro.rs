@@ -7,6 +7,7 @@
 //! | [`ClienteMaestro::latido`] | `POST /latido` (404: the maestro does not know this instance) |
 //! | [`ClienteMaestro::resultados`] | `POST /resultado` |
 //! | [`ClienteMaestro::reportar_memoria`] | `POST /reporte_memoria` |
+//! | [`ClienteMaestro::imagen`] | `GET /imagenes/{id}` (an uploaded PNG an `imagen` job names) |
 
 use std::time::Duration;
 
@@ -131,6 +132,17 @@ impl ClienteMaestro {
         self.enviar("/reporte_memoria", reporte).await.map(drop)
     }
 
+    /// `GET /imagenes/{id}`: the PNG uploaded as `id`, as it was uploaded.
+    pub async fn imagen(&self, id: u64) -> Result<Vec<u8>, ErrorMaestro> {
+        let mut peticion = self.http.get(format!("{}/imagenes/{id}", self.base));
+        if let Some(token) = &self.token {
+            peticion = peticion.bearer_auth(token);
+        }
+        let respuesta = comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await?;
+        let png = respuesta.bytes().await.map_err(ErrorMaestro::Respuesta)?;
+        Ok(png.to_vec())
+    }
+
     /// POSTs `cuerpo` and reads the answer as `R`.
     async fn post<C: Serialize, R: DeserializeOwned>(
         &self,
@@ -151,15 +163,19 @@ impl ClienteMaestro {
         if let Some(token) = &self.token {
             peticion = peticion.bearer_auth(token);
         }
-        let respuesta = peticion.send().await.map_err(ErrorMaestro::Red)?;
-        let estado = respuesta.status();
-        if !estado.is_success() {
-            let cuerpo = respuesta.text().await.unwrap_or_default();
-            let cuerpo = cuerpo.chars().take(500).collect();
-            return Err(ErrorMaestro::Estado { estado, cuerpo });
-        }
-        Ok(respuesta)
+        comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await
     }
+}
+
+/// `respuesta` if it is a 2xx; otherwise the error with its status and text.
+async fn comprobar(respuesta: reqwest::Response) -> Result<reqwest::Response, ErrorMaestro> {
+    let estado = respuesta.status();
+    if !estado.is_success() {
+        let cuerpo = respuesta.text().await.unwrap_or_default();
+        let cuerpo = cuerpo.chars().take(500).collect();
+        return Err(ErrorMaestro::Estado { estado, cuerpo });
+    }
+    Ok(respuesta)
 }
 
 /// An error and its causes on one line (`maestro unreachable: error sending request: …`), for

@@ -1,9 +1,11 @@
 //! What the maestro writes to its store, as it decided it: one [`Cambio`] per step of a job's
-//! life, and [`Recuperado`], what the store held when the maestro started.
+//! life (and per uploaded image), and [`Recuperado`], what the store held when the maestro
+//! started.
 
 use std::collections::HashMap;
 
 use comun::api::Origen;
+use comun::imagenes::FormaPng;
 use comun::{Estado as EstadoTrabajo, NuevoTrabajo, Prioridad, TrabajoId};
 
 use crate::cola::Pendiente;
@@ -16,6 +18,27 @@ pub struct FilaNueva {
     pub trabajo: NuevoTrabajo,
     pub origen: Origen,
     pub creado_ms: u64,
+}
+
+/// An uploaded PNG's row (`POST /imagenes`), checked before it gets here.
+#[derive(Clone)]
+pub struct EntradaNueva {
+    pub id: u64,
+    pub png: Vec<u8>,
+    pub forma: FormaPng,
+    pub creado_ms: u64,
+}
+
+impl std::fmt::Debug for EntradaNueva {
+    /// Without the PNG's bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntradaNueva")
+            .field("id", &self.id)
+            .field("bytes", &self.png.len())
+            .field("forma", &self.forma)
+            .field("creado_ms", &self.creado_ms)
+            .finish()
+    }
 }
 
 /// A line of a watched file, identified by its text and which occurrence of that text it is.
@@ -77,6 +100,8 @@ pub enum Cambio {
     Reintentar { id: TrabajoId },
     /// A pending job's new priority. Applied only to a job still pending in the store.
     Priorizar { id: TrabajoId, prioridad: Prioridad },
+    /// An uploaded image, for jobs to name as `entrada`.
+    GuardarEntrada(EntradaNueva),
 }
 
 /// What the store held when the maestro started, once brought back to a consistent state.
@@ -90,4 +115,6 @@ pub struct Recuperado {
     pub por_estado: HashMap<EstadoTrabajo, u64>,
     /// The id the next accepted job gets.
     pub siguiente_id: u64,
+    /// The id the next uploaded image gets.
+    pub siguiente_entrada: u64,
 }

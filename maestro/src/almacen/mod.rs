@@ -6,10 +6,10 @@
 //! where it promised durability, awaits their commit; the writer applies whatever piled up in
 //! one transaction. The changes name every write the maestro makes: append jobs and the
 //! watched-file lines they came from (in one transaction), record an attempt before its
-//! esclavo hears of it, record a failure, a result, a cancel, a retry or a new priority. Its
-//! reading half ([`Lectura`]) pages jobs by filter, reads one with its attempts, its image,
-//! and a watched file's lines already queued; opening a backend loads everything the maestro
-//! needs at start ([`Recuperado`]).
+//! esclavo hears of it, record a failure, a result, a cancel, a retry or a new priority, store
+//! an uploaded image. Its reading half ([`Lectura`]) pages jobs by filter, reads one with its
+//! attempts, its image, an uploaded image, and a watched file's lines already queued; opening a
+//! backend loads everything the maestro needs at start ([`Recuperado`]).
 //!
 //! **Invariant: nothing accepted is lost.** A caller that acknowledges something (a job to its
 //! submitter, a result to its esclavo) awaits the [`Confirmacion`] of its changes first.
@@ -26,11 +26,13 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use comun::TrabajoId;
 use comun::api::{Cursor, FiltroTrabajos, ListaTrabajos, Trabajo};
+use comun::imagenes::FormaPng;
 
-pub use cambio::{Cambio, FilaNueva, LineaCargada, Recuperado};
+pub use cambio::{Cambio, EntradaNueva, FilaNueva, LineaCargada, Recuperado};
 pub use escritor::{Confirmacion, MedidasEscritor, NumeroOrden};
 
 use crate::Config;
@@ -62,8 +64,12 @@ pub trait Lectura: Send + Sync + 'static {
         cursor: Option<Cursor>,
         limite: u32,
     ) -> Leido<ListaTrabajos>;
-    /// The PNG of a finished Julia job.
+    /// The PNG of a finished Julia or imagen job.
     fn imagen(&self, id: TrabajoId) -> Leido<Option<Vec<u8>>>;
+    /// An uploaded PNG, as it was uploaded.
+    fn entrada(&self, id: u64) -> Leido<Option<Vec<u8>>>;
+    /// Which of `ids` no uploaded PNG has.
+    fn entradas_ausentes(&self, ids: Vec<u64>) -> Leido<HashSet<u64>>;
     /// The lines of a watched file (by its absolute path) already queued: `(text, occurrence)`.
     fn lineas_cargadas(&self, archivo: &str) -> Leido<HashSet<(String, u32)>>;
 }
@@ -73,6 +79,8 @@ pub trait Lectura: Send + Sync + 'static {
 pub struct Almacen {
     escritor: Arc<Escritor>,
     lectura: Arc<dyn Lectura>,
+    /// The id the next uploaded image gets.
+    siguiente_entrada: Arc<AtomicU64>,
 }
 
 impl Almacen {
@@ -80,15 +88,44 @@ impl Almacen {
     /// consistent state after a crash, and starts its writer. Blocks: call it off the runtime.
     pub fn abrir(config: &Config) -> anyhow::Result<(Almacen, Recuperado)> {
         let (escritura, lectura, recuperado) = sqlite::abrir(&config.datos, config.sincronizacion)?;
-        Ok((Almacen::con(escritura, lectura)?, recuperado))
+        let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+        Ok((almacen, recuperado))
     }
 
-    /// A store over a backend's two halves.
-    fn con(escritura: impl Escritura, lectura: impl Lectura) -> anyhow::Result<Almacen> {
+    /// A store over a backend's two halves, whose next uploaded image gets `siguiente_entrada`.
+    fn con(
+        escritura: impl Escritura,
+        lectura: impl Lectura,
+        siguiente_entrada: u64,
+    ) -> anyhow::Result<Almacen> {
         Ok(Almacen {
             escritor: Arc::new(Escritor::arrancar(escritura)?),
             lectura: Arc::new(lectura),
+            siguiente_entrada: Arc::new(AtomicU64::new(siguiente_entrada)),
         })
+    }
+
+    /// Stores an uploaded PNG (already checked) under a new id: the id, and the commit to
+    /// await before answering with it.
+    pub fn guardar_entrada(&self, png: Vec<u8>, forma: FormaPng) -> (u64, Confirmacion) {
+        let id = self.siguiente_entrada.fetch_add(1, Ordering::Relaxed);
+        let entrada = EntradaNueva {
+            id,
+            png,
+            forma,
+            creado_ms: comun::ahora_ms(),
+        };
+        (id, self.guardar(vec![Cambio::GuardarEntrada(entrada)]))
+    }
+
+    /// An uploaded PNG, as it was uploaded.
+    pub async fn entrada(&self, id: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        self.lectura.entrada(id).await
+    }
+
+    /// Which of `ids` no uploaded PNG has.
+    pub async fn entradas_ausentes(&self, ids: Vec<u64>) -> anyhow::Result<HashSet<u64>> {
+        self.lectura.entradas_ausentes(ids).await
     }
 
     /// Hands changes to the writer and returns their commit, to await. Call it while holding
@@ -137,7 +174,7 @@ impl Almacen {
         self.lectura.pagina(filtro, cursor, limite).await
     }
 
-    /// The PNG of a finished Julia job.
+    /// The PNG of a finished Julia or imagen job.
     pub async fn imagen(&self, id: TrabajoId) -> anyhow::Result<Option<Vec<u8>>> {
         self.lectura.imagen(id).await
     }

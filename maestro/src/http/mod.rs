@@ -18,7 +18,9 @@
 //! | DELETE | `/trabajos/{id}` | cancel a pending job (waiting for a retry or not), or a running one: its esclavo is told to stop it (`POST {esclavo}/cancelar`, in the background) |
 //! | PATCH | `/trabajos/{id}` | `{"prioridad": P}`: a pending job's new priority and place in the queue; 409 if not pending |
 //! | POST | `/trabajos/{id}/reintentar` | queue a fallido or cancelado job again (same id, attempts kept); 409 naming its state otherwise |
-//! | GET | `/trabajos/{id}/imagen` | PNG of a finished Julia job |
+//! | GET | `/trabajos/{id}/imagen` | PNG of a finished Julia or imagen job |
+//! | POST | `/imagenes` | upload a PNG (the body, at most 128 MiB) for `imagen` jobs: checked whole ([`comun::imagenes`]), stored, answered 201 with its id |
+//! | GET | `/imagenes/{id}` | an uploaded PNG as it was uploaded (esclavos fetch it before running a job that names it) |
 //! | POST | `/cargar_trabajos` | queue the lines of an uploaded or named jobs file |
 //! | POST | `/limpiar_cola` | cancel every pending job (waiting for a retry or not); running ones run on |
 //! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
@@ -39,6 +41,7 @@ mod acciones;
 mod esclavos;
 mod estadisticas;
 mod extraer;
+mod imagenes;
 mod memoria;
 mod metricas;
 mod trabajos;
@@ -48,6 +51,7 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::{Json, Router};
 use comun::api::{EstadoCluster, Ping};
+use comun::imagenes::MAX_BYTES_PNG;
 use plataforma::Acceso;
 use plataforma::http::openapi;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
@@ -113,6 +117,8 @@ fn rutas_api() -> OpenApiRouter<Arc<Servicio>> {
         .routes(routes!(memoria::ver))
         .routes(routes!(metricas::exponer))
         .routes(routes!(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)))
+        .routes(routes!(imagenes::subir).layer(DefaultBodyLimit::max(MAX_BYTES_PNG)))
+        .routes(routes!(imagenes::ver))
 }
 
 /// What the document says of the maestro as a whole.

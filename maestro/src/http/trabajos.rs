@@ -14,11 +14,12 @@ use comun::api::{
     RespuestaLote, Resumen, Trabajo,
 };
 use comun::archivo::parsear;
-use comun::{CuerpoError, Estado as EstadoTrabajo, Parametros, TrabajoId};
+use comun::{CuerpoError, Estado as EstadoTrabajo, NuevoTrabajo, Parametros, TrabajoId};
 use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::extraer::{Consulta, Cuerpo, Ruta};
+use crate::entradas;
 use crate::servicio::Servicio;
 use plataforma::http::ErrorApi;
 
@@ -40,6 +41,7 @@ pub async fn agregar(
     Cuerpo(p): Cuerpo<PeticionTrabajo>,
 ) -> Res<Json<RespuestaAgregar>> {
     let trabajo = p.validar()?;
+    entradas::comprobar(&s.almacen, &[&trabajo], |_| "entrada".into()).await?;
     let (prioridad, descripcion) = (trabajo.prioridad, trabajo.parametros.descripcion());
     let ids = s.admitir(vec![(trabajo, Origen::Api, None)]).await?;
     Ok(Json(RespuestaAgregar {
@@ -86,6 +88,8 @@ pub async fn agregar_lote(
         })?;
         nuevos.push((t, Origen::Api, None));
     }
+    let trabajos: Vec<&NuevoTrabajo> = nuevos.iter().map(|(t, _, _)| t).collect();
+    entradas::comprobar(&s.almacen, &trabajos, |i| format!("trabajos[{i}].entrada")).await?;
     let ids = s.admitir(nuevos).await?;
     Ok(Json(RespuestaLote { ids }))
 }
@@ -290,10 +294,10 @@ pub async fn cancelar(
     path = "/trabajos/{id}/imagen",
     tag = "trabajos",
     params(("id" = u64, Path, description = "The job's id (a whole number)")),
-    description = "The PNG of a finished Julia job.",
+    description = "The PNG of a finished Julia or imagen job.",
     responses(
         (status = 200, description = "The image", content_type = "image/png"),
-        (status = 404, description = "No such job, not a Julia job, or not completado (yet)"),
+        (status = 404, description = "No such job, not a Julia or imagen job, or not completado (yet)"),
         (status = 500, description = "The store failed; the details are in the maestro's log"),
     )
 )]
@@ -303,16 +307,13 @@ pub async fn imagen(State(s): State<Arc<Servicio>>, Ruta(id): Ruta<String>) -> R
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
     }
     let t = leer(&s, id).await?;
-    let motivo = match (t.parametros, t.estado) {
-        (Parametros::Julia(_), EstadoTrabajo::Completado) => {
-            format!("job {id} has no image stored")
-        }
-        (Parametros::Julia(_), e) => {
-            format!("job {id} is {e}: its image exists once it is completado")
-        }
-        (p, _) => format!(
-            "job {id} is a {} job: only julia jobs have an image",
-            p.tipo().nombre()
+    let dibuja = matches!(t.parametros, Parametros::Julia(_) | Parametros::Imagen(_));
+    let motivo = match (dibuja, t.estado) {
+        (true, EstadoTrabajo::Completado) => format!("job {id} has no image stored"),
+        (true, e) => format!("job {id} is {e}: its image exists once it is completado"),
+        (false, _) => format!(
+            "job {id} is a {} job: only julia and imagen jobs have an image",
+            t.parametros.tipo().nombre()
         ),
     };
     Err(ErrorApi::no_encontrado(motivo))
@@ -382,7 +383,8 @@ pub async fn cargar(
             ));
         }
     };
-    let archivo = parsear(&texto);
+    let mut archivo = parsear(&texto);
+    entradas::rechazar_lineas(&s.almacen, &mut archivo).await?;
     let nuevos = archivo
         .trabajos
         .iter()

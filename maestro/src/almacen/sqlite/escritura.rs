@@ -181,6 +181,20 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             )?
             .execute(params![id.0 as i64, prioridad.valor()])?;
         }
+        Cambio::GuardarEntrada(e) => {
+            t.prepare_cached(
+                "INSERT INTO entradas (id, png, width, height, canales, creado_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                e.id as i64,
+                e.png,
+                e.forma.width,
+                e.forma.height,
+                e.forma.canales,
+                e.creado_ms as i64
+            ])?;
+        }
     }
     Ok(())
 }

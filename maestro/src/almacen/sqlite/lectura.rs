@@ -57,6 +57,27 @@ impl Lectura for LecturaSqlite {
         self.leer(move |c| imagen(c, id))
     }
 
+    fn entrada(&self, id: u64) -> Leido<Option<Vec<u8>>> {
+        self.leer(move |c| {
+            c.prepare_cached("SELECT png FROM entradas WHERE id = ?1")?
+                .query_row([id as i64], |f| f.get(0))
+                .optional()
+        })
+    }
+
+    fn entradas_ausentes(&self, ids: Vec<u64>) -> Leido<HashSet<u64>> {
+        self.leer(move |c| {
+            let mut consulta = c.prepare_cached("SELECT 1 FROM entradas WHERE id = ?1")?;
+            let mut ausentes = HashSet::new();
+            for id in ids {
+                if !consulta.exists([id as i64])? {
+                    ausentes.insert(id);
+                }
+            }
+            Ok(ausentes)
+        })
+    }
+
     fn lineas_cargadas(&self, archivo: &str) -> Leido<HashSet<(String, u32)>> {
         let archivo = archivo.to_owned();
         self.leer(move |c| lineas_cargadas(c, &archivo))
@@ -168,7 +189,7 @@ fn desde(filtro: &FiltroTrabajos) -> (String, Vec<Value>) {
     (format!("{tabla} WHERE {}", partes.join(" AND ")), valores)
 }
 
-/// The PNG of a finished Julia job.
+/// The PNG of a finished Julia or imagen job.
 fn imagen(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Vec<u8>>> {
     c.prepare_cached("SELECT png FROM imagenes WHERE trabajo = ?1")?
         .query_row([id.0 as i64], |f| f.get(0))

@@ -1,8 +1,10 @@
 //! The SQLite backend: one file, `maestro.db`, in the data folder, in WAL mode.
 //!
 //! Tables: `trabajos` (one row per job, its current state), `intentos` (one row per dispatch),
-//! `imagenes` (PNG of finished Julia jobs), `lineas_cargadas` (which lines of a watched jobs
-//! file were already queued, so each is queued exactly once, across restarts too).
+//! `imagenes` (PNG of finished Julia and imagen jobs), `entradas` (PNGs uploaded with
+//! `POST /imagenes`, never changed or deleted), `lineas_cargadas` (which lines of a watched jobs
+//! file were already queued, so each is queued exactly once, across restarts too). A table
+//! added after the first release is created in an existing database when it is opened.
 //!
 //! The writer thread owns one connection (`escritura`); reads use a second one
 //! (`lectura`). With [`Sincronizacion::Completa`] (`synchronous = FULL`) a commit survives
@@ -55,6 +57,14 @@ CREATE TABLE IF NOT EXISTS intentos (
     PRIMARY KEY (trabajo, numero)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS imagenes (trabajo INTEGER PRIMARY KEY, png BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS entradas (
+    id INTEGER PRIMARY KEY,
+    png BLOB NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    canales INTEGER NOT NULL,
+    creado_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lineas_cargadas (
     archivo TEXT NOT NULL,
     texto TEXT NOT NULL,
@@ -202,7 +212,7 @@ fn migrar(c: &Connection) -> anyhow::Result<()> {
 }
 
 /// Closes the attempts that were open when the maestro stopped, turns `asignado` rows back
-/// into `pendiente`, and loads the pending jobs, the counts by state and the next id.
+/// into `pendiente`, and loads the pending jobs, the counts by state and the next ids.
 fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
     let ahora = comun::ahora_ms() as i64;
     let t = c.transaction()?;
@@ -256,6 +266,8 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
     }
     let max: Option<i64> = c.query_row("SELECT MAX(id) FROM trabajos", [], |f| f.get(0))?;
     r.siguiente_id = max.map_or(1, |m| m as u64 + 1);
+    let max: Option<i64> = c.query_row("SELECT MAX(id) FROM entradas", [], |f| f.get(0))?;
+    r.siguiente_entrada = max.map_or(1, |m| m as u64 + 1);
     Ok(r)
 }
 
@@ -412,6 +424,47 @@ mod tests {
         assert_eq!(
             lista.trabajos.iter().map(|t| t.id).collect::<Vec<_>>(),
             [TrabajoId(7)]
+        );
+    }
+
+    #[test]
+    fn uploaded_images_are_kept_as_sent_across_a_restart_and_their_ids_go_on() {
+        use comun::imagenes::FormaPng;
+        use std::collections::HashSet;
+
+        let datos = tempfile::tempdir().unwrap();
+        // A database of an older maestro: the table of uploads is made when it is opened.
+        let (almacen, recuperado) = abrir_anterior(datos.path());
+        assert_eq!(recuperado.siguiente_entrada, 1);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let forma = FormaPng {
+            width: 2,
+            height: 1,
+            canales: 3,
+        };
+        let guardar = |png: &[u8]| {
+            let (id, commit) = almacen.guardar_entrada(png.to_vec(), forma);
+            rt.block_on(commit.esperar()).unwrap();
+            id
+        };
+        assert_eq!((guardar(b"uno"), guardar(b"dos")), (1, 2));
+        let leer = |id| rt.block_on(almacen.entrada(id)).unwrap();
+        assert_eq!(leer(2).as_deref(), Some(&b"dos"[..]));
+        assert_eq!(leer(3), None);
+        let ausentes = rt.block_on(almacen.entradas_ausentes(vec![1, 3, 2, 7]));
+        assert_eq!(ausentes.unwrap(), HashSet::from([3, 7]));
+        drop(almacen);
+
+        let (almacen, recuperado) = abrir_almacen(datos.path());
+        assert_eq!(recuperado.siguiente_entrada, 3);
+        let (id, commit) = almacen.guardar_entrada(b"tres".to_vec(), forma);
+        rt.block_on(commit.esperar()).unwrap();
+        assert_eq!(id, 3);
+        assert_eq!(
+            rt.block_on(almacen.entrada(1)).unwrap().as_deref(),
+            Some(&b"uno"[..])
         );
     }
 }
