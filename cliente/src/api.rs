@@ -203,6 +203,20 @@ impl Maestro {
         Ok(bytes.to_vec())
     }
 
+    /// `POST /imagenes`: uploads a PNG for `imagen` jobs; its id.
+    pub async fn subir_imagen(&self, png: Vec<u8>) -> Result<comun::imagenes::ImagenSubida, Error> {
+        let url = format!("{}/imagenes", self.base);
+        let peticion = self.http.post(&url).timeout(PLAZO);
+        let peticion = peticion.header(reqwest::header::CONTENT_TYPE, "image/png");
+        let r = self.enviar(self.autorizar(peticion.body(png))).await?;
+        let r = self.comprobar(r).await?;
+        let bytes = r.bytes().await.map_err(|e| self.fallo(&url, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Respuesta {
+            url,
+            detalle: format!("{e}"),
+        })
+    }
+
     async fn get<T: DeserializeOwned>(&self, ruta: &str) -> Result<T, Error> {
         self.pedir(Method::GET, ruta, None::<&()>, PLAZO).await
     }

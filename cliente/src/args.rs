@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use comun::api::{Cursor, FiltroTrabajos, Via};
-use comun::{Algoritmo, Estado, Prioridad, Tipo, TrabajoId};
+use comun::{Estado, Prioridad, Tipo, TrabajoId};
+
+mod trabajo;
+pub use trabajo::{ArgsTrabajo, Entrada};
 
 const LARGA: &str = "\
 Command line of the HPC cluster: queue jobs on the maestro, watch them run, fetch results.
@@ -20,6 +23,8 @@ Examples:
   cliente trabajo --algoritmo Secuencial --width 1000 --height 800 --iteraciones 200
   cliente trabajo --width 800 --height 600 --iteraciones 100 --imagen julia.png
   cliente trabajo --tipo espera --ms 250 --esperar
+  cliente trabajo --tipo fft --n 4096 --m 4096 --algoritmo Auto --esperar
+  cliente trabajo --tipo red_neuronal --capas 128,64 --epocas 20 --esperar
   cliente trabajos --estado fallido        # list jobs (--tipo, --esclavo, --todos...)
   cliente resultado 42 --imagen salida.png # one job in detail, with its PNG
   cliente cancelar 42
@@ -46,8 +51,15 @@ Jobs file format (trabajos.txt), one job per line:
   Secuencial,800,600,100,1
   Numpy,1000,800,150          # prioridad may be left out: 2 (media)
   espera,250,3                # an `espera` job: ms[,prioridad]
+  matmul,Paralelo,n=2048,iteraciones=3,prioridad=1    # tipo[,algoritmo],clave=valor,...
+  fft                                     # the catalogue's kernels: every parameter defaults
+  red_neuronal,Auto,capas=64,64,epocas=5  # a list (capas, filtros) runs on over the fields
+  imagen,filtros=desenfoque,sobel,sigma=3
+  eigenvalue,size=1024                    # the original names of tipos and parameters work too
 
-algoritmo: Secuencial, Paralelo or Cuda (Numpy and juliaCython mean Paralelo).
+A named-parameter line takes the flags of `cliente trabajo` as keys (`cliente trabajo --help`
+lists each tipo's parameters, defaults and limits).
+algoritmo: Secuencial, Paralelo, Cuda or Auto (Numpy and juliaCython mean Paralelo).
 prioridad: 1 (alta), 2 (media) or 3 (baja). A header line starting with `algoritmo` is skipped.
 A malformed line is reported with its number and reason; the other lines still load.";
 
@@ -135,7 +147,9 @@ pub enum Comando {
     /// Queue the jobs of a jobs file (the local file is uploaded).
     #[command(name = "cargar_trabajos", alias = "cargar-trabajos", after_long_help = FORMATO)]
     CargarTrabajos(ArgsCarga),
-    /// Queue one job: a Julia fractal (the original's flags) or an `espera` sleep.
+    /// Queue one job of any kernel: a Julia fractal (the original's flags), an FFT, a neural
+    /// network... (`cliente trabajo --help` lists each tipo's parameters, defaults and limits).
+    #[command(after_long_help = trabajo::ayuda())]
     Trabajo(ArgsTrabajo),
     /// Cancel every pending job.
     #[command(name = "limpiar_cola", alias = "limpiar-cola")]
@@ -206,61 +220,6 @@ pub struct ArgsCarga {
     pub esperar: bool,
 }
 
-/// Flags of `trabajo`.
-#[derive(Debug, Args)]
-pub struct ArgsTrabajo {
-    /// Kernel: julia (--width --height --iteraciones), espera (--ms), matmul (--n
-    /// --iteraciones), vector_add (--n --iteraciones), montecarlo (--muestras [--semilla]) or
-    /// nbody (--particulas --pasos [--semilla]).
-    #[arg(long, default_value = "julia")]
-    pub tipo: Tipo,
-    /// Secuencial, Paralelo, Cuda or Auto (the maestro picks Cuda when a GPU esclavo is free);
-    /// Numpy and juliaCython mean Paralelo [default: Paralelo].
-    #[arg(long)]
-    pub algoritmo: Option<Algoritmo>,
-    /// Image width in pixels (julia).
-    #[arg(long)]
-    pub width: Option<u32>,
-    /// Image height in pixels (julia).
-    #[arg(long)]
-    pub height: Option<u32>,
-    /// Maximum iterations per pixel (julia); repetitions (matmul, vector_add).
-    #[arg(long)]
-    pub iteraciones: Option<u32>,
-    /// Milliseconds to sleep (espera).
-    #[arg(long)]
-    pub ms: Option<u64>,
-    /// Matrix side (matmul) or vector length (vector_add).
-    #[arg(long)]
-    pub n: Option<u64>,
-    /// Points to draw (montecarlo).
-    #[arg(long)]
-    pub muestras: Option<u64>,
-    /// Seed of the random numbers (montecarlo, nbody) [default: 0].
-    #[arg(long)]
-    pub semilla: Option<u64>,
-    /// Bodies (nbody).
-    #[arg(long)]
-    pub particulas: Option<u32>,
-    /// Steps (nbody).
-    #[arg(long)]
-    pub pasos: Option<u32>,
-    /// 1 (alta), 2 (media) or 3 (baja); or alta, media, baja.
-    #[arg(long, default_value = "2")]
-    pub prioridad: Prioridad,
-    /// Time limit of each attempt, in seconds (1 to 604800); the maestro's default
-    /// (--plazo-trabajo-s) when absent. An attempt past it is stopped and retried.
-    #[arg(long, value_name = "SEGUNDOS")]
-    pub plazo_s: Option<u64>,
-    /// Wait until it finishes and print its result (a spinner shows why it waits; Ctrl-C stops
-    /// waiting and leaves the job queued).
-    #[arg(long)]
-    pub esperar: bool,
-    /// Save the PNG of the finished job here (implies --esperar).
-    #[arg(long, value_name = "PNG")]
-    pub imagen: Option<PathBuf>,
-}
-
 /// Flags of `monitorear`.
 #[derive(Debug, Args)]
 pub struct ArgsMonitorear {
@@ -285,7 +244,8 @@ pub struct ArgsTrabajos {
     /// Only jobs in this state: pendiente, asignado, completado, fallido, cancelado.
     #[arg(long)]
     pub estado: Option<Estado>,
-    /// Only jobs of this kernel: julia, espera, matmul, vector_add, montecarlo, nbody.
+    /// Only jobs of this kernel: julia, espera, matmul, vector_add, montecarlo, nbody,
+    /// red_neuronal, imagen, fft, autovalores, kmeans.
     #[arg(long)]
     pub tipo: Option<Tipo>,
     /// Only jobs of this priority: 1, 2, 3 or alta, media, baja.
@@ -342,7 +302,7 @@ pub struct ArgsPrioridad {
 pub struct ArgsResultado {
     /// The job's id.
     pub id: TrabajoId,
-    /// Save its PNG here (completed Julia jobs).
+    /// Save its PNG here (completed julia and imagen jobs).
     #[arg(long, value_name = "PNG")]
     pub imagen: Option<PathBuf>,
 }
@@ -479,6 +439,7 @@ pub fn reescribir_comando(argv: impl IntoIterator<Item = OsString>) -> Vec<OsStr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use comun::Algoritmo;
 
     fn argv(s: &str) -> Vec<OsString> {
         s.split_whitespace().map(OsString::from).collect()

@@ -1,39 +1,31 @@
 //! Commands that change the queue: `trabajo`, `cargar_trabajos`, `limpiar_cola`, `cancelar`,
 //! `reintentar`, `prioridad`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use comun::api::{PeticionCarga, PeticionTrabajo, RespuestaCarga, Trabajo};
+use comun::api::{PeticionCarga, RespuestaCarga, Trabajo};
 use comun::{ErrorCampo, Estado, Tipo};
 use serde::Serialize;
 
 use crate::Contexto;
-use crate::args::{ArgsCancelar, ArgsCarga, ArgsPrioridad, ArgsReintentar, ArgsTrabajo};
+use crate::args::{ArgsCancelar, ArgsCarga, ArgsPrioridad, ArgsReintentar, ArgsTrabajo, Entrada};
 use crate::consultas::guardar_imagen;
 use crate::error::{Error, SALIDA_INCOMPLETO};
 use crate::{esperar, progreso, salida};
 
 /// `trabajo`: queues one job; with `--esperar` (or `--imagen`) waits for its result.
 pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
-    let peticion = PeticionTrabajo {
-        tipo: Some(a.tipo),
-        algoritmo: a.algoritmo,
-        width: a.width,
-        height: a.height,
-        iteraciones: a.iteraciones,
-        ms: a.ms,
-        n: a.n,
-        muestras: a.muestras,
-        semilla: a.semilla,
-        particulas: a.particulas,
-        pasos: a.pasos,
-        prioridad: Some(a.prioridad),
-        plazo_s: a.plazo_s,
-    };
+    let mut peticion = a.peticion(None);
+    if let Some(Entrada::Archivo(ruta)) = &a.entrada {
+        // Checked (with a stand-in id) before the upload, so a refused job leaves no image.
+        peticion.entrada = Some(0);
+        peticion.validar()?;
+        peticion.entrada = Some(subir(cx, ruta).await?);
+    }
     // The maestro checks it too; checking here names the flag before any network.
     let nuevo = peticion.validar()?;
-    if a.imagen.is_some() && nuevo.parametros.tipo() != Tipo::Julia {
-        return Err(ErrorCampo::new("imagen", "only julia jobs have an image").into());
+    if a.imagen.is_some() && !matches!(nuevo.parametros.tipo(), Tipo::Julia | Tipo::Imagen) {
+        return Err(ErrorCampo::new("imagen", "only julia and imagen jobs have an image").into());
     }
     let r = cx.maestro.agregar(&peticion).await?;
     if !(a.esperar || a.imagen.is_some()) {
@@ -60,6 +52,25 @@ pub async fn trabajo(cx: &Contexto, a: &ArgsTrabajo) -> Result<u8, Error> {
         guardar_imagen(&cx.maestro, t.id, ruta).await?;
     }
     Ok(0)
+}
+
+/// Uploads the PNG at `ruta` (checked here first, naming the file) for an `imagen` job; its id.
+async fn subir(cx: &Contexto, ruta: &Path) -> Result<u64, Error> {
+    let png = std::fs::read(ruta)
+        .map_err(|e| Error::local(format!("cannot read --entrada {}: {e}", ruta.display())))?;
+    comun::imagenes::validar_png(&png)
+        .map_err(|e| Error::local(format!("--entrada {} is refused: {e}", ruta.display())))?;
+    let subida = cx.maestro.subir_imagen(png).await?;
+    if !cx.json {
+        println!(
+            "uploaded {} as image {} ({}×{})",
+            ruta.display(),
+            subida.id,
+            subida.width,
+            subida.height
+        );
+    }
+    Ok(subida.id)
 }
 
 /// What `cargar_trabajos --esperar --json` prints: the load, then the jobs as they ended.

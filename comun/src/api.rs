@@ -5,215 +5,18 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCampo;
 use crate::nodo::Capacidades;
-use crate::trabajo::{
-    Algoritmo, Estado, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, ParamsMatmul,
-    ParamsMontecarlo, ParamsNbody, ParamsVectorAdd, Prioridad, Tipo, TrabajoId, validar_plazo,
-};
+use crate::trabajo::{Algoritmo, Estado, Parametros, Prioridad, TrabajoId};
 
 mod lista;
+mod peticion;
 pub use lista::{Cursor, FiltroTrabajos, MAX_CUENTA, PeticionPrioridad, RespuestaAccion, Via};
+pub use peticion::{ALIAS, PeticionTrabajo};
 
 // Parts of these bodies defined with the bodies that carry them first: an esclavo's load
 // (its heartbeat) and a job's result (its esclavo's report).
 pub use crate::nodo::Carga;
 pub use crate::trabajo::{Detalle, Resultado};
-
-/// Body of `POST /agregar_trabajo`: the original system's flat body
-/// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and the parameters of the
-/// other kernels (`ms`, `n`, `muestras`, `semilla`, `particulas`, `pasos`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PeticionTrabajo {
-    /// The kernel; `julia` when absent, as in the original system.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tipo: Option<Tipo>,
-    /// The backend; `Paralelo` when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algoritmo: Option<Algoritmo>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// Julia iterations, or repetitions of a `matmul` / `vector_add`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iteraciones: Option<u32>,
-    /// Milliseconds to sleep, for `espera` jobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ms: Option<u64>,
-    /// Matrix side (`matmul`) or vector length (`vector_add`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<u64>,
-    /// Points drawn by a `montecarlo` job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub muestras: Option<u64>,
-    /// Seed of a `montecarlo` or `nbody` job; 0 when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub semilla: Option<u64>,
-    /// Bodies of an `nbody` job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub particulas: Option<u32>,
-    /// Steps of an `nbody` job.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pasos: Option<u32>,
-    /// 1 (alta) to 3 (baja); 2 when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prioridad: Option<Prioridad>,
-    /// Time limit of each attempt in seconds; the maestro's default when absent. An attempt
-    /// past it is stopped on its esclavo and counts as a failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plazo_s: Option<u64>,
-}
-
-/// The parameters each kernel takes (besides `tipo`, `algoritmo`, `prioridad`).
-fn parametros_de(tipo: Tipo) -> &'static [&'static str] {
-    match tipo {
-        Tipo::Julia => &["width", "height", "iteraciones"],
-        Tipo::Espera => &["ms"],
-        Tipo::Matmul | Tipo::VectorAdd => &["n", "iteraciones"],
-        Tipo::Montecarlo => &["muestras", "semilla"],
-        Tipo::Nbody => &["particulas", "pasos", "semilla"],
-        Tipo::RedNeuronal | Tipo::Imagen | Tipo::Fft | Tipo::Autovalores | Tipo::Kmeans => &[],
-    }
-}
-
-impl PeticionTrabajo {
-    /// A Julia job request, as the original CLI sends it.
-    pub fn julia(algoritmo: Algoritmo, p: ParamsJulia, prioridad: Prioridad) -> Self {
-        Self {
-            tipo: Some(Tipo::Julia),
-            algoritmo: Some(algoritmo),
-            width: Some(p.width),
-            height: Some(p.height),
-            iteraciones: Some(p.iteraciones),
-            prioridad: Some(prioridad),
-            ..Self::default()
-        }
-    }
-
-    /// An `espera` job request.
-    pub fn espera(ms: u64, prioridad: Prioridad) -> Self {
-        Self {
-            tipo: Some(Tipo::Espera),
-            ms: Some(ms),
-            prioridad: Some(prioridad),
-            ..Self::default()
-        }
-    }
-
-    /// The request that describes `t` (the inverse of [`PeticionTrabajo::validar`]).
-    pub fn de(t: &NuevoTrabajo) -> Self {
-        let mut p = Self {
-            tipo: Some(t.parametros.tipo()),
-            algoritmo: Some(t.algoritmo),
-            prioridad: Some(t.prioridad),
-            plazo_s: t.plazo_s.map(u64::from),
-            ..Self::default()
-        };
-        match &t.parametros {
-            Parametros::Julia(j) => {
-                (p.width, p.height, p.iteraciones) =
-                    (Some(j.width), Some(j.height), Some(j.iteraciones))
-            }
-            Parametros::Espera(e) => p.ms = Some(e.ms),
-            Parametros::Matmul(m) => (p.n, p.iteraciones) = (Some(m.n.into()), Some(m.iteraciones)),
-            Parametros::VectorAdd(v) => (p.n, p.iteraciones) = (Some(v.n), Some(v.iteraciones)),
-            Parametros::Montecarlo(m) => {
-                (p.muestras, p.semilla) = (Some(m.muestras), Some(m.semilla))
-            }
-            Parametros::Nbody(b) => {
-                (p.particulas, p.pasos, p.semilla) =
-                    (Some(b.particulas), Some(b.pasos), Some(b.semilla))
-            }
-            Parametros::RedNeuronal(_)
-            | Parametros::Imagen(_)
-            | Parametros::Fft(_)
-            | Parametros::Autovalores(_)
-            | Parametros::Kmeans(_) => {}
-        }
-        p
-    }
-
-    /// Checks the request and turns it into a job, naming the first field at fault.
-    pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
-        let tipo = self.tipo.unwrap_or(Tipo::Julia);
-        self.solo_parametros_de_su_tipo(tipo)?;
-        Ok(NuevoTrabajo {
-            parametros: self.parametros(tipo)?,
-            algoritmo: self.algoritmo.unwrap_or(Algoritmo::Paralelo),
-            prioridad: self.prioridad.unwrap_or_default(),
-            plazo_s: self.plazo_s.map(validar_plazo).transpose()?,
-        })
-    }
-
-    /// Refuses a parameter that `tipo` does not take (`width` on an `espera` job).
-    fn solo_parametros_de_su_tipo(&self, tipo: Tipo) -> Result<(), ErrorCampo> {
-        let permitidos = parametros_de(tipo);
-        let presentes = [
-            ("width", self.width.is_some()),
-            ("height", self.height.is_some()),
-            ("iteraciones", self.iteraciones.is_some()),
-            ("ms", self.ms.is_some()),
-            ("n", self.n.is_some()),
-            ("muestras", self.muestras.is_some()),
-            ("semilla", self.semilla.is_some()),
-            ("particulas", self.particulas.is_some()),
-            ("pasos", self.pasos.is_some()),
-        ];
-        match presentes
-            .into_iter()
-            .find(|(campo, presente)| *presente && !permitidos.contains(campo))
-        {
-            Some((campo, _)) => Err(ErrorCampo::new(
-                campo,
-                format!(
-                    "not a parameter of tipo {tipo} (its parameters: {})",
-                    permitidos.join(", ")
-                ),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// The kernel's parameters, each one `tipo` requires present and within its limits.
-    fn parametros(&self, tipo: Tipo) -> Result<Parametros, ErrorCampo> {
-        let falta =
-            |campo: &str| ErrorCampo::new(campo, format!("missing (required for tipo {tipo})"));
-        let req = |campo: &'static str, v: Option<u32>| v.ok_or_else(|| falta(campo));
-        let req64 = |campo: &'static str, v: Option<u64>| v.ok_or_else(|| falta(campo));
-        let semilla = self.semilla.unwrap_or(0);
-        Ok(match tipo {
-            Tipo::Julia => Parametros::Julia(ParamsJulia::new(
-                req("width", self.width)?,
-                req("height", self.height)?,
-                req("iteraciones", self.iteraciones)?,
-            )?),
-            Tipo::Espera => Parametros::Espera(ParamsEspera::new(req64("ms", self.ms)?)?),
-            Tipo::Matmul => {
-                let n = req64("n", self.n)?;
-                let n = u32::try_from(n).unwrap_or(u32::MAX);
-                Parametros::Matmul(ParamsMatmul::new(n, req("iteraciones", self.iteraciones)?)?)
-            }
-            Tipo::VectorAdd => Parametros::VectorAdd(ParamsVectorAdd::new(
-                req64("n", self.n)?,
-                req("iteraciones", self.iteraciones)?,
-            )?),
-            Tipo::Montecarlo => Parametros::Montecarlo(ParamsMontecarlo::new(
-                req64("muestras", self.muestras)?,
-                semilla,
-            )?),
-            Tipo::Nbody => Parametros::Nbody(ParamsNbody::new(
-                req("particulas", self.particulas)?,
-                req("pasos", self.pasos)?,
-                semilla,
-            )?),
-            Tipo::RedNeuronal | Tipo::Imagen | Tipo::Fft | Tipo::Autovalores | Tipo::Kmeans => {
-                Parametros::por_defecto(tipo).expect("a catalogue tipo has defaults")
-            }
-        })
-    }
-}
 
 /// Answer to an accepted job: it is in the database when this is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -523,6 +326,7 @@ pub struct EstadoMemoria {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trabajo::{ParamsEspera, ParamsJulia};
 
     #[test]
     fn the_original_flat_body_works_as_is() {

@@ -10,19 +10,28 @@
 //! montecarlo,Auto,muestras=100000000,semilla=7
 //! nbody,Cuda,particulas=4096,pasos=10
 //! vector_add,n=50000000,iteraciones=5     # algoritmo may be left out: Paralelo
+//! fft                                     # the catalogue's kernels: every parameter defaults
+//! fft,Auto,n=4096,m=4096
+//! red_neuronal,capas=64,64,epocas=5,optimizador=sgd
+//! imagen,Secuencial,width=2048,height=2048,filtros=desenfoque,sobel,sigma=3
+//! eigenvalue,size=1024                    # the original names (tipo and parameters) work too
+//! kmeans_clustering,n_samples=100000,n_clusters=8
 //! ```
 //!
-//! A line that starts with a kernel's name (`julia`, `matmul`, `vector_add`, `montecarlo`,
-//! `nbody`, `espera`) is `tipo[,algoritmo],clave=valor,...`: the same parameter names as the
-//! HTTP API (`width`, `height`, `iteraciones`, `n`, `muestras`, `semilla`, `particulas`,
-//! `pasos`, `ms`, `prioridad`). Any other line is the original five-column Julia line.
+//! A line that starts with a kernel's name or its alias (`julia`, `matmul`, `vector_add`,
+//! `montecarlo`, `nbody`, `espera`, `red_neuronal`/`neural_network`, `imagen`/
+//! `image_processing`, `fft`, `autovalores`/`eigenvalue`, `kmeans`/`kmeans_clustering`) is
+//! `tipo[,algoritmo],clave=valor,...`: the same parameter names as the HTTP API (see
+//! [`PeticionTrabajo`]), and their original names ([`ALIAS`]). A list (`capas`, `filtros`) runs
+//! on over the following fields that have no `=`: `capas=64,64`; `capas=` is an empty list.
+//! Any other line is the original five-column Julia line.
 //!
 //! Fields are trimmed; a `#` starts a comment anywhere on a line. A header line whose first
 //! field is `algoritmo` is skipped. A line that does not parse is returned with its number and
 //! the reason; the others still load.
 
 use crate::ErrorCampo;
-use crate::api::{LineaRechazada, PeticionTrabajo};
+use crate::api::{ALIAS, LineaRechazada, PeticionTrabajo};
 use crate::trabajo::{
     Algoritmo, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
 };
@@ -113,57 +122,151 @@ pub fn parsear_linea(linea: &str) -> Result<NuevoTrabajo, ErrorCampo> {
     })
 }
 
+/// The keys whose value is a list, running on over the following fields without `=`.
+const LISTAS: [&str; 2] = ["capas", "filtros"];
+
+/// Every key a line may have (after its aliases are read as the names they stand for).
+const CLAVES: [&str; 26] = [
+    "algoritmo",
+    "prioridad",
+    "plazo_s",
+    "width",
+    "height",
+    "iteraciones",
+    "ms",
+    "n",
+    "m",
+    "muestras",
+    "dimensiones",
+    "k",
+    "semilla",
+    "particulas",
+    "pasos",
+    "epocas",
+    "lote",
+    "clases",
+    "image_size",
+    "entrada",
+    "tasa",
+    "sigma",
+    "optimizador",
+    "conjunto",
+    "capas",
+    "filtros",
+];
+
 /// `[algoritmo,]clave=valor,...` after the kernel's name.
 fn parsear_claves(tipo: Tipo, campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
     let mut p = PeticionTrabajo {
         tipo: Some(tipo),
         ..PeticionTrabajo::default()
     };
-    let mut vistos: Vec<&str> = Vec::new();
+    let mut pares: Vec<(&str, Vec<&str>)> = Vec::new();
     for (i, campo) in campos.iter().enumerate() {
         let Some((clave, valor)) = campo.split_once('=') else {
             if i == 0 {
                 p.algoritmo = Some(campo.parse()?);
                 continue;
             }
+            if let Some((_, valores)) = pares.last_mut().filter(|(c, _)| LISTAS.contains(c)) {
+                valores.push(campo);
+                continue;
+            }
             return Err(ErrorCampo::new(
                 "linea",
-                format!("'{campo}' is not clave=valor (after {tipo}[,algoritmo])"),
+                format!(
+                    "'{campo}' is not clave=valor (after {tipo}[,algoritmo]; only capas and \
+                     filtros run on over several fields)"
+                ),
             ));
         };
-        let (clave, valor) = (clave.trim(), valor.trim());
+        let clave = clave.trim();
+        let clave = ALIAS
+            .iter()
+            .find(|(alias, _)| *alias == clave)
+            .map_or(clave, |&(_, nombre)| nombre);
         if clave.is_empty() {
             return Err(ErrorCampo::new(
                 "linea",
                 format!("'{campo}' has no parameter name before '='"),
             ));
         }
-        if vistos.contains(&clave) {
+        if !CLAVES.contains(&clave) {
+            return Err(ErrorCampo::new(
+                clave,
+                format!("unknown parameter '{clave}' of a {tipo} line"),
+            ));
+        }
+        if pares.iter().any(|(c, _)| *c == clave) {
             return Err(ErrorCampo::new(clave, "given twice"));
         }
-        vistos.push(clave);
-        match clave {
-            "algoritmo" => p.algoritmo = Some(valor.parse()?),
-            "prioridad" => p.prioridad = Some(valor.parse()?),
-            "width" => p.width = Some(entero(clave, valor)?),
-            "height" => p.height = Some(entero(clave, valor)?),
-            "iteraciones" => p.iteraciones = Some(entero(clave, valor)?),
-            "ms" => p.ms = Some(entero(clave, valor)?),
-            "n" => p.n = Some(entero(clave, valor)?),
-            "muestras" => p.muestras = Some(entero(clave, valor)?),
-            "semilla" => p.semilla = Some(entero(clave, valor)?),
-            "particulas" => p.particulas = Some(entero(clave, valor)?),
-            "pasos" => p.pasos = Some(entero(clave, valor)?),
-            "plazo_s" => p.plazo_s = Some(entero(clave, valor)?),
-            otra => {
-                return Err(ErrorCampo::new(
-                    otra,
-                    format!("unknown parameter '{otra}' of a {tipo} line"),
-                ));
-            }
-        }
+        pares.push((clave, vec![valor.trim()]));
+    }
+    for (clave, valores) in pares {
+        poner(&mut p, tipo, clave, &valores)?;
     }
     p.validar()
+}
+
+/// Sets the request's field `clave` from its text (`valores` has several entries only for a
+/// list).
+fn poner(
+    p: &mut PeticionTrabajo,
+    tipo: Tipo,
+    clave: &str,
+    valores: &[&str],
+) -> Result<(), ErrorCampo> {
+    let valor = valores[0];
+    match clave {
+        "algoritmo" => p.algoritmo = Some(valor.parse()?),
+        "prioridad" => p.prioridad = Some(valor.parse()?),
+        "width" => p.width = Some(entero(clave, valor)?),
+        "height" => p.height = Some(entero(clave, valor)?),
+        "iteraciones" => p.iteraciones = Some(entero(clave, valor)?),
+        "ms" => p.ms = Some(entero(clave, valor)?),
+        "n" => p.n = Some(entero(clave, valor)?),
+        "m" => p.m = Some(entero(clave, valor)?),
+        "muestras" => p.muestras = Some(entero(clave, valor)?),
+        "dimensiones" => p.dimensiones = Some(entero(clave, valor)?),
+        "k" => p.k = Some(entero(clave, valor)?),
+        "semilla" => p.semilla = Some(entero(clave, valor)?),
+        "particulas" => p.particulas = Some(entero(clave, valor)?),
+        "pasos" => p.pasos = Some(entero(clave, valor)?),
+        "plazo_s" => p.plazo_s = Some(entero(clave, valor)?),
+        "epocas" => p.epocas = Some(entero(clave, valor)?),
+        "lote" => p.lote = Some(entero(clave, valor)?),
+        "clases" => p.clases = Some(entero(clave, valor)?),
+        "image_size" => p.image_size = Some(entero(clave, valor)?),
+        "entrada" => p.entrada = Some(entero(clave, valor)?),
+        "tasa" => p.tasa = Some(decimal(clave, valor)?),
+        "sigma" => p.sigma = Some(decimal(clave, valor)?),
+        "optimizador" => p.optimizador = Some(valor.parse()?),
+        "conjunto" => p.conjunto = Some(valor.parse()?),
+        "capas" if valores == [""] => p.capas = Some(Vec::new()),
+        "capas" => {
+            p.capas = Some(
+                valores
+                    .iter()
+                    .map(|v| entero(clave, v))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        "filtros" => {
+            p.filtros = Some(
+                valores
+                    .iter()
+                    .map(|v| v.parse())
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        otra => {
+            return Err(ErrorCampo::new(
+                otra,
+                format!("unknown parameter '{otra}' of a {tipo} line"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn parsear_espera(campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
@@ -203,6 +306,12 @@ fn entero<T: std::str::FromStr>(campo: &str, texto: &str) -> Result<T, ErrorCamp
         };
         ErrorCampo::new(campo, que)
     })
+}
+
+fn decimal(campo: &str, texto: &str) -> Result<f32, ErrorCampo> {
+    texto
+        .parse()
+        .map_err(|_| ErrorCampo::new(campo, format!("'{texto}' is not a number")))
 }
 
 #[cfg(test)]
@@ -274,6 +383,72 @@ mod tests {
         );
         assert!(
             motivos[4].starts_with("color: unknown parameter"),
+            "{motivos:?}"
+        );
+    }
+
+    #[test]
+    fn catalogue_lines_take_defaults_lists_and_the_original_names() {
+        let a = parsear(
+            "fft\n\
+             red_neuronal,Secuencial,capas=64,32,epocas=5,optimizador=sgd,tasa=0.1\n\
+             imagen,filtros=blur,sobel,sigma=3,image_size=64\n\
+             eigenvalue,Auto,size=64\n\
+             kmeans_clustering,n_samples=1000,n_clusters=8,iterations=3\n\
+             neural_network,capas=,hidden_size=3\n\
+             fft,n=3,m\n\
+             imagen,filtros=desenfoque,emboss\n\
+             red_neuronal,tasa=rapida\n\
+             kmeans,n_samples=10,k=11\n",
+        );
+        let tipos: Vec<Tipo> = a
+            .trabajos
+            .iter()
+            .map(|t| t.trabajo.parametros.tipo())
+            .collect();
+        assert_eq!(
+            tipos,
+            [
+                Tipo::Fft,
+                Tipo::RedNeuronal,
+                Tipo::Imagen,
+                Tipo::Autovalores,
+                Tipo::Kmeans
+            ]
+        );
+        assert_eq!(
+            a.trabajos[0].trabajo.parametros,
+            Parametros::por_defecto(Tipo::Fft).unwrap()
+        );
+        let Parametros::RedNeuronal(r) = &a.trabajos[1].trabajo.parametros else {
+            panic!("{:?}", a.trabajos[1])
+        };
+        assert_eq!(
+            (r.capas.as_slice(), r.epocas, r.tasa),
+            (&[64, 32][..], 5, 0.1)
+        );
+        let Parametros::Imagen(i) = &a.trabajos[2].trabajo.parametros else {
+            panic!("{:?}", a.trabajos[2])
+        };
+        assert_eq!(
+            (i.width, i.height, i.filtros.len(), i.sigma),
+            (64, 64, 2, 3.0)
+        );
+        assert_eq!(a.trabajos[3].trabajo.algoritmo, Algoritmo::Auto);
+        let motivos: Vec<&str> = a.rechazadas.iter().map(|r| r.motivo.as_str()).collect();
+        assert_eq!(motivos.len(), 5, "{motivos:?}");
+        assert!(motivos[0].starts_with("capas: given twice"), "{motivos:?}");
+        assert!(motivos[1].contains("'m' is not clave=valor"), "{motivos:?}");
+        assert!(
+            motivos[2].starts_with("filtros: unknown filtros 'emboss'"),
+            "{motivos:?}"
+        );
+        assert!(
+            motivos[3].starts_with("tasa: 'rapida' is not a number"),
+            "{motivos:?}"
+        );
+        assert!(
+            motivos[4].starts_with("k: 11 clusters exceed"),
             "{motivos:?}"
         );
     }

@@ -27,6 +27,13 @@ fn linea_parecida() -> impl Strategy<Value = String> {
         Just("matmul".to_string()),
         Just("espera".to_string()),
         Just("nbody".to_string()),
+        Just("fft".to_string()),
+        Just("neural_network".to_string()),
+        Just("imagen".to_string()),
+        Just("capas=8".to_string()),
+        Just("filtros=sobel".to_string()),
+        Just("tasa=0.5".to_string()),
+        Just("n_clusters=3".to_string()),
         Just("n=".to_string()),
         Just("pasos=3".to_string()),
         Just(String::new()),
@@ -71,7 +78,8 @@ proptest! {
     #[test]
     fn request_bodies_never_panic_and_valid_ones_are_within_limits(
         tipo in prop::option::of(prop_oneof![Just("julia"), Just("espera"), Just("matmul"),
-            Just("vector_add"), Just("montecarlo"), Just("nbody"), Just("fft")]),
+            Just("vector_add"), Just("montecarlo"), Just("nbody"), Just("fft"),
+            Just("autovalores"), Just("kmeans_clustering"), Just("red_neuronal")]),
         numeros in prop::collection::vec(prop::option::of(any::<i64>()), 9),
         prioridad in prop::option::of(-2i64..6),
     ) {

@@ -24,12 +24,12 @@ pub use algoritmo::Algoritmo;
 pub use estado::Estado;
 pub use parametros::{
     Conjunto, Filtro, MAX_CAPAS, MAX_CLASES, MAX_DATOS, MAX_DIMENSIONES, MAX_EPOCAS, MAX_ESPERA_MS,
-    MAX_FILTROS, MAX_ITERACIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_LADO, MAX_MUESTRAS,
-    MAX_MUESTRAS_KMEANS, MAX_MUESTRAS_RED, MAX_N_AUTOVALORES, MAX_N_MATMUL, MAX_N_VECTOR,
-    MAX_NEURONAS, MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PLAZO_S, MAX_PUNTOS_FFT,
-    MAX_REPETICIONES, MAX_SIGMA, MAX_TASA, Optimizador, Parametros, ParamsAutovalores,
-    ParamsEspera, ParamsFft, ParamsImagen, ParamsJulia, ParamsKmeans, ParamsMatmul,
-    ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, validar_plazo,
+    MAX_FILTROS, MAX_FLOTANTES_LOTE, MAX_ITERACIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_LADO,
+    MAX_MUESTRAS, MAX_MUESTRAS_KMEANS, MAX_MUESTRAS_RED, MAX_N_AUTOVALORES, MAX_N_MATMUL,
+    MAX_N_VECTOR, MAX_NEURONAS, MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PLAZO_S,
+    MAX_PUNTOS_FFT, MAX_REPETICIONES, MAX_SIGMA, MAX_TASA, Optimizador, Parametros,
+    ParamsAutovalores, ParamsEspera, ParamsFft, ParamsImagen, ParamsJulia, ParamsKmeans,
+    ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, validar_plazo,
 };
 pub use prioridad::Prioridad;
 pub use resultado::{Detalle, Resultado};

@@ -34,6 +34,7 @@
 //! | `tasa` (red_neuronal) | (0, [`MAX_TASA`]] |
 //! | `dimensiones` (red_neuronal) | 2 (espirales); 2 ..= [`MAX_DIMENSIONES`] (blobs) |
 //! | `clases` (red_neuronal) | 2 ..= [`MAX_CLASES`] |
+//! | `lote × values per point` (red_neuronal) | ..= [`MAX_FLOTANTES_LOTE`] |
 //! | `width`, `height` (imagen) | as Julia's |
 //! | `filtros` (imagen) | 1 ..= [`MAX_FILTROS`] |
 //! | `sigma` (imagen) | (0, [`MAX_SIGMA`]] |
@@ -55,8 +56,8 @@ pub use kmeans::{
     MAX_DATOS, MAX_DIMENSIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_MUESTRAS_KMEANS, ParamsKmeans,
 };
 pub use red_neuronal::{
-    Conjunto, MAX_CAPAS, MAX_CLASES, MAX_EPOCAS, MAX_MUESTRAS_RED, MAX_NEURONAS, MAX_TASA,
-    Optimizador, ParamsRedNeuronal,
+    Conjunto, MAX_CAPAS, MAX_CLASES, MAX_EPOCAS, MAX_FLOTANTES_LOTE, MAX_MUESTRAS_RED,
+    MAX_NEURONAS, MAX_TASA, Optimizador, ParamsRedNeuronal,
 };
 
 /// Largest accepted `width` or `height` of a Julia image.
@@ -333,7 +334,7 @@ impl Parametros {
             ),
             Parametros::Imagen(p) => {
                 let origen = match p.entrada {
-                    Some(id) => format!("imagen #{id}"),
+                    Some(id) => format!("entrada #{id}"),
                     None => format!("{}×{}", p.width, p.height),
                 };
                 format!("imagen {origen} {} (sigma {})", lista(&p.filtros), p.sigma)

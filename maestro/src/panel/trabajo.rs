@@ -134,13 +134,36 @@ fn pares(valor: serde_json::Value) -> Vec<(String, String)> {
     campos
         .into_iter()
         .map(|(k, v)| match v {
-            serde_json::Value::String(s) => (k, s),
-            serde_json::Value::Number(n) if !n.is_u64() && !n.is_i64() => {
-                (k, legible(n.as_f64().unwrap_or_default()))
-            }
-            otro => (k, otro.to_string()),
+            serde_json::Value::Array(lista) => (k, lista_legible(&lista)),
+            otro => (k, valor_legible(&otro)),
         })
         .collect()
+}
+
+/// One value for reading: text as is, measured figures rounded ([`legible`]).
+fn valor_legible(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) if !n.is_u64() && !n.is_i64() => {
+            legible(n.as_f64().unwrap_or_default())
+        }
+        otro => otro.to_string(),
+    }
+}
+
+/// A list for reading (a loss per epoch, a filter chain): every item when short, else the
+/// first three and the last.
+fn lista_legible(lista: &[serde_json::Value]) -> String {
+    let items: Vec<String> = lista.iter().map(valor_legible).collect();
+    match items.as_slice() {
+        [] => "none".into(),
+        [primeros @ .., ultimo] if items.len() > 8 => format!(
+            "{} … {ultimo} ({} values)",
+            primeros[..3].join(", "),
+            items.len()
+        ),
+        _ => items.join(", "),
+    }
 }
 
 /// A measured figure for reading: large ones whole, small ones to six significant digits.
@@ -180,6 +203,9 @@ fn resultado(t: &Trabajo) -> Vec<(String, String)> {
         ("duracion".into(), format!("{:.3} s", r.duracion_s)),
         ("dispositivo".into(), r.dispositivo.clone()),
     ];
+    if let Some(c) = r.duracion_con_copias_s {
+        v.insert(1, ("duracion con copias".into(), format!("{c:.3} s")));
+    }
     v.extend(
         pares(serde_json::to_value(&r.detalle).unwrap_or_default())
             .into_iter()
@@ -223,7 +249,16 @@ fn intento(i: &Intento) -> IntentoVista {
 
 #[cfg(test)]
 mod tests {
-    use super::legible;
+    use super::{legible, lista_legible};
+
+    #[test]
+    fn lists_read_as_items_and_long_ones_by_their_ends() {
+        let corta: Vec<serde_json::Value> = vec!["desenfoque".into(), "sobel".into()];
+        assert_eq!(lista_legible(&corta), "desenfoque, sobel");
+        let larga: Vec<serde_json::Value> = (1..=10).map(|i| (1.0 / f64::from(i)).into()).collect();
+        assert_eq!(lista_legible(&larga), "1, 0.5, 0.333333 … 0.1 (10 values)");
+        assert_eq!(lista_legible(&[]), "none");
+    }
 
     #[test]
     fn measured_figures_read_rounded() {

@@ -7,24 +7,14 @@ use comun::nodo::{
     Asignacion, Capacidades, Gpu, InformeResultado, Latido, LoteResultados, PeticionCancelar,
     PeticionEjecutar, Registro, Salida,
 };
-use comun::trabajo::{ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo};
-use comun::{Algoritmo, Parametros, Prioridad, TrabajoId};
+use comun::{Algoritmo, Prioridad, TrabajoId};
 use proptest::prelude::*;
 use serde_json::Value;
 
+use super::parametros::parametros;
+
 fn a_json(v: impl serde::Serialize) -> Value {
     serde_json::to_value(v).unwrap()
-}
-
-fn parametros() -> impl Strategy<Value = Parametros> + Clone {
-    prop_oneof![
-        (1u32..64, 1u32..64, 1u32..100)
-            .prop_map(|(w, h, i)| Parametros::Julia(ParamsJulia::new(w, h, i).unwrap())),
-        (0u64..50).prop_map(|ms| Parametros::Espera(ParamsEspera::new(ms).unwrap())),
-        (1u32..16).prop_map(|n| Parametros::Matmul(ParamsMatmul::new(n, 1).unwrap())),
-        (1u64..1000, any::<u64>())
-            .prop_map(|(m, s)| Parametros::Montecarlo(ParamsMontecarlo::new(m, s).unwrap())),
-    ]
 }
 
 fn algoritmo() -> impl Strategy<Value = Algoritmo> + Clone {
@@ -49,6 +39,9 @@ pub fn peticion_trabajo() -> impl Strategy<Value = Value> + Clone {
         prop::option::of(1u32..100),
     )
         .prop_map(|(parametros, algoritmo, prioridad, plazo_s)| {
+            // `Cuda` is refused for a tipo without a GPU version: not a valid body.
+            let sin_gpu = algoritmo == Algoritmo::Cuda && !parametros.tipo().tiene_cuda();
+            let algoritmo = if sin_gpu { Algoritmo::Auto } else { algoritmo };
             a_json(PeticionTrabajo::de(&comun::NuevoTrabajo {
                 parametros,
                 algoritmo,

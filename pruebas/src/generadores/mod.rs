@@ -1,9 +1,11 @@
 //! Generators of hostile request bodies for the property tests of `comun`, `maestro` and
 //! `esclavo`: random bytes, random JSON, and valid bodies of every request type
-//! ([`cuerpos`]) with one or two things broken; and the run that counts how many of them a
-//! decoder takes ([`contar_hostiles`]).
+//! ([`cuerpos`]) with one or two things broken; valid parameters of every kernel
+//! ([`parametros`]); and the run that counts how many of them a decoder takes
+//! ([`contar_hostiles`]).
 
 pub mod cuerpos;
+pub mod parametros;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -26,6 +28,20 @@ pub const CAMPOS_DE_TRABAJO: &[&str] = &[
     "particulas",
     "pasos",
     "tipo",
+    "m",
+    "dimensiones",
+    "k",
+    "capas",
+    "epocas",
+    "lote",
+    "tasa",
+    "optimizador",
+    "conjunto",
+    "clases",
+    "image_size",
+    "filtros",
+    "sigma",
+    "entrada",
 ];
 
 /// Whether a job request's validation may name `campo`: one of [`CAMPOS_DE_TRABAJO`], or the
@@ -58,6 +74,16 @@ pub fn json_cualquiera() -> impl Strategy<Value = Value> {
             "montecarlo",
             "nbody",
             "fft",
+            "red_neuronal",
+            "neural_network",
+            "imagen",
+            "autovalores",
+            "eigenvalue",
+            "kmeans",
+            "sobel",
+            "blur",
+            "adam",
+            "espirales",
             "alta",
             "baja",
             "completado",

@@ -13,7 +13,8 @@ use crate::trabajo::por_nombre_o_alias;
 
 /// Most hidden layers of a `red_neuronal` network.
 pub const MAX_CAPAS: usize = 4;
-/// Most neurons of a hidden layer.
+/// Most neurons of a hidden layer. With [`MAX_CAPAS`] and [`MAX_DIMENSIONES`] this bounds a
+/// network to about 55 million weights (with gradients and Adam's moments, under 1 GiB).
 pub const MAX_NEURONAS: u32 = 4_096;
 /// Most training epochs.
 pub const MAX_EPOCAS: u32 = 10_000;
@@ -23,6 +24,9 @@ pub const MAX_MUESTRAS_RED: u32 = 1_000_000;
 pub const MAX_CLASES: u32 = 100;
 /// Largest learning rate.
 pub const MAX_TASA: f32 = 10.0;
+/// Most f32 values a minibatch keeps while training (every layer's activations and two
+/// gradient buffers): 2²⁸, 1 GiB.
+pub const MAX_FLOTANTES_LOTE: u64 = 1 << 28;
 
 /// How a `red_neuronal` job updates its weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -197,7 +201,59 @@ impl ParamsRedNeuronal {
         if self.clases < 2 {
             return Err(ErrorCampo::new("clases", "must be at least 2"));
         }
+        self.validar_memoria()?;
         Ok(self)
+    }
+
+    /// Layer widths, input to output: `dimensiones`, each of `capas`, `clases`.
+    pub fn anchos(&self) -> Vec<u32> {
+        let mut v = Vec::with_capacity(self.capas.len() + 2);
+        v.push(self.dimensiones);
+        v.extend(&self.capas);
+        v.push(self.clases);
+        v
+    }
+
+    /// Points trained on: all but the held-out 20% (at least one point).
+    pub fn entrenamiento(&self) -> u32 {
+        self.muestras - (self.muestras / 5).max(1)
+    }
+
+    /// Weights and biases: Σ (in·out + out) over the layers.
+    pub fn pesos(&self) -> u64 {
+        let anchos = self.anchos();
+        anchos
+            .windows(2)
+            .map(|w| u64::from(w[0]) * u64::from(w[1]) + u64::from(w[1]))
+            .sum()
+    }
+
+    /// f32 values per point of a minibatch: every layer's activations and two gradient
+    /// buffers as wide as the widest layer.
+    fn flotantes_por_punto(&self) -> u64 {
+        let anchos = self.anchos();
+        let ancho_max = anchos.iter().copied().max().unwrap_or(0);
+        anchos.iter().map(|&a| u64::from(a)).sum::<u64>() + 2 * u64::from(ancho_max)
+    }
+
+    /// The memory a minibatch takes on an esclavo ([`MAX_FLOTANTES_LOTE`]; the weights are
+    /// bounded by the layer limits).
+    fn validar_memoria(&self) -> Result<(), ErrorCampo> {
+        let por_punto = self.flotantes_por_punto();
+        let lote = u64::from(self.lote.min(self.entrenamiento()));
+        if lote * por_punto > MAX_FLOTANTES_LOTE {
+            let max_lote = MAX_FLOTANTES_LOTE / por_punto;
+            return Err(ErrorCampo::new(
+                "lote",
+                format!(
+                    "a minibatch of {lote} keeps {} values, over the limit of \
+                     {MAX_FLOTANTES_LOTE}: at most {max_lote} with these layers",
+                    lote * por_punto
+                ),
+            )
+            .con_limite(max_lote));
+        }
+        Ok(())
     }
 
     fn validar_tasa(&self) -> Result<(), ErrorCampo> {
@@ -254,6 +310,21 @@ mod tests {
         };
         assert!(con(blobs).is_ok());
         assert_eq!(con(|p| p.clases = 1).unwrap_err().campo, "clases");
+        let ancha = |p: &mut ParamsRedNeuronal| {
+            p.capas = vec![4096; 4];
+            p.muestras = 1_000_000;
+            p.lote = 1_000_000;
+        };
+        let e = con(ancha).unwrap_err();
+        assert_eq!(e.campo, "lote");
+        let max_lote = e.limite.unwrap();
+        assert!(
+            con(|p| {
+                ancha(p);
+                p.lote = max_lote as u32;
+            })
+            .is_ok()
+        );
         assert_eq!(
             con(|p| {
                 p.muestras = 1;
