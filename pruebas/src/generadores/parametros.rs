@@ -67,7 +67,11 @@ pub fn red_neuronal() -> impl Strategy<Value = ParamsRedNeuronal> + Clone {
                     optimizador,
                     conjunto,
                     muestras,
-                    dimensiones: if conjunto == Conjunto::Espirales { 2 } else { d },
+                    dimensiones: if conjunto == Conjunto::Espirales {
+                        2
+                    } else {
+                        d
+                    },
                     clases,
                     semilla: s,
                 }
