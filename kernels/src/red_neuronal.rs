@@ -61,9 +61,6 @@ pub const TOLERANCIA_PERDIDA: f64 = 0.02;
 /// Largest difference between two backends' accuracies (a fraction of the samples).
 pub const MARGEN_PRECISION: f64 = 0.02;
 
-/// Most `f32` a minibatch's activations and gradients may take on an esclavo (1 GiB).
-pub const MAX_FLOTANTES_LOTE: u64 = 1 << 28;
-
 /// A layer: its sizes and where its parameters lie in the flat parameter vector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Capa {
@@ -155,13 +152,6 @@ impl Arquitectura {
             .map_or(0.0, |c| (c.entrada * c.salida) as f64);
         6.0 * productos - 2.0 * primera
     }
-
-    /// The `f32` a minibatch of `filas` keeps: the input, every layer's output and two
-    /// gradient arrays of the widest layer.
-    pub fn flotantes_por_lote(&self, filas: usize) -> u64 {
-        let por_fila: usize = self.tallas.iter().sum::<usize>() + 2 * self.mayor();
-        (filas * por_fila) as u64
-    }
 }
 
 /// How a job trains, as every backend needs it.
@@ -232,11 +222,6 @@ pub struct Entrenamiento {
     pub con_copias: Option<Duration>,
 }
 
-/// The largest `lote` whose arrays fit in [`MAX_FLOTANTES_LOTE`] for this job's network.
-pub fn max_lote(p: &ParamsRedNeuronal) -> u64 {
-    MAX_FLOTANTES_LOTE / Arquitectura::new(p).flotantes_por_lote(1).max(1)
-}
-
 /// Trains the job's network on `algoritmo` under `control`.
 pub fn entrenar(
     p: &ParamsRedNeuronal,
@@ -245,21 +230,7 @@ pub fn entrenar(
 ) -> Result<Entrenamiento, ErrorKernel> {
     let p = p.clone().validado()?;
     let arquitectura = Arquitectura::new(&p);
-    let entrenamiento = p.muestras as usize - datos::muestras_de_prueba(p.muestras);
-    let ajustes = Ajustes::new(&p, entrenamiento);
-    let limite = max_lote(&p);
-    if ajustes.lote as u64 > limite {
-        let e = ErrorCampo::new(
-            "lote",
-            format!(
-                "a minibatch of {} samples of this network needs more than {} MiB of \
-                 activations; at most {limite} fit",
-                ajustes.lote,
-                (MAX_FLOTANTES_LOTE * 4) >> 20
-            ),
-        );
-        return Err(e.con_limite(limite).into());
-    }
+    let ajustes = Ajustes::new(&p, p.entrenamiento() as usize);
     control.comprobar()?;
     let cpu = match algoritmo {
         Algoritmo::Secuencial => Cpu::Secuencial,

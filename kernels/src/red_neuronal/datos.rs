@@ -74,17 +74,13 @@ impl Datos {
     }
 }
 
-/// Samples held out for the test accuracy: a fifth, at least one.
-pub fn muestras_de_prueba(muestras: u32) -> usize {
-    (muestras as usize / 5).max(1)
-}
-
-/// The job's set, split into training (the first samples) and held-out (the last fifth).
+/// The job's set, split into training (the first [`ParamsRedNeuronal::entrenamiento`]
+/// samples) and held-out (the last fifth, at least one).
 /// Sample `i` has class `i mod clases`; every sample is drawn independently, so the split
 /// by position is as good as a random one, and both parts hold every class equally (±1).
 pub fn conjuntos(p: &ParamsRedNeuronal) -> (Datos, Datos) {
     let mut todo = generar(p);
-    let prueba = todo.separar(todo.len() - muestras_de_prueba(p.muestras));
+    let prueba = todo.separar(p.entrenamiento() as usize);
     (todo, prueba)
 }
 
