@@ -10,9 +10,10 @@
 //!   one thread (a single call could not be stopped).
 //! - `Paralelo`: rustfft (run-time AVX/SSE dispatch) on every core. 2-D: batches of rows, then
 //!   blocks of 16+ columns gathered per task; 1-D beyond 2¹⁴ points: the four-step
-//!   (`N = n1·n2`, both near `√N`, rows ≤ 2¹⁶), or Bluestein over a four-step of a `2^a` or
-//!   `3·2^a` length when `N` has no such split (a large prime factor). `fft/plan.rs`,
-//!   `fft/pasadas.rs`, `fft/bluestein.rs`, `fft/cpu.rs`.
+//!   (`N = n1·n2`, `n1 ≤ √N`, rows ≤ 2¹⁶; transposed in place when `n1²` divides `N`), or
+//!   Bluestein over a four-step of a `2^a·3^b·5^c` length when `N` has no such split (a large
+//!   prime factor). `fft/plan.rs`, `fft/pasadas.rs`, `fft/trasponer.rs`, `fft/bluestein.rs`,
+//!   `fft/cpu.rs`.
 //! - `Cuda`: `kernels/cuda/fft.cu`: radix-4/radix-2 Stockham passes for powers of two,
 //!   Bluestein over them for any other length, tiled transposes for 2-D; host side in
 //!   `fft/cuda.rs`.
@@ -36,6 +37,7 @@ mod cuda;
 mod pasadas;
 mod plan;
 mod raices;
+mod trasponer;
 
 use std::time::Duration;
 

@@ -124,7 +124,8 @@ fn rustfft_directo(x: &[Complejo]) -> Vec<Complejo> {
 
 #[test]
 fn the_four_step_and_bluestein_match_rustfft_in_one_call() {
-    // Four-steps: 2¹⁵ (128 × 256), 3·2¹⁴, 5⁷ (125 × 625), 2²⁰ + 1 = 17 × 61681 (prime rows);
+    // Four-steps transposed in place: 2¹⁵ (128 × 256), 3·2¹⁴ (128 × 384), 5⁷ (125 × 625); into
+    // a new buffer: 2²⁰ + 1 = 17 × 61681 (prime rows).
     // Bluestein: the primes 65 537 and 100 003, and 2·65 537 (its best split has rows too long).
     let mut peor = 0.0f64;
     for n in [

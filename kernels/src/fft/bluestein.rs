@@ -110,12 +110,22 @@ impl Bluestein {
     }
 }
 
-/// The smallest `2^a` or `3·2^a` not below `n`: a length rustfft and the four-step split
-/// evenly, at most 1.5 times `n`.
+/// The smallest `2^a·3^b·5^c` not below `n`: a length rustfft transforms with its fastest
+/// butterflies and the four-step splits evenly, within a few per cent of `n` for the lengths
+/// Bluestein gets here (beyond 2¹⁷), so its two buffers take about `4L` points.
 pub(super) fn largo_suave(n: usize) -> usize {
-    let dos = n.next_power_of_two();
-    let tres = 3 * (n.div_ceil(3)).next_power_of_two();
-    dos.min(tres)
+    let mut mejor = n.next_power_of_two();
+    let mut p5 = 1;
+    while p5 < mejor {
+        let mut p35 = p5;
+        while p35 < mejor {
+            // The smallest power of two that takes 3^b·5^c to n or beyond.
+            mejor = mejor.min(p35 * n.div_ceil(p35).next_power_of_two());
+            p35 *= 3;
+        }
+        p5 *= 5;
+    }
+    mejor
 }
 
 #[cfg(test)]
@@ -123,22 +133,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn smooth_lengths_are_close_above() {
-        for (n, m) in [
-            (1, 1),
-            (3, 3),
-            (5, 6),
-            (7, 8),
-            (13, 16),
-            (25, 32),
-            (33, 48),
-            (97, 96 + 32),
-        ] {
-            assert_eq!(largo_suave(n), m, "n = {n}");
-        }
-        for n in 1..5000 {
+    fn smooth_lengths_are_the_next_5_smooth_number() {
+        let suave = |mut m: usize| {
+            for f in [2, 3, 5] {
+                while m % f == 0 {
+                    m /= f;
+                }
+            }
+            m == 1
+        };
+        for n in 1..3000 {
             let m = largo_suave(n);
-            assert!(m >= n && 2 * m <= 3 * n + 3, "n = {n}: {m}");
+            assert!(m >= n && suave(m), "n = {n}: {m}");
+            assert!(
+                (n..m).all(|k| !suave(k)),
+                "n = {n}: {m} is not the next one"
+            );
+        }
+        for n in [(1 << 17) + 1, 2_000_005, (1 << 27) - 9] {
+            let m = largo_suave(n);
+            assert!(
+                suave(m) && m >= n && m as f64 <= 1.05 * n as f64,
+                "n = {n}: {m}"
+            );
         }
     }
 }

@@ -11,6 +11,7 @@ use super::Complejo;
 use super::bluestein::Bluestein;
 use super::pasadas::{self, Giro};
 use super::raices::Raices;
+use super::trasponer;
 use crate::ErrorKernel;
 use crate::control::Control;
 
@@ -43,7 +44,7 @@ impl Plan1d {
         if largo <= directa_maxima {
             return Ok(Plan1d::Directa(planner.plan_fft_forward(largo)));
         }
-        let n1 = divisor_equilibrado(largo);
+        let n1 = division(largo);
         if n1 == 1 && largo <= FILA_MAXIMA {
             return Ok(Plan1d::Directa(planner.plan_fft_forward(largo)));
         }
@@ -89,8 +90,20 @@ impl Plan1d {
     }
 }
 
-/// The largest divisor of `n` not above `√n` (1 for a prime).
-pub(super) fn divisor_equilibrado(n: usize) -> usize {
+/// A four-step's `n1` for `n` points: the largest `n1 ≤ √n` whose square divides `n` (then
+/// `n2 = n / n1` is a multiple of `n1` and the transpose is done in place), when its rows
+/// `n2` are at most [`FILA_MAXIMA`]; otherwise [`divisor_equilibrado`].
+pub(super) fn division(n: usize) -> usize {
+    let raiz = raiz_entera(n);
+    (2..=raiz)
+        .rev()
+        .find(|&k| n.is_multiple_of(k * k))
+        .filter(|&k| n / k <= FILA_MAXIMA)
+        .unwrap_or_else(|| divisor_equilibrado(n))
+}
+
+/// `⌊√n⌋`.
+fn raiz_entera(n: usize) -> usize {
     let mut d = (n as f64).sqrt() as usize;
     while d * d > n {
         d -= 1;
@@ -98,7 +111,12 @@ pub(super) fn divisor_equilibrado(n: usize) -> usize {
     while (d + 1) * (d + 1) <= n {
         d += 1;
     }
-    (1..=d.max(1))
+    d
+}
+
+/// The largest divisor of `n` not above `√n` (1 for a prime).
+pub(super) fn divisor_equilibrado(n: usize) -> usize {
+    (1..=raiz_entera(n).max(1))
         .rev()
         .find(|&d| n.is_multiple_of(d))
         .unwrap_or(1)
@@ -137,18 +155,21 @@ impl CuatroPasos {
         }
     }
 
-    /// The transform of `datos`, in natural order, in a new buffer.
+    /// The transform of `datos`, in natural order: in the same buffer when `n2` is a multiple
+    /// of `n1` (the transpose in place), otherwise written transposed into a new one.
     pub(super) fn adelante(
         &self,
         mut datos: Vec<Complejo>,
         control: &Control,
     ) -> Result<Vec<Complejo>, ErrorKernel> {
-        pasadas::columnas(
-            &mut datos,
-            &self.columna,
-            Giro::Despues(&self.raices),
-            control,
-        )?;
+        let (n1, n2) = (self.columna.len(), self.fila.len());
+        let giro = Giro::Despues(&self.raices);
+        pasadas::columnas(&mut datos, &self.columna, giro, control)?;
+        if n2.is_multiple_of(n1) {
+            pasadas::filas(&mut datos, &self.fila, control)?;
+            trasponer::en_sitio(&mut datos, n1, n2, control)?;
+            return Ok(datos);
+        }
         let mut salida = vec![Complejo::default(); datos.len()];
         pasadas::filas_trasponiendo(&mut datos, &mut salida, &self.fila, control)?;
         Ok(salida)
@@ -199,5 +220,18 @@ mod tests {
             assert_eq!(divisor_equilibrado(n), d, "n = {n}");
         }
         assert_eq!(divisor_equilibrado(2 * 1_000_003), 2);
+        // Squares of the split dividing the length: the transpose in place.
+        for (n, d) in [
+            (1 << 22, 2048),
+            (1 << 21, 1024),
+            (3 << 14, 128),
+            (5usize.pow(7), 125),
+        ] {
+            assert_eq!(division(n), d, "n = {n}");
+        }
+        assert_eq!(
+            division(2 * 3 * 5 * 7 * 11 * 13),
+            divisor_equilibrado(30_030)
+        );
     }
 }
