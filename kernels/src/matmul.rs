@@ -8,16 +8,22 @@
 //! where an entry happens to be near zero).
 //!
 //! - `Secuencial`: the textbook i-k-j loop, one thread, `f32` accumulation in `k` order.
-//! - `Paralelo`: the `gemm` crate (run-time dispatch to AVX-512/AVX2/FMA micro-kernels, rayon
-//!   threads), which sums in another order and with fused multiply-adds.
+//! - `Paralelo`: [`gemm_f32`] (`matmul/producto.rs`): the `gemm` crate's micro-kernels
+//!   (AVX-512 with the default `avx512` feature on a CPU that has it, AVX2 and FMA otherwise,
+//!   chosen at run time), C cut into slabs of columns that rayon hands to every core; it sums in
+//!   another order than `Secuencial`, with fused multiply-adds.
 //! - `Cuda`: `kernels/cuda/calculo.cu`, a shared-memory tiled SGEMM (FMA allowed); its host
 //!   side is `matmul/cuda.rs`.
 //!
+//! Timing: every page of C is touched before the clock starts (a fresh 16 MiB C costs about
+//! 7 ms of page faults, 5 to 10 % of a product at n = 2048 on 2 cores).
+//!
 //! Stopping ([`Control`]): `Secuencial` checks between rows of `C` (at most 2²⁴ multiply-adds
-//! apart); `Paralelo` before each product (one `gemm` call, which cannot be interrupted: up to
-//! 2n³ flops, about 6 s at n = 8192 on 2 cores, 0.1 s at n = 2048); `Cuda` between pieces of
-//! about 10¹² flops (one iteration at n = 8192). `Paralelo` is not cut into row panels: each
-//! call packs all of `B` again, which measured 4–25 % slower at n = 8192 with 1024-row panels.
+//! apart); `Paralelo` before each slab of C (at most 2³⁴ multiply-adds, at least 4 slabs per
+//! thread: about 0.1 to 0.2 s of one core at n = 8192, 2 × 2²⁵ multiply-adds apart at
+//! n = 2048); `Cuda` between pieces of about 10¹² flops (one iteration at n = 8192). Each slab
+//! packs only its own columns of `B`, so cutting C costs nothing measurable (row panels, which
+//! pack all of `B` each, measured 4–25 % slower at n = 8192).
 //!
 //! Tolerance between backends: `max |C₁ − C₂| ≤ 1e-5 · max |C|`, entry-wise over the whole
 //! matrix (the tests use it up to n = 300); each backend's `error_relativo` stays below `1e-5`
@@ -27,6 +33,7 @@
 mod cuda;
 mod producto;
 
+use producto::gemm_f32_con;
 pub use producto::{OpcionesGemm, gemm_f32};
 
 use std::time::{Duration, Instant};
@@ -101,13 +108,14 @@ pub fn matmul_con(
     let (a, b) = entradas_con(p.n, control)?;
     let n = p.n as usize;
     let mut c = vec![0.0f32; n * n];
+    // Touch every page of `c` before timing: first-touch faults are not the kernel's work.
+    c.par_chunks_mut(1 << 16).for_each(|t| t.fill(1.0));
     let inicio = Instant::now();
     for _ in 0..p.iteraciones {
         match algoritmo {
             Algoritmo::Secuencial => secuencial_con(&a, &b, &mut c, n, control)?,
             _ => {
-                control.comprobar()?;
-                paralelo(&a, &b, &mut c, n);
+                gemm_f32_con(n, n, n, &a, &b, &mut c, OpcionesGemm::default(), control)?;
             }
         }
     }
@@ -141,11 +149,6 @@ fn secuencial_con(
         }
     }
     Ok(())
-}
-
-/// `C = A·B` with [`gemm_f32`] on every core.
-fn paralelo(a: &[f32], b: &[f32], c: &mut [f32], n: usize) {
-    gemm_f32(n, n, n, a, b, c, OpcionesGemm::default());
 }
 
 /// The sum of every entry, in `f64`, in a fixed order (rows in parallel, then in order).

@@ -89,23 +89,61 @@ fn every_transpose_and_beta_agrees_with_the_f64_reference() {
 
 #[test]
 fn large_products_on_all_cores_agree_with_one_thread() {
-    for (m, n, k) in [(300, 257, 513), (1, 700, 300), (700, 1, 300), (129, 129, 1)] {
-        let a = azar::vector(7, 1, m * k, -1.0, 1.0);
-        let b = azar::vector(7, 2, k * n, -1.0, 1.0);
-        let mut uno = vec![0.0; m * n];
-        let mut todos = vec![f32::NAN; m * n];
-        let solo = OpcionesGemm {
-            paralelo: false,
-            ..OpcionesGemm::default()
-        };
-        gemm_f32(m, n, k, &a, &b, &mut uno, solo);
-        gemm_f32(m, n, k, &a, &b, &mut todos, OpcionesGemm::default());
-        let mayor = uno.iter().fold(0.0f32, |x, y| x.max(y.abs()));
-        for (x, y) in uno.iter().zip(&todos) {
-            assert!((x - y).abs() <= 1e-5 * mayor, "{m}×{n}×{k}: {x} vs {y}");
+    // Wide (cut into column slabs), tall (row slabs), and shapes too thin to be cut.
+    let formas = [
+        (200, 640, 300),
+        (700, 120, 90),
+        (1, 700, 300),
+        (700, 1, 300),
+        (129, 129, 1),
+    ];
+    for (m, n, k) in formas {
+        for (traspuesta_a, traspuesta_b) in
+            [(false, false), (true, false), (false, true), (true, true)]
+        {
+            let a = azar::vector(7, 1, m * k, -1.0, 1.0);
+            let b = azar::vector(7, 2, k * n, -1.0, 1.0);
+            let c0 = azar::vector(7, 3, m * n, -1.0, 1.0);
+            let o = OpcionesGemm {
+                beta: 0.5,
+                traspuesta_a,
+                traspuesta_b,
+                paralelo: false,
+            };
+            let (mut uno, mut todos) = (c0.clone(), c0.clone());
+            gemm_f32(m, n, k, &a, &b, &mut uno, o);
+            gemm_f32(
+                m,
+                n,
+                k,
+                &a,
+                &b,
+                &mut todos,
+                OpcionesGemm {
+                    paralelo: true,
+                    ..o
+                },
+            );
+            let mayor = uno.iter().fold(0.0f32, |x, y| x.max(y.abs()));
+            for (x, y) in uno.iter().zip(&todos) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * mayor,
+                    "{m}×{n}×{k} {o:?}: {x} vs {y}"
+                );
+            }
         }
     }
     comprobar(300, 257, 513, OpcionesGemm::default(), 11);
+    comprobar(
+        64,
+        1000,
+        200,
+        OpcionesGemm {
+            traspuesta_b: true,
+            ..OpcionesGemm::default()
+        },
+        12,
+    );
 }
 
 #[test]
