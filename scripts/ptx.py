@@ -6,10 +6,11 @@
 
 The PTX targets the virtual architecture compute_70 with PTX ISA 7.8 (what NVRTC 11.8
 writes): the driver JIT-compiles it on Volta through Hopper, with any driver since R520.
-For julia.cu, `--fmad=false` keeps every multiply and add separately rounded, as in Rust, so
-the GPU's counts equal `Secuencial` bit for bit; this script fails if an `fma` instruction
-appears in julia.ptx anyway. calculo.cu (matmul, vector_add, montecarlo, nbody) is compiled with
-fused multiply-adds allowed (the default), for speed: see SIN_FMA.
+For julia.cu and imagen.cu, `--fmad=false` keeps every multiply and add separately rounded, as
+in Rust, so the GPU's Julia counts and filtered pixels equal `Secuencial`'s bit for bit; this
+script fails if an `fma` instruction appears in their PTX anyway. calculo.cu (matmul,
+vector_add, montecarlo, nbody) is compiled with fused multiply-adds allowed (the default), for
+speed: see SIN_FMA.
 
 NVRTC comes from the `nvidia-cuda-nvrtc-cu11` wheel, installed by scripts/cuda-pip.sh into
 target/py/venv, and is called through ctypes: no CUDA toolkit is needed.
@@ -26,10 +27,11 @@ import tempfile
 RAIZ = pathlib.Path(__file__).resolve().parent.parent
 FUENTES = RAIZ / "kernels" / "cuda"
 OPCIONES = [b"--gpu-architecture=compute_70", b"-default-device"]
-# Files whose arithmetic must equal Rust's bit for bit: compiled with --fmad=false, and checked
-# for the absence of any fma instruction. The others (calculo.cu: matmul, vector_add,
-# montecarlo, nbody) may fuse multiply-adds; their tolerances allow for it.
-SIN_FMA = {"julia.cu"}
+# Files whose arithmetic must equal Rust's bit for bit (julia.cu's counts, imagen.cu's pixels):
+# compiled with --fmad=false, and checked for the absence of any fma instruction. The others
+# (calculo.cu: matmul, vector_add, montecarlo, nbody) may fuse multiply-adds; their tolerances
+# allow for it.
+SIN_FMA = {"julia.cu", "imagen.cu"}
 ISA_ESPERADA = "7.8"
 
 

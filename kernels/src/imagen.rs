@@ -129,9 +129,13 @@ fn filtrar(
         Algoritmo::Secuencial => cpu(&secuencial::Secuencial),
         Algoritmo::Paralelo | Algoritmo::Auto => cpu(&paralelo::Paralelo),
         #[cfg(feature = "cuda")]
-        Algoritmo::Cuda => Err(ErrorKernel::NoDisponible(
-            "imagen: the GPU kernel is not wired yet".into(),
-        )),
+        Algoritmo::Cuda => {
+            // Without a GPU, the reason there is none, as every kernel says it.
+            crate::cuda::motor()?;
+            Err(ErrorKernel::NoDisponible(
+                "imagen: the GPU kernel is not wired yet".into(),
+            ))
+        }
         #[cfg(not(feature = "cuda"))]
         Algoritmo::Cuda => Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into())),
     }

@@ -403,6 +403,63 @@ fn the_plane_blur_of_the_benchmarks_equals_the_filter() {
     assert!(rojo.iter().eq(filtrada.iter().step_by(3)));
 }
 
+/// `kernels/cuda/imagen.cu` run on the CPU by `kernels/cuda/imagen_anfitrion.cpp` (one thread
+/// covering each grid-stride loop, the launches queued as `imagen/cuda.rs` queues them, blur
+/// passes in bands of 7 rows), where a C++ compiler is installed (`$CXX`, else `c++`);
+/// otherwise it says so and passes. Its bytes must equal `Secuencial`'s.
+#[test]
+fn the_cuda_source_equals_secuencial_when_emulated_on_the_cpu() {
+    let compilador = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let fuente = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/imagen_anfitrion.cpp");
+    let programa = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("imagen_anfitrion");
+    let compilado = std::process::Command::new(&compilador)
+        .args(["-std=c++17", "-O2", "-ffp-contract=off", fuente, "-o"])
+        .arg(&programa)
+        .output();
+    match compilado {
+        Err(e) => {
+            eprintln!("no C++ compiler ({compilador}: {e}): the emulation is not run");
+            return;
+        }
+        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
+    }
+    let codigo = |f: &Filtro| match f {
+        Desenfoque => 0u32,
+        Sobel => 1,
+        Enfocar => 2,
+        Grises => 3,
+    };
+    for (w, h) in FORMAS {
+        let img = imagen(w, h, w % 2 == 1);
+        for filtros in cadenas() {
+            for sigma in [0.3, 2.5, 9.0] {
+                let pesos = kernels::imagen::pesos_gaussianos(sigma);
+                let mut entrada = Vec::new();
+                let cabecera = [w, h, u32::from(img.forma.canales), filtros.len() as u32];
+                let codigos = filtros.iter().map(codigo);
+                for v in cabecera.into_iter().chain(codigos) {
+                    entrada.extend(v.to_le_bytes());
+                }
+                entrada.extend((pesos.len() as u32).to_le_bytes());
+                entrada.extend(pesos.iter().flat_map(|p| p.to_le_bytes()));
+                entrada.extend(&img.datos);
+                let mut hijo = std::process::Command::new(&programa)
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write as _;
+                hijo.stdin.take().unwrap().write_all(&entrada).unwrap();
+                let salida = hijo.wait_with_output().unwrap();
+                assert!(salida.status.success(), "{w}x{h} {filtros:?}");
+                let s = filtrar(&img, &filtros, sigma, Algoritmo::Secuencial);
+                let (d, donde) = diferencia(&s, &salida.stdout);
+                assert_eq!(d, 0, "{w}x{h} {filtros:?} σ {sigma}: {d} at {donde:?}");
+            }
+        }
+    }
+}
+
 #[cfg(feature = "cuda")]
 #[test]
 fn cuda_equals_secuencial_or_says_why_not() {
