@@ -7,8 +7,10 @@
 //! Wigner matrix: its spectrum fills about `±2√(n/3)`).
 //!
 //! - `Secuencial`: one thread, [`tridiagonal::reducir`] (Householder, one column at a time) then
-//!   the implicit QL iteration ([`tridiagonal::valores_propios`]).
-//! - `Paralelo`: faer's symmetric eigensolver on every core (`paralelo.rs`).
+//!   the root-free implicit QL iteration ([`tridiagonal::valores_propios`], LAPACK's dsterf).
+//! - `Paralelo`: the Householder tridiagonalisation in panels on every core (`bloques.rs`:
+//!   LAPACK's blocked dsytrd, the rank-2k updates faer's matrix products, the symmetric
+//!   matrix-vector products split over rayon), then the same QL (O(n²), one thread).
 //! - `Cuda`: the Householder reduction on the GPU, one column at a time
 //!   (`kernels/cuda/autovalores.cu`, host side `autovalores/cuda.rs`), then the same QL on the
 //!   host.
@@ -29,11 +31,14 @@
 //!
 //! Stopping ([`Control`]): while the matrix is generated (every row block), `Secuencial` every
 //! 2²⁴ multiply-adds of the reduction (within a column for large n) and between QL sweeps;
-//! `Paralelo` before and after faer's tridiagonalisation (one call, not interruptible: about 1 s
-//! at n = 2048, a minute at n = 8192 on 2 cores) and before its QR; `Cuda` between launches of
-//! groups of columns.
+//! `Paralelo` before each column of the reduction (a panel's update, at most 2·32·n² flops, in
+//! between) and between QL sweeps; `Cuda` before each piece of 64 columns and between QL
+//! sweeps.
 
-mod paralelo;
+mod bloques;
+#[cfg(feature = "cuda")]
+mod cuda;
+mod simetrica;
 pub mod tridiagonal;
 
 use std::time::Duration;
@@ -136,14 +141,10 @@ pub fn resolver(
     control.comprobar()?;
     match algoritmo {
         Algoritmo::Cuda => {
-            // The GPU side is being written (kernels/cuda/autovalores.cu): until it lands,
-            // Cuda answers as a build without it would.
             #[cfg(feature = "cuda")]
-            crate::cuda::motor()?;
-            Err(ErrorKernel::NoDisponible(
-                "autovalores: no GPU version in this build yet (run it on Secuencial or Paralelo)"
-                    .into(),
-            ))
+            return cuda::resolver(a, n, indice, control);
+            #[cfg(not(feature = "cuda"))]
+            return Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into()));
         }
         _ if n == 1 => Ok(Solucion {
             valores: vec![a[0]],
@@ -151,20 +152,22 @@ pub fn resolver(
             duracion: Duration::ZERO,
             duracion_con_copias: None,
         }),
-        Algoritmo::Secuencial => secuencial(a, n, indice, control),
-        _ => paralelo::resolver(a, n, indice, control),
+        Algoritmo::Secuencial => en_cpu(a, n, indice, control, tridiagonal::reducir),
+        _ => en_cpu(a, n, indice, control, bloques::reducir),
     }
 }
 
-/// `Secuencial`: [`tridiagonal::reducir`], QL, then the sampled vector.
-fn secuencial(
+/// The CPU backends: `reducir` (one column at a time for `Secuencial`, in panels on every core
+/// for `Paralelo`), the QL iteration, then the sampled vector.
+fn en_cpu(
     a: &mut [f64],
     n: usize,
     indice: usize,
     control: &Control,
+    reducir: fn(&mut [f64], usize, &Control) -> Result<tridiagonal::Tridiagonal, ErrorKernel>,
 ) -> Result<Solucion, ErrorKernel> {
     let inicio = std::time::Instant::now();
-    let t = tridiagonal::reducir(a, n, control)?;
+    let t = reducir(a, n, control)?;
     let valores = tridiagonal::valores_propios(&t.d, &t.e, control)?;
     let duracion = inicio.elapsed();
     let mut vector = tridiagonal::vector_propio(&t.d, &t.e, valores[indice], &muestra_inicial(n));

@@ -255,21 +255,62 @@ fn bad_parameters_and_missing_cuda_are_refused() {
 }
 
 #[test]
-fn secuencial_stops_on_a_flag_and_on_a_time_limit() {
-    let p = Parametros::Autovalores(ParamsAutovalores::new(1500, 1).unwrap());
-    let control = Control::ninguno();
-    control.cancelar("cancelled by a test");
-    let e = ejecutar_con(&p, Algoritmo::Secuencial, &control).unwrap_err();
-    assert!(matches!(e, ErrorKernel::Cancelado { .. }), "{e}");
+fn both_cpu_backends_stop_on_a_flag_and_on_a_time_limit() {
+    // Sizes each backend needs a second or more for (Paralelo: about 0.5 s at n = 2048 on 2 cores).
+    for (algoritmo, n) in [(Algoritmo::Secuencial, 1500), (Algoritmo::Paralelo, 3000)] {
+        let p = Parametros::Autovalores(ParamsAutovalores::new(n, 1).unwrap());
+        let control = Control::ninguno();
+        control.cancelar("cancelled by a test");
+        let e = ejecutar_con(&p, algoritmo, &control).unwrap_err();
+        assert!(
+            matches!(e, ErrorKernel::Cancelado { .. }),
+            "{algoritmo}: {e}"
+        );
 
-    // n = 1500 takes seconds on one core; a 50 ms limit must end it within a fraction of that.
-    let inicio = Instant::now();
-    let control = Control::con_plazo(Duration::from_millis(50));
-    let e = ejecutar_con(&p, Algoritmo::Secuencial, &control).unwrap_err();
-    assert!(matches!(e, ErrorKernel::PlazoExcedido { .. }), "{e}");
-    assert!(
-        inicio.elapsed() < Duration::from_millis(500),
-        "{:?}",
-        inicio.elapsed()
-    );
+        // A 50 ms limit must end the run within a fraction of its whole time.
+        let inicio = Instant::now();
+        let control = Control::con_plazo(Duration::from_millis(50));
+        let e = ejecutar_con(&p, algoritmo, &control).unwrap_err();
+        assert!(
+            matches!(e, ErrorKernel::PlazoExcedido { .. }),
+            "{algoritmo}: {e}"
+        );
+        let tardo = inicio.elapsed();
+        assert!(tardo < Duration::from_millis(500), "{algoritmo}: {tardo:?}");
+    }
+}
+
+/// `Cuda` (feature `cuda`): with a GPU, the same spectrum as `Paralelo` within the tolerance and
+/// a small residual; without one, `NoDisponible` with the reason, before any work
+/// (`KERNELS_CUDA_ESPERADO=stub` or `=gpu` insists on one case, as in tests/cuda.rs).
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_agrees_with_paralelo_or_says_why_not() {
+    let esperado = std::env::var("KERNELS_CUDA_ESPERADO").ok();
+    for (n, semilla) in [(1, 1), (2, 2), (65, 3), (300, 4), (1100, 5)] {
+        let a = autovalores::matriz(n, semilla, &Control::ninguno()).unwrap();
+        let mut copia = a.clone();
+        match resolver(&mut copia, n, n / 2, Algoritmo::Cuda, &Control::ninguno()) {
+            Err(ErrorKernel::NoDisponible(motivo)) => {
+                assert_ne!(esperado.as_deref(), Some("gpu"), "no GPU: {motivo}");
+                assert!(!motivo.is_empty());
+                let p = Parametros::Autovalores(ParamsAutovalores::new(8192, 1).unwrap());
+                let e = ejecutar(&p, Algoritmo::Cuda).unwrap_err();
+                assert!(matches!(e, ErrorKernel::NoDisponible(_)), "{e}");
+                return;
+            }
+            Err(e) => panic!("n = {n}: {e}"),
+            Ok(s) => {
+                assert_ne!(esperado.as_deref(), Some("stub"), "a GPU answered");
+                assert!(s.duracion_con_copias.is_some_and(|t| t >= s.duracion));
+                let p = espectro(&a, n, n / 2, Algoritmo::Paralelo);
+                igual(&s.valores, &p, &format!("Cuda n = {n}"));
+                let norma = s.valores[0].abs().max(s.valores[n - 1].abs());
+                let fila = |i: usize, f: &mut [f64]| f.copy_from_slice(&a[i * n..(i + 1) * n]);
+                let lambda = s.valores[n / 2];
+                let r = autovalores::residuo(fila, lambda, &s.vector, norma, &Control::ninguno());
+                assert!(r.unwrap() <= 1e-13, "Cuda n = {n}: residual {r:?}");
+            }
+        }
+    }
 }

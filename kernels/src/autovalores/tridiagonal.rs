@@ -110,67 +110,93 @@ pub fn producto(x: &[f64], y: &[f64]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + cola
 }
 
-/// Every eigenvalue of the tridiagonal `(d, e)`, ascending, by the implicit QL iteration with
-/// Wilkinson's shift (EISPACK tql1 as in Numerical Recipes' `tqli`, without vectors).
-/// `control` is checked between eigenvalues.
+/// Every eigenvalue of the tridiagonal `(d, e)`, ascending: the root-free implicit QL
+/// iteration of Pal, Walker and Kahan with Wilkinson's shift (LAPACK's dsterf, its QL branch),
+/// on `T/‖T‖` and the squares of its off-diagonal, so a step takes no square root. An
+/// off-diagonal counts as zero when `e² ≤ ε²·|d·d'|` (dsterf's test) or `|e| ≤ ε²` (negligible
+/// against `‖T‖ = 1`). `control` is checked between sweeps.
 pub fn valores_propios(d: &[f64], e: &[f64], control: &Control) -> Result<Vec<f64>, ErrorKernel> {
     let n = d.len();
-    let mut d = d.to_vec();
-    // e[i] couples d[i] and d[i + 1]; one zero at the end simplifies the splitting test.
-    let mut e: Vec<f64> = e.iter().copied().chain(std::iter::once(0.0)).collect();
-    let mut contador = Contador::new(control, FMAS_ENTRE_COMPROBACIONES);
-    for l in 0..n {
-        let mut barridos = 0;
-        loop {
-            let m = (l..n.saturating_sub(1))
-                .find(|&m| e[m].abs() <= f64::EPSILON * (d[m].abs() + d[m + 1].abs()))
-                .unwrap_or(n - 1);
-            if m == l {
-                break;
-            }
-            barridos += 1;
-            if barridos > MAX_BARRIDOS {
-                return Err(ErrorKernel::NoDisponible(format!(
-                    "autovalores: the QL iteration did not converge for eigenvalue {l} in \
-                     {MAX_BARRIDOS} sweeps"
-                )));
-            }
-            contador.avanzar(8 * (m - l) as u64)?;
-            barrido_ql(&mut d, &mut e, l, m);
-        }
+    let escala = d.iter().chain(e).fold(0.0f64, |m, x| m.max(x.abs()));
+    if escala == 0.0 {
+        return Ok(vec![0.0; n]);
     }
-    d.sort_by(f64::total_cmp);
-    Ok(d)
+    let mut d: Vec<f64> = d.iter().map(|x| x / escala).collect();
+    // e2[i] = (e[i]/‖T‖)² couples d[i] and d[i + 1]; a zero at the end ends every block.
+    let mut e2: Vec<f64> = e.iter().map(|x| (x / escala).powi(2)).collect();
+    e2.push(0.0);
+    let eps2 = f64::EPSILON * f64::EPSILON;
+    let mut contador = Contador::new(control, FMAS_ENTRE_COMPROBACIONES);
+    let (mut l, mut barridos) = (0, 0);
+    while l < n {
+        let m = (l..n - 1)
+            .find(|&m| e2[m] <= eps2 * (d[m] * d[m + 1]).abs() || e2[m] <= eps2 * eps2)
+            .unwrap_or(n - 1);
+        e2[m] = 0.0;
+        if m <= l + 1 {
+            if m == l + 1 {
+                (d[l], d[l + 1]) = dos_por_dos(d[l], e2[l].sqrt(), d[l + 1]);
+            }
+            (l, barridos) = (m + 1, 0);
+            continue;
+        }
+        barridos += 1;
+        if barridos > MAX_BARRIDOS {
+            return Err(ErrorKernel::NoDisponible(format!(
+                "autovalores: the QL iteration did not converge for eigenvalue {l} in \
+                 {MAX_BARRIDOS} sweeps"
+            )));
+        }
+        contador.avanzar(10 * (m - l) as u64)?;
+        barrido_ql(&mut d, &mut e2, l, m);
+    }
+    let mut valores: Vec<f64> = d.iter().map(|x| x * escala).collect();
+    valores.sort_by(f64::total_cmp);
+    Ok(valores)
 }
 
-/// One implicit QL sweep with Wilkinson's shift over the unreduced block `l..=m`.
-fn barrido_ql(d: &mut [f64], e: &mut [f64], l: usize, m: usize) {
-    let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-    let mut r = g.hypot(1.0);
-    g = d[m] - d[l] + e[l] / (g + r.copysign(g));
-    let (mut s, mut c, mut p) = (1.0, 1.0, 0.0);
+/// One root-free QL sweep (dsterf's inner loop) over the unreduced block `l..=m` of `(d, e2)`.
+fn barrido_ql(d: &mut [f64], e2: &mut [f64], l: usize, m: usize) {
+    let rte = e2[l].sqrt();
+    let mut sigma = (d[l + 1] - d[l]) / (2.0 * rte);
+    sigma = d[l] - rte / (sigma + sigma.hypot(1.0).copysign(sigma));
+    let (mut c, mut s) = (1.0, 0.0);
+    let mut gamma = d[m] - sigma;
+    let mut p = gamma * gamma;
     for i in (l..m).rev() {
-        let f = s * e[i];
-        let b = c * e[i];
-        r = f.hypot(g);
-        e[i + 1] = r;
-        if r == 0.0 {
-            // An underflow split the block: deflate and start again.
-            d[i + 1] -= p;
-            e[m] = 0.0;
-            return;
+        let bb = e2[i];
+        let r = p + bb;
+        if i + 1 != m {
+            e2[i + 1] = s * r;
         }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2.0 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
+        let c_anterior = c;
+        c = p / r;
+        s = bb / r;
+        let gamma_anterior = gamma;
+        let alfa = d[i];
+        gamma = c * (alfa - sigma) - s * gamma_anterior;
+        d[i + 1] = gamma_anterior + (alfa - gamma);
+        p = if c != 0.0 {
+            gamma * gamma / c
+        } else {
+            c_anterior * bb
+        };
     }
-    d[l] -= p;
-    e[l] = g;
-    e[m] = 0.0;
+    e2[l] = s * p;
+    d[l] = sigma + gamma;
+}
+
+/// The eigenvalues of `[[a, b], [b, c]]` (LAPACK's dlae2): the larger in absolute value first,
+/// the other from the determinant, both accurate.
+fn dos_por_dos(a: f64, b: f64, c: f64) -> (f64, f64) {
+    let (suma, diferencia) = (a + c, (a - c).abs());
+    let (mayor, menor) = if a.abs() > c.abs() { (a, c) } else { (c, a) };
+    let raiz = diferencia.hypot(2.0 * b);
+    if suma == 0.0 {
+        return (0.5 * raiz, -0.5 * raiz);
+    }
+    let uno = 0.5 * (suma + raiz.copysign(suma));
+    (uno, (mayor / uno) * menor - (b / uno) * b)
 }
 
 /// A unit eigenvector of the tridiagonal `(d, e)` for its eigenvalue `lambda`, by inverse
