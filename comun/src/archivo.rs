@@ -319,6 +319,23 @@ mod tests {
     use super::*;
     use crate::trabajo::Tipo;
 
+    /// The tipos of the loaded lines, in order.
+    fn tipos(a: &Archivo) -> Vec<Tipo> {
+        a.trabajos
+            .iter()
+            .map(|t| t.trabajo.parametros.tipo())
+            .collect()
+    }
+
+    /// Asserts the rejected lines' reasons start with `esperados`, in order, and are no more.
+    fn motivos_empiezan(a: &Archivo, esperados: &[&str]) {
+        let motivos: Vec<&str> = a.rechazadas.iter().map(|r| r.motivo.as_str()).collect();
+        assert_eq!(motivos.len(), esperados.len(), "{motivos:?}");
+        for (motivo, esperado) in motivos.iter().zip(esperados) {
+            assert!(motivo.starts_with(esperado), "{esperado}: {motivos:?}");
+        }
+    }
+
     #[test]
     fn the_original_format_loads_with_comments_and_blanks() {
         let a = parsear(
@@ -348,13 +365,8 @@ mod tests {
              montecarlo,muestras=0\n\
              vector_add,Paralelo,n=10,color=rojo\n",
         );
-        let tipos: Vec<Tipo> = a
-            .trabajos
-            .iter()
-            .map(|t| t.trabajo.parametros.tipo())
-            .collect();
         assert_eq!(
-            tipos,
+            tipos(&a),
             [
                 Tipo::Matmul,
                 Tipo::Montecarlo,
@@ -367,23 +379,15 @@ mod tests {
         assert_eq!(a.trabajos[0].trabajo.prioridad, Prioridad::ALTA);
         assert_eq!(a.trabajos[1].trabajo.algoritmo, Algoritmo::Auto);
         assert_eq!(a.trabajos[2].trabajo.algoritmo, Algoritmo::Paralelo);
-        let motivos: Vec<&str> = a.rechazadas.iter().map(|r| r.motivo.as_str()).collect();
-        assert!(
-            motivos[0].starts_with("iteraciones: missing"),
-            "{motivos:?}"
-        );
-        assert!(
-            motivos[1].starts_with("width: not a parameter of tipo matmul"),
-            "{motivos:?}"
-        );
-        assert!(motivos[2].starts_with("pasos: given twice"), "{motivos:?}");
-        assert!(
-            motivos[3].starts_with("muestras: must be at least 1"),
-            "{motivos:?}"
-        );
-        assert!(
-            motivos[4].starts_with("color: unknown parameter"),
-            "{motivos:?}"
+        motivos_empiezan(
+            &a,
+            &[
+                "iteraciones: missing",
+                "width: not a parameter of tipo matmul",
+                "pasos: given twice",
+                "muestras: must be at least 1",
+                "color: unknown parameter",
+            ],
         );
     }
 
@@ -401,13 +405,8 @@ mod tests {
              red_neuronal,tasa=rapida\n\
              kmeans,n_samples=10,k=11\n",
         );
-        let tipos: Vec<Tipo> = a
-            .trabajos
-            .iter()
-            .map(|t| t.trabajo.parametros.tipo())
-            .collect();
         assert_eq!(
-            tipos,
+            tipos(&a),
             [
                 Tipo::Fft,
                 Tipo::RedNeuronal,
@@ -435,21 +434,15 @@ mod tests {
             (64, 64, 2, 3.0)
         );
         assert_eq!(a.trabajos[3].trabajo.algoritmo, Algoritmo::Auto);
-        let motivos: Vec<&str> = a.rechazadas.iter().map(|r| r.motivo.as_str()).collect();
-        assert_eq!(motivos.len(), 5, "{motivos:?}");
-        assert!(motivos[0].starts_with("capas: given twice"), "{motivos:?}");
-        assert!(motivos[1].contains("'m' is not clave=valor"), "{motivos:?}");
-        assert!(
-            motivos[2].starts_with("filtros: unknown filtros 'emboss'"),
-            "{motivos:?}"
-        );
-        assert!(
-            motivos[3].starts_with("tasa: 'rapida' is not a number"),
-            "{motivos:?}"
-        );
-        assert!(
-            motivos[4].starts_with("k: 11 clusters exceed"),
-            "{motivos:?}"
+        motivos_empiezan(
+            &a,
+            &[
+                "capas: given twice",
+                "linea: 'm' is not clave=valor",
+                "filtros: unknown filtros 'emboss'",
+                "tasa: 'rapida' is not a number",
+                "k: 11 clusters exceed",
+            ],
         );
     }
 
