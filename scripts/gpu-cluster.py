@@ -73,6 +73,12 @@ def buscar(objeto, clave):
     return None
 
 
+def segundos(resultado, campo):
+    """A time of the result in seconds, four decimals; `-` where it has none."""
+    valor = resultado.get(campo)
+    return "-" if valor is None else f"{valor:.4f}"
+
+
 # The other kernels: (parameters, the result field that must agree, relative tolerance).
 OTROS = [
     ({"tipo": "matmul", "n": 2048, "iteraciones": 3}, "checksum", 1e-4),
@@ -87,8 +93,9 @@ def otros_kernels(url, espera_s):
     Auto ran on the GPU. Returns the number of failed checks."""
     fallos = 0
     print("\n# The other kernels through the cluster: Cuda, Paralelo and Auto\n")
-    print("| job | tipo | algoritmo | estado | agreeing value | duracion_s | dispositivo |")
-    print("|---:|---|---|---|---:|---:|---|")
+    print("| job | tipo | algoritmo | estado | agreeing value | duracion_s | "
+          "duracion_con_copias_s | dispositivo |")
+    print("|---:|---|---|---|---:|---:|---:|---|")
     for parametros, campo, tolerancia in OTROS:
         valores = {}
         for algoritmo in ("Cuda", "Paralelo", "Auto"):
@@ -97,9 +104,9 @@ def otros_kernels(url, espera_s):
             resultado = trabajo.get("resultado") or {}
             valor = buscar(resultado, campo)
             dispositivo = resultado.get("dispositivo", trabajo.get("motivo", ""))
-            duracion = resultado.get("duracion_s")
             print(f"| {r['id']} | {parametros['tipo']} | {algoritmo} | {trabajo['estado']} | "
-                  f"{valor} | {'-' if duracion is None else f'{duracion:.4f}'} | {dispositivo} |")
+                  f"{valor} | {segundos(resultado, 'duracion_s')} | "
+                  f"{segundos(resultado, 'duracion_con_copias_s')} | {dispositivo} |")
             if trabajo["estado"] != "completado" or valor is None:
                 fallos += 1
                 continue
@@ -153,14 +160,14 @@ def main():
             esclavos = pedir(f"{url}/esclavos")
         if not esclavos:
             raise SystemExit("the esclavo did not register within 60 s (see esclavo.log)")
-        gpu = buscar(esclavos, "gpu")
+        gpus = buscar(esclavos, "gpus")
         print("# Cuda jobs through the cluster (maestro + one cuda esclavo)\n")
-        print(f"- esclavo registered with GPU: `{json.dumps(gpu)}`\n")
-        if not gpu:
+        print(f"- esclavo registered with GPUs: `{json.dumps(gpus)}`\n")
+        if not gpus:
             fallos += 1
         print("| job | algoritmo | image | estado | checksum (suma_conteos) | duracion_s | "
-              "iterations/s | dispositivo |")
-        print("|---:|---|---|---|---:|---:|---:|---|")
+              "duracion_con_copias_s | iterations/s | dispositivo |")
+        print("|---:|---|---|---|---:|---:|---:|---:|---|")
         sumas = {}
         for algoritmo, width, height, iteraciones in TRABAJOS:
             r = pedir(f"{url}/agregar_trabajo", {
@@ -172,11 +179,11 @@ def main():
             resultado = trabajo.get("resultado") or {}
             suma = buscar(resultado, "suma_conteos")
             ips = buscar(resultado, "iteraciones_por_segundo")
-            duracion = resultado.get("duracion_s")
             print(
                 f"| {ident} | {algoritmo} | {width}×{height} × {iteraciones} | "
                 f"{trabajo['estado']} | {suma} | "
-                f"{'-' if duracion is None else f'{duracion:.4f}'} | "
+                f"{segundos(resultado, 'duracion_s')} | "
+                f"{segundos(resultado, 'duracion_con_copias_s')} | "
                 f"{'-' if ips is None else f'{ips:.3e}'} | "
                 f"{resultado.get('dispositivo', trabajo.get('motivo', ''))} |"
             )

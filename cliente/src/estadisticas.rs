@@ -136,6 +136,33 @@ fn tiempos(r: &Rendimiento) -> Table {
     t
 }
 
+/// An esclavo's GPUs, one line each, after how many of its GPU slots are busy; nothing without.
+fn gpus(e: &comun::api::EsclavoInfo) -> String {
+    let Some(resumen) = e.capacidades.resumen_gpus() else {
+        return String::new();
+    };
+    let mut s = format!(
+        "GPUs: {resumen}, {} of {} GPU slots busy\n",
+        e.ejecutando_gpu, e.capacidad_gpu
+    );
+    for g in &e.capacidades.gpus {
+        let pci = if g.pci.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", g.pci)
+        };
+        s.push_str(&format!(
+            "  GPU {}: {} ({} MiB, compute {}{pci})\n",
+            g.indice,
+            g.nombre,
+            g.memoria_bytes >> 20,
+            g.capacidad_computo
+        ));
+    }
+    s.push('\n');
+    s
+}
+
 /// One esclavo's history.
 pub fn historial(h: &HistorialEsclavo) -> String {
     let e = &h.esclavo;
@@ -155,6 +182,7 @@ pub fn historial(h: &HistorialEsclavo) -> String {
         u.fallidos,
         h.perdidas
     );
+    s.push_str(&gpus(e));
     if !h.promedios.is_empty() {
         let mut t = tabla(["tipo", "algoritmo", "jobs", "mean run", "max run"]);
         for p in &h.promedios {
@@ -200,4 +228,46 @@ fn recientes(v: &[IntentoReciente]) -> Table {
     }
     alinear_derecha(&mut t, &[0, 1, 5]);
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use comun::api::{Carga, EsclavoInfo};
+    use comun::nodo::{Capacidades, Gpu};
+
+    use super::*;
+
+    #[test]
+    fn an_esclavo_s_gpus_get_a_line_each_after_their_busy_slots() {
+        let gpu = |indice, pci: &str| Gpu {
+            indice,
+            nombre: "H100".into(),
+            memoria_bytes: 80 << 30,
+            capacidad_computo: "9.0".into(),
+            driver: "550".into(),
+            pci: pci.into(),
+        };
+        let mut e = EsclavoInfo {
+            nombre: "e".into(),
+            url: "http://e".into(),
+            nodo: "n".into(),
+            capacidad: 4,
+            ejecutando: 1,
+            capacidad_gpu: 2,
+            ejecutando_gpu: 1,
+            vivo: true,
+            ultimo_latido_hace_ms: 0,
+            carga: Carga::default(),
+            capacidades: Capacidades::default(),
+            completados: 0,
+        };
+        assert_eq!(gpus(&e), "");
+        e.capacidades.gpus = vec![gpu(0, "0000:17:00.0"), gpu(1, "")];
+        assert_eq!(
+            gpus(&e),
+            "GPUs: 2 × H100, 1 of 2 GPU slots busy\n\
+             \x20 GPU 0: H100 (81920 MiB, compute 9.0, 0000:17:00.0)\n\
+             \x20 GPU 1: H100 (81920 MiB, compute 9.0)\n\n"
+        );
+    }
 }

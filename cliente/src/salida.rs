@@ -93,11 +93,9 @@ fn esclavos(e: &EstadoCluster) -> Table {
         } else {
             format!("no ({} s sin latido)", x.ultimo_latido_hace_ms / 1000)
         };
-        let gpu = x
-            .capacidades
-            .gpu
-            .as_ref()
-            .map_or("-".to_string(), |g| g.nombre.clone());
+        let gpu = x.capacidades.resumen_gpus().map_or("-".to_string(), |g| {
+            format!("{g} ({}/{} Cuda)", x.ejecutando_gpu, x.capacidad_gpu)
+        });
         t.add_row(vec![
             x.nombre.clone(),
             x.url.clone(),

@@ -221,10 +221,7 @@ impl Seguimiento {
         if e.resumen.version != r.version {
             return Ok(Situacion::Cambio(e.resumen));
         }
-        if e.esclavos
-            .iter()
-            .any(|x| x.vivo && x.capacidades.gpu.is_some())
-        {
+        if e.esclavos.iter().any(|x| x.vivo && x.capacidad_gpu > 0) {
             return Ok(Situacion::EnCurso);
         }
         Ok(Situacion::Atascada(pendientes.trabajos))

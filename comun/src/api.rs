@@ -218,6 +218,12 @@ pub struct EsclavoInfo {
     pub nodo: String,
     pub capacidad: u32,
     pub ejecutando: u32,
+    /// Of `capacidad`, the slots for jobs on its GPUs (`--ranuras-por-gpu` × GPUs); 0 without.
+    #[serde(default)]
+    pub capacidad_gpu: u32,
+    /// Of `ejecutando`, the jobs on its GPUs.
+    #[serde(default)]
+    pub ejecutando_gpu: u32,
     /// False once heartbeats stopped for longer than the maestro's limit.
     pub vivo: bool,
     pub ultimo_latido_hace_ms: u64,
@@ -287,7 +293,8 @@ pub struct SistemaPing {
     /// Job slots, and how many run a job now.
     pub ranuras: u32,
     pub ocupadas: u32,
-    /// The GPU `Cuda` jobs run on, if it has one.
+    /// The GPUs `Cuda` jobs run on, if it has any, identical ones counted:
+    /// `2 × NVIDIA H100 80GB HBM3`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu: Option<String>,
 }

@@ -71,6 +71,11 @@ pub struct GpuMuestra {
     /// Core temperature, degrees Celsius; absent where the driver does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperatura_c: Option<f64>,
+    /// PCI address, `0000:17:00.0`: the same device in an esclavo's registration (`pci` of its
+    /// GPU there), whose indices follow CUDA's order, not the driver's; empty where the driver
+    /// does not say.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pci: String,
 }
 
 /// A resource an alert can be about. Serialized with a `tipo` tag:

@@ -14,11 +14,25 @@ use crate::trabajo::{Algoritmo, Parametros, Resultado, TrabajoId};
 /// A GPU an esclavo can run `Cuda` jobs on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Gpu {
+    /// The CUDA driver's ordinal of the device on that esclavo (after `CUDA_VISIBLE_DEVICES`),
+    /// `0` for the first; `Cuda` jobs and `/estado` name the device by it.
+    #[serde(default)]
+    pub indice: u32,
     pub nombre: String,
     pub memoria_bytes: u64,
     /// Compute capability, `9.0` for Hopper.
     pub capacidad_computo: String,
     pub driver: String,
+    /// PCI address, `0000:17:00.0`: the same device in a memoria node's samples, whose indices
+    /// follow another order (NVML's); empty where the driver does not say.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pci: String,
+}
+
+/// A GPU's PCI address as [`Gpu::pci`] and memoria's samples write it, from its domain, bus and
+/// device numbers: `0000:17:00.0` (function 0: a GPU is its device's function 0).
+pub fn direccion_pci(dominio: u32, bus: u32, dispositivo: u32) -> String {
+    format!("{dominio:04x}:{bus:02x}:{dispositivo:02x}.0")
 }
 
 /// What an esclavo's hardware offers.
@@ -26,9 +40,32 @@ pub struct Gpu {
 pub struct Capacidades {
     pub nucleos: u32,
     pub memoria_bytes: u64,
-    /// Present only on an esclavo built with `cuda` that found a usable GPU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu: Option<Gpu>,
+    /// Every usable GPU, in index order; empty on an esclavo built without `cuda` or that
+    /// found none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpus: Vec<Gpu>,
+}
+
+impl Capacidades {
+    /// The GPUs in a few words, identical ones counted: `NVIDIA H100 80GB HBM3`,
+    /// `2 × NVIDIA H100 80GB HBM3`, `NVIDIA A100-SXM4-40GB, NVIDIA T4`; `None` without any.
+    pub fn resumen_gpus(&self) -> Option<String> {
+        let mut grupos: Vec<(&str, usize)> = Vec::new();
+        for g in &self.gpus {
+            match grupos.iter_mut().find(|(nombre, _)| *nombre == g.nombre) {
+                Some((_, n)) => *n += 1,
+                None => grupos.push((&g.nombre, 1)),
+            }
+        }
+        let partes: Vec<String> = grupos
+            .into_iter()
+            .map(|(nombre, n)| match n {
+                1 => nombre.to_owned(),
+                n => format!("{n} × {nombre}"),
+            })
+            .collect();
+        (!partes.is_empty()).then(|| partes.join(", "))
+    }
 }
 
 /// Body of `POST /registrar_esclavo`.
@@ -45,6 +82,11 @@ pub struct Registro {
     pub nodo: String,
     /// Concurrent job slots.
     pub capacidad: u32,
+    /// Of those, how many may run `Cuda` jobs at once: its slots per GPU (`--ranuras-por-gpu`,
+    /// 1 by default) times its GPUs; 0 without a GPU. A `Cuda` job takes one of these and one
+    /// of `capacidad`.
+    #[serde(default)]
+    pub capacidad_gpu: u32,
     pub capacidades: Capacidades,
 }
 
@@ -177,4 +219,55 @@ pub struct RespuestaResultados {
     pub registrados: u32,
     /// Reports for jobs already finished (a late or repeated answer): ignored.
     pub ignorados: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpu(indice: u32, nombre: &str) -> Gpu {
+        Gpu {
+            indice,
+            nombre: nombre.into(),
+            memoria_bytes: 80 << 30,
+            capacidad_computo: "9.0".into(),
+            driver: "550.54.15 (CUDA 12.4)".into(),
+            pci: String::new(),
+        }
+    }
+
+    #[test]
+    fn pci_addresses_are_written_with_a_four_digit_domain() {
+        assert_eq!(direccion_pci(0, 0x17, 0), "0000:17:00.0");
+        assert_eq!(direccion_pci(1, 0xc1, 3), "0001:c1:03.0");
+    }
+
+    #[test]
+    fn several_gpus_are_summed_up_by_model() {
+        let mut c = Capacidades::default();
+        assert_eq!(c.resumen_gpus(), None);
+        c.gpus = vec![gpu(0, "H100")];
+        assert_eq!(c.resumen_gpus().as_deref(), Some("H100"));
+        c.gpus = vec![gpu(0, "H100"), gpu(1, "T4"), gpu(2, "H100")];
+        assert_eq!(c.resumen_gpus().as_deref(), Some("2 × H100, T4"));
+    }
+
+    #[test]
+    fn an_esclavo_without_gpus_sends_none_and_old_fields_default() {
+        let c = Capacidades {
+            nucleos: 2,
+            memoria_bytes: 1,
+            gpus: Vec::new(),
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(json, r#"{"nucleos":2,"memoria_bytes":1}"#);
+        let una = r#"{"nucleos":2,"memoria_bytes":1,"gpus":[{"nombre":"H100",
+            "memoria_bytes":85899345920,"capacidad_computo":"9.0","driver":"550.54.15 (CUDA 12.4)"}]}"#;
+        let leida: Capacidades = serde_json::from_str(una).unwrap();
+        assert_eq!(
+            leida.gpus,
+            [gpu(0, "H100")],
+            "index 0 and no PCI address by default"
+        );
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use comun::nodo::Gpu;
+
 /// Port an esclavo listens on when none is given.
 pub const PUERTO_POR_DEFECTO: u16 = 5011;
 
@@ -10,6 +12,10 @@ pub const MAESTRO_POR_DEFECTO: &str = "http://127.0.0.1:5001";
 
 /// Heartbeat period when none is given.
 pub const LATIDO_POR_DEFECTO: Duration = Duration::from_secs(2);
+
+/// `Cuda` jobs each GPU runs at once when none is given: one, so a job has the device to
+/// itself and its kernel time is its own.
+pub const RANURAS_POR_GPU: u32 = 1;
 
 /// Settings of one esclavo process. `main.rs` fills it from flags and environment; tests and
 /// `cliente local` build it directly, usually with [`Config::new`].
@@ -23,6 +29,13 @@ pub struct Config {
     pub url_publica: Option<String>,
     /// How many jobs may run at once; further jobs are refused as busy.
     pub capacidad: u32,
+    /// How many `Cuda` jobs each GPU runs at once (each also takes one of `capacidad`).
+    pub ranuras_por_gpu: u32,
+    /// The GPUs to offer: `None` detects them (every device the `Cuda` backend can use);
+    /// `Some` offers exactly these, as described. The test seam of registration and device
+    /// choice, on machines with any number of GPUs or none: the kernels still run on the
+    /// real devices, so a described GPU that is not there fails its `Cuda` jobs, saying why.
+    pub gpus: Option<Vec<Gpu>>,
     /// The host this esclavo runs on, so the maestro can apply memoria alerts of that host.
     pub nodo: String,
     /// Bearer token expected on every request but `GET /ping` and sent to the maestro; `None`
@@ -40,14 +53,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// A config with the defaults of the command line: one slot per core, this host's name as
-    /// the node, no token, a heartbeat every two seconds, the URL taken from the bound address.
+    /// A config with the defaults of the command line: one slot per core (and one per GPU for
+    /// `Cuda` jobs, GPUs detected), this host's name as the node, no token, a heartbeat every
+    /// two seconds, the URL taken from the bound address.
     pub fn new(maestro: impl Into<String>, nombre: impl Into<String>) -> Self {
         Self {
             maestro: maestro.into(),
             nombre: nombre.into(),
             url_publica: None,
             capacidad: nucleos(),
+            ranuras_por_gpu: RANURAS_POR_GPU,
+            gpus: None,
             nodo: nombre_de_host(),
             token: None,
             lecturas_abiertas: false,

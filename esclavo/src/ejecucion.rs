@@ -31,7 +31,7 @@ pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> Resp
     for a in trabajos {
         let toma = if esclavo.cerrado() {
             Err("shutting down".to_owned())
-        } else if a.algoritmo.necesita_gpu() && esclavo.capacidades().gpu.is_none() {
+        } else if a.algoritmo.necesita_gpu() && esclavo.capacidades().gpus.is_empty() {
             Err(format!(
                 "no GPU on this esclavo ({})",
                 kernels::dispositivo(Algoritmo::Cuda)
@@ -40,9 +40,9 @@ pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> Resp
             esclavo.ranuras.tomar(&a)
         };
         match toma {
-            Ok(RanuraTomada::Nueva(parada)) => {
+            Ok(RanuraTomada::Nueva { parada, gpu }) => {
                 respuesta.aceptados.push(a.id);
-                tokio::spawn(correr(Arc::clone(esclavo), a, parada));
+                tokio::spawn(correr(Arc::clone(esclavo), a, parada, gpu));
             }
             Ok(RanuraTomada::YaEnCurso) => respuesta.aceptados.push(a.id),
             Err(motivo) => respuesta.rechazados.push(Rechazo { id: a.id, motivo }),
@@ -51,10 +51,10 @@ pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> Resp
     respuesta
 }
 
-/// Runs one attempt in its slot, frees the slot and queues the result for the maestro.
-/// Abandoned (no result, slot left as is) when the esclavo shuts down; its kernel is told to
-/// stop, so its thread ends soon.
-async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
+/// Runs one attempt in its slot (a `Cuda` one on GPU `gpu`), frees the slot and queues the
+/// result for the maestro. Abandoned (no result, slot left as is) when the esclavo shuts down;
+/// its kernel is told to stop, so its thread ends soon.
+async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada, gpu: Option<u32>) {
     let mut cierre = esclavo.aviso_de_cierre();
     let inicio = Instant::now();
     let (salida, estado) = tokio::select! {
@@ -62,7 +62,7 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
             parada.parar(MOTIVO_CIERRE);
             return;
         }
-        fin = ejecutar(a.parametros.clone(), a.algoritmo, &parada) => fin,
+        fin = ejecutar(a.parametros.clone(), a.algoritmo, &parada, gpu) => fin,
     };
     match (&salida, estado) {
         (Salida::Fallido { error }, Estado::Cancelado) => {
@@ -87,16 +87,25 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada) {
     });
 }
 
-/// Computes a job under `parada`: `espera` on a timer, everything else on the blocking pool.
+/// Computes a job under `parada`: `espera` on a timer, everything else on the blocking pool,
+/// its `Cuda` work on GPU `gpu` (GPU 0 when none was chosen).
 /// Returns what to report and how `/estado` records the end: `Completado`, `Fallido`, or
 /// `Cancelado` when the attempt was cancelled (a time limit counts as `Fallido`).
-async fn ejecutar(p: Parametros, algoritmo: Algoritmo, parada: &Parada) -> (Salida, Estado) {
+async fn ejecutar(
+    p: Parametros,
+    algoritmo: Algoritmo,
+    parada: &Parada,
+    gpu: Option<u32>,
+) -> (Salida, Estado) {
     let fin = if let Parametros::Espera(e) = p {
         esperar(e.ms, parada).await
     } else {
         let control = parada.control.clone();
-        let calculo =
-            tokio::task::spawn_blocking(move || kernels::ejecutar_con(&p, algoritmo, &control));
+        let calculo = tokio::task::spawn_blocking(move || {
+            kernels::en_gpu(gpu.unwrap_or(0), || {
+                kernels::ejecutar_con(&p, algoritmo, &control)
+            })
+        });
         match calculo.await {
             Ok(fin) => fin.map(|e| Salida::Completado {
                 resultado: e.resultado,
@@ -165,7 +174,7 @@ mod tests {
         let parada = Parada::new(0);
         let inicio = Instant::now();
         let (fin, ()) = tokio::join!(
-            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &parada),
+            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &parada, None),
             async {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 parada.parar("stop");
@@ -187,7 +196,7 @@ mod tests {
     async fn an_espera_timer_stops_at_its_time_limit() {
         let inicio = Instant::now();
         let (salida, estado) =
-            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &Parada::new(30)).await;
+            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &Parada::new(30), None).await;
         assert!(inicio.elapsed() >= Duration::from_millis(30));
         assert!(inicio.elapsed() < Duration::from_secs(30));
         assert_eq!(estado, Estado::Fallido);
@@ -200,7 +209,7 @@ mod tests {
         );
         // A limit longer than the sleep changes nothing.
         let (salida, estado) =
-            ejecutar(espera_de(5), Algoritmo::Secuencial, &Parada::new(60_000)).await;
+            ejecutar(espera_de(5), Algoritmo::Secuencial, &Parada::new(60_000), None).await;
         assert!(matches!(salida, Salida::Completado { .. }) && estado == Estado::Completado);
     }
 
@@ -212,7 +221,7 @@ mod tests {
                 imagen_png,
             },
             Estado::Completado,
-        ) = ejecutar(espera_de(0), Algoritmo::Paralelo, &Parada::new(0)).await
+        ) = ejecutar(espera_de(0), Algoritmo::Paralelo, &Parada::new(0), None).await
         else {
             panic!("espera failed");
         };

@@ -7,6 +7,8 @@
 //! - [`http`]: the routes (`/ping`, `/estado`, `/ejecutar`, `/cancelar`) and their handlers.
 //! - `ranuras`: the job slots, each running attempt's stop (`/cancelar`, the heartbeat's
 //!   `cancelar` list, its time limit) and the record of those that ended.
+//! - [`gpus`]: the GPUs as slots of `Cuda` jobs (`--ranuras-por-gpu` each) and the choice of
+//!   the device a job runs on, as plain code.
 //! - [`ejecucion`]: running an accepted job in its slot: kernels on the blocking pool,
 //!   `espera` jobs on timers; its result queued for the maestro.
 //! - [`envio`]: one task that batches finished results and retries each batch until the
@@ -17,7 +19,7 @@
 //!   outcome, kernel time by tipo and backend, results waiting for delivery).
 //! - [`servicio`]: [`Esclavo`], the handle of a running esclavo that handlers and tasks share.
 //! - [`vista`]: [`EstadoEsclavo`], the body of `GET /estado`.
-//! - `sistema`: capabilities and load, via `sysinfo`.
+//! - `sistema`: capabilities (the GPUs detected once per process) and load, via `sysinfo`.
 //!
 //! # Lifecycle
 //!
@@ -33,6 +35,7 @@ pub mod conexion;
 pub mod config;
 pub mod ejecucion;
 pub mod envio;
+pub mod gpus;
 pub mod http;
 pub mod metricas;
 mod ranuras;
@@ -48,7 +51,8 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 pub use conexion::ClienteMaestro;
-pub use config::{Config, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO};
+pub use config::{Config, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO, RANURAS_POR_GPU};
+pub use gpus::GpuEnUso;
 pub use http::router;
 pub use servicio::Esclavo;
 pub use vista::{EnCurso, EstadoEsclavo, Terminado};
@@ -82,6 +86,7 @@ pub async fn run(
         url = esclavo.url(),
         maestro = cliente.base(),
         capacidad = config.capacidad,
+        capacidad_gpu = esclavo.registro().capacidad_gpu,
         "esclavo started"
     );
 

@@ -18,6 +18,11 @@ use esclavo::Config;
         (Julia fractals, espera sleeps) to it, it runs up to --capacidad of them at once and \
         posts each result back, keeping results in memory until the maestro acknowledges them. \
         If the maestro restarts or forgets it, it registers again by itself.\n\n\
+        Built with the `cuda` feature, it registers every GPU it can use (name, memory, compute \
+        capability) and runs each Cuda job on one of them: the free GPU running the fewest \
+        jobs, then the one with more memory. Each GPU runs --ranuras-por-gpu Cuda jobs at once \
+        (each also takes one of --capacidad). Limit the GPUs it sees with \
+        CUDA_VISIBLE_DEVICES.\n\n\
         On start it prints `esclavo escuchando en http://127.0.0.1:PORT` (https:// with \
         --tls-cert) as its first line. \
         Logs go to stderr; set RUST_LOG (e.g. RUST_LOG=esclavo=debug) for more detail."
@@ -42,6 +47,13 @@ struct Args {
     /// Jobs run at once; more are refused as busy [default: the number of cores].
     #[arg(long, env = "CAPACIDAD", value_parser = clap::value_parser!(u32).range(1..))]
     capacidad: Option<u32>,
+
+    /// Cuda jobs each GPU runs at once; more wait at the maestro (1: a job has its GPU to
+    /// itself, and its kernel time is its own).
+    #[arg(long = "ranuras-por-gpu", env = "RANURAS_POR_GPU",
+          default_value_t = esclavo::RANURAS_POR_GPU,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    ranuras_por_gpu: u32,
 
     /// Host name memoria alerts for this machine use [default: this host's name].
     #[arg(long, env = "NODO")]
@@ -75,6 +87,8 @@ impl Args {
             nombre: self.nombre.unwrap_or_else(|| format!("{host}-{puerto}")),
             url_publica: self.url_publica.filter(|u| !u.is_empty()),
             capacidad: self.capacidad.unwrap_or_else(esclavo::config::nucleos),
+            ranuras_por_gpu: self.ranuras_por_gpu,
+            gpus: None,
             nodo: self.nodo.unwrap_or(host),
             token: self.token.filter(|t| !t.is_empty()),
             lecturas_abiertas: self.red.lecturas_abiertas,

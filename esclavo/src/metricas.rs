@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use comun::{Algoritmo, Estado, Tipo};
-use prometheus::{Gauge, Histogram, IntCounter};
+use prometheus::{Gauge, GaugeVec, Histogram, IntCounter};
+
+use crate::gpus::GpuEnUso;
 
 /// The outcomes of an attempt, as the `estado` label of `jobs_total`.
 const FINALES: [Estado; 3] = [Estado::Completado, Estado::Fallido, Estado::Cancelado];
@@ -36,6 +38,8 @@ pub struct Metricas {
     kernel: [[Histogram; 4]; Tipo::TODOS.len()],
     ranuras: Gauge,
     ocupadas: Gauge,
+    /// `Cuda` slots of each GPU, and those running a job, by the GPU's index.
+    gpus: [GaugeVec; 2],
     por_enviar: Gauge,
     registrado: Gauge,
 }
@@ -44,6 +48,7 @@ pub struct Metricas {
 pub struct Instantanea {
     pub capacidad: u32,
     pub ocupadas: usize,
+    pub gpus: Vec<GpuEnUso>,
     pub por_enviar: u64,
     pub registrado: bool,
 }
@@ -72,6 +77,18 @@ impl Metricas {
                 .map(|t| BACKENDS.map(|b| kernel.with_label_values(&[t.nombre(), b.nombre()]))),
             ranuras: base.indicador("slots", "Job slots: attempts it runs at once"),
             ocupadas: base.indicador("slots_busy", "Slots running an attempt now"),
+            gpus: [
+                base.indicadores(
+                    "gpu_slots",
+                    "Cuda jobs each GPU runs at once (--ranuras-por-gpu), by the GPU's index",
+                    &["gpu"],
+                ),
+                base.indicadores(
+                    "gpu_slots_busy",
+                    "Cuda jobs running on each GPU now, by the GPU's index",
+                    &["gpu"],
+                ),
+            ],
             por_enviar: base.indicador(
                 "results_pending",
                 "Finished attempts whose result the maestro has not acknowledged yet",
@@ -106,6 +123,11 @@ impl Metricas {
     pub fn actualizar(&self, ahora: Instantanea) {
         self.ranuras.set(ahora.capacidad.into());
         self.ocupadas.set(ahora.ocupadas as f64);
+        for g in &ahora.gpus {
+            let indice = [g.indice.to_string()];
+            self.gpus[0].with_label_values(&indice).set(g.ranuras.into());
+            self.gpus[1].with_label_values(&indice).set(g.ejecutando.into());
+        }
         self.por_enviar.set(ahora.por_enviar as f64);
         self.registrado.set(f64::from(u8::from(ahora.registrado)));
     }

@@ -56,15 +56,19 @@ impl Esclavo {
         url: String,
     ) -> (Arc<Self>, mpsc::UnboundedReceiver<InformeResultado>) {
         let (informes, recibidos) = mpsc::unbounded_channel();
+        let gpus = config
+            .gpus
+            .clone()
+            .unwrap_or_else(crate::sistema::gpus_detectadas);
         let esclavo = Self {
             nombre: config.nombre.clone(),
             instancia: plataforma::nueva_instancia(),
             url,
             maestro: config.maestro.clone(),
             nodo: config.nodo.clone(),
-            capacidades: crate::sistema::capacidades(),
+            ranuras: Ranuras::new(config.capacidad, &gpus, config.ranuras_por_gpu),
+            capacidades: crate::sistema::capacidades(gpus),
             acceso: plataforma::Acceso::new(config.token.clone(), config.lecturas_abiertas),
-            ranuras: Ranuras::new(config.capacidad),
             registrado: AtomicBool::new(false),
             por_enviar: AtomicU64::new(0),
             informes,
@@ -110,7 +114,7 @@ impl Esclavo {
             nucleos: self.capacidades.nucleos,
             ranuras: self.ranuras.capacidad(),
             ocupadas: self.ranuras.ids_en_curso().len() as u32,
-            gpu: self.capacidades.gpu.as_ref().map(|g| g.nombre.clone()),
+            gpu: self.capacidades.resumen_gpus(),
         }
     }
 
@@ -127,6 +131,7 @@ impl Esclavo {
             url: self.url.clone(),
             nodo: self.nodo.clone(),
             capacidad: self.ranuras.capacidad(),
+            capacidad_gpu: self.ranuras.capacidad_gpu(),
             capacidades: self.capacidades.clone(),
         }
     }
@@ -152,6 +157,7 @@ impl Esclavo {
         self.metricas.actualizar(Instantanea {
             capacidad: self.ranuras.capacidad(),
             ocupadas: self.ranuras.ocupadas(),
+            gpus: self.ranuras.gpus(),
             por_enviar: self.por_enviar.load(Ordering::Relaxed),
             registrado: self.registrado.load(Ordering::Relaxed),
         });
@@ -182,6 +188,7 @@ impl Esclavo {
             maestro: self.maestro.clone(),
             nodo: self.nodo.clone(),
             capacidad: self.ranuras.capacidad(),
+            gpus: actividad.gpus,
             ejecutando: actividad.ejecutando,
             completados: actividad.completados,
             fallidos: actividad.fallidos,

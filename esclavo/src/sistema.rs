@@ -1,14 +1,13 @@
 //! What this machine offers (sent once, at registration) and how loaded it is (sent with every
-//! heartbeat), read through `sysinfo` and, for the GPU, `kernels::gpu`.
+//! heartbeat), read through `sysinfo` and, for the GPUs, `kernels::gpus`.
 
 use std::sync::OnceLock;
 
 use comun::nodo::{Capacidades, Carga, Gpu};
 use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
 
-/// The hardware this esclavo offers: cores, memory and, in a build with the `cuda` feature
-/// that found a usable one, the GPU that `Cuda` jobs run on.
-pub fn capacidades() -> Capacidades {
+/// The hardware this esclavo offers: cores, memory and `gpus`, the GPUs `Cuda` jobs run on.
+pub fn capacidades(gpus: Vec<Gpu>) -> Capacidades {
     let memoria_bytes = System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
     )
@@ -17,33 +16,44 @@ pub fn capacidades() -> Capacidades {
     Capacidades {
         nucleos: crate::config::nucleos(),
         memoria_bytes,
-        gpu: gpu(),
+        gpus,
     }
 }
 
-/// The GPU, detected once per process (every esclavo of a `cliente local` shares it) and
-/// logged then: what was found, or why there is none and only CPU jobs are served.
-fn gpu() -> Option<Gpu> {
-    static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
-    GPU.get_or_init(|| match kernels::gpu() {
-        Ok(gpu) => {
-            tracing::info!(
-                nombre = %gpu.nombre,
-                memoria_mib = gpu.memoria_bytes >> 20,
-                capacidad_computo = %gpu.capacidad_computo,
-                driver = %gpu.driver,
-                "GPU found: Cuda jobs run on it"
-            );
-            Some(gpu)
+/// Every GPU the `Cuda` backend can use, detected once per process (every esclavo of a
+/// `cliente local` shares them) and logged then: each one found, each one left out and why,
+/// or why there is none and only CPU jobs are served.
+pub fn gpus_detectadas() -> Vec<Gpu> {
+    static GPUS: OnceLock<Vec<Gpu>> = OnceLock::new();
+    GPUS.get_or_init(|| match kernels::gpus() {
+        Ok(gpus) => {
+            for gpu in &gpus.usables {
+                tracing::info!(
+                    indice = gpu.indice,
+                    nombre = %gpu.nombre,
+                    memoria_mib = gpu.memoria_bytes >> 20,
+                    capacidad_computo = %gpu.capacidad_computo,
+                    pci = %gpu.pci,
+                    driver = %gpu.driver,
+                    "GPU found: Cuda jobs run on it"
+                );
+            }
+            for motivo in &gpus.descartadas {
+                tracing::warn!(%motivo, "GPU left out: Cuda jobs do not run on it");
+            }
+            if gpus.usables.is_empty() {
+                tracing::warn!("no usable GPU: serving CPU jobs only");
+            }
+            gpus.usables
         }
         // A build with the feature was meant to have a GPU: its absence is worth a warning.
         Err(motivo) if cfg!(feature = "cuda") => {
             tracing::warn!(%motivo, "no usable GPU: serving CPU jobs only");
-            None
+            Vec::new()
         }
         Err(motivo) => {
             tracing::info!(%motivo, "no GPU backend: serving CPU jobs only");
-            None
+            Vec::new()
         }
     })
     .clone()

@@ -6,6 +6,8 @@
 use comun::{Algoritmo, Estado, TrabajoId};
 use serde::{Deserialize, Serialize};
 
+use crate::gpus::GpuEnUso;
+
 /// Answer to `GET /estado`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EstadoEsclavo {
@@ -21,6 +23,9 @@ pub struct EstadoEsclavo {
     pub nodo: String,
     /// How many jobs it runs at once.
     pub capacidad: u32,
+    /// Its GPUs, each with its `Cuda` slots and the jobs running on it; empty without a GPU.
+    #[serde(default)]
+    pub gpus: Vec<GpuEnUso>,
     /// Jobs running now, oldest first.
     pub ejecutando: Vec<EnCurso>,
     /// Attempts that finished with a result since the process started.
@@ -54,6 +59,9 @@ pub struct EnCurso {
     pub descripcion: String,
     /// The backend it runs on.
     pub algoritmo: Algoritmo,
+    /// The GPU it runs on (its index), for a `Cuda` job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<u32>,
     /// When it started, in ms since the Unix epoch.
     pub desde_ms: u64,
 }

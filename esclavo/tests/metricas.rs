@@ -38,7 +38,7 @@ fn trabajos(e: &Exposicion, tipo: &str, estado: &str) -> f64 {
 /// Every series is `hpc_esclavo_*` of `e-prueba`, with bounded labels.
 fn acotada(e: &Exposicion) {
     let conocidas = [
-        "tipo", "estado", "backend", "route", "method", "status", "le",
+        "tipo", "estado", "backend", "gpu", "route", "method", "status", "le",
     ];
     e.comprobar_etiquetas("hpc_esclavo_", &conocidas, Some(("esclavo", "e-prueba")));
 }
@@ -49,6 +49,15 @@ async fn attempts_count_by_tipo_and_outcome_and_results_wait_for_the_maestro() {
     maestro.fallar_resultados.store(u32::MAX, Ordering::SeqCst);
     let mut c = config(&url);
     c.capacidad = 4;
+    // A described GPU, so its slot series exist (no job here runs on it).
+    c.gpus = Some(vec![comun::nodo::Gpu {
+        indice: 2,
+        nombre: "NVIDIA H100".into(),
+        memoria_bytes: 80 << 30,
+        capacidad_computo: "9.0".into(),
+        driver: "550".into(),
+        pci: String::new(),
+    }]);
     let e = EsclavoDePrueba::iniciar(c).await;
     esperar_hasta(PLAZO, "registered", || async {
         raspar(&e.url, None)
@@ -64,14 +73,9 @@ async fn attempts_count_by_tipo_and_outcome_and_results_wait_for_the_maestro() {
     acotada(&ocupado);
     assert_eq!(ocupado.valor("hpc_esclavo_slots", &[]), 4.0);
     assert_eq!(ocupado.valor("hpc_esclavo_slots_busy", &[]), 1.0);
-    let r = e
-        .http
-        .post(format!("{}/cancelar", e.url))
-        .json(&json!({"trabajos": [1]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(ocupado.valor("hpc_esclavo_gpu_slots", &[("gpu", "2")]), 1.0);
+    assert_eq!(ocupado.valor("hpc_esclavo_gpu_slots_busy", &[("gpu", "2")]), 0.0);
+    e.cancelar(&[1]).await;
 
     let lote = vec![
         espera(2, 0, 0),

@@ -1,5 +1,6 @@
 //! The esclavo over real HTTP on loopback, against a fake maestro that records what it gets.
 
+#[allow(dead_code)]
 mod apoyo;
 
 use std::collections::BTreeSet;
@@ -56,7 +57,8 @@ async fn registers_at_start_and_waits_for_a_maestro_that_starts_late() {
     assert_eq!(r.url, e.url);
     assert_eq!(r.capacidad, 2);
     assert!(r.capacidades.nucleos >= 1 && r.capacidades.memoria_bytes > 0);
-    assert_eq!(r.capacidades.gpu, None);
+    assert!(r.capacidades.gpus.is_empty(), "no GPU described or found");
+    assert_eq!(r.capacidad_gpu, 0);
     let estado = e.estado().await;
     assert!(estado.registrado);
     assert_eq!(estado.instancia, r.instancia);

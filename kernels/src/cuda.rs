@@ -1,4 +1,4 @@
-//! The machinery every `Cuda` kernel shares: the GPU set up once per process ([`motor`]), one
+//! The machinery every `Cuda` kernel shares: each GPU set up once per process ([`motor`]), one
 //! call's stream and timing events ([`Llamada`]), copies to and from the GPU, launching in
 //! pieces under a [`Control`], and driver errors in words. It knows no kernel: each kernel's
 //! module holds its own GPU host code (`julia/cuda.rs`, `matmul/cuda.rs`, ...) and calls this.
@@ -7,10 +7,18 @@
 //! of time to PTX for `compute_70` (`scripts/ptx.py`) and embedded in the binary; the driver
 //! JIT-compiles them for the GPU it finds, once per process, when the backend is first used.
 //!
-//! The GPU is set up once, lazily, by [`motor`] (`cuda/motor.rs`): driver present (`cuInit`),
-//! driver new enough for the PTX, first device, its primary context, the modules. Every step
-//! that fails becomes a sentence saying what is missing, kept for the life of the process and
-//! returned as [`ErrorKernel::NoDisponible`] by every later call.
+//! Each GPU is set up once, lazily, by [`motor_en`] (`cuda/motor.rs`): driver present
+//! (`cuInit`) and new enough for the PTX (once for all devices), then that device, its primary
+//! context, the modules. Every step that fails becomes a sentence saying what is missing, kept
+//! for the life of the process and returned as [`ErrorKernel::NoDisponible`] by every later
+//! call. A call runs on the device its thread chose ([`crate::gpus::en_gpu`], GPU 0 unless
+//! chosen): [`Llamada::new`] takes [`motor`], that device's.
+//!
+//! Times: a call reports its kernel time (CUDA events around its launches, [`Llamada::en_piezas`])
+//! and its time with copies (CUDA events around the whole call, from [`Llamada::new`] to the
+//! last byte back on the host, [`Llamada::tiempos`]): `Salida::duracion` and
+//! `Salida::duracion_con_copias`, the same way for every kernel. Results come back through
+//! pinned staging memory from [`UMBRAL_ETAPA`] bytes on ([`bajar`], `cuda/copias.rs`).
 //!
 //! Stopping: every kernel queues its work in pieces through `Llamada::en_piezas`, which
 //! checks the run's [`Control`] before each piece and keeps at most two pieces queued ahead of
@@ -24,6 +32,7 @@
 //! without one, so errors are written with `{:?}`; error codes newer than CUDA 11.4 arrive as
 //! `UnknownError`, so the driver's version is checked before the PTX is loaded.
 
+mod copias;
 mod limites;
 mod motor;
 
@@ -32,27 +41,30 @@ use std::time::{Duration, Instant};
 use cust::error::CudaError;
 use cust::event::{Event, EventFlags};
 use cust::function::Function;
-use cust::memory::{CopyDestination as _, DeviceBuffer, DeviceCopy};
+use cust::memory::{CopyDestination as _, DeviceBuffer, DeviceCopy, DeviceSlice};
 use cust::stream::{Stream, StreamFlags};
 
 use crate::ErrorKernel;
 use crate::control::Control;
 
+pub use copias::{Bajadas, MITAD, UMBRAL_ETAPA, medir_bajadas};
 pub use limites::Limites;
 pub(crate) use motor::{HILOS, Ptx};
-pub use motor::{Motor, motor};
+pub use motor::{Motor, dispositivos, motor, motor_en};
 
-/// A kernel's time on the GPU's clock, and the whole call's on the host's.
+/// A kernel's time and the whole call's, both on the GPU's clock.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tiempos {
-    /// CUDA events around the launches.
+    /// CUDA events around the launches: `Salida::duracion`.
     pub kernel: Duration,
-    /// Allocation, copies to the GPU, launches, copies back (host clock).
+    /// CUDA events around the whole call: allocation, copies to the GPU, launches, copies back
+    /// to the host; `Salida::duracion_con_copias`.
     pub total: Duration,
 }
 
-/// One call of a kernel on the GPU: the context made current on this thread, a stream, the two
-/// events that time the launches, and the host's clock from the call's start.
+/// One call of a kernel on the GPU: the context made current on this thread, a stream, the
+/// events that time the launches and the whole call, and the host's clock from the call's
+/// start.
 pub(crate) struct Llamada {
     /// The GPU.
     pub(crate) motor: &'static Motor,
@@ -62,7 +74,10 @@ pub(crate) struct Llamada {
     inicio: Event,
     /// Recorded after the last launch.
     fin: Event,
-    /// Started before anything else, for [`Tiempos::total`].
+    /// Recorded when the call starts, before any allocation or copy: [`Tiempos::total`] counts
+    /// from it.
+    desde: Event,
+    /// Started with the call: [`Tiempos::total`] where the events cannot be read.
     reloj: Instant,
 }
 
@@ -79,11 +94,14 @@ impl Llamada {
             Stream::new(StreamFlags::NON_BLOCKING, None).map_err(fallo("creating a stream"))?;
         let inicio = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
         let fin = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+        let desde = Event::new(EventFlags::DEFAULT).map_err(fallo("creating an event"))?;
+        desde.record(&flujo).map_err(fallo("recording an event"))?;
         Ok(Self {
             motor,
             flujo,
             inicio,
             fin,
+            desde,
             reloj,
         })
     }
@@ -132,11 +150,19 @@ impl Llamada {
             .map_err(fallo(&format!("finding the {nombre} kernel")))
     }
 
-    /// `kernel`, and the host's time since [`Llamada::new`].
+    /// `kernel`, and the whole call's time on the GPU's clock: from [`Llamada::new`] to now,
+    /// once everything queued on its stream is done. Call it after the last copy back. Where
+    /// the driver cannot time it (it never should, once the call's work went well), the host's
+    /// clock stands in.
     pub(crate) fn tiempos(&self, kernel: Duration) -> Tiempos {
+        let hasta = Event::new(EventFlags::DEFAULT).and_then(|hasta| {
+            hasta.record(&self.flujo)?;
+            hasta.synchronize()?;
+            hasta.elapsed(&self.desde)
+        });
         Tiempos {
             kernel,
-            total: self.reloj.elapsed(),
+            total: hasta.unwrap_or_else(|_| self.reloj.elapsed()),
         }
     }
 }
@@ -219,14 +245,33 @@ pub(crate) fn subir<T: DeviceCopy>(datos: &[T]) -> Result<DeviceBuffer<T>, Error
     )))
 }
 
-/// What `buffer` holds, copied to a new vector on the host; `que` names the copy in errors.
-pub(crate) fn bajar<T: DeviceCopy + Default>(
-    buffer: &DeviceBuffer<T>,
+/// What `buffer` holds, copied to a new vector on the host ([`bajar_en`]); `que` names the
+/// copy in errors.
+pub(crate) fn bajar<T: DeviceCopy + Default + Send + Sync>(
+    buffer: &DeviceSlice<T>,
     que: &str,
 ) -> Result<Vec<T>, ErrorKernel> {
     let mut datos = vec![T::default(); buffer.len()];
-    buffer.copy_to(&mut datos[..]).map_err(fallo(que))?;
+    bajar_en(buffer, &mut datos, que)?;
     Ok(datos)
+}
+
+/// What `origen` holds, copied into `destino` (of the same length): through the GPU's pinned
+/// halves from [`UMBRAL_ETAPA`] bytes on (when another call of the same GPU is not using
+/// them), straight otherwise. The work that wrote `origen` must be finished (its stream
+/// synchronised, as [`Llamada::en_piezas`] leaves it). `que` names the copy in errors.
+pub(crate) fn bajar_en<T: DeviceCopy + Send + Sync>(
+    origen: &DeviceSlice<T>,
+    destino: &mut [T],
+    que: &str,
+) -> Result<(), ErrorKernel> {
+    if std::mem::size_of_val(destino) >= UMBRAL_ETAPA {
+        let etapa = motor()?.etapa();
+        if let Some(hecho) = etapa.con(|e| e.bajar(origen, destino)) {
+            return hecho.map_err(fallo(que));
+        }
+    }
+    origen.copy_to(destino).map_err(fallo(que))
 }
 
 /// A zeroed buffer of `n` floats on the GPU.

@@ -7,8 +7,9 @@ use std::sync::OnceLock;
 use comun::Algoritmo;
 
 /// What runs jobs of `algoritmo` here, in words: `cpu: 1 hilo (AMD EPYC 9R14)`,
-/// `cpu: 2 hilos, avx512 (AMD EPYC 9R14)`, `cuda: NVIDIA H100 80GB HBM3 (9.0, 79 GiB, driver
-/// 550.54.15 (CUDA 12.4))`; for `Cuda` without a usable GPU, why there is none.
+/// `cpu: 2 hilos, avx512 (AMD EPYC 9R14)`, `cuda: NVIDIA H100 80GB HBM3 (GPU 0, 9.0, 79 GiB,
+/// driver 550.54.15 (CUDA 12.4))`: for `Cuda`, the GPU of the calling thread
+/// ([`crate::en_gpu`]); without a usable one, why there is none.
 pub fn dispositivo(algoritmo: Algoritmo) -> String {
     match algoritmo {
         Algoritmo::Secuencial => format!("cpu: 1 hilo ({})", modelo_cpu()),
@@ -20,8 +21,9 @@ pub fn dispositivo(algoritmo: Algoritmo) -> String {
         ),
         Algoritmo::Cuda => match crate::gpu() {
             Ok(gpu) => format!(
-                "cuda: {} ({}, {} GiB, driver {})",
+                "cuda: {} (GPU {}, {}, {} GiB, driver {})",
                 gpu.nombre,
+                gpu.indice,
                 gpu.capacidad_computo,
                 gpu.memoria_bytes >> 30,
                 gpu.driver

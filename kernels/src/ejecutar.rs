@@ -63,14 +63,22 @@ pub fn ejecutar_con_entrada(
     let salida = match p {
         Parametros::Julia(j) => ejecutar_julia(j, algoritmo, control)?,
         Parametros::Espera(e) => ejecutar_espera(e, control)?,
-        Parametros::Matmul(m) => salida_matmul(m, matmul::matmul_con(m, algoritmo, control)?),
+        Parametros::Matmul(m) => {
+            let r = matmul::matmul_con(m, algoritmo, control)?;
+            con_copias(algoritmo, r.total, salida_matmul(m, r))
+        }
         Parametros::VectorAdd(v) => {
-            salida_vector_add(v, vector_add::vector_add_con(v, algoritmo, control)?)
+            let r = vector_add::vector_add_con(v, algoritmo, control)?;
+            con_copias(algoritmo, r.total, salida_vector_add(v, r))
         }
         Parametros::Montecarlo(m) => {
-            salida_montecarlo(montecarlo::montecarlo_con(m, algoritmo, control)?)
+            let r = montecarlo::montecarlo_con(m, algoritmo, control)?;
+            con_copias(algoritmo, r.total, salida_montecarlo(r))
         }
-        Parametros::Nbody(nb) => salida_nbody(nb, nbody::nbody_con(nb, algoritmo, control)?),
+        Parametros::Nbody(nb) => {
+            let r = nbody::nbody_con(nb, algoritmo, control)?;
+            con_copias(algoritmo, r.total, salida_nbody(nb, r))
+        }
         Parametros::RedNeuronal(r) => red_neuronal::ejecutar(r, algoritmo, control)?,
         Parametros::Imagen(i) => ejecutar_imagen(i, entrada, algoritmo, control)?,
         Parametros::Fft(f) => fft::ejecutar(f, algoritmo, control)?,
@@ -103,6 +111,15 @@ fn ejecutar_imagen(
         .into());
     }
     imagen::ejecutar(p, entrada, algoritmo, control)
+}
+
+/// `salida` of a kernel that ran on `algoritmo`, with `total` (kernel plus copies, as the
+/// kernel timed it) as its time with copies when that was the GPU.
+fn con_copias(algoritmo: Algoritmo, total: Duration, salida: Salida) -> Salida {
+    Salida {
+        duracion_con_copias: (algoritmo == Algoritmo::Cuda).then_some(total),
+        ..salida
+    }
 }
 
 /// matmul's output: the checksum, the sampled error and GFLOP/s.
@@ -152,15 +169,14 @@ fn salida_nbody(nb: &ParamsNbody, r: nbody::Simulacion) -> Salida {
     Salida::cpu(r.duracion, detalle)
 }
 
-/// Julia: times the kernel alone (not the PNG), and reports iterations per second of it.
+/// Julia: times the kernel alone (not the PNG; on the GPU, not the copy either), and reports
+/// iterations per second of it.
 fn ejecutar_julia(
     p: &ParamsJulia,
     algoritmo: Algoritmo,
     control: &Control,
 ) -> Result<Salida, ErrorKernel> {
-    let inicio = Instant::now();
-    let conteos = crate::julia::julia_con(p, algoritmo, control)?;
-    let duracion = inicio.elapsed();
+    let (conteos, duracion, duracion_con_copias) = julia_cronometrada(p, algoritmo, control)?;
     control.comprobar()?;
     let suma_conteos = conteos.suma();
     let detalle = Detalle::Julia {
@@ -170,8 +186,32 @@ fn ejecutar_julia(
     };
     Ok(Salida {
         imagen_png: Some(conteos.png(p.iteraciones)),
+        duracion_con_copias,
         ..Salida::cpu(duracion, detalle)
     })
+}
+
+/// Julia's counts, its kernel time and, on the GPU, its time with the copy back.
+fn julia_cronometrada(
+    p: &ParamsJulia,
+    algoritmo: Algoritmo,
+    control: &Control,
+) -> Result<(crate::Conteos, Duration, Option<Duration>), ErrorKernel> {
+    #[cfg(feature = "cuda")]
+    if algoritmo == Algoritmo::Cuda {
+        ParamsJulia::new(p.width, p.height, p.iteraciones)?;
+        control.comprobar()?;
+        let m = crate::julia::cuda::medir_con(p, control)?;
+        let conteos = crate::Conteos {
+            width: p.width,
+            height: p.height,
+            conteos: m.conteos,
+        };
+        return Ok((conteos, m.kernel, Some(m.con_copias)));
+    }
+    let inicio = Instant::now();
+    let conteos = crate::julia::julia_con(p, algoritmo, control)?;
+    Ok((conteos, inicio.elapsed(), None))
 }
 
 /// Espera: sleeps the requested time on this thread, waking early to stop.

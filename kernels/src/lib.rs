@@ -22,9 +22,11 @@
 //!   checks between chunks of its work.
 //! - [`dispositivo`](mod@dispositivo): describes the hardware a backend runs on.
 //! - `cuda` (feature `cuda`): what every kernel's GPU side shares, and no kernel's own code:
-//!   the GPU set up once (driver, device, context, the embedded PTX of `cuda/julia.cu` and
+//!   each GPU set up once (driver, device, context, the embedded PTX of `cuda/julia.cu` and
 //!   `cuda/calculo.cu`), a call's stream and timing, copies, launching in pieces, driver
-//!   errors; [`gpu`] detects the GPU it runs on.
+//!   errors.
+//! - [`gpus`](mod@gpus): which GPU a thread's `Cuda` work runs on ([`en_gpu`]), and the GPUs
+//!   this process can use ([`gpus()`], [`gpu()`]).
 //!
 //! Invariant: every backend computes the same Julia counts and Monte Carlo counts, bit for bit,
 //! for every size; the `f32` kernels agree within the tolerances their modules state.
@@ -46,6 +48,7 @@ pub mod cuda;
 pub mod dispositivo;
 pub mod ejecutar;
 pub mod fft;
+pub mod gpus;
 pub mod imagen;
 pub mod julia;
 pub mod kmeans;
@@ -59,27 +62,13 @@ pub mod vector_add;
 pub use control::Control;
 pub use dispositivo::dispositivo;
 pub use ejecutar::{Ejecucion, ejecutar, ejecutar_con, ejecutar_con_entrada};
+pub use gpus::{en_gpu, gpu, gpus};
 pub use julia::{Conteos, julia};
 pub use salida::Salida;
 
 /// Why `Cuda` is not available in a build without the `cuda` feature.
 #[cfg(not(feature = "cuda"))]
-const SIN_CUDA: &str = "kernels built without the `cuda` feature: no CUDA backend";
-
-/// The GPU the `Cuda` backend runs on, detected (once per process) on first use; `Err` says,
-/// in words, why there is none: built without the `cuda` feature, no driver, no device, a
-/// driver too old for the kernel's PTX...
-pub fn gpu() -> Result<comun::nodo::Gpu, String> {
-    #[cfg(feature = "cuda")]
-    return cuda::motor()
-        .map(|motor| motor.gpu().clone())
-        .map_err(|e| match e {
-            ErrorKernel::NoDisponible(motivo) => motivo,
-            otro => otro.to_string(),
-        });
-    #[cfg(not(feature = "cuda"))]
-    Err(SIN_CUDA.into())
-}
+pub(crate) const SIN_CUDA: &str = "kernels built without the `cuda` feature: no CUDA backend";
 
 /// Why a kernel did not run.
 #[derive(Debug, thiserror::Error)]

@@ -153,3 +153,101 @@ fn the_other_kernels_on_cuda() {
         assert!(d <= 1e-4, "nbody {particulas}: {d}");
     }
 }
+
+/// Every kernel that predates issue 11 reports its kernel time in `duracion_s` and, on `Cuda`
+/// only, its time with copies in `duracion_con_copias_s`, at least as long.
+#[test]
+fn cuda_jobs_report_the_kernel_time_and_the_time_with_copies() {
+    use comun::trabajo::{ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsVectorAdd};
+
+    let trabajos = [
+        Parametros::Julia(ParamsJulia::new(300, 200, 100).unwrap()),
+        Parametros::Matmul(ParamsMatmul::new(64, 2).unwrap()),
+        Parametros::VectorAdd(ParamsVectorAdd::new(1 << 16, 2).unwrap()),
+        Parametros::Montecarlo(ParamsMontecarlo::new(1 << 20, 3).unwrap()),
+        Parametros::Nbody(ParamsNbody::new(256, 3, 1).unwrap()),
+    ];
+    for p in &trabajos {
+        let cpu = kernels::ejecutar(p, Algoritmo::Paralelo).unwrap().resultado;
+        assert_eq!(cpu.duracion_con_copias_s, None, "{p:?} on the CPU");
+    }
+    if let Err(motivo) = kernels::gpu() {
+        assert_ne!(esperado().as_deref(), Some("gpu"), "no GPU: {motivo}");
+        return;
+    }
+    for p in &trabajos {
+        let r = kernels::ejecutar(p, Algoritmo::Cuda).unwrap().resultado;
+        let con_copias = r
+            .duracion_con_copias_s
+            .expect("a Cuda job's time with copies");
+        assert!(
+            r.duracion_s > 0.0 && con_copias >= r.duracion_s,
+            "{p:?}: kernel {} s, with copies {con_copias} s",
+            r.duracion_s
+        );
+    }
+}
+
+/// Results of 8 MiB and more come back through the pinned halves: equal to the CPU's.
+#[test]
+fn large_results_come_back_through_pinned_staging_unchanged() {
+    use comun::trabajo::ParamsVectorAdd;
+    use kernels::vector_add;
+
+    if let Err(motivo) = kernels::gpu() {
+        assert_ne!(esperado().as_deref(), Some("gpu"), "no GPU: {motivo}");
+        return;
+    }
+    assert_eq!(
+        kernels::cuda::UMBRAL_ETAPA,
+        8 << 20,
+        "the sizes below straddle it"
+    );
+    // 16 MiB + 12 bytes: two full halves' worth of pieces and a ragged end; 8 MiB − 4 bytes.
+    for n in [(1 << 22) + 3, (1 << 21) - 1] {
+        let p = ParamsVectorAdd::new(n, 1).unwrap();
+        let cpu = vector_add::vector_add(&p, Algoritmo::Paralelo).unwrap();
+        let gpu = vector_add::vector_add(&p, Algoritmo::Cuda).unwrap();
+        assert!(cpu.c == gpu.c, "vector_add n = {n}");
+    }
+    let p = ParamsJulia::new(2048, 1031, 20).unwrap();
+    let cpu = kernels::julia(&p, Algoritmo::Paralelo).unwrap();
+    assert!(
+        cpu == kernels::julia(&p, Algoritmo::Cuda).unwrap(),
+        "8.3 MB of counts"
+    );
+}
+
+/// Every GPU the backend can use computes the same counts, chosen per thread with `en_gpu`;
+/// without a driver, every device answers why there is none.
+#[test]
+fn every_gpu_is_used_when_its_thread_chooses_it() {
+    let gpus = match kernels::gpus() {
+        Ok(gpus) => gpus,
+        Err(motivo) => {
+            assert_ne!(esperado().as_deref(), Some("gpu"), "no GPU: {motivo}");
+            assert_eq!(kernels::en_gpu(3, kernels::gpu), Err(motivo));
+            return;
+        }
+    };
+    assert!(!gpus.usables.is_empty(), "left out: {:?}", gpus.descartadas);
+    let p = ParamsJulia::new(129, 65, 100).unwrap();
+    let cpu = kernels::julia(&p, Algoritmo::Secuencial).unwrap();
+    for g in &gpus.usables {
+        let (conteos, dispositivo) = kernels::en_gpu(g.indice, || {
+            let conteos = kernels::julia(&p, Algoritmo::Cuda).unwrap();
+            (conteos, kernels::dispositivo(Algoritmo::Cuda))
+        });
+        assert_eq!(conteos, cpu, "GPU {}", g.indice);
+        assert!(
+            dispositivo.contains(&format!("(GPU {}, ", g.indice)),
+            "{dispositivo}"
+        );
+    }
+    let fuera = gpus.usables.len() as u32 + gpus.descartadas.len() as u32;
+    let e = kernels::en_gpu(fuera, || kernels::julia(&p, Algoritmo::Cuda)).unwrap_err();
+    assert!(
+        e.to_string().contains(&format!("no CUDA device {fuera}")),
+        "{e}"
+    );
+}

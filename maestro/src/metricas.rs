@@ -199,7 +199,7 @@ impl Metricas {
             vivos += 1;
             ranuras += e.capacidad;
             libres += e.capacidad.saturating_sub(e.ejecutando);
-            gpus += u32::from(e.capacidades.gpu.is_some());
+            gpus += e.capacidades.gpus.len() as u32;
         }
         self.esclavos.with_label_values(&["vivo"]).set(vivos.into());
         self.esclavos

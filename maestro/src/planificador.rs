@@ -7,17 +7,19 @@
 //!    esclavo can take now (rule 2); a class nobody can run (a `Cuda` job without a GPU
 //!    esclavo) never blocks the others.
 //! 2. An esclavo is *eligible* for a job when it is alive and has the capability the job needs
-//!    (a GPU for `Cuda`). It can take the job when it also has a free slot, and is not on a node
-//!    in **crítico** alert while any eligible esclavo on a healthy node exists (busy or not): a
-//!    node in trouble gets new work only when nothing else could ever run it.
+//!    (a GPU for `Cuda`). It can take the job when it also has a free slot (for `Cuda`, a free
+//!    GPU slot too: each of its GPUs runs `--ranuras-por-gpu` `Cuda` jobs at once), and is not
+//!    on a node in **crítico** alert while any eligible esclavo on a healthy node exists (busy
+//!    or not): a node in trouble gets new work only when nothing else could ever run it.
 //! 3. Among those that can take it, the lowest score wins, where
 //!    `score = avisos + busy slots / slots + CPU use / 100 + memory use / 100`
 //!    (each `aviso` alert on its node is a penalty of 1, as much as a fully busy esclavo); ties go
 //!    to esclavos without a GPU for CPU jobs (keeping GPUs for `Cuda` jobs), then to the earlier
 //!    in the caller's order (the caller sorts by name). Equal inputs give equal decisions.
-//!    An `Auto` job goes to a GPU esclavo whenever one can take it (it runs as `Cuda` there),
-//!    otherwise to the best CPU esclavo (as `Paralelo`).
-//! 4. Repeat, with the chosen esclavo one slot busier, until no job can be placed.
+//!    An `Auto` job goes to an esclavo with a free GPU slot whenever one can take it (it runs
+//!    as `Cuda` there), otherwise to the best esclavo (as `Paralelo`).
+//! 4. Repeat, with the chosen esclavo one slot busier (and one GPU slot, for a job that runs
+//!    on its GPU: [`Decision::gpu`]), until no job can be placed.
 
 use comun::Algoritmo;
 
@@ -28,9 +30,12 @@ use crate::cola::{Clase, Cola, Pendiente};
 pub struct Candidato {
     /// Free job slots now.
     pub libres: u32,
+    /// Free GPU slots now: how many more jobs may run on its GPUs (each takes one of `libres`
+    /// too); 0 without a GPU.
+    pub libres_gpu: u32,
     /// Jobs it runs now (ours and any left from before a maestro restart).
     pub ejecutando: u32,
-    /// Whether it can run `Cuda` jobs.
+    /// Whether it has GPUs to run `Cuda` jobs on (free or not).
     pub gpu: bool,
     /// Whether its heartbeats are on time.
     pub vivo: bool,
@@ -45,10 +50,12 @@ pub struct Candidato {
 }
 
 impl Candidato {
-    /// An idle, healthy, alive esclavo with `libres` slots.
+    /// An idle, healthy, alive esclavo with `libres` slots, any of which may run on its GPUs
+    /// when it has them (`gpu`).
     pub fn libre(libres: u32, gpu: bool) -> Self {
         Candidato {
             libres,
+            libres_gpu: if gpu { libres } else { 0 },
             ejecutando: 0,
             gpu,
             vivo: true,
@@ -61,6 +68,16 @@ impl Candidato {
 
     fn elegible(&self, clase: Clase) -> bool {
         self.vivo && (clase == Clase::Cpu || self.gpu)
+    }
+
+    /// Whether it has the free slots a job of `clase` takes.
+    fn hay_sitio(&self, clase: Clase) -> bool {
+        self.libres > 0 && (clase == Clase::Cpu || self.libres_gpu > 0)
+    }
+
+    /// Whether a job may start on one of its GPUs now.
+    fn gpu_libre(&self) -> bool {
+        self.gpu && self.libres_gpu > 0 && self.libres > 0
     }
 
     fn puntos(&self) -> f64 {
@@ -82,6 +99,9 @@ impl Candidato {
 pub struct Decision {
     pub esclavo: usize,
     pub trabajo: Pendiente,
+    /// Whether it runs on the esclavo's GPU, taking a GPU slot: a `Cuda` job, or an `Auto` one
+    /// sent where a GPU slot is free ([`resolver`] makes it `Cuda`).
+    pub gpu: bool,
 }
 
 /// Takes from the queue every job that can be placed now and says where each goes; updates the
@@ -93,11 +113,14 @@ pub fn planificar(cola: &mut Cola, esclavos: &mut [Candidato]) -> Vec<Decision> 
             break;
         };
         let candidato = &mut esclavos[elegido];
+        let gpu = clase == Clase::Gpu || (trabajo.algoritmo == Algoritmo::Auto && candidato.gpu_libre());
         candidato.libres -= 1;
+        candidato.libres_gpu -= u32::from(gpu);
         candidato.ejecutando += 1;
         decisiones.push(Decision {
             esclavo: elegido,
             trabajo,
+            gpu,
         });
     }
     decisiones
@@ -123,9 +146,9 @@ pub fn elegir(esclavos: &[Candidato], clase: Clase, auto: bool) -> Option<usize>
     esclavos
         .iter()
         .enumerate()
-        .filter(|(_, h)| h.elegible(clase) && h.libres > 0 && !(h.critico && hay_sano))
+        .filter(|(_, h)| h.elegible(clase) && h.hay_sitio(clase) && !(h.critico && hay_sano))
         .min_by(|(i, a), (j, b)| {
-            let sin_gpu_para_auto = |h: &Candidato| auto && !h.gpu;
+            let sin_gpu_para_auto = |h: &Candidato| auto && !h.gpu_libre();
             let gpu_desperdiciada = |h: &Candidato| !auto && clase == Clase::Cpu && h.gpu;
             sin_gpu_para_auto(a)
                 .cmp(&sin_gpu_para_auto(b))
@@ -166,7 +189,10 @@ pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Candidato]) -> String
         return format!("being dispatched ({delante} jobs ahead of it)");
     }
     let sanos: Vec<&&Candidato> = aptos.iter().filter(|h| !h.critico).collect();
-    let criticos_libres = aptos.iter().filter(|h| h.critico && h.libres > 0).count();
+    let criticos_libres = aptos
+        .iter()
+        .filter(|h| h.critico && h.hay_sitio(clase))
+        .count();
     let ocupados: u32 = aptos.iter().map(|h| h.ejecutando).sum();
     if sanos.is_empty() {
         return format!(
@@ -181,6 +207,13 @@ pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Candidato]) -> String
              alert; it waits for a slot on one of the {} esclavos on healthy nodes (all busy); \
              {delante} jobs wait ahead of it",
             sanos.len()
+        );
+    }
+    if clase == Clase::Gpu && sanos.iter().any(|h| h.libres > 0) {
+        return format!(
+            "every GPU of the {} esclavos with one is busy (each runs --ranuras-por-gpu Cuda \
+             jobs at once); {delante} jobs wait ahead of it",
+            aptos.len()
         );
     }
     format!(
@@ -329,31 +362,71 @@ mod tests {
     }
 
     #[test]
-    fn dead_esclavos_get_nothing() {
+    fn cuda_jobs_wait_for_a_free_gpu_slot_while_cpu_jobs_take_the_other_slots() {
         let mut cola = Cola::default();
-        cola.insertar(job(1, 2, false));
+        for id in 1..=3 {
+            cola.insertar(job(id, 1, true));
+        }
+        cola.insertar(job(4, 2, false));
         let mut esclavos = vec![Candidato {
-            vivo: false,
-            ..candidato(5, false)
+            libres_gpu: 1,
+            ..candidato(4, true)
         }];
-        assert!(planificar(&mut cola, &mut esclavos).is_empty());
-        assert_eq!(cola.len(), 1);
+        let d = planificar(&mut cola, &mut esclavos);
+        let hechas: Vec<(u64, bool)> = d.iter().map(|d| (d.trabajo.id.0, d.gpu)).collect();
+        assert_eq!(hechas, [(1, true), (4, false)]);
+        assert_eq!((esclavos[0].libres, esclavos[0].libres_gpu), (2, 0));
+        let texto = explicar(cola.primero(Clase::Gpu).unwrap(), 1, &esclavos);
+        assert!(
+            texto.contains("every GPU") && texto.contains("1 jobs"),
+            "{texto}"
+        );
+    }
+
+    #[test]
+    fn an_auto_job_runs_on_the_cpu_where_every_gpu_slot_is_taken() {
+        let mut cola = Cola::default();
+        for id in 1..=2 {
+            cola.insertar(Pendiente {
+                algoritmo: Algoritmo::Auto,
+                ..job(id, 2, false)
+            });
+        }
+        let mut esclavos = vec![Candidato {
+            libres_gpu: 1,
+            ..candidato(3, true)
+        }];
+        let d = planificar(&mut cola, &mut esclavos);
+        let hechas: Vec<(usize, bool)> = d.iter().map(|d| (d.esclavo, d.gpu)).collect();
+        assert_eq!(
+            hechas,
+            [(0, true), (0, false)],
+            "the second runs as Paralelo"
+        );
+        assert_eq!(esclavos[0].libres_gpu, 0);
     }
 
     /// Every queue of up to 3 jobs (each of 3 priorities, CPU or GPU) against every set of up to
-    /// 3 esclavos (0–2 free slots, with or without GPU, alive or not, healthy or critical): the
-    /// decision respects slots, capabilities and critical alerts, takes a priority-ordered prefix
-    /// of each class, and leaves nothing pending that some esclavo could still take.
+    /// 3 esclavos (0–2 free slots, with or without GPU and 0–1 free GPU slots, alive or not,
+    /// healthy or critical): the decision respects slots, GPU slots, capabilities and critical
+    /// alerts, takes a priority-ordered prefix of each class, and leaves nothing pending that
+    /// some esclavo could still take.
     #[test]
     fn exhaustive_small_cases_keep_every_invariant() {
         let tipos_job: Vec<(u8, bool)> = (1..=3).flat_map(|p| [(p, false), (p, true)]).collect();
         let mut tipos_hueco = Vec::new();
         for libres in 0..=2 {
-            for (gpu, vivo) in [(false, true), (true, true), (false, false)] {
+            for (gpu, libres_gpu, vivo) in [
+                (false, 0, true),
+                (true, 0, true),
+                (true, 1, true),
+                (false, 0, false),
+            ] {
                 for critico in [false, true] {
                     tipos_hueco.push(Candidato {
                         vivo,
                         critico,
+                        libres_gpu,
                         ..candidato(libres, gpu)
                     });
                 }
@@ -405,11 +478,15 @@ mod tests {
             assert!(asignados <= antes.libres, "{jobs:?} {esclavos:?}");
             assert!(asignados == 0 || antes.vivo);
             assert_eq!(despues[i].libres, antes.libres - asignados);
+            let en_gpu = decisiones.iter().filter(|d| d.esclavo == i && d.gpu).count() as u32;
+            assert!(en_gpu <= antes.libres_gpu, "GPU slots: {jobs:?} {esclavos:?}");
+            assert_eq!(despues[i].libres_gpu, antes.libres_gpu - en_gpu);
         }
         for d in &decisiones {
             let clase = d.trabajo.clase();
             let h = &esclavos[d.esclavo];
             assert!(clase == Clase::Cpu || h.gpu);
+            assert_eq!(d.gpu, clase == Clase::Gpu, "only Cuda jobs here");
             let sano_existe = esclavos.iter().any(|o| o.elegible(clase) && !o.critico);
             assert!(
                 !(h.critico && sano_existe),

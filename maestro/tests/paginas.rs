@@ -423,6 +423,7 @@ fn reporte(nodo: &str, desde_ms: u64) -> comun::memoria::ReporteMemoria {
                 memoria_total: 141 * GIB,
                 utilizacion: 87.0,
                 temperatura_c: Some(63.0),
+                pci: String::new(),
             }],
             ..Muestra::default()
         },

@@ -33,8 +33,8 @@ impl Gpus {
         }
     }
 
-    /// Memory, utilisation and temperature of every GPU that answers; one that does not is
-    /// left out.
+    /// Memory, utilisation, temperature and PCI address of every GPU that answers, by the
+    /// driver's index; one that does not is left out.
     pub fn muestrear(&mut self) -> Vec<GpuMuestra> {
         let cuantas = match self.nvml.device_count() {
             Ok(n) => n,
@@ -57,6 +57,10 @@ impl Gpus {
     fn leer(&self, indice: u32) -> Result<GpuMuestra, nvml_wrapper::error::NvmlError> {
         let d = self.nvml.device_by_index(indice)?;
         let memoria = d.memory_info()?;
+        let pci = d.pci_info().map_or_else(
+            |_| String::new(),
+            |p| comun::nodo::direccion_pci(p.domain, p.bus, p.device),
+        );
         Ok(GpuMuestra {
             indice,
             nombre: d.name()?,
@@ -64,6 +68,7 @@ impl Gpus {
             memoria_total: memoria.total,
             utilizacion: f64::from(d.utilization_rates()?.gpu),
             temperatura_c: d.temperature(TemperatureSensor::Gpu).ok().map(f64::from),
+            pci,
         })
     }
 

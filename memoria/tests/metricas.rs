@@ -37,14 +37,26 @@ fn muestra(cpu: f64) -> Muestra {
                 total: 100,
             },
         ],
-        gpus: vec![GpuMuestra {
-            indice: 0,
-            nombre: "NVIDIA H100".into(),
-            memoria_usada: 90 * GIB,
-            memoria_total: 100 * GIB,
-            utilizacion: 75.0,
-            temperatura_c: Some(71.0),
-        }],
+        gpus: vec![
+            GpuMuestra {
+                indice: 0,
+                nombre: "NVIDIA H100".into(),
+                memoria_usada: 90 * GIB,
+                memoria_total: 100 * GIB,
+                utilizacion: 75.0,
+                temperatura_c: Some(71.0),
+                pci: "0000:17:00.0".into(),
+            },
+            GpuMuestra {
+                indice: 1,
+                nombre: "NVIDIA H100".into(),
+                memoria_usada: GIB,
+                memoria_total: 100 * GIB,
+                utilizacion: 0.0,
+                temperatura_c: None,
+                pci: "0000:65:00.0".into(),
+            },
+        ],
         ..Muestra::default()
     }
 }
@@ -106,12 +118,25 @@ async fn every_sampled_value_and_active_alert_is_exposed_under_its_name() {
     assert_eq!(v("gpu_memory_total_bytes", &gpu), (100 * GIB) as f64);
     assert_eq!(v("gpu_utilization_ratio", &gpu), 0.75);
     assert_eq!(v("gpu_temperature_celsius", &gpu), 71.0);
+    let otra = [("gpu", "1"), ("nombre", "NVIDIA H100")];
+    assert_eq!(v("gpu_memory_used_bytes", &otra), GIB as f64);
+    assert_eq!(v("gpu_utilization_ratio", &otra), 0.0);
+    assert!(
+        !e.hay("hpc_memoria_gpu_temperature_celsius", &otra),
+        "no temperature from the driver: no series"
+    );
+    assert_eq!(e.de("hpc_memoria_gpu_memory_total_bytes", &[]).count(), 2);
     assert!(v("sample_timestamp_seconds", &[]) > 1_600_000_000.0);
 
     let activas = alertas(&m).await;
     assert!(
         activas.len() >= 3,
-        "cpu, /datos and the GPU's memory: {activas:?}"
+        "cpu, /datos and the first GPU's memory: {activas:?}"
+    );
+    assert!(activas.iter().any(|(r, _)| r == "gpu_memoria 0"));
+    assert!(
+        !activas.iter().any(|(r, _)| r == "gpu_memoria 1"),
+        "{activas:?}"
     );
     assert_eq!(e.de("hpc_memoria_alerts", &[]).count(), activas.len());
     for (recurso, nivel) in &activas {

@@ -240,14 +240,26 @@ async fn metricas_historial_and_alertas_show_what_was_sampled() {
                 total: 100,
             },
         ],
-        gpus: vec![GpuMuestra {
-            indice: 0,
-            nombre: "NVIDIA H100".into(),
-            memoria_usada: 90,
-            memoria_total: 100,
-            utilizacion: 100.0,
-            temperatura_c: None,
-        }],
+        gpus: vec![
+            GpuMuestra {
+                indice: 0,
+                nombre: "NVIDIA H100".into(),
+                memoria_usada: 90,
+                memoria_total: 100,
+                utilizacion: 100.0,
+                temperatura_c: None,
+                pci: "0000:17:00.0".into(),
+            },
+            GpuMuestra {
+                indice: 1,
+                nombre: "NVIDIA A100".into(),
+                memoria_usada: 10,
+                memoria_total: 100,
+                utilizacion: 3.0,
+                temperatura_c: Some(40.0),
+                pci: String::new(),
+            },
+        ],
         ..Muestra::default()
     };
     let guion = Guion::new(muestra.clone());
@@ -269,6 +281,16 @@ async fn metricas_historial_and_alertas_show_what_was_sampled() {
     assert_eq!(
         metricas["discos"][1],
         json!({"punto_montaje": "/datos", "usado": 99, "total": 100})
+    );
+    assert_eq!(
+        metricas["gpus"],
+        json!([
+            {"indice": 0, "nombre": "NVIDIA H100", "memoria_usada": 90, "memoria_total": 100,
+             "utilizacion": 100.0, "pci": "0000:17:00.0"},
+            {"indice": 1, "nombre": "NVIDIA A100", "memoria_usada": 10, "memoria_total": 100,
+             "utilizacion": 3.0, "temperatura_c": 40.0}
+        ]),
+        "each GPU under its index; what the driver did not say is left out"
     );
 
     let (_, alertas) = m.get("/alertas").await;

@@ -179,6 +179,18 @@ impl EsclavoDePrueba {
         self.ejecutar_con(cuerpo, None).await
     }
 
+    /// `POST /cancelar` of the jobs `ids`, without a token; asserts it was answered 200.
+    pub async fn cancelar(&self, ids: &[u64]) {
+        let r = self
+            .http
+            .post(format!("{}/cancelar", self.url))
+            .json(&serde_json::json!({ "trabajos": ids }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "POST /cancelar {ids:?}");
+    }
+
     pub async fn ejecutar_con(
         &self,
         cuerpo: serde_json::Value,

@@ -1,9 +1,12 @@
-//! The GPU set up once per process ([`motor`]): the driver started and new enough, the first
-//! device described, its primary context, and the committed PTX loaded; every failure said in
-//! words, and kept.
+//! The GPUs set up once per process: the driver started and new enough (once), then each device,
+//! the first time a call runs on it ([`motor_en`]): described, its primary context retained, and
+//! the committed PTX loaded in it. Every failure is said in words, and kept.
+//!
+//! [`motor`] is the device of the calling thread's choice ([`crate::gpus::en_gpu`], GPU 0
+//! without one), so a kernel's host code runs on whichever GPU its caller picked.
 
 use std::ffi::{c_int, c_uint};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use comun::nodo::Gpu;
 use cust::context::{Context, ContextFlags, CurrentContext};
@@ -12,6 +15,7 @@ use cust::error::CudaError;
 use cust::function::Function;
 use cust::module::Module;
 
+use super::copias::EtapaPerezosa;
 use super::limites::Limites;
 use crate::ErrorKernel;
 
@@ -24,7 +28,7 @@ pub(crate) enum Ptx {
     Calculo,
 }
 
-/// The GPU, ready to run the kernels: what [`motor`] sets up once per process.
+/// One GPU, ready to run the kernels: what [`motor_en`] sets up once per process and device.
 pub struct Motor {
     /// The device's primary context, retained for the life of the process.
     contexto: Context,
@@ -36,15 +40,67 @@ pub struct Motor {
     gpu: Gpu,
     /// The device's size and speed, for the pieces' sizes and the self-test's bounds.
     limites: Limites,
+    /// The pinned halves results come back through (`copias`), made on first use.
+    etapa: EtapaPerezosa,
+    /// Other kernels' PTX loaded in `contexto` ([`Motor::modulo`]), keyed by the address of
+    /// their embedded text.
+    modulos: Mutex<Vec<(usize, &'static Module)>>,
 }
 
-/// The GPU, set up on first use; the reason there is none, for every call after a failure.
-pub fn motor() -> Result<&'static Motor, ErrorKernel> {
-    static MOTOR: OnceLock<Result<Motor, String>> = OnceLock::new();
-    MOTOR
-        .get_or_init(preparar)
+/// The driver, started once per process: its CUDA version, and one place per device for that
+/// device's [`Motor`], set up on first use.
+struct Driver {
+    /// `12040` for CUDA 12.4.
+    version: c_int,
+    /// Indexed by the device's ordinal.
+    motores: Box<[OnceLock<Result<Motor, String>>]>,
+}
+
+/// The driver, started on first use; the reason there is none, for every call after a failure.
+fn driver() -> Result<&'static Driver, ErrorKernel> {
+    static DRIVER: OnceLock<Result<Driver, String>> = OnceLock::new();
+    DRIVER
+        .get_or_init(|| {
+            iniciar_driver()?;
+            let version = version_del_driver()?;
+            let cuantos =
+                Device::num_devices().map_err(|e| format!("cannot count CUDA devices: {e:?}"))?;
+            if cuantos == 0 {
+                return Err("the NVIDIA driver lists no CUDA device".into());
+            }
+            let motores = (0..cuantos).map(|_| OnceLock::new()).collect();
+            Ok(Driver { version, motores })
+        })
         .as_ref()
         .map_err(|motivo| ErrorKernel::NoDisponible(motivo.clone()))
+}
+
+/// How many CUDA devices the driver lists (after `CUDA_VISIBLE_DEVICES`); why none can be
+/// used when the driver cannot start.
+pub fn dispositivos() -> Result<u32, ErrorKernel> {
+    driver().map(|d| d.motores.len() as u32)
+}
+
+/// GPU `indice` (the driver's ordinal), set up on first use; the reason it cannot be used, for
+/// every call after a failure.
+pub fn motor_en(indice: u32) -> Result<&'static Motor, ErrorKernel> {
+    let driver = driver()?;
+    let celda = driver.motores.get(indice as usize).ok_or_else(|| {
+        ErrorKernel::NoDisponible(format!(
+            "no CUDA device {indice}: the driver lists {}",
+            driver.motores.len()
+        ))
+    })?;
+    celda
+        .get_or_init(|| preparar(indice, driver.version))
+        .as_ref()
+        .map_err(|motivo| ErrorKernel::NoDisponible(motivo.clone()))
+}
+
+/// The GPU the calling thread's `Cuda` work goes to ([`crate::gpus::en_gpu`]; GPU 0 unless
+/// its caller chose), set up on first use.
+pub fn motor() -> Result<&'static Motor, ErrorKernel> {
+    motor_en(crate::gpus::gpu_elegida())
 }
 
 /// Threads per block of the grid-stride kernels.
@@ -59,6 +115,32 @@ impl Motor {
     /// The GPU's size and clock.
     pub fn limites(&self) -> Limites {
         self.limites
+    }
+
+    /// `ptx` (a kernel's PTX, embedded with `include_str!`), loaded in this GPU's context the
+    /// first time it is asked for and kept for the process; `que` names it in errors
+    /// (`fft.ptx`). It makes the context current on the calling thread first, so any thread
+    /// may call it. A kernel whose PTX is not one of [`Ptx`] loads it here: once per GPU, on
+    /// whichever GPU the call's thread chose.
+    pub fn modulo(&self, ptx: &'static str, que: &str) -> Result<&'static Module, ErrorKernel> {
+        self.hacer_actual()
+            .map_err(|e| ErrorKernel::Gpu(format!("making the context current: {e:?}")))?;
+        let clave = ptx.as_ptr() as usize;
+        let mut modulos = self.modulos.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&(_, cargado)) = modulos.iter().find(|(k, _)| *k == clave) {
+            return Ok(cargado);
+        }
+        let cargado = Module::from_ptx(ptx, &[])
+            .map_err(|e| ErrorKernel::Gpu(format!("loading {que}: {e:?}")))?;
+        // One module per PTX and GPU, for the life of the process, like `julia` and `calculo`.
+        let cargado: &'static Module = Box::leak(Box::new(cargado));
+        modulos.push((clave, cargado));
+        Ok(cargado)
+    }
+
+    /// The pinned halves of copies back to the host.
+    pub(crate) fn etapa(&self) -> &EtapaPerezosa {
+        &self.etapa
     }
 
     /// Makes the GPU's context current on the calling thread (cust's context is per thread).
@@ -100,20 +182,24 @@ const DRIVER_MINIMO: c_int = 11_080;
 /// The oldest GPU the PTX targets: compute capability 7.0 (Volta).
 const CAPACIDAD_MINIMA: (i32, i32) = (7, 0);
 
-/// Every step of setting up the GPU, each failure said in words.
-fn preparar() -> Result<Motor, String> {
-    iniciar_driver()?;
-    let driver = version_del_driver()?;
-    let dispositivo = Device::get_device(0).map_err(|e| format!("no CUDA device 0: {e:?}"))?;
-    let (gpu, limites) = describir(dispositivo, driver)?;
+/// Every step of setting up GPU `indice` on a started driver of CUDA version `driver`, each
+/// failure said in words that name the device.
+fn preparar(indice: u32, driver: c_int) -> Result<Motor, String> {
+    let dispositivo =
+        Device::get_device(indice).map_err(|e| format!("no CUDA device {indice}: {e:?}"))?;
+    let (gpu, limites) = describir(dispositivo, indice, driver)?;
     if limites.capacidad < CAPACIDAD_MINIMA {
         return Err(format!(
-            "{} has compute capability {}; the kernel needs {}.{} (Volta) or newer",
+            "GPU {indice} ({}) has compute capability {}; the kernels need {}.{} (Volta) or newer",
             gpu.nombre, gpu.capacidad_computo, CAPACIDAD_MINIMA.0, CAPACIDAD_MINIMA.1
         ));
     }
-    let contexto = Context::new(dispositivo)
-        .map_err(|e| format!("cannot create a CUDA context on {}: {e:?}", gpu.nombre))?;
+    let contexto = Context::new(dispositivo).map_err(|e| {
+        format!(
+            "cannot create a CUDA context on GPU {indice} ({}): {e:?}",
+            gpu.nombre
+        )
+    })?;
     // Waiting for the GPU sleeps instead of spinning a core that CPU jobs could use. Only a
     // preference: the default (spin, then yield) works too, so a refusal is ignored.
     let _ = contexto.set_flags(ContextFlags::SCHED_BLOCKING_SYNC);
@@ -124,6 +210,8 @@ fn preparar() -> Result<Motor, String> {
         calculo,
         gpu,
         limites,
+        etapa: EtapaPerezosa::new(),
+        modulos: Mutex::new(Vec::new()),
     })
 }
 
@@ -210,8 +298,13 @@ fn cuda_legible(version: c_int) -> String {
     format!("{}.{}", version / 1000, version % 1000 / 10)
 }
 
-/// The device's name, memory, compute capability and speed, and the driver's version.
-fn describir(dispositivo: Device, driver_cuda: c_int) -> Result<(Gpu, Limites), String> {
+/// Device `indice`'s name, memory, compute capability, PCI address and speed, and the
+/// driver's version.
+fn describir(
+    dispositivo: Device,
+    indice: u32,
+    driver_cuda: c_int,
+) -> Result<(Gpu, Limites), String> {
     let atributo = |a: DeviceAttribute| {
         dispositivo
             .get_attribute(a)
@@ -236,13 +329,32 @@ fn describir(dispositivo: Device, driver_cuda: c_int) -> Result<(Gpu, Limites), 
         Some(modulo) => format!("{modulo} (CUDA {})", cuda_legible(driver_cuda)),
         None => format!("CUDA {}", cuda_legible(driver_cuda)),
     };
+    let pci = [
+        DeviceAttribute::PciDomainId,
+        DeviceAttribute::PciBusId,
+        DeviceAttribute::PciDeviceId,
+    ]
+    .map(|a| dispositivo.get_attribute(a).ok());
     let gpu = Gpu {
+        indice,
         nombre,
         memoria_bytes: memoria_bytes as u64,
         capacidad_computo: format!("{}.{}", capacidad.0, capacidad.1),
         driver,
+        pci: direccion_pci(pci),
     };
     Ok((gpu, limites))
+}
+
+/// `0000:17:00.0` from the domain, bus and device numbers ([`comun::nodo::direccion_pci`]);
+/// empty when one is unknown.
+fn direccion_pci([dominio, bus, dispositivo]: [Option<i32>; 3]) -> String {
+    match (dominio, bus, dispositivo) {
+        (Some(d), Some(b), Some(x)) => {
+            comun::nodo::direccion_pci(d.max(0) as u32, b.max(0) as u32, x.max(0) as u32)
+        }
+        _ => String::new(),
+    }
 }
 
 /// The NVIDIA kernel module's version (`550.54.15`), from `/proc/driver/nvidia/version`.
@@ -272,6 +384,19 @@ mod tests {
                      22:23:56 UTC 2024\nGCC version:  gcc version 12.3.0\n";
         assert_eq!(version_en_texto(texto).as_deref(), Some("550.54.15"));
         assert_eq!(version_en_texto("nothing here"), None);
+    }
+
+    #[test]
+    fn pci_addresses_are_written_as_nvml_writes_them() {
+        assert_eq!(
+            direccion_pci([Some(0), Some(0x17), Some(0)]),
+            "0000:17:00.0"
+        );
+        assert_eq!(
+            direccion_pci([Some(1), Some(0xc1), Some(3)]),
+            "0001:c1:03.0"
+        );
+        assert_eq!(direccion_pci([Some(0), None, Some(0)]), "");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `Cuda` for Julia: the host side of `kernels/cuda/julia.cu`, which computes the image in
-//! launches of whole rows and copies the counts back once.
+//! launches of whole rows and copies the counts back once (through pinned staging memory
+//! for large images, `cuda::bajar_en`). It reports the kernel time and the time with the copy,
+//! as every `Cuda` kernel does.
 //!
 //! The kernel is compiled to PTX without fused multiply-adds (`scripts/ptx.py`), and its
 //! arithmetic is `julia.rs`'s, operation for operation, so its counts equal `Secuencial`'s.
@@ -12,13 +14,13 @@ use std::time::{Duration, Instant};
 
 use comun::trabajo::ParamsJulia;
 use cust::launch;
-use cust::memory::{CopyDestination as _, DeviceBuffer, DevicePointer};
+use cust::memory::{DeviceBuffer, DevicePointer};
 use rayon::prelude::*;
 
 use super::{C_IM, C_RE, LIMITE_CUADRADO, Rejilla, X1, Y2};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{Limites, Llamada, Ptx, fallo};
+use crate::cuda::{Limites, Llamada, Ptx, bajar_en, fallo};
 
 /// The entry point's name in `julia.ptx`.
 const FUNCION: &str = "julia";
@@ -61,10 +63,14 @@ fn iteraciones_por_lanzamiento(limites: &Limites) -> u64 {
 pub struct Medida {
     /// One count per pixel, row-major, as [`Conteos::conteos`](crate::Conteos::conteos).
     pub conteos: Vec<u32>,
-    /// From before the first launch to after the last, timed by CUDA events on the GPU.
+    /// From before the first launch to after the last, timed by CUDA events on the GPU: the
+    /// job's `duracion_s`.
     pub kernel: Duration,
     /// Copying the counts from the GPU to the host, timed on the host.
     pub copia: Duration,
+    /// The whole call, timed by CUDA events: allocation, launches, copy back; the job's
+    /// `duracion_con_copias_s`.
+    pub con_copias: Duration,
 }
 
 /// The counts of `p` computed on the GPU (`Secuencial`'s, bit for bit), unless `control` stops
@@ -95,13 +101,13 @@ pub fn medir_con(p: &ParamsJulia, control: &Control) -> Result<Medida, ErrorKern
     let (mut conteos, kernel) = mientras_rellena(pixeles, || lanzar(&llamada, p, destino, control));
     let kernel = kernel?;
     let inicio_copia = Instant::now();
-    conteos_gpu
-        .copy_to(&mut conteos[..])
-        .map_err(fallo("copying the counts back"))?;
+    bajar_en(&conteos_gpu, &mut conteos, "copying the counts back")?;
+    let copia = inicio_copia.elapsed();
     Ok(Medida {
         conteos,
         kernel,
-        copia: inicio_copia.elapsed(),
+        copia,
+        con_copias: llamada.tiempos(kernel).total,
     })
 }
 

@@ -5,17 +5,17 @@
 //! interactions (at least one), and the run's [`Control`] is checked before each.
 
 use cust::launch;
-use cust::memory::CopyDestination as _;
 
 use super::{Cuerpos, DT, EPS2};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Llamada, Tiempos, fallo, reservar, subir, trozos};
+use crate::cuda::{HILOS, Llamada, Tiempos, bajar_en, fallo, reservar, subir, trozos};
 
 /// nbody pair interactions in one piece: about 30 ms on an H100 (8 steps of 65 536 bodies).
 const INTERACCIONES_POR_PIEZA: f64 = (1u64 << 35) as f64;
 
-/// `pasos` steps of nbody on the GPU, the bodies updated in place; the times. `control` is
+/// `pasos` steps of nbody on the GPU, the bodies updated in place; the times (the time with
+/// copies ends when the bodies are back on the host, before they are unpacked). `control` is
 /// checked between pieces; a stopped run leaves the bodies as they were.
 pub(super) fn nbody(
     c: &mut Cuerpos,
@@ -55,14 +55,11 @@ pub(super) fn nbody(
         Ok(())
     })?;
     let (mut pos, mut vel) = (pos, vel);
-    buffers[0]
-        .copy_to(&mut pos[..])
-        .map_err(fallo("copying positions back"))?;
-    vel_gpu
-        .copy_to(&mut vel[..])
-        .map_err(fallo("copying velocities back"))?;
+    bajar_en(&buffers[0], &mut pos, "copying positions back")?;
+    bajar_en(&vel_gpu, &mut vel, "copying velocities back")?;
+    let tiempos = llamada.tiempos(kernel);
     desempaquetar(&pos, &vel, c);
-    Ok(llamada.tiempos(kernel))
+    Ok(tiempos)
 }
 
 /// The bodies as the kernel reads them: `(x, y, z, m)` and `(vx, vy, vz, 0)` per body.

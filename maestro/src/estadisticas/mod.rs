@@ -272,20 +272,17 @@ pub fn kernel_s(resultado: &str) -> Option<f64> {
 }
 
 impl crate::estado::Estado {
-    /// An attempt's end as the statistics take it: its backend resolved by its esclavo's GPU.
+    /// An attempt's end as the statistics take it: its backend as it was sent (`Auto` made
+    /// `Cuda` where it took a GPU slot).
     pub(crate) fn fin_intento<'a>(
         &self,
         e: &'a EnCurso,
         kernel_s: Option<f64>,
         error: Option<String>,
     ) -> FinIntento<'a> {
-        let gpu = self
-            .esclavos
-            .get(&e.esclavo.nombre)
-            .is_some_and(|x| x.capacidades.gpu.is_some());
         FinIntento {
             en_curso: e,
-            algoritmo: crate::planificador::resolver(e.trabajo.algoritmo, gpu),
+            algoritmo: crate::planificador::resolver(e.trabajo.algoritmo, e.gpu),
             kernel_s,
             error,
         }

@@ -27,6 +27,8 @@ pub struct Esclavo {
     pub nodo: String,
     /// Its job slots.
     pub capacidad: u32,
+    /// Of those, how many may run `Cuda` jobs at once (its GPU slots); 0 without a GPU.
+    pub capacidad_gpu: u32,
     pub capacidades: Capacidades,
     pub ultimo_latido: Instant,
     /// False once its heartbeats stop for longer than the limit; true again at the next one.
@@ -34,6 +36,8 @@ pub struct Esclavo {
     pub carga: Carga,
     /// Attempts we sent it that it has not reported back: each holds a slot.
     pub enviados: u32,
+    /// Of those, the ones that run on a GPU: each holds a GPU slot too.
+    pub enviados_gpu: u32,
     /// Jobs it says it runs that no attempt of ours there accounts for (left from before a
     /// maestro restart, or attempts superseded since): they hold slots too.
     pub huerfanos: u32,
@@ -58,8 +62,9 @@ impl Esclavo {
             comun::memoria::porcentaje(self.carga.memoria_usada, self.carga.memoria_total);
         Candidato {
             libres: self.capacidad.saturating_sub(self.ocupados()),
+            libres_gpu: self.capacidad_gpu.saturating_sub(self.enviados_gpu),
             ejecutando: self.ocupados(),
-            gpu: self.capacidades.gpu.is_some(),
+            gpu: self.capacidad_gpu > 0,
             vivo: self.vivo,
             critico: salud.critico,
             avisos: salud.avisos,
@@ -75,6 +80,8 @@ impl Esclavo {
             nodo: self.nodo.clone(),
             capacidad: self.capacidad,
             ejecutando: self.ocupados(),
+            capacidad_gpu: self.capacidad_gpu,
+            ejecutando_gpu: self.enviados_gpu,
             vivo: self.vivo,
             ultimo_latido_hace_ms: ahora.duration_since(self.ultimo_latido).as_millis() as u64,
             carga: self.carga,
@@ -139,17 +146,21 @@ impl Esclavos {
         let id = EsclavoId::de_registro(&r);
         let viejo = self.por_nombre.get(&r.nombre);
         let completados = viejo.map_or(0, |e| e.completados);
-        let enviados = viejo.filter(|e| e.id == id).map_or(0, |e| e.enviados);
+        let mismo = viejo.filter(|e| e.id == id);
+        let enviados = mismo.map_or(0, |e| e.enviados);
+        let enviados_gpu = mismo.map_or(0, |e| e.enviados_gpu);
         let esclavo = Esclavo {
             id,
             url: r.url,
             nodo: r.nodo,
             capacidad: r.capacidad,
+            capacidad_gpu: r.capacidad_gpu,
             capacidades: r.capacidades,
             ultimo_latido: ahora,
             vivo: true,
             carga: Carga::default(),
             enviados,
+            enviados_gpu,
             huerfanos: 0,
             completados,
         };
@@ -172,17 +183,21 @@ impl Esclavos {
         true
     }
 
-    /// Takes a slot of the esclavo `nombre` for an attempt sent to it.
-    pub fn ocupar(&mut self, nombre: &str) -> &Esclavo {
+    /// Takes a slot of the esclavo `nombre` for an attempt sent to it, and a GPU slot for one
+    /// that runs on a GPU (`gpu`).
+    pub fn ocupar(&mut self, nombre: &str, gpu: bool) -> &Esclavo {
         let esclavo = self.por_nombre.get_mut(nombre).expect("planned esclavo");
         esclavo.enviados += 1;
+        esclavo.enviados_gpu += u32::from(gpu);
         esclavo
     }
 
-    /// An attempt sent to `id` ended: its slot is free (nothing if that process is gone).
-    pub fn liberar(&mut self, id: &EsclavoId) {
+    /// An attempt sent to `id` ended: its slot (and its GPU slot, `gpu`) is free (nothing if
+    /// that process is gone).
+    pub fn liberar(&mut self, id: &EsclavoId, gpu: bool) {
         if let Some(e) = self.vigente_mut(id) {
             e.enviados = e.enviados.saturating_sub(1);
+            e.enviados_gpu = e.enviados_gpu.saturating_sub(u32::from(gpu));
         }
     }
 
@@ -253,6 +268,7 @@ mod tests {
             url: format!("http://{nombre}"),
             nodo: "n".into(),
             capacidad: 2,
+            capacidad_gpu: 0,
             capacidades: Capacidades::default(),
         }
     }
@@ -282,7 +298,7 @@ mod tests {
         let t0 = Instant::now();
         let mut esclavos = Esclavos::new(Duration::from_secs(1));
         esclavos.registrar(registro("a", 1), t0);
-        esclavos.ocupar("a");
+        esclavos.ocupar("a", false);
         esclavos.contar_completado("a");
         esclavos.registrar(registro("a", 1), t0);
         assert_eq!(
@@ -295,7 +311,7 @@ mod tests {
         let a = esclavos.get("a").unwrap();
         assert_eq!((a.enviados, a.completados), (0, 1));
         assert!(esclavos.vigente(&EsclavoId::new("a", 1)).is_none());
-        esclavos.liberar(&EsclavoId::new("a", 1));
+        esclavos.liberar(&EsclavoId::new("a", 1), false);
         assert_eq!(
             esclavos.get("a").unwrap().enviados,
             0,

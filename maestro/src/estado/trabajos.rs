@@ -36,6 +36,9 @@ pub struct EnCurso {
     pub inicio: Instant,
     /// Its time limit (the job's own or the maestro's default); zero: none.
     pub plazo: Duration,
+    /// Whether it runs on its esclavo's GPU (a `Cuda` job, or an `Auto` one made `Cuda`),
+    /// holding a GPU slot there.
+    pub gpu: bool,
 }
 
 impl EnCurso {
@@ -207,7 +210,7 @@ impl Trabajos {
         }
     }
 
-    /// Marks a planned job running on `esclavo` (with a GPU or not) as its next attempt:
+    /// Marks a planned job running on `esclavo` (on its GPU or not) as its next attempt:
     /// what to send the esclavo, and the row to write ahead of sending it.
     pub fn lanzar(
         &mut self,
@@ -232,6 +235,7 @@ impl Trabajos {
                 cancelado: false,
                 inicio: ahora,
                 plazo,
+                gpu,
             },
         );
         let cambio = Cambio::Asignar {

@@ -91,14 +91,13 @@ impl Estado {
         let mut cambios = Vec::with_capacity(decisiones.len());
         for d in decisiones {
             let id = &ids[d.esclavo];
-            let esclavo = self.esclavos.ocupar(&id.nombre);
+            let esclavo = self.esclavos.ocupar(&id.nombre, d.gpu);
             let envio = envios.entry(d.esclavo).or_insert_with(|| Envio {
                 esclavo: id.clone(),
                 url: esclavo.url.clone(),
                 trabajos: Vec::new(),
             });
-            let gpu = candidatos[d.esclavo].gpu;
-            let (asignacion, cambio) = self.trabajos.lanzar(d.trabajo, id, gpu, ahora, ahora_ms);
+            let (asignacion, cambio) = self.trabajos.lanzar(d.trabajo, id, d.gpu, ahora, ahora_ms);
             envio.trabajos.push(asignacion);
             cambios.push(cambio);
         }
@@ -110,7 +109,7 @@ impl Estado {
     /// `None`), freeing its esclavo's slot.
     fn sacar_en_curso(&mut self, id: TrabajoId, intento: Option<u32>) -> Option<EnCurso> {
         let e = self.trabajos.sacar_en_curso(id, intento)?;
-        self.esclavos.liberar(&e.esclavo);
+        self.esclavos.liberar(&e.esclavo, e.gpu);
         self.estadisticas
             .ocupacion(&e.esclavo.nombre, e.inicio, Instant::now());
         self.despertar();

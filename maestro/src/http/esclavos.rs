@@ -51,6 +51,16 @@ pub async fn registrar(
     if r.capacidad == 0 {
         return Err(ErrorCampo::new("capacidad", "must be at least 1 job slot").into());
     }
+    if r.capacidad_gpu > 0 && r.capacidades.gpus.is_empty() {
+        return Err(ErrorCampo::new(
+            "capacidad_gpu",
+            format!(
+                "{} GPU slots, but capacidades.gpus lists no GPU",
+                r.capacidad_gpu
+            ),
+        )
+        .into());
+    }
     let url_valida = reqwest::Url::parse(&r.url).is_ok_and(|u| {
         matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
     });
@@ -61,8 +71,12 @@ pub async fn registrar(
         )
         .into());
     }
+    let gpus = match r.capacidades.gpus.len() {
+        0 => String::new(),
+        n => format!(" ({} on its {n} GPUs)", r.capacidad_gpu),
+    };
     let mensaje = format!(
-        "esclavo {} registered at {} with {} slots",
+        "esclavo {} registered at {} with {} slots{gpus}",
         r.nombre, r.url, r.capacidad
     );
     tracing::info!("{mensaje}");

@@ -207,15 +207,17 @@ fn clase_estado(estado: &str) -> &'static str {
 /// Every GPU the cluster knows: those esclavos run `Cuda` jobs on, and those memoria nodes
 /// see.
 fn gpus(esclavos: &[EsclavoInfo], memoria: &EstadoMemoria) -> Vec<String> {
-    let de_esclavos = esclavos.iter().filter_map(|e| {
-        let g = e.capacidades.gpu.as_ref()?;
-        Some(format!(
-            "{}: {} ({}, compute {})",
-            e.nombre,
-            g.nombre,
-            bytes(g.memoria_bytes),
-            g.capacidad_computo
-        ))
+    let de_esclavos = esclavos.iter().flat_map(|e| {
+        e.capacidades.gpus.iter().map(move |g| {
+            format!(
+                "{} GPU {}: {} ({}, compute {})",
+                e.nombre,
+                g.indice,
+                g.nombre,
+                bytes(g.memoria_bytes),
+                g.capacidad_computo
+            )
+        })
     });
     let de_nodos = memoria.nodos.iter().flat_map(|n| {
         n.reporte
@@ -323,6 +325,29 @@ pub async fn esclavos(State(s): State<Arc<Servicio>>, sesion: Sesion) -> Respons
     html(StatusCode::OK, &pagina)
 }
 
+/// An esclavo's GPUs and their slots: `2 × NVIDIA H100 (80 GiB each), 1/2 Cuda jobs`.
+fn gpus_esclavo(e: &EsclavoInfo) -> String {
+    let Some(resumen) = e.capacidades.resumen_gpus() else {
+        return "none (CPU jobs)".into();
+    };
+    let memoria: Vec<String> = e
+        .capacidades
+        .gpus
+        .iter()
+        .map(|g| bytes(g.memoria_bytes))
+        .collect();
+    let mut distintas = memoria.clone();
+    distintas.dedup();
+    let memoria = match distintas.len() {
+        1 if memoria.len() > 1 => format!("{} each", distintas[0]),
+        _ => memoria.join(", "),
+    };
+    format!(
+        "{resumen} ({memoria}), {}/{} Cuda jobs",
+        e.ejecutando_gpu, e.capacidad_gpu
+    )
+}
+
 fn esclavo(e: EsclavoInfo, trabajos: Vec<u64>) -> EsclavoVista {
     let c = e.carga;
     EsclavoVista {
@@ -333,10 +358,7 @@ fn esclavo(e: EsclavoInfo, trabajos: Vec<u64>) -> EsclavoVista {
             bytes(c.memoria_total),
             porcentaje(c.memoria_usada, c.memoria_total)
         ),
-        gpu: e.capacidades.gpu.as_ref().map_or_else(
-            || "none (CPU jobs)".into(),
-            |g| format!("{} ({})", g.nombre, bytes(g.memoria_bytes)),
-        ),
+        gpu: gpus_esclavo(&e),
         latido: format!("{} ago", duracion_ms(e.ultimo_latido_hace_ms)),
         enlace: format!(
             "/panel/trabajos?esclavo={}",
@@ -389,4 +411,71 @@ fn uso(usado: u64, total: u64) -> String {
         bytes(total),
         porcentaje(usado, total)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use comun::nodo::{Capacidades, Gpu};
+
+    use super::*;
+
+    fn con_gpus(memorias_gib: &[u64], ejecutando_gpu: u32) -> EsclavoInfo {
+        let gpus = memorias_gib
+            .iter()
+            .enumerate()
+            .map(|(i, &gib)| Gpu {
+                indice: i as u32,
+                nombre: "H100".into(),
+                memoria_bytes: gib << 30,
+                capacidad_computo: "9.0".into(),
+                driver: "550".into(),
+                pci: String::new(),
+            })
+            .collect();
+        EsclavoInfo {
+            nombre: "e".into(),
+            url: "http://e".into(),
+            nodo: "n".into(),
+            capacidad: 8,
+            ejecutando: ejecutando_gpu,
+            capacidad_gpu: memorias_gib.len() as u32,
+            ejecutando_gpu,
+            vivo: true,
+            ultimo_latido_hace_ms: 0,
+            carga: comun::api::Carga::default(),
+            capacidades: Capacidades {
+                gpus,
+                ..Capacidades::default()
+            },
+            completados: 0,
+        }
+    }
+
+    #[test]
+    fn an_esclavo_s_gpus_are_summed_up_with_their_slots() {
+        assert_eq!(gpus_esclavo(&con_gpus(&[], 0)), "none (CPU jobs)");
+        let una = gpus_esclavo(&con_gpus(&[80], 1));
+        assert!(
+            una.starts_with("H100 (") && una.ends_with("), 1/1 Cuda jobs"),
+            "{una}"
+        );
+        let dos = gpus_esclavo(&con_gpus(&[80, 80], 1));
+        assert!(
+            dos.starts_with("2 × H100 (") && dos.contains(" each), 1/2"),
+            "{dos}"
+        );
+    }
+
+    #[test]
+    fn every_gpu_of_every_esclavo_gets_its_line() {
+        let memoria = EstadoMemoria {
+            nodos: Vec::new(),
+            alertas: Vec::new(),
+            plazo_ms: 0,
+        };
+        let lineas = gpus(&[con_gpus(&[80, 40], 0)], &memoria);
+        assert_eq!(lineas.len(), 2);
+        assert!(lineas[0].starts_with("e GPU 0: H100 ("), "{lineas:?}");
+        assert!(lineas[1].starts_with("e GPU 1: H100 ("), "{lineas:?}");
+    }
 }

@@ -103,6 +103,7 @@ impl EsclavoFalso {
             url: e.url.clone(),
             nodo: "falso".into(),
             capacidad,
+            capacidad_gpu: 0,
             capacidades: Capacidades::default(),
         };
         let r = e

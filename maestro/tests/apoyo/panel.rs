@@ -156,6 +156,7 @@ pub fn reporte_memoria(nodo: &str, aviso: bool) -> ReporteMemoria {
                 memoria_total: 80 * GIB,
                 utilizacion: if aviso { 93.0 } else { 12.0 },
                 temperatura_c: Some(if aviso { 84.0 } else { 41.0 }),
+                pci: String::new(),
             }],
         },
         alertas,

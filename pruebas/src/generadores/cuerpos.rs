@@ -78,24 +78,29 @@ pub fn peticion_carga() -> impl Strategy<Value = Value> + Clone {
     ]
 }
 
-/// Valid `Registro` bodies.
+/// Valid `Registro` bodies: with no GPU, one or several.
 pub fn registro() -> impl Strategy<Value = Value> + Clone {
-    ("[a-z]{1,8}", any::<u64>(), 1u32..8, any::<bool>()).prop_map(|(nombre, instancia, c, gpu)| {
+    ("[a-z]{1,8}", any::<u64>(), 1u32..8, 0u32..4).prop_map(|(nombre, instancia, c, gpus)| {
         a_json(Registro {
             url: format!("http://{nombre}:5011"),
             nodo: nombre.clone(),
             nombre,
             instancia,
             capacidad: c,
+            capacidad_gpu: gpus,
             capacidades: Capacidades {
                 nucleos: c,
                 memoria_bytes: 1 << 30,
-                gpu: gpu.then(|| Gpu {
-                    nombre: "H100".into(),
-                    memoria_bytes: 80 << 30,
-                    capacidad_computo: "9.0".into(),
-                    driver: "550".into(),
-                }),
+                gpus: (0..gpus)
+                    .map(|indice| Gpu {
+                        indice,
+                        nombre: "H100".into(),
+                        memoria_bytes: 80 << 30,
+                        capacidad_computo: "9.0".into(),
+                        driver: "550".into(),
+                        pci: format!("0000:{:02x}:00.0", 0x17 + indice),
+                    })
+                    .collect(),
             },
         })
     })

@@ -49,9 +49,9 @@ fn cotas(limites: Limites) -> (Option<f64>, Option<f64>) {
         None => println!("- f32 peak unknown for this compute capability"),
     }
     println!(
-        "- Cuda: kernel = CUDA events around the launches (best of 3); end to end = \
-         allocation, copies to and from the GPU, launches (host clock, same run). \
-         Paralelo: one run, {}.\n",
+        "- Cuda: kernel = CUDA events around the launches (best of 3; a job's `duracion_s`); \
+         end to end = CUDA events around the whole call: allocation, copies to and from the \
+         GPU, launches (same run; a job's `duracion_con_copias_s`). Paralelo: one run, {}.\n",
         kernels::dispositivo(Algoritmo::Paralelo)
     );
     (copia.ok().map(|b| b / 1e9), pico.map(|p| p / 1e9))

@@ -6,14 +6,18 @@
 //! disagreement, 2 without a GPU.
 //!
 //! Build it with `scripts/build-cuda.sh` (it needs the `cuda` feature to test anything):
-//! `target/cuda/release/autoprueba`. This file prints the device and the verdict; the four
-//! sections are in `julia_acuerdo.rs`, `julia_rendimiento.rs` (Julia) and `calculo_acuerdo.rs`,
-//! `calculo_rendimiento.rs` (the four kernels of `calculo.cu`).
+//! `target/cuda/release/autoprueba`. This file prints the device and the verdict; the sections
+//! are in `julia_acuerdo.rs`, `julia_rendimiento.rs` (Julia), `calculo_acuerdo.rs`,
+//! `calculo_rendimiento.rs` (the four kernels of `calculo.cu`) and `copias.rs` (copies back to
+//! the host, pageable against pinned staging). It runs on GPU 0 of those `CUDA_VISIBLE_DEVICES`
+//! leaves.
 
 #[cfg(feature = "cuda")]
 mod calculo_acuerdo;
 #[cfg(feature = "cuda")]
 mod calculo_rendimiento;
+#[cfg(feature = "cuda")]
+mod copias;
 #[cfg(feature = "cuda")]
 mod julia_acuerdo;
 #[cfg(feature = "cuda")]
@@ -50,6 +54,7 @@ fn prueba() -> ExitCode {
     julia_rendimiento::medir(limites);
     let calculo = calculo_acuerdo::comprobar();
     calculo_rendimiento::medir(limites);
+    copias::medir();
     if calculo && julia {
         println!("\nRESULT: Cuda agrees with the CPU on every size, every kernel.");
         ExitCode::SUCCESS
@@ -57,6 +62,32 @@ fn prueba() -> ExitCode {
         println!("\nRESULT: DISAGREEMENT between Cuda and the CPU (see above).");
         ExitCode::FAILURE
     }
+}
+
+/// The machine's GPUs, where it has several: the report runs on one.
+#[cfg(feature = "cuda")]
+fn otras_gpus(esta: u32) {
+    let Ok(todas) = kernels::gpus() else {
+        return;
+    };
+    if todas.usables.len() + todas.descartadas.len() < 2 {
+        return;
+    }
+    let usables: Vec<String> = todas
+        .usables
+        .iter()
+        .map(|g| format!("GPU {}: {}", g.indice, g.nombre))
+        .collect();
+    let fuera: String = todas
+        .descartadas
+        .iter()
+        .map(|d| format!("; left out: {d}"))
+        .collect();
+    println!(
+        "- this machine's GPUs: {} (this report runs on GPU {esta}; CUDA_VISIBLE_DEVICES picks \
+         another){fuera}",
+        usables.join(", ")
+    );
 }
 
 /// The report's title and the device it ran on.
@@ -74,6 +105,7 @@ fn dispositivo(motor: &kernels::cuda::Motor) {
         gpu.memoria_bytes >> 20
     );
     println!("- driver: {}", gpu.driver);
+    otras_gpus(gpu.indice);
     println!(
         "- CPU: {}",
         kernels::dispositivo(comun::Algoritmo::Paralelo)

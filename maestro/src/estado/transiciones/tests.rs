@@ -31,8 +31,81 @@ fn registro(nombre: &str, instancia: u64, capacidad: u32) -> Registro {
         url: format!("http://{nombre}"),
         nodo: "n".into(),
         capacidad,
+        capacidad_gpu: 0,
         capacidades: Capacidades::default(),
     }
+}
+
+/// An esclavo with `gpus` GPUs of one slot each (described, not real: the maestro only counts).
+fn registro_gpu(nombre: &str, capacidad: u32, gpus: u32) -> Registro {
+    let gpu = |indice| comun::nodo::Gpu {
+        indice,
+        nombre: "H100".into(),
+        memoria_bytes: 80 << 30,
+        capacidad_computo: "9.0".into(),
+        driver: "550".into(),
+        pci: String::new(),
+    };
+    Registro {
+        capacidad_gpu: gpus,
+        capacidades: Capacidades {
+            gpus: (0..gpus).map(gpu).collect(),
+            ..Capacidades::default()
+        },
+        ..registro(nombre, 1, capacidad)
+    }
+}
+
+/// Jobs of `algoritmo`, queued.
+fn con_trabajos_de(e: &mut Estado, algoritmo: Algoritmo, n: usize) -> Vec<TrabajoId> {
+    let nuevos = (0..n)
+        .map(|_| {
+            let (mut t, origen, linea) = nuevo(Prioridad::MEDIA);
+            t.algoritmo = algoritmo;
+            (t, origen, linea)
+        })
+        .collect();
+    let (filas, _) = e.admitir(nuevos, 0);
+    e.encolar(&filas);
+    filas.iter().map(|f| f.id).collect()
+}
+
+#[test]
+fn an_esclavo_runs_one_cuda_job_per_gpu_and_a_result_frees_the_gpu_slot() {
+    let mut e = estado();
+    e.registrar(registro_gpu("g", 8, 2), Instant::now(), 0);
+    let cuda = con_trabajos_de(&mut e, Algoritmo::Cuda, 3);
+    let auto = con_trabajos_de(&mut e, Algoritmo::Auto, 1);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    let enviados: Vec<(TrabajoId, Algoritmo)> = envios[0]
+        .trabajos
+        .iter()
+        .map(|a| (a.id, a.algoritmo))
+        .collect();
+    assert_eq!(
+        enviados,
+        [
+            (cuda[0], Algoritmo::Cuda),
+            (cuda[1], Algoritmo::Cuda),
+            (auto[0], Algoritmo::Paralelo),
+        ],
+        "two GPUs: the third Cuda job waits, the Auto one runs on the CPU"
+    );
+    let g = e.esclavos.get("g").unwrap();
+    assert_eq!((g.enviados, g.enviados_gpu), (3, 2));
+    let info = &e.esclavos_info(Instant::now())[0];
+    assert_eq!((info.capacidad_gpu, info.ejecutando_gpu), (2, 2));
+    assert_eq!(
+        resultado(&mut e, intento(cuda[0], 1), de("g", 1), 1),
+        Registrado::Si
+    );
+    assert_eq!(e.esclavos.get("g").unwrap().enviados_gpu, 1);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    assert_eq!(
+        envios[0].trabajos[0].id, cuda[2],
+        "the freed GPU takes the waiting job"
+    );
+    assert_eq!(envios[0].trabajos[0].algoritmo, Algoritmo::Cuda);
 }
 
 fn nuevo(prioridad: Prioridad) -> (NuevoTrabajo, Origen, Option<LineaCargada>) {
