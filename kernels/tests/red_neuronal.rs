@@ -48,8 +48,8 @@ fn concuerdan(a: &Entrenamiento, b: &Entrenamiento) -> Result<(), String> {
     Ok(())
 }
 
-/// Small jobs covering both sets, both optimisers, no and several hidden layers, a minibatch
-/// of one sample and a whole-set minibatch.
+/// The default job, and small jobs covering both sets, both optimisers, no and several hidden
+/// layers, a minibatch of one sample and a whole-set minibatch.
 fn trabajos() -> Vec<ParamsRedNeuronal> {
     let base = ParamsRedNeuronal {
         muestras: 1000,
@@ -63,6 +63,7 @@ fn trabajos() -> Vec<ParamsRedNeuronal> {
         ..base.clone()
     };
     vec![
+        ParamsRedNeuronal::default(),
         base.clone(),
         ParamsRedNeuronal {
             capas: vec![32, 16, 8],

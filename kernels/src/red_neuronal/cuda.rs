@@ -11,8 +11,6 @@
 //! training loop on every backend); with copies, it adds uploading the data and the initial
 //! parameters and reading the trained ones back.
 
-use std::sync::Mutex;
-
 use comun::trabajo::ParamsRedNeuronal;
 use cust::context::CurrentContext;
 use cust::function::Function;
@@ -20,7 +18,6 @@ use cust::launch;
 use cust::memory::{
     AsyncCopyDestination as _, DeviceBuffer, DeviceCopy, DevicePointer, DeviceSlice,
 };
-use cust::module::Module;
 
 use super::cpu::FILAS_EVALUACION;
 use super::datos::{self, Datos};
@@ -41,21 +38,6 @@ const LOTES_POR_PIEZA: usize = 8;
 /// Side of the products' block tile (`TM`, `TN` in red_neuronal.cu).
 const TESELA: u32 = 64;
 
-/// red_neuronal.ptx loaded in the context of `motor`, once per GPU and process (the module
-/// lives as long as the GPU's context, which is never released).
-fn modulo(motor: &'static Motor) -> Result<&'static Module, ErrorKernel> {
-    static MODULOS: Mutex<Vec<(usize, &'static Module)>> = Mutex::new(Vec::new());
-    let clave = std::ptr::from_ref(motor) as usize;
-    let mut modulos = MODULOS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, m)) = modulos.iter().find(|(c, _)| *c == clave) {
-        return Ok(m);
-    }
-    let m = Module::from_ptx(PTX, &[]).map_err(fallo("loading red_neuronal.ptx"))?;
-    let m: &'static Module = Box::leak(Box::new(m));
-    modulos.push((clave, m));
-    Ok(m)
-}
-
 /// The kernels' entry points.
 struct Kernels {
     producto: [Function<'static>; 3],
@@ -71,7 +53,7 @@ struct Kernels {
 
 impl Kernels {
     fn new(motor: &'static Motor) -> Result<Self, ErrorKernel> {
-        let m = modulo(motor)?;
+        let m = motor.modulo(PTX, "red_neuronal.ptx")?;
         let f = |nombre: &str| {
             m.get_function(nombre)
                 .map_err(fallo(&format!("finding the {nombre} kernel")))
