@@ -9,20 +9,18 @@
 //! before each piece of [`COLUMNAS_POR_PIEZA`] columns (at most two queued ahead of the GPU)
 //! and between QL sweeps.
 //!
-//! The module is loaded once per GPU and process (the PTX embedded here).
+//! The PTX is embedded here and loaded once per GPU (`Motor::modulo`).
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use cust::launch;
 use cust::memory::DeviceBuffer;
-use cust::module::Module;
 
 use super::tridiagonal::{self, aplicar_q, normalizar, valores_propios, vector_propio};
 use super::{Solucion, muestra_inicial};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{Llamada, Motor, bajar, fallo, subir, trozos};
+use crate::cuda::{Llamada, bajar, fallo, subir, trozos};
 
 /// The kernels as PTX (ISA 7.8, `compute_70`, FMA allowed), generated from `autovalores.cu`.
 const PTX: &str = include_str!("../../cuda/autovalores.ptx");
@@ -67,7 +65,7 @@ fn reducir(
     n: usize,
     control: &Control,
 ) -> Result<(Vec<f64>, tridiagonal::Tridiagonal, Duration), ErrorKernel> {
-    let modulo = modulo(llamada.motor)?;
+    let modulo = llamada.motor.modulo(PTX, "autovalores.ptx")?;
     let funcion = |nombre: &str| {
         modulo
             .get_function(nombre)
@@ -146,19 +144,4 @@ fn reducir(
         t.d[n - 1] = reducida[n * n - 1];
     }
     Ok((reducida, t, kernel))
-}
-
-/// The module of `autovalores.cu` in `motor`'s context (current on this thread), loaded on
-/// first use and kept for the life of the process.
-fn modulo(motor: &'static Motor) -> Result<&'static Module, ErrorKernel> {
-    static MODULOS: Mutex<Vec<(usize, &'static Module)>> = Mutex::new(Vec::new());
-    let clave = std::ptr::from_ref(motor) as usize;
-    let mut modulos = MODULOS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&(_, m)) = modulos.iter().find(|(c, _)| *c == clave) {
-        return Ok(m);
-    }
-    let m = Module::from_ptx(PTX, &[]).map_err(fallo("loading autovalores.ptx"))?;
-    let m: &'static Module = Box::leak(Box::new(m));
-    modulos.push((clave, m));
-    Ok(m)
 }
