@@ -8,21 +8,20 @@
 //! filter transformed on the GPU too. Every stage is one launch, and one piece of
 //! `Llamada::en_piezas`: the run's [`Control`] is checked between passes.
 //!
-//! `fft.ptx` is loaded once per GPU, the first time a call runs there, beside the modules the
-//! shared `cuda` set-up loads. The memory a run needs is compared with the GPU's free memory
-//! before anything is allocated, and a run that would not fit is refused in words.
-
-use std::sync::Mutex;
+//! `fft.ptx` is loaded once per GPU, the first time a call runs there (`Motor::modulo`); the
+//! spectrum comes back through the shared pinned staging (`cuda::bajar_en`). The memory a run
+//! needs is compared with the GPU's free memory before anything is allocated, and a run that
+//! would not fit is refused in words.
 
 use cust::function::Function;
 use cust::launch;
-use cust::memory::{CopyDestination as _, DeviceBuffer};
+use cust::memory::DeviceBuffer;
 use cust::module::Module;
 
 use super::Complejo;
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Llamada, Motor, Tiempos, fallo};
+use crate::cuda::{HILOS, Llamada, Tiempos, bajar_en, fallo};
 
 /// The kernels as PTX (ISA 7.8, `compute_70`, FMA allowed), generated from `fft.cu`.
 const PTX: &str = include_str!("../../cuda/fft.ptx");
@@ -39,7 +38,7 @@ pub(super) fn transformar(
     control: &Control,
 ) -> Result<(Vec<Complejo>, Tiempos), ErrorKernel> {
     let llamada = Llamada::new()?;
-    let modulo = modulo(&llamada)?;
+    let modulo = llamada.motor.modulo(PTX, "fft.ptx")?;
     let ejes = if n == 1 || m == 1 {
         vec![Eje {
             largo: n * m,
@@ -60,25 +59,12 @@ pub(super) fn transformar(
     }
     let mut gpu = Gpu::new(&llamada, modulo, &datos, &ejes)?;
     let kernel = llamada.en_piezas(control, etapas, "running fft", |etapa| gpu.lanzar(etapa))?;
-    gpu.datos
-        .copy_to(como_puntos_mut(&mut datos))
-        .map_err(fallo("copying the spectrum back"))?;
+    bajar_en(
+        &gpu.datos,
+        como_puntos_mut(&mut datos),
+        "copying the spectrum back",
+    )?;
     Ok((datos, llamada.tiempos(kernel)))
-}
-
-/// `fft.ptx`, loaded once per GPU (keyed by its [`Motor`], which lives for the process) into
-/// that GPU's context, current on this thread.
-fn modulo(llamada: &Llamada) -> Result<&'static Module, ErrorKernel> {
-    static MODULOS: Mutex<Vec<(usize, &'static Module)>> = Mutex::new(Vec::new());
-    let clave = std::ptr::from_ref::<Motor>(llamada.motor) as usize;
-    let mut modulos = MODULOS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, cargado)) = modulos.iter().find(|(k, _)| *k == clave) {
-        return Ok(cargado);
-    }
-    let cargado = Module::from_ptx(PTX, &[]).map_err(fallo("loading fft.ptx"))?;
-    let cargado: &'static Module = Box::leak(Box::new(cargado));
-    modulos.push((clave, cargado));
-    Ok(cargado)
 }
 
 /// One axis of the transform: `lotes` contiguous sequences of `largo` points.
