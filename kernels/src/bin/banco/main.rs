@@ -6,6 +6,9 @@
 //! `cargo run --release -p kernels --bin banco` (numpy: the interpreter in `$BANCO_PYTHON`,
 //! else target/py/venv/bin/python, else `python3`; `pip install numpy` there).
 
+mod fft;
+mod pares;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -50,6 +53,7 @@ fn main() {
         fila_montecarlo(algoritmo, &mut mc);
         fila_nbody(algoritmo, &mut nb);
     }
+    fft::filas(&algoritmos);
 }
 
 /// matmul's row: GFLOP/s, and for Paralelo the ratio to numpy's `a @ b`.
@@ -181,16 +185,22 @@ fn mejor(mut f: impl FnMut() -> Result<Duration, ErrorKernel>) -> Option<Duratio
     Some(mejor)
 }
 
-/// numpy's GFLOP/s and GB/s, measured now.
-fn medir_numpy() -> Result<(f64, f64), String> {
-    let python = std::env::var("BANCO_PYTHON").unwrap_or_else(|_| {
+/// The interpreter that runs numpy and the peer scripts: `$BANCO_PYTHON`, else
+/// target/py/venv/bin/python, else `python3`.
+fn python() -> String {
+    std::env::var("BANCO_PYTHON").unwrap_or_else(|_| {
         let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/py/venv/bin/python");
         if std::path::Path::new(venv).exists() {
             venv.into()
         } else {
             "python3".into()
         }
-    });
+    })
+}
+
+/// numpy's GFLOP/s and GB/s, measured now.
+fn medir_numpy() -> Result<(f64, f64), String> {
+    let python = python();
     let salida = Command::new(&python)
         .args(["-c", NUMPY])
         .output()
