@@ -92,21 +92,9 @@ pub(crate) fn gemm_f32_con(
     opciones: OpcionesGemm,
     control: &Control,
 ) -> Result<(), ErrorKernel> {
-    assert_eq!(
-        a.len(),
-        m * k,
-        "gemm_f32: `a` must hold m·k = {m}·{k} values"
-    );
-    assert_eq!(
-        b.len(),
-        k * n,
-        "gemm_f32: `b` must hold k·n = {k}·{n} values"
-    );
-    assert_eq!(
-        c.len(),
-        m * n,
-        "gemm_f32: `c` must hold m·n = {m}·{n} values"
-    );
+    largo_esperado("a", a.len(), (m, k), "m·k");
+    largo_esperado("b", b.len(), (k, n), "k·n");
+    largo_esperado("c", c.len(), (m, n), "m·n");
     control.comprobar()?;
     if m == 0 || n == 0 {
         return Ok(());
@@ -148,6 +136,14 @@ pub(crate) fn gemm_f32_con(
             }
             Ok(())
         })
+}
+
+/// Panics, naming the slice and its dimensions, when its length is not their product.
+fn largo_esperado(nombre: &str, largo: usize, (filas, columnas): (usize, usize), que: &str) {
+    assert!(
+        largo == filas * columnas,
+        "gemm_f32: `{nombre}` must hold {que} = {filas}·{columnas} values, not {largo}"
+    );
 }
 
 /// One product's operands as raw parts, so that slabs of C can go to several threads.
