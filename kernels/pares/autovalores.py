@@ -19,46 +19,21 @@ import time
 
 import numpy as np
 
-PHI = np.uint64(0x9E3779B97F4A7C15)
-FLUJO = np.uint64(0xD1B54A32D192ED03)
+from azar import argumentos, uniforme_f64
+
 FLUJO_MATRIZ = 60
 DEFECTO = {"n": 2048, "semilla": 1}
-
-
-def valores(semilla, flujo, i):
-    """Elements i (an array of indices) of stream `flujo` as f64 in [-1, 1)."""
-    i = i.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        z = np.uint64(semilla) + np.uint64(flujo) * FLUJO + i * PHI
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * (2.0 / 9007199254740992.0) - 1.0
 
 
 def matriz(n, semilla):
     """The kernel's symmetric n × n matrix: autovalores::entrada(semilla, i, j)."""
     i, j = np.indices((n, n), dtype=np.uint64)
     alto, bajo = np.maximum(i, j), np.minimum(i, j)
-    return valores(semilla, FLUJO_MATRIZ, alto * (alto + np.uint64(1)) // np.uint64(2) + bajo)
-
-
-def argumentos(args):
-    p, repeticiones = dict(DEFECTO), 3
-    it = iter(args)
-    for a in it:
-        if a == "--repeticiones":
-            repeticiones = int(next(it))
-        elif "=" in a and a.split("=", 1)[0] in p:
-            clave, valor = a.split("=", 1)
-            p[clave] = int(valor)
-        else:
-            raise SystemExit(f"unknown argument {a!r}\n{__doc__}")
-    return p, repeticiones
+    return uniforme_f64(semilla, FLUJO_MATRIZ, alto * (alto + np.uint64(1)) // np.uint64(2) + bajo)
 
 
 def main():
-    p, repeticiones = argumentos(sys.argv[1:])
+    p, repeticiones = argumentos(sys.argv[1:], DEFECTO, 3, __doc__)
     n = p["n"]
     a = matriz(n, p["semilla"])
     w = np.linalg.eigvalsh(a)

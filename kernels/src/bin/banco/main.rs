@@ -6,15 +6,17 @@
 //! `cargo run --release -p kernels --bin banco` (numpy: the interpreter in `$BANCO_PYTHON`,
 //! else target/py/venv/bin/python, else `python3`; `pip install numpy` there).
 
+mod autovalores;
 mod fft;
+mod matmul;
 mod pares;
 
 use std::process::Command;
 use std::time::Duration;
 
 use comun::Algoritmo;
-use comun::trabajo::{ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsVectorAdd};
-use kernels::{ErrorKernel, matmul, montecarlo, nbody, vector_add};
+use comun::trabajo::{ParamsMontecarlo, ParamsNbody, ParamsVectorAdd};
+use kernels::{ErrorKernel, montecarlo, nbody, vector_add};
 
 /// The numpy measurements: best of several runs, printed as `GFLOPS GBPS`.
 const NUMPY: &str = "
@@ -42,47 +44,20 @@ fn main() {
         Ok((gf, gb)) => println!("- numpy (same run): a @ b {gf:.1} GFLOP/s, np.add {gb:.1} GB/s"),
         Err(e) => println!("- numpy: not measured ({e})"),
     }
+    let pares_matmul = matmul::medir();
     println!();
     println!("| kernel | backend | size | kernel time (best of 3) | throughput | target | ratio |");
     println!("|---|---|---|---:|---:|---|---:|");
     let mut mc = [0.0; 2];
     let mut nb = [0.0; 2];
     for &algoritmo in &algoritmos {
-        fila_matmul(algoritmo, &numpy);
+        matmul::fila_matmul(algoritmo, &pares_matmul);
         fila_vector_add(algoritmo, &numpy);
         fila_montecarlo(algoritmo, &mut mc);
         fila_nbody(algoritmo, &mut nb);
     }
     fft::filas(&algoritmos);
-}
-
-/// matmul's row: GFLOP/s, and for Paralelo the ratio to numpy's `a @ b`.
-fn fila_matmul(algoritmo: Algoritmo, numpy: &Result<(f64, f64), String>) {
-    // The naive Secuencial at a size it finishes in seconds.
-    let n = if algoritmo == Algoritmo::Secuencial {
-        512
-    } else {
-        2048
-    };
-    let p = ParamsMatmul::new(n, 1).unwrap();
-    if let Some(t) = mejor(|| matmul::matmul(&p, algoritmo).map(|r| r.duracion)) {
-        let gf = 2.0 * f64::from(n).powi(3) / t.as_secs_f64() / 1e9;
-        let (objetivo, razon) = match (numpy, algoritmo) {
-            (Ok((np, _)), Algoritmo::Paralelo) => {
-                ("≥ 0.90 × numpy a @ b".into(), format!("{:.2}", gf / np))
-            }
-            _ => ("-".to_string(), "-".to_string()),
-        };
-        fila(
-            "matmul",
-            algoritmo,
-            &format!("n = {n}"),
-            t,
-            &format!("{gf:.1} GFLOP/s"),
-            &objetivo,
-            &razon,
-        );
-    }
+    autovalores::filas(&algoritmos);
 }
 
 /// vector_add's row: GB/s, and for Paralelo the ratio to numpy's `np.add`.
@@ -171,9 +146,17 @@ fn fila(kernel: &str, a: Algoritmo, tam: &str, t: Duration, v: &str, objetivo: &
 }
 
 /// The best of 3 runs' kernel times; prints why on a failure.
-fn mejor(mut f: impl FnMut() -> Result<Duration, ErrorKernel>) -> Option<Duration> {
+fn mejor(f: impl FnMut() -> Result<Duration, ErrorKernel>) -> Option<Duration> {
+    mejor_de(3, f)
+}
+
+/// The best of `veces` runs' kernel times; prints why on a failure.
+fn mejor_de(
+    veces: u32,
+    mut f: impl FnMut() -> Result<Duration, ErrorKernel>,
+) -> Option<Duration> {
     let mut mejor = Duration::MAX;
-    for _ in 0..3 {
+    for _ in 0..veces {
         match f() {
             Ok(t) => mejor = mejor.min(t),
             Err(e) => {
