@@ -171,7 +171,7 @@ fn casos_ejecutar() -> Vec<Caso> {
             "at least 1",
         ),
         // Unknown enum values.
-        caso(r, con("tipo", json!("fft")), 422, None, "unknown variant `fft`"),
+        caso(r, con("tipo", json!("svd")), 422, None, "unknown variant `svd`"),
         caso(r, con("tipo", json!("JULIA")), 422, None, "unknown variant `JULIA`"),
         caso(r, con("algoritmo", json!("Fortran")), 422, Some("trabajos[0].algoritmo"), "unknown algoritmo 'Fortran'"),
         caso(r, con("algoritmo", json!("")), 422, Some("trabajos[0].algoritmo"), "unknown algoritmo ''"),

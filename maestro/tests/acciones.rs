@@ -133,7 +133,7 @@ async fn the_job_list_pages_by_cursor_and_filters_naming_a_bad_value() {
 
     let get = Method::GET;
     for (ruta, campo, mensaje) in [
-        ("/trabajos?tipo=fft", "tipo", "unknown tipo 'fft'"),
+        ("/trabajos?tipo=svd", "tipo", "unknown tipo 'svd'"),
         ("/trabajos?origen=web", "origen", "unknown origen 'web'"),
         ("/trabajos?prioridad=9", "prioridad", "9 is not a priority"),
         ("/trabajos?cursor=abc", "cursor", "'abc' is not a cursor"),

@@ -85,7 +85,7 @@ async fn malformed_bodies_are_rejected_naming_the_field_and_nothing_is_queued() 
         ),
         (
             "/agregar_trabajo",
-            r#"{"tipo": "fft", "n": 2}"#,
+            r#"{"tipo": "svd", "n": 2}"#,
             422,
             Some("tipo"),
             "unknown variant",
