@@ -312,6 +312,114 @@ fn cuda_agrees_with_secuencial_or_says_why_not() {
     }
 }
 
+/// `kernels/cuda/red_neuronal.cu` run on the CPU by `kernels/cuda/red_neuronal_anfitrion.cpp`
+/// (its built-ins in plain C++, each product's blocks as OpenMP teams of 256 threads, the
+/// launches queued as `red_neuronal/cuda.rs` queues them), where a C++ compiler with OpenMP is
+/// installed (`$CXX`, else `c++`); otherwise it says so and passes. Its training must agree
+/// with `Secuencial`'s as `Cuda` must.
+#[test]
+fn the_cuda_source_agrees_with_secuencial_when_emulated_on_the_cpu() {
+    let compilador = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let fuente = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/cuda/red_neuronal_anfitrion.cpp"
+    );
+    let programa = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("red_neuronal_anfitrion");
+    let compilado = std::process::Command::new(&compilador)
+        .args(["-std=c++17", "-O2", "-fopenmp", fuente, "-o"])
+        .arg(&programa)
+        .output();
+    match compilado {
+        Err(e) => {
+            eprintln!("no C++ compiler ({compilador}: {e}): the emulation is not run");
+            return;
+        }
+        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
+    }
+    let pequenos = trabajos().into_iter().map(|p| ParamsRedNeuronal {
+        muestras: p.muestras.min(400),
+        lote: p.lote.min(320),
+        epocas: p.epocas.min(3),
+        ..p
+    });
+    for p in pequenos {
+        let s = entrenar(&p, Algoritmo::Secuencial);
+        let emulado = emular(&programa, &p);
+        if let Err(e) = concuerdan(&s, &emulado) {
+            panic!("{p:?}: {e}\nSecuencial {s:?}\nemulated {emulado:?}");
+        }
+    }
+}
+
+/// Trains `p` with the emulated GPU kernels of `programa`: the same data, initial weights and
+/// orders as every backend (see the input format in red_neuronal_anfitrion.cpp).
+fn emular(programa: &std::path::Path, p: &ParamsRedNeuronal) -> Entrenamiento {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let arquitectura = red_neuronal::Arquitectura::new(p);
+    let (entrenamiento, prueba) = red_neuronal::datos::conjuntos(p);
+    let n = entrenamiento.len();
+    let tallas = arquitectura.tallas();
+    let mut entrada: Vec<u8> = Vec::new();
+    let u32s = |v: &mut Vec<u8>, xs: &[u32]| v.extend(xs.iter().flat_map(|x| x.to_le_bytes()));
+    let cabecera = [n as u32, prueba.len() as u32, tallas.len() as u32];
+    u32s(&mut entrada, &cabecera);
+    u32s(
+        &mut entrada,
+        &tallas.iter().map(|&t| t as u32).collect::<Vec<_>>(),
+    );
+    let adam = u32::from(p.optimizador == Optimizador::Adam);
+    u32s(&mut entrada, &[p.epocas, p.lote.min(n as u32), adam]);
+    entrada.extend(p.tasa.to_le_bytes());
+    let f32s = |v: &mut Vec<u8>, xs: &[f32]| v.extend(xs.iter().flat_map(|x| x.to_le_bytes()));
+    for conjunto in [&entrenamiento, &prueba] {
+        f32s(&mut entrada, &conjunto.x);
+        u32s(&mut entrada, &conjunto.y);
+    }
+    f32s(
+        &mut entrada,
+        &red_neuronal::datos::parametros_iniciales(&arquitectura, p.semilla),
+    );
+    for epoca in 0..p.epocas {
+        u32s(
+            &mut entrada,
+            &red_neuronal::datos::orden(p.semilla, epoca, n),
+        );
+    }
+    let mut hijo = Command::new(programa)
+        // 256 OpenMP threads a block on a few cores: waiting threads sleep at the barriers.
+        .env("OMP_WAIT_POLICY", "passive")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the emulation starts");
+    hijo.stdin.take().unwrap().write_all(&entrada).unwrap();
+    let salida = hijo.wait_with_output().unwrap();
+    assert!(salida.status.success(), "{p:?}: the emulation failed");
+    let texto = String::from_utf8(salida.stdout).unwrap();
+    let valor = |clave: &str| {
+        texto
+            .split_whitespace()
+            .find_map(|par| par.strip_prefix(clave)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {clave} in {texto:?}"))
+    };
+    let numero = |clave: &str| valor(clave).parse::<f64>().unwrap();
+    Entrenamiento {
+        perdida: valor("perdida")
+            .split(',')
+            .map(|x| x.parse().unwrap())
+            .collect(),
+        precision_entrenamiento: numero("precision_entrenamiento"),
+        precision_prueba: numero("precision_prueba"),
+        parametros: Vec::new(),
+        muestras_vistas: (n * p.epocas as usize) as f64,
+        flops: 0.0,
+        duracion: Duration::ZERO,
+        con_copias: None,
+    }
+}
+
 /// Stops on a flag set before the start, on a flag set mid-run and on a time limit, each
 /// within half the whole job's time (grown until it takes at least 0.6 s).
 #[test]
