@@ -136,7 +136,7 @@ mod tests {
     fn smooth_lengths_are_the_next_5_smooth_number() {
         let suave = |mut m: usize| {
             for f in [2, 3, 5] {
-                while m % f == 0 {
+                while m.is_multiple_of(f) {
                     m /= f;
                 }
             }
