@@ -10,6 +10,7 @@ mod autovalores;
 mod fft;
 mod matmul;
 mod pares;
+mod red_neuronal;
 
 use std::process::Command;
 use std::time::Duration;
@@ -58,6 +59,7 @@ fn main() {
     }
     fft::filas(&algoritmos);
     autovalores::filas(&algoritmos);
+    red_neuronal::filas(&algoritmos);
 }
 
 /// vector_add's row: GB/s, and for Paralelo the ratio to numpy's `np.add`.
