@@ -5,15 +5,17 @@
     python3 kernels/pares/red_neuronal.py capas=512,512 lote=256 conjunto=blobs dimensiones=64
 
 Takes the job's parameters by their wire names (those of ParamsRedNeuronal; `capas` as a comma
-list, empty for none; the missing ones take the kernel's defaults), builds the same data set from the same seed (the
-SplitMix64 streams of kernels/src/azar.rs, Box-Muller normals, the same 80/20 split), the same
-He-initialised weights and the same minibatch order, and trains the same multi-layer perceptron
-(ReLU, softmax cross-entropy, SGD or Adam) in float32, the way a careful numpy user would: one
-matrix product per layer and direction (OpenBLAS), whole-array elementwise work, Adam in place.
+list, empty for none; the missing ones take the kernel's defaults), builds the same data set
+from the same seed (the SplitMix64 streams of kernels/src/azar.rs through azar.py, Box-Muller
+normals, the same 80/20 split), the same He-initialised weights and the same minibatch order,
+and trains the same multi-layer perceptron (ReLU, softmax cross-entropy, SGD or Adam) in
+float32, the way a careful numpy user would: one matrix product per layer and direction
+(OpenBLAS), whole-array elementwise work, Adam in place.
 
 Prints one line of `clave=valor` pairs: `segundos`, the best training time of N runs (default
 3); `perdida`, the mean training loss per epoch of the last run (a comma list); and its final
-`precision_entrenamiento` and `precision_prueba`. Only the training loop is timed, as the kernel times only its own.
+`precision_entrenamiento` and `precision_prueba`. Only the training loop is timed, as the
+kernel times only its own.
 
 The definitions are those of docs/kernels.md, section `red_neuronal`; this script is an
 independent implementation of them, so its loss curve also checks the kernel's (it differs
@@ -25,9 +27,7 @@ import time
 
 import numpy as np
 
-M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-PHI = np.uint64(0x9E3779B97F4A7C15)
-FLUJO = np.uint64(0xD1B54A32D192ED03)
+from azar import valor
 
 # The kernel's streams (kernels/src/red_neuronal/datos.rs).
 FLUJO_RADIO, FLUJO_ANGULO, FLUJO_CENTROS, FLUJO_PUNTOS, FLUJO_ORDEN, FLUJO_PESOS = range(40, 46)
@@ -48,22 +48,13 @@ BETA1, BETA2, EPSILON = np.float32(0.9), np.float32(0.999), np.float32(1e-8)
 RADIO_CENTROS = 4.0
 
 
-def valor(semilla, flujo, i):
-    """Elements `i` (an array of uint64) of stream `flujo`: azar::valor."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(semilla) + np.uint64(flujo) * FLUJO + i.astype(np.uint64) * PHI
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
 def uniforme(semilla, flujo, n):
-    """`n` uniform float64 in [0, 1) with 53 bits: azar::uniforme_f64."""
+    """`n` uniform float64 in [0, 1) with 53 bits (red_neuronal/datos.rs's `uniforme`)."""
     return (valor(semilla, flujo, np.arange(n)) >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
 def normal(semilla, flujo, n):
-    """`n` standard normals by Box-Muller from elements 2i and 2i + 1: azar::normal."""
+    """`n` standard normals by Box-Muller from elements 2i and 2i + 1 (datos.rs's `normal`)."""
     i = np.arange(n, dtype=np.uint64)
     u1 = ((valor(semilla, flujo, 2 * i) >> np.uint64(11)).astype(np.float64) + 1.0) * 2.0**-53
     u2 = (valor(semilla, flujo, 2 * i + 1) >> np.uint64(11)).astype(np.float64) * 2.0**-53
@@ -100,7 +91,7 @@ def pesos(p):
 
 def orden(semilla, epoca, n):
     """The minibatch order of an epoch: indices sorted by their stream keys (stable)."""
-    claves = valor(semilla, FLUJO_ORDEN, np.uint64(epoca) * np.uint64(n) + np.arange(n, dtype=np.uint64))
+    claves = valor(semilla, FLUJO_ORDEN, np.uint64(epoca * n) + np.arange(n, dtype=np.uint64))
     return np.argsort(claves, kind="stable")
 
 
