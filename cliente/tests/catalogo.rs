@@ -183,6 +183,81 @@ async fn an_imagen_job_saves_its_png_and_bad_flags_are_named_before_anything_is_
     c.parar().await;
 }
 
+/// A `width × height` RGB PNG of a gradient, written to `ruta`.
+fn escribir_png(ruta: &std::path::Path, width: u32, height: u32) {
+    let archivo = std::fs::File::create(ruta).unwrap();
+    let mut e = png::Encoder::new(std::io::BufWriter::new(archivo), width, height);
+    e.set_color(png::ColorType::Rgb);
+    let datos: Vec<u8> = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
+    e.write_header().unwrap().write_image_data(&datos).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imagen_job_filters_a_png_file_it_uploads_and_refuses_one_that_is_not() {
+    let c = Cluster::new(1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let foto = dir.path().join("foto.png");
+    escribir_png(&foto, 20, 10);
+    let salida = dir.path().join("bordes.png");
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--tipo",
+        "imagen",
+        "--entrada",
+        foto.to_str().unwrap(),
+        "--filtros",
+        "grises,sobel",
+        "--imagen",
+        salida.to_str().unwrap(),
+    ])
+    .await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("uploaded"), "{s:#?}");
+    assert_eq!(
+        png(&salida),
+        (20, 10),
+        "the output has the uploaded image's size"
+    );
+
+    let falsa = dir.path().join("falsa.png");
+    std::fs::write(&falsa, b"not a png at all").unwrap();
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--tipo",
+        "imagen",
+        "--entrada",
+    ])
+    .await;
+    assert_eq!(s.codigo, Some(2), "{s:#?}");
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--tipo",
+        "imagen",
+        "--entrada",
+        falsa.to_str().unwrap(),
+    ])
+    .await;
+    s.esperar_codigo(1);
+    assert!(
+        s.stderr.contains("falsa.png") && s.stderr.contains("png"),
+        "{s:#?}"
+    );
+    let s = cliente(&["--maestro", c.url(), "--json", "estado"]).await;
+    let e: EstadoCluster = s.esperar_codigo(0).json();
+    assert_eq!(
+        e.resumen.total(),
+        1,
+        "the refused file queued nothing: {e:?}"
+    );
+    c.parar().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jobs_file_of_catalogue_lines_loads_and_completes() {
     let c = Cluster::new(1).await;

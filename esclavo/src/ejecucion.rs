@@ -1,6 +1,8 @@
 //! Running jobs: each accepted job in its slot (`ranuras`), kernels on tokio's
 //! blocking pool, `espera` jobs on timers (thousands of them cost no threads), and the result
-//! queued for the maestro.
+//! queued for the maestro. An `imagen` job that names an uploaded PNG gets it first
+//! (`entradas`: the esclavo's cache, or `GET /imagenes/{id}` from the maestro); one that cannot
+//! be had fails the attempt, saying why.
 //!
 //! An attempt's kernel checks its `Parada` between chunks of work (within about 100 ms;
 //! docs/kernels.md) and an `espera` timer wakes at once; the attempt then frees its slot and
@@ -17,6 +19,7 @@ use comun::trabajo::{Detalle, Resultado};
 use comun::{Algoritmo, Estado, Parametros};
 use kernels::ErrorKernel;
 
+use crate::entradas::Entradas;
 use crate::ranuras::{Parada, RanuraTomada};
 use crate::servicio::Esclavo;
 
@@ -62,7 +65,7 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada, gpu: Optio
             parada.parar(MOTIVO_CIERRE);
             return;
         }
-        fin = ejecutar(a.parametros.clone(), a.algoritmo, &parada, gpu) => fin,
+        fin = ejecutar(a.parametros.clone(), a.algoritmo, &parada, gpu, &esclavo.entradas) => fin,
     };
     match (&salida, estado) {
         (Salida::Fallido { error }, Estado::Cancelado) => {
@@ -96,14 +99,20 @@ async fn ejecutar(
     algoritmo: Algoritmo,
     parada: &Parada,
     gpu: Option<u32>,
+    entradas: &Entradas,
 ) -> (Salida, Estado) {
     let fin = if let Parametros::Espera(e) = p {
         esperar(e.ms, parada).await
     } else {
+        let entrada = match traer_entrada(&p, entradas, parada).await {
+            Ok(entrada) => entrada,
+            Err(fin) => return fin,
+        };
         let control = parada.control.clone();
         let calculo = tokio::task::spawn_blocking(move || {
             kernels::en_gpu(gpu.unwrap_or(0), || {
-                kernels::ejecutar_con(&p, algoritmo, &control)
+                let entrada = entrada.as_deref().map(Vec::as_slice);
+                kernels::ejecutar_con_entrada(&p, entrada, algoritmo, &control)
             })
         });
         match calculo.await {
@@ -119,15 +128,41 @@ async fn ejecutar(
     };
     match fin {
         Ok(salida) => (salida, Estado::Completado),
-        Err(e) => {
-            let estado = match e {
-                ErrorKernel::Cancelado { .. } => Estado::Cancelado,
-                _ => Estado::Fallido,
-            };
-            let error = e.to_string();
-            (Salida::Fallido { error }, estado)
-        }
+        Err(e) => fin_por(e),
     }
+}
+
+/// The uploaded PNG an `imagen` job names as `entrada` (none for any other job), from the
+/// esclavo's cache or the maestro; `Err` is the attempt's end: `Fallido` saying why it could not
+/// be had (the maestro retries it), or the stop the control asked for meanwhile.
+async fn traer_entrada(
+    p: &Parametros,
+    entradas: &Entradas,
+    parada: &Parada,
+) -> Result<Option<Arc<Vec<u8>>>, (Salida, Estado)> {
+    let Parametros::Imagen(imagen) = p else {
+        return Ok(None);
+    };
+    let Some(id) = imagen.entrada else {
+        return Ok(None);
+    };
+    let png = entradas
+        .traer(id)
+        .await
+        .map_err(|error| (Salida::Fallido { error }, Estado::Fallido))?;
+    parada.control.comprobar().map_err(fin_por)?;
+    Ok(Some(png))
+}
+
+/// How an attempt stopped by `e` ends: `Cancelado` when it was cancelled, `Fallido` otherwise
+/// (a time limit too), with `e` in words.
+fn fin_por(e: ErrorKernel) -> (Salida, Estado) {
+    let estado = match e {
+        ErrorKernel::Cancelado { .. } => Estado::Cancelado,
+        _ => Estado::Fallido,
+    };
+    let error = e.to_string();
+    (Salida::Fallido { error }, estado)
 }
 
 /// An `espera` job: sleeps `ms` without holding a thread, waking early when `parada` is set or
@@ -173,8 +208,15 @@ mod tests {
     async fn an_espera_timer_wakes_at_once_when_cancelled() {
         let parada = Parada::new(0);
         let inicio = Instant::now();
+        let entradas = Entradas::default();
         let (fin, ()) = tokio::join!(
-            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &parada, None),
+            ejecutar(
+                espera_de(60_000),
+                Algoritmo::Secuencial,
+                &parada,
+                None,
+                &entradas
+            ),
             async {
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 parada.parar("stop");
@@ -195,8 +237,14 @@ mod tests {
     #[tokio::test]
     async fn an_espera_timer_stops_at_its_time_limit() {
         let inicio = Instant::now();
-        let (salida, estado) =
-            ejecutar(espera_de(60_000), Algoritmo::Secuencial, &Parada::new(30), None).await;
+        let (salida, estado) = ejecutar(
+            espera_de(60_000),
+            Algoritmo::Secuencial,
+            &Parada::new(30),
+            None,
+            &Entradas::default(),
+        )
+        .await;
         assert!(inicio.elapsed() >= Duration::from_millis(30));
         assert!(inicio.elapsed() < Duration::from_secs(30));
         assert_eq!(estado, Estado::Fallido);
@@ -208,8 +256,14 @@ mod tests {
             "{error}"
         );
         // A limit longer than the sleep changes nothing.
-        let (salida, estado) =
-            ejecutar(espera_de(5), Algoritmo::Secuencial, &Parada::new(60_000), None).await;
+        let (salida, estado) = ejecutar(
+            espera_de(5),
+            Algoritmo::Secuencial,
+            &Parada::new(60_000),
+            None,
+            &Entradas::default(),
+        )
+        .await;
         assert!(matches!(salida, Salida::Completado { .. }) && estado == Estado::Completado);
     }
 
@@ -221,7 +275,14 @@ mod tests {
                 imagen_png,
             },
             Estado::Completado,
-        ) = ejecutar(espera_de(0), Algoritmo::Paralelo, &Parada::new(0), None).await
+        ) = ejecutar(
+            espera_de(0),
+            Algoritmo::Paralelo,
+            &Parada::new(0),
+            None,
+            &Entradas::default(),
+        )
+        .await
         else {
             panic!("espera failed");
         };

@@ -15,6 +15,8 @@
 //!   maestro acknowledges it.
 //! - [`registro`]: registration with backoff, the heartbeat, re-registration on 404.
 //! - [`conexion`]: the maestro's API as one keep-alive `reqwest` client.
+//! - [`entradas`]: the uploaded PNGs `imagen` jobs name, fetched from the maestro before the
+//!   kernel runs and kept in a small cache.
 //! - [`metricas`]: the Prometheus metrics of `GET /metrics` (slots, attempts by tipo and
 //!   outcome, kernel time by tipo and backend, results waiting for delivery).
 //! - [`servicio`]: [`Esclavo`], the handle of a running esclavo that handlers and tasks share.
@@ -34,6 +36,7 @@
 pub mod conexion;
 pub mod config;
 pub mod ejecucion;
+pub mod entradas;
 pub mod envio;
 pub mod gpus;
 pub mod http;
@@ -80,6 +83,7 @@ pub async fn run(
         conexion::TIEMPO_PETICION,
     )?;
     let (esclavo, informes) = Esclavo::new(&config, url);
+    esclavo.entradas.conectar(cliente.clone());
     tracing::info!(
         nombre = esclavo.nombre(),
         instancia = esclavo.instancia(),

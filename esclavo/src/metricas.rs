@@ -125,8 +125,12 @@ impl Metricas {
         self.ocupadas.set(ahora.ocupadas as f64);
         for g in &ahora.gpus {
             let indice = [g.indice.to_string()];
-            self.gpus[0].with_label_values(&indice).set(g.ranuras.into());
-            self.gpus[1].with_label_values(&indice).set(g.ejecutando.into());
+            self.gpus[0]
+                .with_label_values(&indice)
+                .set(g.ranuras.into());
+            self.gpus[1]
+                .with_label_values(&indice)
+                .set(g.ejecutando.into());
         }
         self.por_enviar.set(ahora.por_enviar as f64);
         self.registrado.set(f64::from(u8::from(ahora.registrado)));

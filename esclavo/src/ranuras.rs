@@ -304,15 +304,26 @@ mod tests {
         let r = Ranuras::new(3, &[gpu(0), gpu(1)], 1);
         assert_eq!(r.capacidad_gpu(), 2);
         assert_eq!(dispositivo(r.tomar(&cuda(1))), Some(0));
-        assert_eq!(dispositivo(r.tomar(&espera(2, 1))), None, "a CPU job takes no GPU");
+        assert_eq!(
+            dispositivo(r.tomar(&espera(2, 1))),
+            None,
+            "a CPU job takes no GPU"
+        );
         assert_eq!(dispositivo(r.tomar(&cuda(3))), Some(1));
         assert_eq!(r.ocupadas(), 3);
         r.liberar((TrabajoId(1), 1), Estado::Completado);
         let f = r.actividad();
-        assert_eq!(f.gpus.iter().map(|g| g.ejecutando).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(
+            f.gpus.iter().map(|g| g.ejecutando).collect::<Vec<_>>(),
+            [0, 1]
+        );
         let en_gpu: Vec<_> = f.ejecutando.iter().map(|e| (e.id.0, e.gpu)).collect();
         assert_eq!(en_gpu, [(2, None), (3, Some(1))]);
-        assert_eq!(dispositivo(r.tomar(&cuda(4))), Some(0), "GPU 0 is free again");
+        assert_eq!(
+            dispositivo(r.tomar(&cuda(4))),
+            Some(0),
+            "GPU 0 is free again"
+        );
     }
 
     #[test]
@@ -324,9 +335,15 @@ mod tests {
             "ocupado: 1/1 GPU slots in use"
         );
         assert_eq!(r.ocupadas(), 1, "the refused job holds nothing");
-        assert!(matches!(r.tomar(&espera(3, 1)), Ok(RanuraTomada::Nueva { .. })));
+        assert!(matches!(
+            r.tomar(&espera(3, 1)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
         let sin_gpu = Ranuras::new(4, &[], 1);
-        assert_eq!(sin_gpu.tomar(&cuda(1)).err().unwrap(), "no GPU on this esclavo");
+        assert_eq!(
+            sin_gpu.tomar(&cuda(1)).err().unwrap(),
+            "no GPU on this esclavo"
+        );
         assert_eq!(sin_gpu.capacidad_gpu(), 0);
     }
 
@@ -334,7 +351,10 @@ mod tests {
     fn the_job_slots_bound_cuda_jobs_too() {
         let r = Ranuras::new(1, &[gpu(0), gpu(1)], 2);
         assert_eq!(dispositivo(r.tomar(&cuda(1))), Some(0));
-        assert_eq!(r.tomar(&cuda(2)).err().unwrap(), "ocupado: 1/1 slots in use");
+        assert_eq!(
+            r.tomar(&cuda(2)).err().unwrap(),
+            "ocupado: 1/1 slots in use"
+        );
         assert_eq!(r.gpus().iter().map(|g| g.ejecutando).sum::<u32>(), 1);
     }
 
@@ -351,25 +371,40 @@ mod tests {
     #[test]
     fn a_full_esclavo_refuses_and_says_how_full() {
         let r = Ranuras::new(2, &[], 1);
-        assert!(matches!(r.tomar(&espera(1, 1)), Ok(RanuraTomada::Nueva { .. })));
-        assert!(matches!(r.tomar(&espera(2, 1)), Ok(RanuraTomada::Nueva { .. })));
+        assert!(matches!(
+            r.tomar(&espera(1, 1)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
+        assert!(matches!(
+            r.tomar(&espera(2, 1)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
         assert_eq!(
             r.tomar(&espera(3, 1)).err().unwrap(),
             "ocupado: 2/2 slots in use"
         );
         r.liberar((TrabajoId(1), 1), Estado::Completado);
-        assert!(matches!(r.tomar(&espera(3, 1)), Ok(RanuraTomada::Nueva { .. })));
+        assert!(matches!(
+            r.tomar(&espera(3, 1)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
     }
 
     #[test]
     fn a_repeated_attempt_is_not_started_twice_but_a_new_attempt_is() {
         let r = Ranuras::new(3, &[], 1);
-        assert!(matches!(r.tomar(&espera(1, 1)), Ok(RanuraTomada::Nueva { .. })));
+        assert!(matches!(
+            r.tomar(&espera(1, 1)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
         assert!(matches!(
             r.tomar(&espera(1, 1)),
             Ok(RanuraTomada::YaEnCurso)
         ));
-        assert!(matches!(r.tomar(&espera(1, 2)), Ok(RanuraTomada::Nueva { .. })));
+        assert!(matches!(
+            r.tomar(&espera(1, 2)),
+            Ok(RanuraTomada::Nueva { .. })
+        ));
         assert_eq!(r.ids_en_curso(), [TrabajoId(1)]);
     }
 

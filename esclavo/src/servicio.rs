@@ -10,6 +10,7 @@ use plataforma::http::ErrorApi;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
+use crate::entradas::Entradas;
 use crate::metricas::{Instantanea, Metricas};
 use crate::ranuras::Ranuras;
 use crate::sistema::Monitor;
@@ -44,6 +45,8 @@ pub struct Esclavo {
     cierre: watch::Sender<bool>,
     /// The Prometheus metrics (`GET /metrics`).
     pub(crate) metricas: Metricas,
+    /// Where the uploaded PNGs of `imagen` jobs come from (`run` connects it to the maestro).
+    pub(crate) entradas: Entradas,
     /// Samples the host for `GET /ping` (CPU use is measured between two pings).
     monitor: Mutex<Monitor>,
 }
@@ -75,6 +78,7 @@ impl Esclavo {
             cierre: watch::Sender::new(false),
             metricas: Metricas::new(&config.nombre),
             monitor: Mutex::new(Monitor::new()),
+            entradas: Entradas::default(),
         };
         (Arc::new(esclavo), recibidos)
     }

@@ -74,7 +74,10 @@ async fn attempts_count_by_tipo_and_outcome_and_results_wait_for_the_maestro() {
     assert_eq!(ocupado.valor("hpc_esclavo_slots", &[]), 4.0);
     assert_eq!(ocupado.valor("hpc_esclavo_slots_busy", &[]), 1.0);
     assert_eq!(ocupado.valor("hpc_esclavo_gpu_slots", &[("gpu", "2")]), 1.0);
-    assert_eq!(ocupado.valor("hpc_esclavo_gpu_slots_busy", &[("gpu", "2")]), 0.0);
+    assert_eq!(
+        ocupado.valor("hpc_esclavo_gpu_slots_busy", &[("gpu", "2")]),
+        0.0
+    );
     e.cancelar(&[1]).await;
 
     let lote = vec![

@@ -9,8 +9,8 @@ output=float32)`, where r = ceil(3 sigma): the kernel's `desenfoque` exactly as 
 (separable, 2r + 1 taps normalised to sum 1, edges clamped = scipy's "nearest"), on one
 channel of float32, which is what banco times `kernels::imagen::desenfocar_plano` on.
 
-Prints one line: the best time of `repeticiones` runs (default 5) in seconds, and scipy's
-version.
+Prints one line: `segundos=` the best time of `repeticiones` runs (default 5) in seconds, and
+`scipy=` its version.
 """
 
 import math
@@ -38,7 +38,7 @@ def main() -> int:
             plano, sigma, mode="nearest", truncate=radio / sigma, output=salida
         )
         mejor = min(mejor, time.perf_counter() - inicio)
-    print(mejor, scipy.__version__)
+    print(f"segundos={mejor} scipy={scipy.__version__}")
     return 0
 
 

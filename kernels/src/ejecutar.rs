@@ -220,3 +220,26 @@ fn ejecutar_espera(p: &ParamsEspera, control: &Control) -> Result<Salida, ErrorK
     control.dormir(Duration::from_millis(p.ms))?;
     Ok(Salida::cpu(inicio.elapsed(), Detalle::Espera { ms: p.ms }))
 }
+
+#[cfg(test)]
+mod tests {
+    use comun::Tipo;
+
+    use crate::{autovalores, fft, imagen, kmeans, red_neuronal};
+
+    /// The maestro refuses `Cuda` and steers `Auto` by `Tipo::tiene_cuda`: it must say what
+    /// each kernel module says of itself.
+    #[test]
+    fn each_kernel_has_a_gpu_version_exactly_when_its_tipo_says_so() {
+        let modulos = [
+            (Tipo::Fft, fft::CUDA),
+            (Tipo::Autovalores, autovalores::CUDA),
+            (Tipo::Kmeans, kmeans::CUDA),
+            (Tipo::RedNeuronal, red_neuronal::CUDA),
+            (Tipo::Imagen, imagen::CUDA),
+        ];
+        for (tipo, cuda) in modulos {
+            assert_eq!(tipo.tiene_cuda(), cuda, "{tipo}");
+        }
+    }
+}

@@ -24,6 +24,8 @@
 //! Kernel time is from the interleaved 8-bit input to the interleaved 8-bit output (splitting
 //! into planes, the chain, rounding back), without decoding, generating or encoding a PNG.
 
+#[cfg(feature = "cuda")]
+mod cuda;
 mod paralelo;
 mod planos;
 pub mod prueba;
@@ -129,13 +131,7 @@ fn filtrar(
         Algoritmo::Secuencial => cpu(&secuencial::Secuencial),
         Algoritmo::Paralelo | Algoritmo::Auto => cpu(&paralelo::Paralelo),
         #[cfg(feature = "cuda")]
-        Algoritmo::Cuda => {
-            // Without a GPU, the reason there is none, as every kernel says it.
-            crate::cuda::motor()?;
-            Err(ErrorKernel::NoDisponible(
-                "imagen: the GPU kernel is not wired yet".into(),
-            ))
-        }
+        Algoritmo::Cuda => cuda::filtrar(imagen, cadena, control),
         #[cfg(not(feature = "cuda"))]
         Algoritmo::Cuda => Err(ErrorKernel::NoDisponible(crate::SIN_CUDA.into())),
     }

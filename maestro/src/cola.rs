@@ -62,6 +62,12 @@ impl Pendiente {
         Clase::de(self.algoritmo)
     }
 
+    /// Whether it is an `Auto` job that runs on a GPU where one is free: its tipo has a GPU
+    /// version. Any other `Auto` job runs on a CPU, as `Paralelo`.
+    pub fn auto_en_gpu(&self) -> bool {
+        self.algoritmo == Algoritmo::Auto && self.parametros.tipo().tiene_cuda()
+    }
+
     fn clave(&self) -> Clave {
         (self.prioridad, self.id)
     }

@@ -17,7 +17,8 @@
 //!    to esclavos without a GPU for CPU jobs (keeping GPUs for `Cuda` jobs), then to the earlier
 //!    in the caller's order (the caller sorts by name). Equal inputs give equal decisions.
 //!    An `Auto` job goes to an esclavo with a free GPU slot whenever one can take it (it runs
-//!    as `Cuda` there), otherwise to the best esclavo (as `Paralelo`).
+//!    as `Cuda` there), otherwise to the best esclavo (as `Paralelo`); an `Auto` job of a tipo
+//!    without a GPU version (`Tipo::tiene_cuda`) is a CPU job like any other.
 //! 4. Repeat, with the chosen esclavo one slot busier (and one GPU slot, for a job that runs
 //!    on its GPU: [`Decision::gpu`]), until no job can be placed.
 
@@ -113,7 +114,7 @@ pub fn planificar(cola: &mut Cola, esclavos: &mut [Candidato]) -> Vec<Decision> 
             break;
         };
         let candidato = &mut esclavos[elegido];
-        let gpu = clase == Clase::Gpu || (trabajo.algoritmo == Algoritmo::Auto && candidato.gpu_libre());
+        let gpu = clase == Clase::Gpu || (trabajo.auto_en_gpu() && candidato.gpu_libre());
         candidato.libres -= 1;
         candidato.libres_gpu -= u32::from(gpu);
         candidato.ejecutando += 1;
@@ -132,7 +133,7 @@ fn siguiente(cola: &Cola, esclavos: &[Candidato]) -> Option<(Clase, usize)> {
         .into_iter()
         .filter_map(|c| cola.primero(c).map(|p| (c, p)))
         .filter_map(|(c, p)| {
-            let e = elegir(esclavos, c, p.algoritmo == Algoritmo::Auto)?;
+            let e = elegir(esclavos, c, p.auto_en_gpu())?;
             Some(((p.prioridad, p.id), c, e))
         })
         .min_by_key(|&(clave, _, _)| clave)
@@ -185,7 +186,7 @@ pub fn explicar(p: &Pendiente, delante: usize, esclavos: &[Candidato]) -> String
             p.algoritmo
         );
     }
-    if elegir(esclavos, clase, p.algoritmo == Algoritmo::Auto).is_some() {
+    if elegir(esclavos, clase, p.auto_en_gpu()).is_some() {
         return format!("being dispatched ({delante} jobs ahead of it)");
     }
     let sanos: Vec<&&Candidato> = aptos.iter().filter(|h| !h.critico).collect();
@@ -406,6 +407,41 @@ mod tests {
         assert_eq!(esclavos[0].libres_gpu, 0);
     }
 
+    /// Every tipo's `Auto` job, with a free GPU: on the GPU exactly when the tipo has a GPU
+    /// version; otherwise on the CPU esclavo, keeping the GPU free.
+    #[test]
+    fn an_auto_job_goes_to_a_gpu_only_if_its_tipo_has_a_gpu_version() {
+        let catalogo = comun::Tipo::TODOS
+            .into_iter()
+            .filter_map(Parametros::por_defecto);
+        for parametros in catalogo.chain([Parametros::Espera(ParamsEspera { ms: 0 })]) {
+            let tipo = parametros.tipo();
+            let mut cola = Cola::default();
+            cola.insertar(Pendiente {
+                parametros,
+                algoritmo: Algoritmo::Auto,
+                ..job(1, 2, false)
+            });
+            let mut esclavos = vec![candidato(1, true), candidato(1, false)];
+            let d = planificar(&mut cola, &mut esclavos);
+            assert_eq!(d.len(), 1, "{tipo}");
+            assert_eq!(d[0].gpu, tipo.tiene_cuda(), "{tipo}");
+            assert_eq!(d[0].esclavo == 0, tipo.tiene_cuda(), "{tipo}");
+        }
+    }
+
+    #[test]
+    fn dead_esclavos_get_nothing() {
+        let mut cola = Cola::default();
+        cola.insertar(job(1, 2, false));
+        let mut esclavos = vec![Candidato {
+            vivo: false,
+            ..candidato(5, false)
+        }];
+        assert!(planificar(&mut cola, &mut esclavos).is_empty());
+        assert_eq!(cola.len(), 1);
+    }
+
     /// Every queue of up to 3 jobs (each of 3 priorities, CPU or GPU) against every set of up to
     /// 3 esclavos (0–2 free slots, with or without GPU and 0–1 free GPU slots, alive or not,
     /// healthy or critical): the decision respects slots, GPU slots, capabilities and critical
@@ -478,8 +514,14 @@ mod tests {
             assert!(asignados <= antes.libres, "{jobs:?} {esclavos:?}");
             assert!(asignados == 0 || antes.vivo);
             assert_eq!(despues[i].libres, antes.libres - asignados);
-            let en_gpu = decisiones.iter().filter(|d| d.esclavo == i && d.gpu).count() as u32;
-            assert!(en_gpu <= antes.libres_gpu, "GPU slots: {jobs:?} {esclavos:?}");
+            let en_gpu = decisiones
+                .iter()
+                .filter(|d| d.esclavo == i && d.gpu)
+                .count() as u32;
+            assert!(
+                en_gpu <= antes.libres_gpu,
+                "GPU slots: {jobs:?} {esclavos:?}"
+            );
             assert_eq!(despues[i].libres_gpu, antes.libres_gpu - en_gpu);
         }
         for d in &decisiones {

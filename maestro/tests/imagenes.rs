@@ -1,15 +1,18 @@
 //! Uploaded images, through real HTTP: `POST /imagenes` checks a PNG whole before it stores it
 //! and answers its id, `GET /imagenes/{id}` gives it back byte for byte, both under the token's
-//! rules; a job naming an image that does not exist is refused at every door.
+//! rules; a job naming an image that does not exist is refused at every door; and an `imagen`
+//! job over an upload runs on an esclavo, which fetches the PNG, and its output PNG is the
+//! kernel's filters of the upload.
 
 mod apoyo;
 
 use std::time::Duration;
 
 use apoyo::*;
-use comun::CuerpoError;
-use comun::api::RespuestaCarga;
-use comun::imagenes::{ImagenSubida, MAX_BYTES_PNG};
+use comun::api::{Detalle, RespuestaCarga};
+use comun::imagenes::{FormaPng, ImagenSubida, MAX_BYTES_PNG, decodificar_png};
+use comun::trabajo::Filtro;
+use comun::{Algoritmo, CuerpoError, Estado};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -274,5 +277,73 @@ async fn a_job_naming_a_missing_image_is_refused_at_every_door() {
     let estado: comun::api::EstadoCluster = get(&m.url, "/estado").await.json().await.unwrap();
     let informe = estado.archivo.expect("a report of the watched file");
     assert_eq!(motivos(&informe.rechazadas), esperado);
+    m.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_imagen_job_over_an_upload_runs_on_an_esclavo_and_its_png_is_the_filtered_upload() {
+    let datos = tempfile::tempdir().unwrap();
+    let m = maestro(config_maestro(datos.path()), 0).await;
+    let e = esclavo(&m.url, "e1", 2).await;
+    let png = png_de(97, 61, png::ColorType::Rgba);
+    let subida = subida(&m.url, &png).await;
+    let filtros = [Filtro::Desenfoque, Filtro::Sobel, Filtro::Grises];
+    let esperado = kernels::imagen::filtrar_imagen(
+        &decodificar_png(&png).unwrap(),
+        &filtros,
+        1.5,
+        Algoritmo::Secuencial,
+        &kernels::Control::ninguno(),
+    )
+    .unwrap();
+    for algoritmo in ["Secuencial", "Paralelo"] {
+        let peticion = json!({"tipo": "imagen", "algoritmo": algoritmo, "entrada": subida.id,
+            "filtros": ["blur", "edges", "grayscale"], "sigma": 1.5, "width": 8, "height": 8});
+        let r = reqwest::Client::new()
+            .post(format!("{}/agregar_trabajo", m.url))
+            .json(&peticion)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let id = r.json::<comun::api::RespuestaAgregar>().await.unwrap().id;
+        let t = esperar_final(&m.url, id, PLAZO).await;
+        assert_eq!(t.estado, Estado::Completado, "{algoritmo}: {t:?}");
+        let r = t.resultado.expect("a result");
+        let Detalle::Imagen {
+            width,
+            height,
+            checksum,
+            ..
+        } = r.detalle
+        else {
+            panic!("{:?}", r.detalle);
+        };
+        assert_eq!(
+            (width, height),
+            (97, 61),
+            "the upload's size, not width × height"
+        );
+        assert_eq!(
+            checksum,
+            esperado.iter().map(|&b| u64::from(b)).sum::<u64>()
+        );
+        let salida = get(&m.url, &format!("/trabajos/{id}/imagen")).await;
+        assert_eq!(salida.status(), 200);
+        let salida = decodificar_png(&salida.bytes().await.unwrap()).unwrap();
+        assert_eq!(
+            salida.forma,
+            FormaPng {
+                width: 97,
+                height: 61,
+                canales: 4
+            }
+        );
+        assert!(
+            salida.datos == esperado,
+            "{algoritmo}: not the filtered upload"
+        );
+    }
+    e.parar().await;
     m.parar().await;
 }

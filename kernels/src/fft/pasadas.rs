@@ -31,12 +31,12 @@ pub(super) enum Giro<'a> {
     AntesConjugado(&'a Raices),
 }
 
-/// A pointer to a buffer whose tasks touch disjoint elements.
+/// A pointer to a buffer whose tasks touch disjoint elements (here and in `trasponer.rs`).
 #[derive(Clone, Copy)]
-struct Compartido(*mut Complejo);
+pub(super) struct Compartido(pub(super) *mut Complejo);
 
-// SAFETY: the passes below hand each task a disjoint set of elements (its own columns, or its
-// own rows' transposed places); no element is read or written by two tasks.
+// SAFETY: the passes hand each task a disjoint set of elements (its own columns, its own rows'
+// transposed places, its own tiles or stripe); no element is read or written by two tasks.
 unsafe impl Send for Compartido {}
 // SAFETY: as above.
 unsafe impl Sync for Compartido {}
@@ -46,7 +46,7 @@ impl Compartido {
     ///
     /// # Safety
     /// `i` is inside the buffer, and no other task touches element `i`.
-    unsafe fn en(&self, i: usize) -> *mut Complejo {
+    pub(super) unsafe fn en(&self, i: usize) -> *mut Complejo {
         // SAFETY: as the caller promises.
         unsafe { self.0.add(i) }
     }

@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use super::Complejo;
+use super::pasadas::Compartido;
 use crate::ErrorKernel;
 use crate::control::Control;
 
@@ -19,27 +20,6 @@ const TESELA: usize = 32;
 
 /// Points of each segment one task of step 2 moves along the cycles: 1 KiB.
 const FRANJA: usize = 64;
-
-/// A pointer to the matrix, whose tasks touch disjoint elements.
-#[derive(Clone, Copy)]
-struct Matriz(*mut Complejo);
-
-// SAFETY: each task of the steps below touches elements no other task touches (its own pairs
-// of tiles, or its own stripe of every segment).
-unsafe impl Send for Matriz {}
-// SAFETY: as above.
-unsafe impl Sync for Matriz {}
-
-impl Matriz {
-    /// Element `i`.
-    ///
-    /// # Safety
-    /// `i` is inside the matrix, and no other task touches element `i`.
-    unsafe fn en(&self, i: usize) -> *mut Complejo {
-        // SAFETY: as the caller promises.
-        unsafe { self.0.add(i) }
-    }
-}
 
 /// Transposes the `n1 × n2` row-major `datos` in place into `n2 × n1`; `n2` must be a multiple
 /// of `n1`.
@@ -65,7 +45,7 @@ fn bloques(
     control: &Control,
 ) -> Result<(), ErrorKernel> {
     let lado = n1.div_ceil(TESELA);
-    let m = Matriz(datos.as_mut_ptr());
+    let m = Compartido(datos.as_mut_ptr());
     // A task: block i, tile row ta, with every tile tb ≥ ta of that row and its mirror.
     (0..(n2 / n1) * lado).into_par_iter().try_for_each(|tarea| {
         control.comprobar()?;
@@ -96,7 +76,7 @@ fn segmentos(
     control: &Control,
 ) -> Result<(), ErrorKernel> {
     let ciclos = ciclos(n1, c);
-    let m = Matriz(datos.as_mut_ptr());
+    let m = Compartido(datos.as_mut_ptr());
     (0..n1.div_ceil(FRANJA)).into_par_iter().try_for_each(|f| {
         control.comprobar()?;
         let franja = (f * FRANJA)..((f + 1) * FRANJA).min(n1);

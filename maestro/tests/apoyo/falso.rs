@@ -59,6 +59,17 @@ impl EsclavoFalso {
         capacidad: u32,
         token: Option<&str>,
     ) -> EsclavoFalso {
+        Self::iniciar_con_gpus(maestro, nombre, capacidad, token, Vec::new()).await
+    }
+
+    /// [`EsclavoFalso::iniciar`], saying it has `gpus` (one `Cuda` slot each).
+    pub async fn iniciar_con_gpus(
+        maestro: &str,
+        nombre: &str,
+        capacidad: u32,
+        token: Option<&str>,
+        gpus: Vec<comun::nodo::Gpu>,
+    ) -> EsclavoFalso {
         let (ejecutar_tx, ejecutar) = mpsc::unbounded_channel();
         let (cancelar_tx, cancelar) = mpsc::unbounded_channel();
         let buzones = Buzones {
@@ -103,8 +114,11 @@ impl EsclavoFalso {
             url: e.url.clone(),
             nodo: "falso".into(),
             capacidad,
-            capacidad_gpu: 0,
-            capacidades: Capacidades::default(),
+            capacidad_gpu: gpus.len() as u32,
+            capacidades: Capacidades {
+                gpus,
+                ..Capacidades::default()
+            },
         };
         let r = e
             .post("/registrar_esclavo")

@@ -8,6 +8,8 @@
 
 mod autovalores;
 mod fft;
+mod imagen;
+mod kmeans;
 mod matmul;
 mod pares;
 mod red_neuronal;
@@ -58,7 +60,9 @@ fn main() {
         fila_nbody(algoritmo, &mut nb);
     }
     fft::filas(&algoritmos);
+    imagen::filas(&algoritmos);
     autovalores::filas(&algoritmos);
+    kmeans::filas(&algoritmos);
     red_neuronal::filas(&algoritmos);
 }
 
@@ -153,10 +157,7 @@ fn mejor(f: impl FnMut() -> Result<Duration, ErrorKernel>) -> Option<Duration> {
 }
 
 /// The best of `veces` runs' kernel times; prints why on a failure.
-fn mejor_de(
-    veces: u32,
-    mut f: impl FnMut() -> Result<Duration, ErrorKernel>,
-) -> Option<Duration> {
+fn mejor_de(veces: u32, mut f: impl FnMut() -> Result<Duration, ErrorKernel>) -> Option<Duration> {
     let mut mejor = Duration::MAX;
     for _ in 0..veces {
         match f() {
