@@ -21,8 +21,10 @@
 //!   shared-memory tiles of centroids) and a summing kernel (per-block integer sums); the
 //!   host updates the centroids between steps.
 //!
-//! Kernel time: the Lloyd steps (for `Paralelo` and `Cuda` with their per-job set-up: point
-//! norms, the copy of the points), not the data or the initialisation. Stopping
+//! Kernel time: the Lloyd steps (for `Paralelo` with its per-job set-up, the point norms), not
+//! the data or the initialisation; on `Cuda` the two kernels of each step on the GPU's clock,
+//! and the whole call with the copy of the points in `duracion_con_copias`. Agreement and
+//! speed: docs/kernels.md, section `kmeans`. Stopping
 //! ([`Control`]): before each step; within one, `Secuencial` every 2²² coordinate
 //! differences, `Paralelo` before each chunk of at most 504 points, `Cuda` between steps.
 

@@ -11,7 +11,7 @@
 //!   the seeded generators (inputs, Philox4x32-10) they all share.
 //! - [`fft`](mod@fft), [`autovalores`](mod@autovalores), [`kmeans`](mod@kmeans),
 //!   [`red_neuronal`](mod@red_neuronal), [`imagen`](mod@imagen): the catalogue's kernels, each
-//!   exporting `ejecutar(params, algoritmo, control) -> Salida` and `CUDA` (whether it has a
+//!   exporting `ejecutar(params, algoritmo, control) -> Salida` (`imagen`'s takes the uploaded PNG too) and `CUDA` (whether it has a
 //!   GPU version, as `comun::Tipo::tiene_cuda` says).
 //! - [`salida`](mod@salida): [`Salida`], what every kernel run hands back (times, the wire
 //!   detail, the PNG).

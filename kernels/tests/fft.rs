@@ -6,6 +6,8 @@
 //!
 //! The tolerance, `‖X − Y‖₂ ≤ 1e-12·‖Y‖₂`, is the one docs/kernels.md states and justifies.
 
+mod emulacion;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -353,20 +355,11 @@ fn cuda_agrees_with_the_cpu_or_says_why_not() {
 /// where a C++20 compiler is installed (`$CXX`, else `c++`); otherwise it says so and passes.
 #[test]
 fn the_cuda_source_computes_the_dft_when_emulated_on_the_cpu() {
-    let compilador = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let fuente = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/fft_anfitrion.cpp");
-    let programa = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fft_anfitrion");
-    let compilado = std::process::Command::new(&compilador)
-        .args(["-std=c++20", "-O2", "-pthread", fuente, "-o"])
-        .arg(&programa)
-        .output();
-    match compilado {
-        Err(e) => {
-            eprintln!("no C++ compiler ({compilador}: {e}): the emulation is not run");
-            return;
-        }
-        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
-    }
+    let Some(programa) =
+        emulacion::compilar("fft_anfitrion.cpp", &["-std=c++20", "-O2", "-pthread"])
+    else {
+        return;
+    };
     let salida = std::process::Command::new(&programa).output().unwrap();
     let texto = String::from_utf8_lossy(&salida.stdout);
     assert!(salida.status.success(), "{texto}");

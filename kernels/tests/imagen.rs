@@ -2,6 +2,8 @@
 //! channel; they compute the same `f32` operations, so this finds them equal), against the
 //! filters written out once more in `f64`, and as a job over an uploaded PNG.
 
+mod emulacion;
+
 use comun::Algoritmo;
 use comun::api::Detalle;
 use comun::imagenes::{FormaPng, Pixeles, decodificar_png};
@@ -12,7 +14,7 @@ use kernels::{Control, ErrorKernel};
 use Filtro::{Desenfoque, Enfocar, Grises, Sobel};
 
 /// Image shapes that catch a backend's edge cases: single pixels, rows and columns, sides below
-/// and above a vector block (32) and a blur's radius, ragged tails.
+/// and above `Paralelo`'s block of 64 pixels (`CARRIL`) and a blur's radius, ragged tails.
 const FORMAS: [(u32, u32); 9] = [
     (1, 1),
     (1, 7),
@@ -409,20 +411,10 @@ fn the_plane_blur_of_the_benchmarks_equals_the_filter() {
 /// otherwise it says so and passes. Its bytes must equal `Secuencial`'s.
 #[test]
 fn the_cuda_source_equals_secuencial_when_emulated_on_the_cpu() {
-    let compilador = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let fuente = concat!(env!("CARGO_MANIFEST_DIR"), "/cuda/imagen_anfitrion.cpp");
-    let programa = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("imagen_anfitrion");
-    let compilado = std::process::Command::new(&compilador)
-        .args(["-std=c++17", "-O2", "-ffp-contract=off", fuente, "-o"])
-        .arg(&programa)
-        .output();
-    match compilado {
-        Err(e) => {
-            eprintln!("no C++ compiler ({compilador}: {e}): the emulation is not run");
-            return;
-        }
-        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
-    }
+    let banderas = ["-std=c++17", "-O2", "-ffp-contract=off"];
+    let Some(programa) = emulacion::compilar("imagen_anfitrion.cpp", &banderas) else {
+        return;
+    };
     let codigo = |f: &Filtro| match f {
         Desenfoque => 0u32,
         Sobel => 1,

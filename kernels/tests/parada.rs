@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
 use comun::trabajo::{
-    Parametros, ParamsEspera, ParamsJulia, ParamsMatmul, ParamsMontecarlo, ParamsNbody,
-    ParamsVectorAdd,
+    Parametros, ParamsEspera, ParamsJulia, ParamsKmeans, ParamsMatmul, ParamsMontecarlo,
+    ParamsNbody, ParamsVectorAdd,
 };
 use kernels::{Control, ErrorKernel, ejecutar_con};
 
@@ -193,6 +193,24 @@ fn nbody_secuencial_stops() {
 #[test]
 fn nbody_paralelo_stops() {
     se_detiene("nbody", Algoritmo::Paralelo, |e| nbody(4000, 20, e));
+}
+
+/// k-means grows by its points (its steps may stop early, once nothing changes cluster).
+fn kmeans(muestras: u32, escala: u32) -> Parametros {
+    let muestras = (muestras * escala).min(4_000_000);
+    Parametros::Kmeans(Box::new(
+        ParamsKmeans::new(muestras, 32, 64, 30, 7).unwrap(),
+    ))
+}
+
+#[test]
+fn kmeans_secuencial_stops() {
+    se_detiene("kmeans", Algoritmo::Secuencial, |e| kmeans(5_000, e));
+}
+
+#[test]
+fn kmeans_paralelo_stops() {
+    se_detiene("kmeans", Algoritmo::Paralelo, |e| kmeans(20_000, e));
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! its control between minibatches. With the `cuda` feature: `NoDisponible` without a GPU,
 //! agreement with `Secuencial` on one.
 
+mod emulacion;
+
 use std::time::{Duration, Instant};
 
 use comun::Algoritmo;
@@ -319,28 +321,10 @@ fn cuda_agrees_with_secuencial_or_says_why_not() {
 /// with `Secuencial`'s as `Cuda` must.
 #[test]
 fn the_cuda_source_agrees_with_secuencial_when_emulated_on_the_cpu() {
-    let compilador = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let fuente = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/cuda/red_neuronal_anfitrion.cpp"
-    );
-    let programa = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("red_neuronal_anfitrion");
-    let compilado = std::process::Command::new(&compilador)
-        .args(["-std=c++17", "-O2", "-fopenmp", fuente, "-o"])
-        .arg(&programa)
-        .output();
-    match compilado {
-        Err(e) => {
-            eprintln!("no C++ compiler ({compilador}: {e}): the emulation is not run");
-            return;
-        }
-        Ok(o) if !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("omp") => {
-            let error = String::from_utf8_lossy(&o.stderr);
-            eprintln!("{compilador} has no OpenMP ({error}): the emulation is not run");
-            return;
-        }
-        Ok(o) => assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr)),
-    }
+    let banderas = ["-std=c++17", "-O2", "-fopenmp"];
+    let Some(programa) = emulacion::compilar("red_neuronal_anfitrion.cpp", &banderas) else {
+        return;
+    };
     let pequenos = trabajos().into_iter().map(|p| ParamsRedNeuronal {
         muestras: p.muestras.min(400),
         lote: p.lote.min(320),

@@ -9,24 +9,21 @@
 //! checked before each step, and a step waits for its own work, so a stop waits for at most
 //! one step.
 //!
-//! The module is loaded once per GPU and process (the PTX embedded here), like the shared
-//! ones of `kernels/src/cuda/motor.rs`.
+//! The module is loaded once per GPU and process (`Motor::modulo`, the PTX embedded here).
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use cust::event::{Event, EventFlags};
 use cust::function::Function;
 use cust::launch;
 use cust::memory::{AsyncCopyDestination as _, DeviceBuffer, DeviceSlice};
-use cust::module::Module;
 
 use super::datos::{self, Datos};
 use super::lloyd::{self, Paso, Suma};
 use super::{Agrupamiento, terminar};
 use crate::ErrorKernel;
 use crate::control::Control;
-use crate::cuda::{HILOS, Llamada, Motor, bajar, fallo, subir};
+use crate::cuda::{HILOS, Llamada, bajar, fallo, subir};
 
 /// The kernels as PTX (ISA 7.8, `compute_70`, FMA allowed), generated from `kmeans.cu`.
 const PTX: &str = include_str!("../../cuda/kmeans.ptx");
@@ -51,26 +48,6 @@ pub(super) fn agrupar(
     let mut a = terminar(r, &mut paso, kernel, None)?;
     a.con_copias = Some(llamada.tiempos(kernel).total);
     Ok(a)
-}
-
-/// The module of `kmeans.cu` in `motor`'s context (current on this thread), loaded on first
-/// use and kept for the life of the process.
-fn modulo(motor: &'static Motor) -> Result<&'static Module, ErrorKernel> {
-    static MODULOS: Mutex<Vec<(usize, &'static Module)>> = Mutex::new(Vec::new());
-    let clave = std::ptr::from_ref(motor) as usize;
-    let mut modulos = MODULOS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&(_, m)) = modulos.iter().find(|(c, _)| *c == clave) {
-        return Ok(m);
-    }
-    let m = Module::from_ptx(PTX, &[]).map_err(|e| {
-        ErrorKernel::NoDisponible(format!(
-            "the driver ({}) cannot load the embedded kmeans PTX (ISA 7.8, compute_70): {e:?}",
-            motor.gpu().driver
-        ))
-    })?;
-    let m: &'static Module = Box::leak(Box::new(m));
-    modulos.push((clave, m));
-    Ok(m)
 }
 
 /// The GPU's assignment step: buffers for the whole run, and the kernels' time so far.
@@ -99,7 +76,7 @@ struct PasoCuda<'a> {
 impl<'a> PasoCuda<'a> {
     /// Loads the module, uploads the points and their norms, marks every point unassigned.
     fn new(llamada: &'a Llamada, datos: &Datos, k: usize) -> Result<Self, ErrorKernel> {
-        let modulo = modulo(llamada.motor)?;
+        let modulo = llamada.motor.modulo(PTX, "kmeans.ptx")?;
         let funcion = |nombre: &str| {
             modulo
                 .get_function(nombre)
