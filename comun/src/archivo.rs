@@ -54,8 +54,13 @@ pub struct Archivo {
     pub rechazadas: Vec<LineaRechazada>,
 }
 
-/// Parses the text of a jobs file. Never fails: malformed lines land in `rechazadas`.
+/// The UTF-8 byte-order mark a Windows editor puts at the start of a file it saves.
+pub const BOM: char = '\u{feff}';
+
+/// Parses the text of a jobs file. Never fails: malformed lines land in `rechazadas`. A leading
+/// byte-order mark ([`BOM`]) is not part of the first line.
 pub fn parsear(texto: &str) -> Archivo {
+    let texto = texto.strip_prefix(BOM).unwrap_or(texto);
     let mut archivo = Archivo::default();
     for (i, cruda) in texto.lines().enumerate() {
         let linea = i + 1;
@@ -348,6 +353,26 @@ mod tests {
         assert_eq!(a.trabajos[1].texto, "Numpy, 1000 ,800,150,2");
         assert_eq!(a.trabajos[2].trabajo.prioridad, Prioridad::MEDIA);
         assert_eq!(a.trabajos[0].trabajo.algoritmo, Algoritmo::Secuencial);
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_not_part_of_the_first_line() {
+        for primera in ["# saved by Notepad", "Secuencial,8,8,10,1"] {
+            let a = parsear(&format!("{BOM}{primera}\nNumpy,8,8,10\nFoo,1,1,1,1\n"));
+            let lineas: Vec<usize> = a.trabajos.iter().map(|t| t.linea).collect();
+            let esperadas = if primera.starts_with('#') {
+                vec![2]
+            } else {
+                vec![1, 2]
+            };
+            assert_eq!(lineas, esperadas, "{primera}: {:?}", a.rechazadas);
+            assert_eq!(a.rechazadas.len(), 1, "{primera}: {:?}", a.rechazadas);
+            assert_eq!(a.rechazadas[0].linea, 3);
+            assert!(!a.trabajos[0].texto.contains(BOM));
+        }
+        // Only at the start: elsewhere it is a character like any other.
+        let a = parsear(&format!("Secuencial,8,8,10,1\n{BOM}Numpy,8,8,10\n"));
+        assert_eq!(a.rechazadas.len(), 1, "{a:?}");
     }
 
     #[test]

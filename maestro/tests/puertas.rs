@@ -1,6 +1,6 @@
 //! A job reaches `completado` through each door: the API, an upload or a named file through
 //! `/cargar_trabajos`, and an edit of the watched jobs file (exactly the new lines, once, also
-//! across a restart).
+//! across a restart); a file saved with a byte-order mark loads as it reads.
 
 mod apoyo;
 
@@ -149,6 +149,45 @@ async fn edits_of_the_watched_file_queue_exactly_the_new_lines_once_even_across_
     .await;
     let r = esperar_vacia(&m.url, PLAZO).await;
     assert_eq!(r.total(), 6, "{r:?}");
+    e.parar().await;
+    m.parar().await;
+}
+
+/// A file saved by a Windows editor starts with a UTF-8 byte-order mark: the first line (a
+/// comment here) is still a comment, the good lines load and only the bad one is reported, in
+/// the watched file and in an upload alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_file_with_a_byte_order_mark_loads_its_good_lines_and_rejects_only_the_bad() {
+    let datos = tempfile::tempdir().unwrap();
+    let archivo = datos.path().join("trabajos.txt");
+    let texto = "\u{feff}# saved by Notepad\r\nSecuencial,8,6,20,1\r\nFoo,1,1,1,1\r\nespera,0\r\n";
+    std::fs::write(&archivo, texto).unwrap();
+    let mut config = config_maestro(&datos.path().join("datos"));
+    config.archivo = Some(archivo.clone());
+    let m = maestro(config, 0).await;
+    let e = esclavo(&m.url, "e1", 2).await;
+    esperar_hasta(PLAZO, "the two good lines complete", || async {
+        resumen(&m.url).await.completados == 2
+    })
+    .await;
+    let estado: EstadoCluster = reqwest::get(format!("{}/estado", m.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let informe = estado.archivo.expect("a file report");
+    let lineas: Vec<usize> = informe.rechazadas.iter().map(|r| r.linea).collect();
+    assert_eq!(lineas, [3], "{informe:?}");
+
+    let cargar = reqwest::Client::new().post(format!("{}/cargar_trabajos", m.url));
+    let r: RespuestaCarga =
+        respuesta(cargar.json(&serde_json::json!({ "contenido": texto }))).await;
+    assert_eq!(r.cargados, 2, "{r:?}");
+    let lineas: Vec<usize> = r.rechazadas.iter().map(|r| r.linea).collect();
+    assert_eq!(lineas, [3], "{r:?}");
+    let final_ = esperar_vacia(&m.url, PLAZO).await;
+    assert_eq!(final_.completados, 4, "{final_:?}");
     e.parar().await;
     m.parar().await;
 }
