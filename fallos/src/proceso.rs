@@ -15,7 +15,7 @@ const ARRANQUE: Duration = Duration::from_secs(30);
 
 /// Environment variables of the cluster that must not leak from the caller's shell into a
 /// service (each flag can also come from one).
-const VARIABLES: [&str; 20] = [
+const VARIABLES: [&str; 21] = [
     "PUERTO",
     "DATOS",
     "ARCHIVO_TRABAJOS",
@@ -26,6 +26,7 @@ const VARIABLES: [&str; 20] = [
     "SINCRONIZACION",
     "MAESTRO_URL",
     "MAESTRO_IP",
+    "HPC_MAESTRO_DEFECTO",
     "ESCLAVO",
     "URL_PUBLICA",
     "CAPACIDAD",

@@ -19,6 +19,7 @@ fn memoria() -> Command {
         "PUERTO",
         "MAESTRO_URL",
         "MAESTRO_IP",
+        "HPC_MAESTRO_DEFECTO",
         "NODO",
         "MEMORIA_NODE",
         "INTERVALO",

@@ -80,28 +80,68 @@ impl ArgsRed {
     }
 }
 
+/// The variable the container images set to `http://maestro:5001`: where a node looks for the
+/// maestro when neither `MAESTRO_URL` nor `MAESTRO_IP` says, as the original system's esclavos
+/// did (host `maestro`). Unset outside the images, where a node's default is loopback.
+pub const VAR_MAESTRO_DEFECTO: &str = "HPC_MAESTRO_DEFECTO";
+
 /// The maestro a node (esclavo, memoria) talks to.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ArgsMaestro {
     /// Base URL of the maestro [default: http://$MAESTRO_IP:5001 when MAESTRO_IP is set; else
-    /// an esclavo uses http://127.0.0.1:5001 and a memoria runs standalone, not reporting].
+    /// $HPC_MAESTRO_DEFECTO, which the container images set to http://maestro:5001; else an
+    /// esclavo uses http://127.0.0.1:5001 and a memoria runs standalone, not reporting].
     #[arg(long, env = "MAESTRO_URL", value_name = "URL")]
     pub maestro: Option<String>,
 }
 
 impl ArgsMaestro {
-    /// The URL given, else the original system's `MAESTRO_IP` on the maestro's port 5001;
-    /// `None` when neither is set (blank counts as unset).
+    /// The URL given, else the original system's `MAESTRO_IP` on the maestro's port 5001, else
+    /// the image's default ([`VAR_MAESTRO_DEFECTO`]); `None` when none is set (blank counts as
+    /// unset).
     pub fn url(&self) -> Option<String> {
-        let dada = self
-            .maestro
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty());
-        dada.map(str::to_owned).or_else(|| {
-            let ip = std::env::var("MAESTRO_IP").ok()?;
-            let ip = ip.trim();
-            (!ip.is_empty()).then(|| format!("http://{ip}:5001"))
-        })
+        let var = |nombre: &str| std::env::var(nombre).ok();
+        url_maestro(
+            self.maestro.as_deref(),
+            var("MAESTRO_IP").as_deref(),
+            var(VAR_MAESTRO_DEFECTO).as_deref(),
+        )
+    }
+}
+
+/// [`ArgsMaestro::url`] from the three values, in that order of precedence.
+fn url_maestro(dada: Option<&str>, ip: Option<&str>, defecto: Option<&str>) -> Option<String> {
+    let valor = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    valor(dada)
+        .or_else(|| valor(ip).map(|ip| format!("http://{ip}:5001")))
+        .or_else(|| valor(defecto))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_maestro;
+
+    #[test]
+    fn the_maestro_is_the_url_given_else_maestro_ip_else_the_images_default() {
+        let maestro = "http://maestro:5001";
+        let url = |d, i, x| url_maestro(d, i, x);
+        assert_eq!(
+            url(Some("http://m:1"), Some("10.0.0.1"), Some(maestro)).unwrap(),
+            "http://m:1"
+        );
+        assert_eq!(
+            url(None, Some(" h2 "), Some(maestro)).unwrap(),
+            "http://h2:5001"
+        );
+        assert_eq!(url(Some(" "), Some(""), Some(maestro)).unwrap(), maestro);
+        assert_eq!(
+            url(None, None, None),
+            None,
+            "outside the images: the node's own default"
+        );
     }
 }
