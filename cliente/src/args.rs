@@ -150,7 +150,7 @@ pub enum Comando {
     /// Queue one job of any kernel: a Julia fractal (the original's flags), an FFT, a neural
     /// network... (`cliente trabajo --help` lists each tipo's parameters, defaults and limits).
     #[command(after_long_help = trabajo::ayuda())]
-    Trabajo(ArgsTrabajo),
+    Trabajo(Box<ArgsTrabajo>),
     /// Cancel every pending job.
     #[command(name = "limpiar_cola", alias = "limpiar-cola")]
     LimpiarCola,

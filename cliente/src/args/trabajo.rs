@@ -22,13 +22,27 @@ use comun::{Algoritmo, Prioridad, Tipo};
 pub struct ArgsTrabajo {
     /// Kernel: julia, espera, matmul, vector_add, montecarlo, nbody, red_neuronal (alias
     /// neural_network), imagen (image_processing), fft, autovalores (eigenvalue) or kmeans
-    /// (kmeans_clustering). Each one's flags, defaults and limits are listed below.
-    #[arg(long, default_value = "julia")]
-    pub tipo: Tipo,
+    /// (kmeans_clustering). Each one's flags, defaults and limits are listed below
+    /// [default: julia].
+    #[arg(long)]
+    pub tipo: Option<Tipo>,
     /// Secuencial, Paralelo, Cuda or Auto (the maestro picks Cuda when a GPU esclavo is free
-    /// and the tipo has a GPU version); Numpy and juliaCython mean Paralelo [default: Paralelo].
+    /// and the tipo has a GPU version); Numpy and juliaCython mean Paralelo [default: Paralelo;
+    /// Auto with --job-type].
     #[arg(long)]
     pub algoritmo: Option<Algoritmo>,
+    /// The GPU cluster's job type instead of --tipo: matrix-multiply, vector-add,
+    /// monte-carlo, neural-network, image-processing, fft, eigenvalue, kmeans-clustering (or
+    /// with underscores). Runs on a GPU when one is free, unless --cpu.
+    #[arg(long, value_name = "JOB_TYPE", conflicts_with = "tipo")]
+    pub job_type: Option<String>,
+    /// The GPU cluster's size: n of matmul, vector_add, fft, autovalores; muestras of
+    /// montecarlo, kmeans, red_neuronal; both sides of an image; particulas of nbody.
+    #[arg(long)]
+    pub size: Option<u64>,
+    /// Run on a CPU backend (Paralelo): the GPU cluster's --cpu.
+    #[arg(long, conflicts_with = "algoritmo")]
+    pub cpu: bool,
     /// Image width in pixels (julia; imagen's generated image).
     #[arg(long)]
     pub width: Option<u32>,
@@ -158,7 +172,7 @@ impl ArgsTrabajo {
     /// `entrada` the id `--entrada` gave, or `subida` (the id of the file it named, uploaded).
     pub fn peticion(&self, subida: Option<u64>) -> PeticionTrabajo {
         PeticionTrabajo {
-            tipo: Some(self.tipo),
+            tipo: self.tipo,
             algoritmo: self.algoritmo,
             width: self.width,
             height: self.height,
@@ -188,6 +202,9 @@ impl ArgsTrabajo {
             },
             prioridad: Some(self.prioridad),
             plazo_s: self.plazo_s,
+            job_type: self.job_type.clone(),
+            size: self.size,
+            prefer_gpu: self.cpu.then_some(false),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! and every kernel's parameters as optional fields, and the original names as aliases
 //! ([`ALIAS`]). [`PeticionTrabajo::validar`] turns it into a job or names the field at fault.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ErrorCampo;
@@ -28,6 +30,47 @@ pub const ALIAS: &[(&str, &str)] = &[
     ("learning_rate", "tasa"),
     ("output_size", "clases"),
 ];
+
+/// The GPU cluster's job types (`submit_job.py --job-type`, `"job_type"` in its scripts'
+/// bodies) and the tipo each one is.
+pub const JOB_TYPES: &[(&str, Tipo)] = &[
+    ("matrix-multiply", Tipo::Matmul),
+    ("matrix_multiply", Tipo::Matmul),
+    ("vector-add", Tipo::VectorAdd),
+    ("vector_add", Tipo::VectorAdd),
+    ("vector_addition", Tipo::VectorAdd),
+    ("monte-carlo", Tipo::Montecarlo),
+    ("monte_carlo", Tipo::Montecarlo),
+    ("monte_carlo_simulation", Tipo::Montecarlo),
+    ("neural-network", Tipo::RedNeuronal),
+    ("neural_network", Tipo::RedNeuronal),
+    ("image-processing", Tipo::Imagen),
+    ("image_processing", Tipo::Imagen),
+    ("fft", Tipo::Fft),
+    ("eigenvalue", Tipo::Autovalores),
+    ("kmeans-clustering", Tipo::Kmeans),
+    ("kmeans_clustering", Tipo::Kmeans),
+];
+
+/// The tipo of a GPU cluster's job type (case and surrounding blanks ignored), or an error on
+/// `job_type` listing the names it knows.
+pub fn tipo_de_job_type(nombre: &str) -> Result<Tipo, ErrorCampo> {
+    let buscado = nombre.trim().to_ascii_lowercase();
+    JOB_TYPES
+        .iter()
+        .find(|(n, _)| *n == buscado)
+        .map(|&(_, tipo)| tipo)
+        .ok_or_else(|| {
+            let nombres: Vec<&str> = JOB_TYPES.iter().map(|(n, _)| *n).collect();
+            ErrorCampo::new(
+                "job_type",
+                format!(
+                    "unknown job type {nombre:?} (known: {})",
+                    nombres.join(", ")
+                ),
+            )
+        })
+}
 
 /// Body of `POST /agregar_trabajo`: the original system's flat body
 /// `{algoritmo, width, height, iteraciones, prioridad}`, plus `tipo` and the parameters of the
@@ -57,8 +100,8 @@ pub struct PeticionTrabajo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ms: Option<u64>,
     /// Matrix side (`matmul`, `autovalores`), vector length (`vector_add`), signal length or
-    /// rows (`fft`); alias `size`.
-    #[serde(default, alias = "size", skip_serializing_if = "Option::is_none")]
+    /// rows (`fft`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub n: Option<u64>,
     /// Columns of a 2-D `fft` (1: a 1-D transform).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +188,21 @@ pub struct PeticionTrabajo {
     /// past it is stopped on its esclavo and counts as a failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plazo_s: Option<u64>,
+    /// The GPU cluster's job type instead of `tipo` (`matrix-multiply`, `vector_addition`,
+    /// `monte_carlo_simulation`, `neural-network`, `image-processing`, `fft`, `eigenvalue`,
+    /// `kmeans-clustering`…: [`JOB_TYPES`]). Without `algoritmo` or `prefer_gpu` such a job is
+    /// `Auto`, and a `matmul` or `vector_add` runs once unless `iteraciones` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_type: Option<String>,
+    /// The size, as the GPU cluster's users give it: `n` of `matmul`, `vector_add`, `fft` and
+    /// `autovalores`, `muestras` of `montecarlo`, `kmeans` and `red_neuronal`, both sides of an
+    /// `imagen` or `julia` image, `particulas` of `nbody`, `ms` of `espera`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The GPU cluster's choice of device: `true` is `Auto` (a GPU when one is free), `false` a
+    /// CPU backend (`Paralelo`). An explicit `algoritmo` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefer_gpu: Option<bool>,
 }
 
 /// `capas` as a list, or as one number (the original system's `hidden_size`: one layer).
@@ -281,6 +339,73 @@ impl PeticionTrabajo {
 
     /// Checks the request and turns it into a job, naming the first field at fault.
     pub fn validar(&self) -> Result<NuevoTrabajo, ErrorCampo> {
+        self.normalizada()?.validar_propia()
+    }
+
+    /// The request with the GPU cluster's fields (`job_type`, `size`, `prefer_gpu`) written as
+    /// this cluster's; itself when it has none.
+    fn normalizada(&self) -> Result<Cow<'_, Self>, ErrorCampo> {
+        if self.job_type.is_none() && self.size.is_none() && self.prefer_gpu.is_none() {
+            return Ok(Cow::Borrowed(self));
+        }
+        let mut p = self.clone();
+        let mut auto = false;
+        if let Some(nombre) = p.job_type.take() {
+            if p.tipo.is_some() {
+                let mensaje = "give tipo or job_type, not both";
+                return Err(ErrorCampo::new("job_type", mensaje));
+            }
+            let tipo = tipo_de_job_type(&nombre)?;
+            p.tipo = Some(tipo);
+            if matches!(tipo, Tipo::Matmul | Tipo::VectorAdd) {
+                p.iteraciones.get_or_insert(1);
+            }
+            auto = true;
+        }
+        if let Some(size) = p.size.take() {
+            p.poner_size(size)?;
+        }
+        if p.algoritmo.is_none() {
+            match p.prefer_gpu {
+                Some(false) => p.algoritmo = Some(Algoritmo::Paralelo),
+                Some(true) => p.algoritmo = Some(Algoritmo::Auto),
+                None if auto => p.algoritmo = Some(Algoritmo::Auto),
+                None => {}
+            }
+        }
+        p.prefer_gpu = None;
+        Ok(Cow::Owned(p))
+    }
+
+    /// `size` written as the size parameter of the request's tipo; refused when that
+    /// parameter is given too.
+    fn poner_size(&mut self, size: u64) -> Result<(), ErrorCampo> {
+        let tipo = self.tipo.unwrap_or(Tipo::Julia);
+        let lado = Some(a_u32(size));
+        let (campo, ocupado) = match tipo {
+            Tipo::Matmul | Tipo::VectorAdd | Tipo::Fft | Tipo::Autovalores => {
+                ("n", self.n.replace(size).is_some())
+            }
+            Tipo::Montecarlo | Tipo::Kmeans | Tipo::RedNeuronal => {
+                ("muestras", self.muestras.replace(size).is_some())
+            }
+            Tipo::Julia | Tipo::Imagen => {
+                let antes = self.width.is_some() || self.height.is_some();
+                (self.width, self.height) = (lado, lado);
+                ("width", antes)
+            }
+            Tipo::Nbody => ("particulas", self.particulas.replace(a_u32(size)).is_some()),
+            Tipo::Espera => ("ms", self.ms.replace(size).is_some()),
+        };
+        if ocupado {
+            let mensaje = format!("is the {campo} of a {tipo} job, which is given too: give one");
+            return Err(ErrorCampo::new("size", mensaje));
+        }
+        Ok(())
+    }
+
+    /// [`PeticionTrabajo::validar`] of a request in this cluster's own fields.
+    fn validar_propia(&self) -> Result<NuevoTrabajo, ErrorCampo> {
         let tipo = self.tipo.unwrap_or(Tipo::Julia);
         self.solo_parametros_de_su_tipo(tipo)?;
         let algoritmo = self.algoritmo.unwrap_or(Algoritmo::Paralelo);
@@ -451,6 +576,72 @@ mod tests {
     }
 
     #[test]
+    fn the_gpu_clusters_job_types_sizes_and_device_choice_read_as_this_clusters() {
+        let t = leer(r#"{"job_type":"matrix-multiply","size":256}"#).unwrap();
+        assert_eq!(
+            t.parametros,
+            Parametros::Matmul(ParamsMatmul::new(256, 1).unwrap())
+        );
+        assert_eq!(
+            t.algoritmo,
+            Algoritmo::Auto,
+            "no prefer_gpu: a GPU when one is free"
+        );
+        let t = leer(r#"{"job_type":"matrix_multiply","size":64,"prefer_gpu":false}"#).unwrap();
+        assert_eq!(t.algoritmo, Algoritmo::Paralelo);
+        let t = leer(r#"{"job_type":"vector_addition","size":1000,"iterations":3}"#).unwrap();
+        assert_eq!(
+            t.parametros,
+            Parametros::VectorAdd(ParamsVectorAdd::new(1000, 3).unwrap())
+        );
+        let t = leer(r#"{"job_type":"Monte_Carlo_Simulation","size":5000}"#).unwrap();
+        assert_eq!(
+            t.parametros,
+            Parametros::Montecarlo(ParamsMontecarlo::new(5000, 0).unwrap())
+        );
+        let t = leer(r#"{"job_type":"image-processing","size":64}"#).unwrap();
+        let Parametros::Imagen(i) = t.parametros else {
+            panic!("{t:?}")
+        };
+        assert_eq!((i.width, i.height), (64, 64));
+        for (nombre, tipo) in JOB_TYPES {
+            let t = leer(&format!(r#"{{"job_type":"{nombre}"}}"#));
+            match t {
+                Ok(t) => assert_eq!(t.parametros.tipo(), *tipo, "{nombre}"),
+                // The original kernels need their size: the error names it.
+                Err(e) => assert!(
+                    ["n", "muestras"].contains(&e.campo.as_str()),
+                    "{nombre}: {e}"
+                ),
+            }
+        }
+        // An explicit algoritmo wins over prefer_gpu; prefer_gpu alone works on any tipo.
+        let t = leer(r#"{"tipo":"fft","algoritmo":"Secuencial","prefer_gpu":true}"#).unwrap();
+        assert_eq!(t.algoritmo, Algoritmo::Secuencial);
+        let t = leer(r#"{"tipo":"fft","size":100,"prefer_gpu":true}"#).unwrap();
+        assert_eq!(
+            t.parametros,
+            Parametros::Fft(ParamsFft::new(100, 1, 1).unwrap())
+        );
+        assert_eq!(t.algoritmo, Algoritmo::Auto);
+
+        let campo = |json: &str| leer(json).unwrap_err();
+        let e = campo(r#"{"job_type":"svd","size":3}"#);
+        assert_eq!(e.campo, "job_type");
+        assert!(
+            e.mensaje.contains("matrix-multiply") && e.mensaje.contains("\"svd\""),
+            "{e}"
+        );
+        let e = campo(r#"{"job_type":"fft","tipo":"fft"}"#);
+        assert_eq!(e.campo, "job_type");
+        let e = campo(r#"{"job_type":"fft","size":8,"n":8}"#);
+        assert_eq!(e.campo, "size");
+        assert!(e.mensaje.contains("n of a fft job"), "{e}");
+        let e = campo(r#"{"job_type":"matrix-multiply","size":100000}"#);
+        assert_eq!((e.campo.as_str(), e.limite), ("n", Some(8192)), "{e}");
+    }
+
+    #[test]
     fn a_catalogue_tipo_alone_or_by_its_alias_takes_every_default() {
         for tipo in Tipo::TODOS {
             let Some(defecto) = Parametros::por_defecto(tipo) else {
@@ -524,9 +715,8 @@ mod tests {
             e.mensaje
                 .starts_with("not a parameter of tipo fft (its parameters: n, m, semilla)")
         );
-        assert!(
-            serde_json::from_str::<PeticionTrabajo>(r#"{"tipo":"fft","size":3,"n":4}"#).is_err()
-        );
+        let e = leer(r#"{"tipo":"fft","size":3,"n":4}"#).unwrap_err();
+        assert_eq!(e.campo, "size", "{e}");
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! The doors of the systems this cluster replaces, through the real `cliente` binary against an
+//! in-process maestro and esclavo: the GPU cluster's `submit_job.py --job-type … --size …
+//! [--cpu]` as `cliente trabajo` flags, and its `job_type`/`size`/`prefer_gpu` body.
+
+mod apoyo;
+
+use apoyo::{Cluster, cliente};
+use comun::api::Trabajo;
+use comun::trabajo::ParamsMatmul;
+use comun::{Algoritmo, Estado, Parametros};
+
+/// `cliente trabajo <flags> --esperar --json`, which must complete: the job as the maestro
+/// shows it.
+async fn completado(url: &str, flags: &[&str]) -> Trabajo {
+    let mut args = vec!["--maestro", url, "trabajo"];
+    args.extend(flags);
+    args.extend(["--esperar", "--json"]);
+    let t: Trabajo = cliente(&args).await.esperar_codigo(0).json();
+    assert_eq!(t.estado, Estado::Completado, "{flags:?}: {t:#?}");
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gpu_clusters_submit_flags_run_on_a_cpu_with_cpu_and_on_auto_without() {
+    let c = Cluster::new(1).await;
+    let matmul = Parametros::Matmul(ParamsMatmul::new(256, 1).unwrap());
+
+    let t = completado(
+        c.url(),
+        &["--job-type", "matrix-multiply", "--size", "256", "--cpu"],
+    )
+    .await;
+    assert_eq!(t.parametros, matmul);
+    assert_eq!(t.algoritmo, Algoritmo::Paralelo, "--cpu is a CPU backend");
+    let r = t.resultado.expect("a result");
+    assert!(r.dispositivo.starts_with("cpu"), "{r:?}");
+
+    let t = completado(c.url(), &["--job-type", "matrix_multiply", "--size", "256"]).await;
+    assert_eq!(t.parametros, matmul);
+    assert_eq!(
+        t.algoritmo,
+        Algoritmo::Auto,
+        "without --cpu: a GPU when one is free"
+    );
+    // No GPU here: Auto ran on the CPU.
+    assert!(t.resultado.unwrap().dispositivo.starts_with("cpu"));
+
+    let t = completado(
+        c.url(),
+        &["--job-type", "monte_carlo_simulation", "--size", "10000"],
+    )
+    .await;
+    assert_eq!(t.parametros.tipo(), comun::Tipo::Montecarlo);
+
+    // Bad input is named before anything is queued.
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--job-type",
+        "svd",
+        "--size",
+        "9",
+    ])
+    .await;
+    assert_ne!(s.codigo, Some(0), "{s:#?}");
+    assert!(
+        s.stderr.contains("job_type") && s.stderr.contains("matrix-multiply"),
+        "{s:#?}"
+    );
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "trabajo",
+        "--job-type",
+        "fft",
+        "--tipo",
+        "fft",
+    ])
+    .await;
+    assert_eq!(
+        s.codigo,
+        Some(2),
+        "clap refuses --tipo with --job-type: {s:#?}"
+    );
+    let s = cliente(&["--maestro", c.url(), "--json", "trabajos"]).await;
+    let lista: serde_json::Value = s.esperar_codigo(0).json();
+    assert_eq!(
+        lista["trabajos"].as_array().map(Vec::len),
+        Some(3),
+        "{lista}"
+    );
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gpu_clusters_json_body_is_a_job_of_this_cluster() {
+    let c = Cluster::new(1).await;
+    let http = reqwest::Client::new();
+    let cuerpo =
+        serde_json::json!({"job_type": "vector_addition", "size": 100000, "prefer_gpu": true});
+    let r = http
+        .post(format!("{}/agregar_trabajo", c.url()))
+        .json(&cuerpo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.json::<comun::api::RespuestaAgregar>().await.unwrap().id;
+    let t: Trabajo = http
+        .get(format!("{}/trabajos/{id}?esperar_ms=30000", c.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t.estado, Estado::Completado, "{t:#?}");
+    assert_eq!(t.algoritmo, Algoritmo::Auto);
+    assert_eq!(t.parametros.tipo(), comun::Tipo::VectorAdd);
+
+    let malo = serde_json::json!({"job_type": "matrix-multiply", "size": 100000});
+    let r = http
+        .post(format!("{}/trabajos", c.url()))
+        .json(&serde_json::json!({"trabajos": [cuerpo, malo]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert!(e["error"].as_str().unwrap().contains("n"), "{e}");
+    assert_eq!(e["limite"], 8192, "{e}");
+    c.parar().await;
+}
