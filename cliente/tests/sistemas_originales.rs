@@ -1,6 +1,7 @@
 //! The doors of the systems this cluster replaces, through the real `cliente` binary against an
 //! in-process maestro and esclavo: the GPU cluster's `submit_job.py --job-type … --size …
-//! [--cpu]` as `cliente trabajo` flags, and its `job_type`/`size`/`prefer_gpu` body.
+//! [--cpu]` as `cliente trabajo` flags, its `job_type`/`size`/`prefer_gpu` body, and the
+//! result's names its scripts read (`processing_time`, `device`, `worker_type`).
 
 mod apoyo;
 
@@ -107,7 +108,7 @@ async fn the_gpu_clusters_json_body_is_a_job_of_this_cluster() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let id = r.json::<comun::api::RespuestaAgregar>().await.unwrap().id;
-    let t: Trabajo = http
+    let json: serde_json::Value = http
         .get(format!("{}/trabajos/{id}?esperar_ms=30000", c.url()))
         .send()
         .await
@@ -115,6 +116,12 @@ async fn the_gpu_clusters_json_body_is_a_job_of_this_cluster() {
         .json()
         .await
         .unwrap();
+    // The result keeps the names its scripts read, next to ours.
+    let r = &json["resultado"];
+    assert_eq!(r["processing_time"], r["duracion_s"], "{json}");
+    assert_eq!(r["device"], r["dispositivo"], "{json}");
+    assert_eq!(r["worker_type"], "cpu", "{json}");
+    let t: Trabajo = serde_json::from_value(json).unwrap();
     assert_eq!(t.estado, Estado::Completado, "{t:#?}");
     assert_eq!(t.algoritmo, Algoritmo::Auto);
     assert_eq!(t.parametros.tipo(), comun::Tipo::VectorAdd);

@@ -380,13 +380,13 @@ mod tests {
                 linea: 4,
             },
             plazo_s: Some(30),
-            resultado: Some(Resultado {
-                duracion_s: 0.005,
-                duracion_con_copias_s: None,
-                dispositivo: "cpu".into(),
-                detalle: Detalle::Espera { ms: 5 },
-                imagen: false,
-            }),
+            resultado: Some(Resultado::nuevo(
+                0.005,
+                None,
+                "cpu".into(),
+                Detalle::Espera { ms: 5 },
+                false,
+            )),
             motivo: None,
         };
         let json = serde_json::to_string(&t).unwrap();

@@ -183,13 +183,13 @@ async fn esperar(ms: u64, parada: &Parada) -> Result<Salida, ErrorKernel> {
         }
     }
     Ok(Salida::Completado {
-        resultado: Resultado {
-            duracion_s: inicio.elapsed().as_secs_f64(),
-            duracion_con_copias_s: None,
-            dispositivo: "cpu".into(),
-            detalle: Detalle::Espera { ms },
-            imagen: false,
-        },
+        resultado: Resultado::nuevo(
+            inicio.elapsed().as_secs_f64(),
+            None,
+            "cpu".into(),
+            Detalle::Espera { ms },
+            false,
+        ),
         imagen_png: None,
     })
 }

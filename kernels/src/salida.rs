@@ -32,13 +32,13 @@ impl Salida {
     /// The wire result, naming the device that ran it; `resultado.imagen` says whether the PNG
     /// (returned beside it) exists.
     pub fn resultado(self, dispositivo: String) -> (Resultado, Option<Vec<u8>>) {
-        let resultado = Resultado {
-            duracion_s: self.duracion.as_secs_f64(),
-            duracion_con_copias_s: self.duracion_con_copias.map(|d| d.as_secs_f64()),
+        let resultado = Resultado::nuevo(
+            self.duracion.as_secs_f64(),
+            self.duracion_con_copias.map(|d| d.as_secs_f64()),
             dispositivo,
-            detalle: self.detalle,
-            imagen: self.imagen_png.is_some(),
-        };
+            self.detalle,
+            self.imagen_png.is_some(),
+        );
         (resultado, self.imagen_png)
     }
 }

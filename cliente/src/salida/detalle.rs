@@ -161,19 +161,14 @@ mod tests {
         assert_eq!(curva(&[3.0, 2.0], |x| format!("{x}")), "3 → 2");
         let larga: Vec<f64> = (1..=10).map(f64::from).collect();
         assert_eq!(curva(&larga, |x| format!("{x}")), "1 → … → 10 (10 values)");
-        let r = Resultado {
-            duracion_s: 0.5,
-            duracion_con_copias_s: Some(0.75),
-            dispositivo: "GPU 0".into(),
-            detalle: Detalle::RedNeuronal {
-                perdida: vec![1.1, 0.5],
-                precision_entrenamiento: 0.97,
-                precision_prueba: 0.955,
-                muestras_por_segundo: 1e6,
-                gflops: 2.0,
-            },
-            imagen: false,
+        let detalle = Detalle::RedNeuronal {
+            perdida: vec![1.1, 0.5],
+            precision_entrenamiento: 0.97,
+            precision_prueba: 0.955,
+            muestras_por_segundo: 1e6,
+            gflops: 2.0,
         };
+        let r = Resultado::nuevo(0.5, Some(0.75), "GPU 0".into(), detalle, false);
         let texto = resultado(&r);
         assert!(texto.contains("with host↔device copies"), "{texto}");
         assert!(texto.contains("1.1000 → 0.5000"), "{texto}");

@@ -32,7 +32,7 @@ pub use parametros::{
     ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, validar_plazo,
 };
 pub use prioridad::Prioridad;
-pub use resultado::{Detalle, Resultado};
+pub use resultado::{Detalle, Resultado, TipoTrabajador};
 pub use tipo::Tipo;
 
 /// A job's id: assigned by the maestro, increasing in order of acceptance.

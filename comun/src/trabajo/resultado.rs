@@ -110,7 +110,12 @@ pub enum Detalle {
 }
 
 /// A job's result.
+///
+/// `processing_time`, `device` and `worker_type` repeat `duracion_s`, `dispositivo` and the
+/// kind of device under the names the GPU cluster's users know; they are written from those
+/// fields ([`Resultado::nuevo`]) and ignored when a result is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(from = "ResultadoLeido")]
 pub struct Resultado {
     /// Kernel time in seconds (on a GPU: the kernels alone, without host↔device copies).
     pub duracion_s: f64,
@@ -122,4 +127,107 @@ pub struct Resultado {
     pub detalle: Detalle,
     /// Whether a PNG can be fetched at `GET /trabajos/{id}/imagen` (julia, imagen).
     pub imagen: bool,
+    /// The GPU cluster's name for `duracion_s`.
+    pub processing_time: f64,
+    /// The GPU cluster's name for `dispositivo`.
+    pub device: String,
+    /// The GPU cluster's `gpu` or `cpu`: the kind of device that ran it.
+    pub worker_type: TipoTrabajador,
+}
+
+/// The kind of device that ran a job, as the GPU cluster named its workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TipoTrabajador {
+    Gpu,
+    Cpu,
+}
+
+/// A [`Resultado`] as read: the GPU cluster's names are written again from the others.
+#[derive(Deserialize)]
+struct ResultadoLeido {
+    duracion_s: f64,
+    #[serde(default)]
+    duracion_con_copias_s: Option<f64>,
+    dispositivo: String,
+    detalle: Detalle,
+    imagen: bool,
+}
+
+impl From<ResultadoLeido> for Resultado {
+    fn from(r: ResultadoLeido) -> Self {
+        Resultado::nuevo(
+            r.duracion_s,
+            r.duracion_con_copias_s,
+            r.dispositivo,
+            r.detalle,
+            r.imagen,
+        )
+    }
+}
+
+impl Resultado {
+    /// A result, with the GPU cluster's names written from its fields: a GPU ran it exactly
+    /// when it has a time with copies.
+    pub fn nuevo(
+        duracion_s: f64,
+        duracion_con_copias_s: Option<f64>,
+        dispositivo: String,
+        detalle: Detalle,
+        imagen: bool,
+    ) -> Self {
+        let worker_type = match duracion_con_copias_s {
+            Some(_) => TipoTrabajador::Gpu,
+            None => TipoTrabajador::Cpu,
+        };
+        Resultado {
+            duracion_s,
+            duracion_con_copias_s,
+            device: dispositivo.clone(),
+            dispositivo,
+            detalle,
+            imagen,
+            processing_time: duracion_s,
+            worker_type,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_carries_the_gpu_clusters_names_written_from_its_own() {
+        let gpu = Resultado::nuevo(
+            0.25,
+            Some(0.5),
+            "NVIDIA H100".into(),
+            Detalle::Espera { ms: 1 },
+            false,
+        );
+        let json = serde_json::to_value(&gpu).unwrap();
+        assert_eq!(json["processing_time"], 0.25);
+        assert_eq!(json["device"], "NVIDIA H100");
+        assert_eq!(json["worker_type"], "gpu");
+        assert_eq!(json["duracion_s"], 0.25, "ours are kept");
+        // Read back, they follow the fields they repeat, whatever the body said.
+        let mut otro = json.clone();
+        otro["processing_time"] = 99.0.into();
+        otro["worker_type"] = "cpu".into();
+        otro["duracion_s"] = 2.0.into();
+        let leido: Resultado = serde_json::from_value(otro).unwrap();
+        assert_eq!(
+            (leido.processing_time, leido.worker_type),
+            (2.0, TipoTrabajador::Gpu)
+        );
+        // A result stored before these names existed reads with them.
+        let viejo = r#"{"duracion_s":1.5,"dispositivo":"cpu: 2 hilos","detalle":{"tipo":"espera","ms":3},"imagen":false}"#;
+        let leido: Resultado = serde_json::from_str(viejo).unwrap();
+        assert_eq!(leido.device, "cpu: 2 hilos");
+        assert_eq!(
+            (leido.processing_time, leido.worker_type),
+            (1.5, TipoTrabajador::Cpu)
+        );
+    }
 }

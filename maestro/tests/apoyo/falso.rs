@@ -217,13 +217,13 @@ impl EsclavoFalso {
 /// A finished `espera` attempt.
 pub fn completado(ms: u64) -> Salida {
     Salida::Completado {
-        resultado: Resultado {
-            duracion_s: ms as f64 / 1e3,
-            duracion_con_copias_s: None,
-            dispositivo: "falso".into(),
-            detalle: Detalle::Espera { ms },
-            imagen: false,
-        },
+        resultado: Resultado::nuevo(
+            ms as f64 / 1e3,
+            None,
+            "falso".into(),
+            Detalle::Espera { ms },
+            false,
+        ),
         imagen_png: None,
     }
 }

@@ -137,13 +137,13 @@ pub fn lote_resultados() -> impl Strategy<Value = Value> + Clone {
             instancia: 3,
             salida: if ok {
                 Salida::Completado {
-                    resultado: Resultado {
-                        duracion_s: 0.5,
-                        duracion_con_copias_s: None,
-                        dispositivo: "cpu".into(),
-                        detalle: Detalle::Espera { ms: 5 },
-                        imagen: false,
-                    },
+                    resultado: Resultado::nuevo(
+                        0.5,
+                        None,
+                        "cpu".into(),
+                        Detalle::Espera { ms: 5 },
+                        false,
+                    ),
                     imagen_png: None,
                 }
             } else {
