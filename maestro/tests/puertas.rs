@@ -7,11 +7,22 @@ mod apoyo;
 use std::time::Duration;
 
 use apoyo::*;
-use comun::api::{Detalle, EstadoCluster, PeticionTrabajo, RespuestaCarga};
+use comun::api::{Detalle, EstadoCluster, InformeArchivo, PeticionTrabajo, RespuestaCarga};
 use comun::trabajo::ParamsJulia;
 use comun::{Algoritmo, Estado, Prioridad};
 
 const PLAZO: Duration = Duration::from_secs(30);
+
+/// The watched file's report in `GET /estado`.
+async fn informe_del_archivo(url: &str) -> InformeArchivo {
+    let estado: EstadoCluster = reqwest::get(format!("{url}/estado"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    estado.archivo.expect("a file report")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_julia_job_submitted_through_the_api_completes_with_its_checksum_and_image() {
@@ -108,13 +119,7 @@ async fn edits_of_the_watched_file_queue_exactly_the_new_lines_once_even_across_
         resumen(&m.url).await.completados == 2
     })
     .await;
-    let estado: EstadoCluster = reqwest::get(format!("{}/estado", m.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let informe = estado.archivo.expect("a file report");
+    let informe = informe_del_archivo(&m.url).await;
     assert_eq!(informe.rechazadas.len(), 1);
     assert_eq!(informe.rechazadas[0].linea, 3);
     assert!(
@@ -170,13 +175,7 @@ async fn a_jobs_file_with_a_byte_order_mark_loads_its_good_lines_and_rejects_onl
         resumen(&m.url).await.completados == 2
     })
     .await;
-    let estado: EstadoCluster = reqwest::get(format!("{}/estado", m.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let informe = estado.archivo.expect("a file report");
+    let informe = informe_del_archivo(&m.url).await;
     let lineas: Vec<usize> = informe.rechazadas.iter().map(|r| r.linea).collect();
     assert_eq!(lineas, [3], "{informe:?}");
 
