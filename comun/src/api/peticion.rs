@@ -55,21 +55,7 @@ pub const JOB_TYPES: &[(&str, Tipo)] = &[
 /// The tipo of a GPU cluster's job type (case and surrounding blanks ignored), or an error on
 /// `job_type` listing the names it knows.
 pub fn tipo_de_job_type(nombre: &str) -> Result<Tipo, ErrorCampo> {
-    let buscado = nombre.trim().to_ascii_lowercase();
-    JOB_TYPES
-        .iter()
-        .find(|(n, _)| *n == buscado)
-        .map(|&(_, tipo)| tipo)
-        .ok_or_else(|| {
-            let nombres: Vec<&str> = JOB_TYPES.iter().map(|(n, _)| *n).collect();
-            ErrorCampo::new(
-                "job_type",
-                format!(
-                    "unknown job type {nombre:?} (known: {})",
-                    nombres.join(", ")
-                ),
-            )
-        })
+    crate::trabajo::por_nombre("job_type", JOB_TYPES, |(n, _)| n, nombre).map(|(_, tipo)| tipo)
 }
 
 /// Body of `POST /agregar_trabajo`: the original system's flat body
@@ -629,7 +615,7 @@ mod tests {
         let e = campo(r#"{"job_type":"svd","size":3}"#);
         assert_eq!(e.campo, "job_type");
         assert!(
-            e.mensaje.contains("matrix-multiply") && e.mensaje.contains("\"svd\""),
+            e.mensaje.contains("matrix-multiply") && e.mensaje.contains("'svd'"),
             "{e}"
         );
         let e = campo(r#"{"job_type":"fft","tipo":"fft"}"#);
