@@ -177,6 +177,49 @@ pub enum Comando {
     /// Benchmark of the cluster's overhead: throughput and latency of empty jobs.
     #[command(long_about = CARGA)]
     Carga(ArgsBenchmark),
+    /// The orchestrator's task files: write an example one (`tareas generar`).
+    #[command(subcommand)]
+    Tareas(ComandoTareas),
+}
+
+/// `tareas` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ComandoTareas {
+    /// Write an example task file, in the orchestrator's format, to drop into the maestro's
+    /// task folder (the orchestrator's manual task generator).
+    #[command(long_about = TAREAS_GENERAR)]
+    Generar(ArgsGenerar),
+}
+
+const TAREAS_GENERAR: &str = "\
+Writes an example task file in the orchestrator's format: particle simulations (algorithm
+python = nbody on Secuencial, cython = nbody on Paralelo) with task_id task_001..., priorities
+high / medium / low, and a metadata block whose total_tasks matches.
+
+Drop it into the maestro's task folder (--carpeta-tareas; <datos>/task_queues by default, and
+./task_queues in docker-compose): it is queued whole and moved to processed/, or refused whole
+and moved to rechazados/ beside a .error.json naming each bad task. Edit it first to name any
+tipo of this cluster as algorithm, with that tipo's parameters (`cliente trabajo --help`).
+Write the file elsewhere and move it in (mv is a rename: taken at once, whole).
+
+Examples:
+  cliente tareas generar                        # tareas_<date>.json here, 4 tasks
+  cliente tareas generar --n 20 --salida datos/task_queues/lote.json
+  cliente tareas generar --salida -             # to stdout";
+
+/// Flags of `tareas generar`.
+#[derive(Debug, Args)]
+pub struct ArgsGenerar {
+    /// How many tasks.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub n: u32,
+    /// The file to write (`-`: standard output); tareas_<date>.json when absent. An existing
+    /// file is not overwritten.
+    #[arg(long, value_name = "ARCHIVO")]
+    pub salida: Option<PathBuf>,
+    /// The metadata's created_by.
+    #[arg(long, default_value = "cliente")]
+    pub autor: String,
 }
 
 /// Flags of `estadisticas`.
@@ -277,6 +320,7 @@ impl ArgsTrabajos {
             prioridad: self.prioridad,
             esclavo: self.esclavo.clone(),
             origen: self.origen,
+            algoritmo_pedido: None,
         }
     }
 }
@@ -503,7 +547,7 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{s}: {e}"));
             match (s, &cli.comando) {
                 (_, Comando::Trabajo(t)) => {
-                    assert_eq!(t.algoritmo, Some(Algoritmo::Secuencial));
+                    assert_eq!(t.algoritmo, Some(Algoritmo::Secuencial.into()));
                     assert_eq!(
                         (t.width, t.height, t.iteraciones),
                         (Some(1000), Some(800), Some(200))

@@ -31,6 +31,7 @@ pub mod local;
 pub mod progreso;
 pub mod salida;
 pub mod seguimiento;
+pub mod tareas;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -39,7 +40,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::api::Maestro;
-use crate::args::{Cli, Comando};
+use crate::args::{Cli, Comando, ComandoTareas};
 pub use crate::error::{Error, IntoExit};
 
 /// What every command needs.
@@ -124,6 +125,7 @@ pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
         Comando::Estadisticas(a) => estadisticas::estadisticas(&cx, a).await,
         Comando::Local(a) => local::local(&cx, a).await,
         Comando::Carga(a) => carga::carga(&cx, a).await,
+        Comando::Tareas(ComandoTareas::Generar(a)) => tareas::generar(a),
     }
 }
 

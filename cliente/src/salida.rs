@@ -189,7 +189,11 @@ pub fn trabajos(ts: &[Trabajo]) -> Table {
 pub fn algoritmo(t: &Trabajo) -> String {
     match t.parametros {
         comun::Parametros::Espera(_) if t.algoritmo != Algoritmo::Cuda => "-".into(),
-        _ => t.algoritmo.to_string(),
+        // The original name the user asked for, kept beside the backend that ran it.
+        _ => match &t.algoritmo_pedido {
+            Some(p) => format!("{} ({p})", t.algoritmo),
+            None => t.algoritmo.to_string(),
+        },
     }
 }
 
@@ -281,6 +285,12 @@ pub fn detalle(t: &Trabajo) -> String {
         t.estado,
         t.origen
     );
+    if let Some(id) = &t.task_id {
+        s.push_str(&format!("task_id: {id}\n"));
+    }
+    if let Some(d) = &t.descripcion {
+        s.push_str(&format!("description: {d}\n"));
+    }
     if let Some(e) = &t.esclavo {
         s.push_str(&format!("esclavo: {e}\n"));
     }
@@ -365,6 +375,9 @@ mod tests {
             motivo: Some(format!(
                 "retry 1 after an error, in 0.8 s (last error: {error})"
             )),
+            task_id: None,
+            descripcion: None,
+            algoritmo_pedido: None,
         };
         let texto = detalle(&t);
         assert!(texto.contains("time limit: 1 s per attempt"), "{texto}");
@@ -373,7 +386,26 @@ mod tests {
             texto.contains("e1") && texto.matches(error).count() == 2,
             "{texto}"
         );
-        let sin_plazo = Trabajo { plazo_s: None, ..t };
+        let sin_plazo = Trabajo {
+            plazo_s: None,
+            ..t.clone()
+        };
         assert!(!detalle(&sin_plazo).contains("time limit:"));
+        let tarea = Trabajo {
+            task_id: Some("task_007".into()),
+            descripcion: Some("100 bodies".into()),
+            algoritmo_pedido: Some("Numpy".into()),
+            algoritmo: Algoritmo::Paralelo,
+            parametros: comun::Parametros::Julia(
+                comun::trabajo::ParamsJulia::new(8, 8, 10).unwrap(),
+            ),
+            ..t
+        };
+        let texto = detalle(&tarea);
+        assert!(
+            texto.contains("task_id: task_007\ndescription: 100 bodies\n"),
+            "{texto}"
+        );
+        assert!(texto.contains("(Paralelo (Numpy))"), "{texto}");
     }
 }

@@ -139,3 +139,62 @@ async fn the_gpu_clusters_json_body_is_a_job_of_this_cluster() {
     assert_eq!(e["limite"], 8192, "{e}");
     c.parar().await;
 }
+
+/// `cliente tareas generar` writes the orchestrator's task file: to stdout with `--salida -`,
+/// never over an existing file, and one a maestro's task folder queues whole, every task
+/// completing under its `task_id`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tareas_generar_writes_a_task_file_the_task_folder_queues_whole() {
+    let datos = tempfile::tempdir().unwrap();
+    let carpeta = datos.path().join("task_queues");
+    let mut config = maestro::Config::new(datos.path());
+    config.carpeta_tareas = Some(carpeta.clone());
+    config.sondeo_archivo = std::time::Duration::from_millis(200);
+    let m = pruebas::Servicio::iniciar(|l, p| maestro::run(config, l, p)).await;
+    let e = apoyo::esclavo(&m.url, "e1", 2).await;
+
+    let s = cliente(&["tareas", "generar", "--salida", "-"]).await;
+    s.esperar_codigo(0);
+    let v: serde_json::Value = s.json();
+    assert_eq!(v["metadata"]["total_tasks"], 4);
+    assert_eq!(comun::tareas::leer_archivo(&s.stdout).unwrap().len(), 4);
+
+    let ruta = datos.path().join("lote.json");
+    let r = ruta.to_str().unwrap();
+    cliente(&["tareas", "generar", "--n", "3", "--salida", r])
+        .await
+        .esperar_codigo(0);
+    let otra = cliente(&["tareas", "generar", "--salida", r]).await;
+    assert_ne!(otra.codigo, Some(0), "{otra:#?}");
+    assert!(
+        otra.stderr.contains("cannot create") && otra.stderr.contains("lote.json"),
+        "{otra:#?}"
+    );
+
+    pruebas::esperar_hasta(apoyo::ARRANQUE, "the task folder exists", || async {
+        carpeta.join("processed").is_dir()
+    })
+    .await;
+    std::fs::rename(&ruta, carpeta.join("lote.json")).unwrap();
+    pruebas::esperar_hasta(apoyo::ARRANQUE, "3 tasks completed", || async {
+        let v: serde_json::Value = reqwest::get(format!("{}/tasks?status=completed", m.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["total"] == 3
+    })
+    .await;
+    for id in ["task_001", "task_002", "task_003"] {
+        let t: comun::tareas::VistaTarea = reqwest::get(format!("{}/tasks/{id}", m.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(t.status, "completed", "{t:?}");
+    }
+    e.parar().await;
+    m.parar().await;
+}

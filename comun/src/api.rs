@@ -11,7 +11,7 @@ use crate::trabajo::{Algoritmo, Estado, Parametros, Prioridad, TrabajoId};
 mod lista;
 mod peticion;
 pub use lista::{Cursor, FiltroTrabajos, MAX_CUENTA, PeticionPrioridad, RespuestaAccion, Via};
-pub use peticion::{ALIAS, PeticionTrabajo};
+pub use peticion::{ALIAS, PeticionTrabajo, tipo_de_job_type};
 
 // Parts of these bodies defined with the bodies that carry them first: an esclavo's load
 // (its heartbeat) and a job's result (its esclavo's report).
@@ -105,11 +105,14 @@ pub struct Intento {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "via", rename_all = "lowercase")]
 pub enum Origen {
-    /// `POST /agregar_trabajo` or `POST /trabajos`.
+    /// `POST /agregar_trabajo`, `POST /trabajos` or `POST /tasks`.
     Api,
     /// A line of a jobs file: the watched file, a named file or an upload (`archivo` is
     /// `"(subido)"` for uploads).
     Archivo { archivo: String, linea: usize },
+    /// A task of a JSON file dropped into the task folder (`task_queues/`): the file's name
+    /// and the task's place in its `tasks`, from 0.
+    Carpeta { archivo: String, tarea: usize },
 }
 
 impl std::fmt::Display for Origen {
@@ -117,6 +120,7 @@ impl std::fmt::Display for Origen {
         match self {
             Origen::Api => f.write_str("api"),
             Origen::Archivo { archivo, linea } => write!(f, "{archivo}:{linea}"),
+            Origen::Carpeta { archivo, tarea } => write!(f, "{archivo} tasks[{tarea}]"),
         }
     }
 }
@@ -149,6 +153,17 @@ pub struct Trabajo {
     /// For a pending job, why it is not running yet; for a failed or cancelled one, why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub motivo: Option<String>,
+    /// The orchestrator's `task_id` it was submitted with: `GET /trabajos/{task_id}` and
+    /// `/tasks/{task_id}` find it by that too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// The orchestrator's `description` of the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descripcion: Option<String>,
+    /// The backend as the user named it, when that was an original system's name (`Numpy`,
+    /// `juliaCython`); `algoritmo` is the one that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algoritmo_pedido: Option<String>,
 }
 
 /// Most jobs one `GET /trabajos?limite=N` lists ([`ListaTrabajos`]); a larger `limite` gets
@@ -388,6 +403,9 @@ mod tests {
                 false,
             )),
             motivo: None,
+            task_id: None,
+            descripcion: None,
+            algoritmo_pedido: None,
         };
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(serde_json::from_str::<Trabajo>(&json).unwrap(), t);

@@ -33,7 +33,7 @@
 use crate::ErrorCampo;
 use crate::api::{ALIAS, LineaRechazada, PeticionTrabajo};
 use crate::trabajo::{
-    Algoritmo, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
+    Algoritmo, Etiquetas, NuevoTrabajo, Parametros, ParamsEspera, ParamsJulia, Prioridad, Tipo,
 };
 
 /// A job line of a jobs file.
@@ -124,6 +124,10 @@ pub fn parsear_linea(linea: &str) -> Result<NuevoTrabajo, ErrorCampo> {
         algoritmo,
         prioridad,
         plazo_s: None,
+        etiquetas: Etiquetas {
+            algoritmo_pedido: Algoritmo::nombre_original(campos[0]),
+            ..Etiquetas::default()
+        },
     })
 }
 
@@ -289,6 +293,7 @@ fn parsear_espera(campos: &[&str]) -> Result<NuevoTrabajo, ErrorCampo> {
         algoritmo: Algoritmo::Secuencial,
         prioridad: prioridad(campos.get(2))?,
         plazo_s: None,
+        etiquetas: Etiquetas::default(),
     })
 }
 

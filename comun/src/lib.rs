@@ -21,9 +21,11 @@ pub mod api;
 pub mod archivo;
 pub mod error;
 pub mod estadisticas;
+pub mod fecha;
 pub mod imagenes;
 pub mod memoria;
 pub mod nodo;
+pub mod tareas;
 pub mod trabajo;
 
 pub use error::{CuerpoError, ErrorCampo};

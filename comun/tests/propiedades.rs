@@ -107,3 +107,91 @@ proptest! {
         }
     }
 }
+
+/// Task values drawn from plausible and implausible pieces of the orchestrator's format.
+fn valor_de_tarea() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let hoja = prop_oneof![
+        Just(json!("python")),
+        Just(json!("cython")),
+        Just(json!("matmul")),
+        Just(json!("fft")),
+        Just(json!("high")),
+        Just(json!("low")),
+        Just(json!("task_001")),
+        Just(json!("12")),
+        Just(json!("")),
+        Just(Value::Null),
+        Just(json!(true)),
+        any::<i64>().prop_map(|v| json!(v)),
+        any::<f64>().prop_map(|v| json!(v)),
+        ".{0,12}".prop_map(|s| json!(s)),
+    ];
+    let claves = prop_oneof![
+        Just("task_id".to_string()),
+        Just("algorithm".to_string()),
+        Just("priority".to_string()),
+        Just("description".to_string()),
+        Just("num_particles".to_string()),
+        Just("num_steps".to_string()),
+        Just("seed".to_string()),
+        Just("n".to_string()),
+        Just("iteraciones".to_string()),
+        Just("algoritmo".to_string()),
+        "[a-z_]{1,8}",
+    ];
+    let parametros = prop::collection::btree_map(claves.clone(), hoja.clone(), 0..5)
+        .prop_map(|m| Value::Object(m.into_iter().collect()));
+    let campo = prop_oneof![hoja, parametros];
+    let claves_tarea = prop_oneof![
+        Just("task_id".to_string()),
+        Just("algorithm".to_string()),
+        Just("priority".to_string()),
+        Just("description".to_string()),
+        Just("parameters".to_string()),
+        Just("parameters".to_string()),
+        claves,
+    ];
+    prop::collection::btree_map(claves_tarea, campo, 0..6)
+        .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+proptest! {
+    /// Whatever a task file holds, reading it does not panic; it is taken whole, one job per
+    /// task, or refused with every fault naming a field, and each task fault its index.
+    #[test]
+    fn task_files_are_taken_whole_or_refused_with_named_faults(
+        tareas in prop::collection::vec(valor_de_tarea(), 0..6),
+        total in prop::option::of(0u64..8),
+    ) {
+        let mut archivo = serde_json::json!({ "tasks": tareas });
+        if let Some(t) = total {
+            archivo["metadata"] = serde_json::json!({ "total_tasks": t });
+        }
+        match comun::tareas::leer_archivo(&archivo.to_string()) {
+            Ok(trabajos) => prop_assert_eq!(trabajos.len(), tareas.len()),
+            Err(errores) => {
+                prop_assert!(!errores.is_empty());
+                for e in &errores {
+                    prop_assert!(!e.reason.is_empty(), "{e:?}");
+                    match e.index {
+                        Some(i) => {
+                            prop_assert!(i < tareas.len(), "{e:?}");
+                            let prefijo = format!("tasks[{i}]");
+                            prop_assert!(e.field.starts_with(&prefijo), "{e:?}");
+                        }
+                        None => prop_assert!(!e.field.is_empty(), "{e:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Any text at all: no panic, and a refusal names where.
+    #[test]
+    fn any_text_as_a_task_file_is_read_or_refused(texto in ".{0,200}") {
+        if let Err(errores) = comun::tareas::leer_archivo(&texto) {
+            prop_assert!(errores.iter().all(|e| !e.field.is_empty() && !e.reason.is_empty()));
+        }
+    }
+}

@@ -271,6 +271,7 @@ fn insertar(n: u64, sin_nuevos: bool) -> anyhow::Result<Duration> {
         algoritmo: Algoritmo::Secuencial,
         prioridad: Prioridad::MEDIA,
         plazo_s: None,
+        etiquetas: comun::trabajo::Etiquetas::default(),
     };
     let t = Instant::now();
     for lote in 0..n / 1000 {

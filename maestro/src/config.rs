@@ -14,6 +14,8 @@ pub mod por_defecto {
     pub const DATOS: &str = "./datos";
     /// `--archivo`.
     pub const ARCHIVO: &str = "./trabajos.txt";
+    /// `--carpeta-tareas`, inside `--datos`.
+    pub const CARPETA_TAREAS: &str = "task_queues";
     /// `--plazo-esclavo-ms`.
     pub const PLAZO_ESCLAVO: Duration = Duration::from_secs(10);
     /// `--max-intentos`.
@@ -51,6 +53,8 @@ pub struct Config {
     pub datos: PathBuf,
     /// The jobs file to load at start and watch; `None` to watch none.
     pub archivo: Option<PathBuf>,
+    /// The orchestrator's task folder to watch (`task_queues/`); `None` to watch none.
+    pub carpeta_tareas: Option<PathBuf>,
     /// Cluster token required for every request but `GET /ping`, when set.
     pub token: Option<String>,
     /// Whether reads (GET) pass without the token.
@@ -73,7 +77,8 @@ pub struct Config {
     /// doubles with each failure, up to [`REINTENTO_MAX`]. A lost or restarted esclavo's jobs
     /// go back at once.
     pub reintento_base: Duration,
-    /// Fallback poll of the jobs file, for file systems without change notification.
+    /// Fallback poll of the jobs file and the task folder, for file systems without change
+    /// notification.
     pub sondeo_archivo: Duration,
     /// A memoria report older than this is stale: its alerts no longer steer jobs.
     pub plazo_memoria: Duration,
@@ -90,6 +95,7 @@ impl Config {
         Self {
             datos: datos.into(),
             archivo: None,
+            carpeta_tareas: None,
             token: None,
             lecturas_abiertas: false,
             transporte: plataforma::Transporte::default(),

@@ -33,6 +33,24 @@ async fn ausentes<'a>(
     almacen.entradas_ausentes(ids.into_iter().collect()).await
 }
 
+/// Each task (by index) of a task file that names an image the store lacks, with why: the
+/// task folder refuses the whole file for them.
+pub async fn tareas_sin_entrada(
+    almacen: &Almacen,
+    trabajos: &[NuevoTrabajo],
+) -> anyhow::Result<Vec<(usize, String)>> {
+    let faltan = ausentes(almacen, trabajos.iter()).await?;
+    Ok(trabajos
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            entrada(t)
+                .filter(|id| faltan.contains(id))
+                .map(|id| (i, no_existe(id)))
+        })
+        .collect())
+}
+
 /// Why a job naming `id` is refused.
 fn no_existe(id: u64) -> String {
     format!("no uploaded image {id}: POST the PNG to /imagenes and name the id it answers")

@@ -33,6 +33,7 @@
 
 pub mod almacen;
 pub mod archivo;
+pub mod carpeta;
 pub mod cola;
 pub mod config;
 pub mod despacho;
@@ -96,6 +97,9 @@ pub async fn run(
     tareas.spawn(series::muestrear(s.clone(), parar_rx.clone()));
     if let Some(ruta) = config.archivo.clone() {
         tareas.spawn(archivo::vigilar(s.clone(), ruta, parar_rx.clone()));
+    }
+    if let Some(carpeta) = config.carpeta_tareas.clone() {
+        tareas.spawn(carpeta::vigilar(s.clone(), carpeta, parar_rx.clone()));
     }
     s.despertar.notify_one();
     let apagado = async move {

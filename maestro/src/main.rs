@@ -9,9 +9,10 @@ use maestro::config::{Config, Sincronizacion, ms, por_defecto};
 
 /// The maestro of the HPC cluster: a durable priority queue of jobs pushed to esclavos.
 ///
-/// Jobs arrive three ways: the HTTP API (POST /agregar_trabajo, /trabajos, /cargar_trabajos),
-/// the `cliente` CLI, and the watched jobs file (--archivo), whose new lines are queued the
-/// moment they are written. Every accepted job is stored in SQLite (in --datos) before it is
+/// Jobs arrive four ways: the HTTP API (POST /agregar_trabajo, /trabajos, /cargar_trabajos,
+/// /tasks), the `cliente` CLI, the watched jobs file (--archivo), whose new lines are queued the
+/// moment they are written, and the orchestrator's task folder (--carpeta-tareas), whose JSON
+/// files are queued whole. Every accepted job is stored in SQLite (in --datos) before it is
 /// acknowledged; kill the maestro and start it again on the same folder and nothing is lost.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
@@ -28,6 +29,14 @@ struct Args {
     /// Do not load or watch any jobs file.
     #[arg(long)]
     sin_archivo: bool,
+    /// The orchestrator's task folder: JSON task files dropped here are queued whole and moved
+    /// to processed/, or refused whole and moved to rechazados/ with a .error.json naming
+    /// each bad task [default: <datos>/task_queues]
+    #[arg(long, env = "CARPETA_TAREAS")]
+    carpeta_tareas: Option<PathBuf>,
+    /// Do not watch any task folder.
+    #[arg(long)]
+    sin_carpeta_tareas: bool,
     /// Cluster token: esclavos and clients must present it on every request but GET /ping
     /// (reads too, unless --lecturas-abiertas).
     #[arg(long, env = "HPC_TOKEN", hide_env_values = true)]
@@ -64,6 +73,10 @@ impl Args {
         let minimo = |ms| Duration::from_millis(ms).max(por_defecto::PLAZO_MINIMO);
         Ok(Config {
             archivo: (!self.sin_archivo).then_some(self.archivo),
+            carpeta_tareas: (!self.sin_carpeta_tareas).then(|| {
+                self.carpeta_tareas
+                    .unwrap_or_else(|| self.datos.join(por_defecto::CARPETA_TAREAS))
+            }),
             token: self.token.filter(|t| !t.is_empty()),
             plazo_esclavo: minimo(self.plazo_esclavo_ms),
             max_intentos: self.max_intentos,

@@ -28,11 +28,12 @@ pub fn puerta(origen: &Origen) -> &'static str {
         Origen::Api => "api",
         Origen::Archivo { archivo, .. } if archivo == "(subido)" => "subido",
         Origen::Archivo { .. } => "archivo",
+        Origen::Carpeta { .. } => "carpeta",
     }
 }
 
 /// Every value of the `origen` label, in [`indice_puerta`] order.
-const PUERTAS: [&str; 3] = ["api", "archivo", "subido"];
+const PUERTAS: [&str; 4] = ["api", "archivo", "subido", "carpeta"];
 
 fn indice_puerta(origen: &Origen) -> usize {
     let p = puerta(origen);
@@ -54,7 +55,7 @@ const CUBETAS_TIEMPO: std::ops::RangeInclusive<usize> = 7..=32;
 pub struct Metricas {
     base: plataforma::Metricas,
     /// Jobs accepted, per door ([`PUERTAS`]).
-    recibidos: [IntCounter; 3],
+    recibidos: [IntCounter; 4],
     /// Jobs finished, per outcome ([`FINALES`]).
     terminados: [IntCounter; 3],
     intentos: IntCounter,

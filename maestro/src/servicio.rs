@@ -169,18 +169,44 @@ impl Servicio {
     }
 
     /// Stores new jobs durably, then queues them and wakes the dispatcher. Returns their ids
-    /// once they are committed; on error nothing was queued.
+    /// once they are committed; on error nothing was queued. A `task_id` already taken is
+    /// refused with a [`TaskIdsRepetidos`] error (`downcast_ref` finds it).
     pub async fn admitir(
         &self,
         nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
     ) -> anyhow::Result<Vec<TrabajoId>> {
+        self.admitir_con(nuevos, Vec::new()).await
+    }
+
+    /// [`Servicio::admitir`], with `mas` changes committed in the same transaction as the
+    /// jobs (a task file's mark), and only if they are.
+    pub async fn admitir_con(
+        &self,
+        nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
+        mas: Vec<Cambio>,
+    ) -> anyhow::Result<Vec<TrabajoId>> {
         if nuevos.is_empty() {
             return Ok(Vec::new());
         }
-        let (filas, commit, _) = self.decidir(|e| e.admitir(nuevos, comun::ahora_ms()));
-        commit.esperar().await?;
+        let (filas, commit, _) = self.decidir(|e| {
+            let (filas, mut cambios) = e.admitir(nuevos, comun::ahora_ms());
+            if filas.is_ok() {
+                cambios.extend(mas);
+            }
+            (filas, cambios)
+        });
+        let filas = filas?;
+        if let Err(e) = commit.esperar().await {
+            self.transicion_sin_esperar(|e| (e.olvidar_task_ids(&filas), Vec::new()));
+            return Err(e);
+        }
         self.transicion_sin_esperar(|e| (e.encolar(&filas), Vec::new()));
         Ok(filas.into_iter().map(|f| f.id).collect())
+    }
+
+    /// The job with this `task_id`.
+    pub fn por_task_id(&self, task_id: &str) -> Option<TrabajoId> {
+        self.estado().por_task_id(task_id)
     }
 
     /// Tells esclavos to stop the attempts a transition gave up (`POST {esclavo}/cancelar`),

@@ -8,14 +8,14 @@ use std::str::FromStr;
 use clap::Args;
 use comun::api::PeticionTrabajo;
 use comun::trabajo::{
-    Conjunto, Filtro, MAX_CAPAS, MAX_CLASES, MAX_DATOS, MAX_DIMENSIONES, MAX_EPOCAS, MAX_ESPERA_MS,
-    MAX_FILTROS, MAX_FLOTANTES_LOTE, MAX_ITERACIONES, MAX_ITERACIONES_KMEANS, MAX_K, MAX_LADO,
-    MAX_MUESTRAS, MAX_MUESTRAS_KMEANS, MAX_MUESTRAS_RED, MAX_N_AUTOVALORES, MAX_N_MATMUL,
-    MAX_N_VECTOR, MAX_NEURONAS, MAX_PARTICULAS, MAX_PASOS, MAX_PIXELES, MAX_PUNTOS_FFT,
-    MAX_REPETICIONES, MAX_SIGMA, MAX_TASA, Optimizador, ParamsAutovalores, ParamsFft, ParamsImagen,
-    ParamsKmeans, ParamsRedNeuronal,
+    AlgoritmoPedido, Conjunto, Filtro, MAX_CAPAS, MAX_CLASES, MAX_DATOS, MAX_DIMENSIONES,
+    MAX_EPOCAS, MAX_ESPERA_MS, MAX_FILTROS, MAX_FLOTANTES_LOTE, MAX_ITERACIONES,
+    MAX_ITERACIONES_KMEANS, MAX_K, MAX_LADO, MAX_MUESTRAS, MAX_MUESTRAS_KMEANS, MAX_MUESTRAS_RED,
+    MAX_N_AUTOVALORES, MAX_N_MATMUL, MAX_N_VECTOR, MAX_NEURONAS, MAX_PARTICULAS, MAX_PASOS,
+    MAX_PIXELES, MAX_PUNTOS_FFT, MAX_REPETICIONES, MAX_SIGMA, MAX_TASA, Optimizador,
+    ParamsAutovalores, ParamsFft, ParamsImagen, ParamsKmeans, ParamsRedNeuronal,
 };
-use comun::{Algoritmo, Prioridad, Tipo};
+use comun::{Prioridad, Tipo};
 
 /// Flags of `trabajo`.
 #[derive(Debug, Args)]
@@ -27,10 +27,10 @@ pub struct ArgsTrabajo {
     #[arg(long)]
     pub tipo: Option<Tipo>,
     /// Secuencial, Paralelo, Cuda or Auto (the maestro picks Cuda when a GPU esclavo is free
-    /// and the tipo has a GPU version); Numpy and juliaCython mean Paralelo [default: Paralelo;
-    /// Auto with --job-type].
+    /// and the tipo has a GPU version); Numpy and juliaCython mean Paralelo, and the job keeps
+    /// the name asked for (algoritmo_pedido) [default: Paralelo; Auto with --job-type].
     #[arg(long)]
-    pub algoritmo: Option<Algoritmo>,
+    pub algoritmo: Option<AlgoritmoPedido>,
     /// The GPU cluster's job type instead of --tipo: matrix-multiply, vector-add,
     /// monte-carlo, neural-network, image-processing, fft, eigenvalue, kmeans-clustering (or
     /// with underscores). Runs on a GPU when one is free, unless --cpu.

@@ -19,15 +19,18 @@ pub enum Via {
     Api,
     /// A line of a jobs file (watched, named or uploaded).
     Archivo,
+    /// A task of a file in the task folder.
+    Carpeta,
 }
 
 impl Via {
-    pub const TODAS: [Via; 2] = [Via::Api, Via::Archivo];
+    pub const TODAS: [Via; 3] = [Via::Api, Via::Archivo, Via::Carpeta];
 
     pub fn nombre(self) -> &'static str {
         match self {
             Via::Api => "api",
             Via::Archivo => "archivo",
+            Via::Carpeta => "carpeta",
         }
     }
 }
@@ -54,6 +57,9 @@ pub struct FiltroTrabajos {
     /// The esclavo running the job, or the one that ran its last attempt.
     pub esclavo: Option<String>,
     pub origen: Option<Via>,
+    /// Jobs whose backend was asked for by this original system's name (`Numpy`,
+    /// `juliaCython`: [`NOMBRES_ORIGINALES`](crate::trabajo::algoritmo::NOMBRES_ORIGINALES)).
+    pub algoritmo_pedido: Option<&'static str>,
 }
 
 impl FiltroTrabajos {
@@ -72,6 +78,7 @@ impl FiltroTrabajos {
             && self.prioridad.is_none()
             && self.esclavo.is_none()
             && self.origen.is_none()
+            && self.algoritmo_pedido.is_none()
     }
 
     /// The filters as query parameters (`&estado=fallido&tipo=julia`), each led by `&`.

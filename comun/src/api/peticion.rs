@@ -9,9 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ErrorCampo;
 use crate::trabajo::{
-    Algoritmo, Conjunto, Filtro, NuevoTrabajo, Optimizador, Parametros, ParamsAutovalores,
-    ParamsEspera, ParamsFft, ParamsImagen, ParamsJulia, ParamsKmeans, ParamsMatmul,
-    ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, Tipo, validar_plazo,
+    Algoritmo, AlgoritmoPedido, Conjunto, Etiquetas, Filtro, NuevoTrabajo, Optimizador, Parametros,
+    ParamsAutovalores, ParamsEspera, ParamsFft, ParamsImagen, ParamsJulia, ParamsKmeans,
+    ParamsMatmul, ParamsMontecarlo, ParamsNbody, ParamsRedNeuronal, ParamsVectorAdd, Tipo,
+    validar_plazo,
 };
 
 /// The original system's parameter names, read as the field they name (`"size"` is `n`):
@@ -69,9 +70,10 @@ pub struct PeticionTrabajo {
     /// `kmeans_clustering`); `julia` when absent, as in the original system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tipo: Option<Tipo>,
-    /// The backend; `Paralelo` when absent.
+    /// The backend; `Paralelo` when absent. The original system's `Numpy` and `juliaCython`
+    /// run as `Paralelo` and are kept on the job as `algoritmo_pedido`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub algoritmo: Option<Algoritmo>,
+    pub algoritmo: Option<AlgoritmoPedido>,
     /// Image width (`julia`; `imagen`'s generated image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
@@ -249,7 +251,7 @@ impl PeticionTrabajo {
     pub fn julia(algoritmo: Algoritmo, p: ParamsJulia, prioridad: crate::Prioridad) -> Self {
         Self {
             tipo: Some(Tipo::Julia),
-            algoritmo: Some(algoritmo),
+            algoritmo: Some(algoritmo.into()),
             width: Some(p.width),
             height: Some(p.height),
             iteraciones: Some(p.iteraciones),
@@ -272,7 +274,10 @@ impl PeticionTrabajo {
     pub fn de(t: &NuevoTrabajo) -> Self {
         let p = Self {
             tipo: Some(t.parametros.tipo()),
-            algoritmo: Some(t.algoritmo),
+            algoritmo: Some(AlgoritmoPedido {
+                algoritmo: t.algoritmo,
+                original: t.etiquetas.algoritmo_pedido,
+            }),
             prioridad: Some(t.prioridad),
             plazo_s: t.plazo_s.map(u64::from),
             ..Self::default()
@@ -353,9 +358,9 @@ impl PeticionTrabajo {
         }
         if p.algoritmo.is_none() {
             match p.prefer_gpu {
-                Some(false) => p.algoritmo = Some(Algoritmo::Paralelo),
-                Some(true) => p.algoritmo = Some(Algoritmo::Auto),
-                None if auto => p.algoritmo = Some(Algoritmo::Auto),
+                Some(false) => p.algoritmo = Some(Algoritmo::Paralelo.into()),
+                Some(true) => p.algoritmo = Some(Algoritmo::Auto.into()),
+                None if auto => p.algoritmo = Some(Algoritmo::Auto.into()),
                 None => {}
             }
         }
@@ -394,7 +399,8 @@ impl PeticionTrabajo {
     fn validar_propia(&self) -> Result<NuevoTrabajo, ErrorCampo> {
         let tipo = self.tipo.unwrap_or(Tipo::Julia);
         self.solo_parametros_de_su_tipo(tipo)?;
-        let algoritmo = self.algoritmo.unwrap_or(Algoritmo::Paralelo);
+        let pedido = self.algoritmo.unwrap_or(Algoritmo::Paralelo.into());
+        let algoritmo = pedido.algoritmo;
         if algoritmo == Algoritmo::Cuda && !tipo.tiene_cuda() {
             return Err(ErrorCampo::new(
                 "algoritmo",
@@ -409,6 +415,10 @@ impl PeticionTrabajo {
             algoritmo,
             prioridad: self.prioridad.unwrap_or_default(),
             plazo_s: self.plazo_s.map(validar_plazo).transpose()?,
+            etiquetas: Etiquetas {
+                algoritmo_pedido: pedido.original,
+                ..Etiquetas::default()
+            },
         })
     }
 

@@ -20,7 +20,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::ErrorCampo;
-pub use algoritmo::Algoritmo;
+pub use algoritmo::{Algoritmo, AlgoritmoPedido};
 pub use estado::Estado;
 pub use parametros::{
     Conjunto, Filtro, MAX_CAPAS, MAX_CLASES, MAX_DATOS, MAX_DIMENSIONES, MAX_EPOCAS, MAX_ESPERA_MS,
@@ -77,6 +77,54 @@ pub struct NuevoTrabajo {
     /// Time limit of each attempt, in seconds (1 ..= [`MAX_PLAZO_S`]); `None`: the maestro's
     /// default (`--plazo-trabajo-s`).
     pub plazo_s: Option<u32>,
+    /// The names the original systems' users gave it, kept beside it.
+    pub etiquetas: Etiquetas,
+}
+
+/// What a job keeps of how its submitter named it: nothing runs differently for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Etiquetas {
+    /// The orchestrator's `task_id`: unique in the cluster, usable wherever a job id is.
+    pub task_id: Option<String>,
+    /// The orchestrator's `description` of the task.
+    pub descripcion: Option<String>,
+    /// The backend's name as the user wrote it when it was an original system's name for one
+    /// of ours (`Numpy`, `juliaCython`: both run as `Paralelo`).
+    pub algoritmo_pedido: Option<&'static str>,
+}
+
+/// Longest `task_id`, in bytes.
+pub const MAX_TASK_ID: usize = 128;
+/// Longest `description`, in bytes.
+pub const MAX_DESCRIPCION: usize = 4096;
+
+impl Etiquetas {
+    /// Checks a `task_id`: 1 to [`MAX_TASK_ID`] bytes of letters, digits, `-`, `_`, `.`, not
+    /// all digits (a number is a job id).
+    pub fn validar_task_id(id: &str) -> Result<(), ErrorCampo> {
+        let motivo = if id.is_empty() || id.len() > MAX_TASK_ID {
+            format!("must be 1 to {MAX_TASK_ID} bytes long")
+        } else if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            format!("'{id}' may hold only letters, digits, '-', '_' and '.'")
+        } else if id.bytes().all(|b| b.is_ascii_digit()) {
+            format!("'{id}' is all digits, which is how job ids are written: add a letter")
+        } else {
+            return Ok(());
+        };
+        Err(ErrorCampo::new("task_id", motivo))
+    }
+
+    /// Checks a `description`'s length.
+    pub fn validar_descripcion(d: &str) -> Result<(), ErrorCampo> {
+        if d.len() > MAX_DESCRIPCION {
+            let motivo = format!("is {} bytes long; at most {MAX_DESCRIPCION}", d.len());
+            return Err(ErrorCampo::new("description", motivo));
+        }
+        Ok(())
+    }
 }
 
 /// One of `todos` by its `nombre`, in any case and with blanks around; an unknown name is an

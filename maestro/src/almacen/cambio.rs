@@ -60,6 +60,10 @@ pub enum Cambio {
     /// A line of a watched file became this job (in the same transaction as its row, so each
     /// line is queued exactly once, across restarts too).
     MarcarLinea(LineaCargada, TrabajoId),
+    /// A task folder's file whose tasks are queued in this same transaction, by its name and
+    /// the SHA-256 of its bytes: found again after a crash before it was moved to
+    /// `processed/`, it is moved without being queued twice.
+    MarcarArchivoTareas { nombre: String, sha256: String },
     /// Sent to an esclavo as attempt `intento`: the attempt's row, written ahead of the
     /// request that tells the esclavo.
     Asignar {
@@ -117,4 +121,6 @@ pub struct Recuperado {
     pub siguiente_id: u64,
     /// The id the next uploaded image gets.
     pub siguiente_entrada: u64,
+    /// Every job's `task_id`, with the job.
+    pub task_ids: HashMap<String, TrabajoId>,
 }

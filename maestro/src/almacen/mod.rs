@@ -72,6 +72,8 @@ pub trait Lectura: Send + Sync + 'static {
     fn entradas_ausentes(&self, ids: Vec<u64>) -> Leido<HashSet<u64>>;
     /// The lines of a watched file (by its absolute path) already queued: `(text, occurrence)`.
     fn lineas_cargadas(&self, archivo: &str) -> Leido<HashSet<(String, u32)>>;
+    /// When a task folder's file with this name and SHA-256 had its tasks queued, if it did.
+    fn archivo_tareas_cargado(&self, nombre: &str, sha256: &str) -> Leido<Option<u64>>;
 }
 
 /// Handle to the store: cheap to clone.
@@ -177,6 +179,15 @@ impl Almacen {
     /// The PNG of a finished Julia or imagen job.
     pub async fn imagen(&self, id: TrabajoId) -> anyhow::Result<Option<Vec<u8>>> {
         self.lectura.imagen(id).await
+    }
+
+    /// When a task folder's file with this name and SHA-256 had its tasks queued, if it did.
+    pub async fn archivo_tareas_cargado(
+        &self,
+        nombre: &str,
+        sha256: &str,
+    ) -> anyhow::Result<Option<u64>> {
+        self.lectura.archivo_tareas_cargado(nombre, sha256).await
     }
 
     /// The lines of a watched file already queued.

@@ -28,7 +28,7 @@ use crate::{planificador, reintentos};
 use esclavos::Esclavos;
 use nodos::Nodos;
 use trabajos::Trabajos;
-pub use trabajos::{EnCurso, Fallo, Rechazo};
+pub use trabajos::{EnCurso, Fallo, Rechazo, TaskIdsRepetidos};
 pub use transiciones::{Final, Registrado};
 
 /// Settings the transitions need.

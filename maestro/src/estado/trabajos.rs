@@ -103,9 +103,32 @@ pub struct Trabajos {
     pub reintentos: Reintentos,
     pub en_curso: HashMap<TrabajoId, EnCurso>,
     siguiente_id: u64,
+    /// Every job's `task_id`, with the job: each is unique in the cluster.
+    task_ids: HashMap<String, TrabajoId>,
     contadores: Contadores,
     reglas: Reglas,
 }
+
+/// New jobs refused because their `task_id`s are taken: each with the job that has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskIdsRepetidos(pub Vec<(String, TrabajoId)>);
+
+impl std::fmt::Display for TaskIdsRepetidos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lista: Vec<String> = self
+            .0
+            .iter()
+            .map(|(t, id)| format!("'{t}' (job {id})"))
+            .collect();
+        write!(
+            f,
+            "task_id already taken, nothing queued: {}",
+            lista.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for TaskIdsRepetidos {}
 
 impl Trabajos {
     /// The jobs the store recovered at start: its pending ones queued, its counts.
@@ -121,6 +144,7 @@ impl Trabajos {
             reintentos: Reintentos::default(),
             en_curso: HashMap::new(),
             siguiente_id: recuperado.siguiente_id,
+            task_ids: recuperado.task_ids,
             contadores: Contadores {
                 completados: contar(EstadoTrabajo::Completado),
                 fallidos: contar(EstadoTrabajo::Fallido),
@@ -160,13 +184,36 @@ impl Trabajos {
             .collect()
     }
 
+    /// The job with this `task_id`.
+    pub fn por_task_id(&self, task_id: &str) -> Option<TrabajoId> {
+        self.task_ids.get(task_id).copied()
+    }
+
+    /// Forgets the `task_id`s of jobs whose rows were never committed.
+    pub fn olvidar_task_ids(&mut self, filas: &[FilaNueva]) {
+        for f in filas {
+            if let Some(t) = &f.trabajo.etiquetas.task_id {
+                self.task_ids.remove(t);
+            }
+        }
+    }
+
     /// Gives new jobs their ids and rows; they join the queue with [`Trabajos::encolar`] once
-    /// the rows are committed.
+    /// the rows are committed. All or none: none when a `task_id` among them is taken (the
+    /// caller has already refused one given twice among them).
     pub fn admitir(
         &mut self,
         nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
         ahora_ms: u64,
-    ) -> (Vec<FilaNueva>, Vec<Cambio>) {
+    ) -> (Result<Vec<FilaNueva>, TaskIdsRepetidos>, Vec<Cambio>) {
+        let repetidos: Vec<(String, TrabajoId)> = nuevos
+            .iter()
+            .filter_map(|(t, _, _)| t.etiquetas.task_id.as_ref())
+            .filter_map(|t| self.task_ids.get(t).map(|id| (t.clone(), *id)))
+            .collect();
+        if !repetidos.is_empty() {
+            return (Err(TaskIdsRepetidos(repetidos)), Vec::new());
+        }
         let mut filas = Vec::with_capacity(nuevos.len());
         let mut cambios = Vec::with_capacity(nuevos.len());
         for (trabajo, origen, linea) in nuevos {
@@ -178,13 +225,16 @@ impl Trabajos {
                 origen,
                 creado_ms: ahora_ms,
             };
+            if let Some(t) = &fila.trabajo.etiquetas.task_id {
+                self.task_ids.insert(t.clone(), id);
+            }
             cambios.push(Cambio::Insertar(fila.clone()));
             if let Some(l) = linea {
                 cambios.push(Cambio::MarcarLinea(l, id));
             }
             filas.push(fila);
         }
-        (filas, cambios)
+        (Ok(filas), cambios)
     }
 
     /// Queues jobs whose rows are committed.

@@ -20,7 +20,7 @@ use comun::memoria::ReporteMemoria;
 use comun::nodo::{Latido, Registro};
 use comun::{NuevoTrabajo, Prioridad, TrabajoId};
 
-use super::trabajos::{EnCurso, Fallo, Rechazo};
+use super::trabajos::{EnCurso, Fallo, Rechazo, TaskIdsRepetidos};
 use super::{Envio, Estado};
 use crate::almacen::{Cambio, FilaNueva, LineaCargada};
 use crate::ids::{EsclavoId, IntentoId};
@@ -66,8 +66,18 @@ impl Estado {
         &mut self,
         nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
         ahora_ms: u64,
-    ) -> (Vec<FilaNueva>, Vec<Cambio>) {
+    ) -> (Result<Vec<FilaNueva>, TaskIdsRepetidos>, Vec<Cambio>) {
         self.trabajos.admitir(nuevos, ahora_ms)
+    }
+
+    /// The job with this `task_id`.
+    pub fn por_task_id(&self, task_id: &str) -> Option<TrabajoId> {
+        self.trabajos.por_task_id(task_id)
+    }
+
+    /// Forgets the `task_id`s of jobs whose rows were never committed.
+    pub fn olvidar_task_ids(&mut self, filas: &[FilaNueva]) {
+        self.trabajos.olvidar_task_ids(filas);
     }
 
     /// Queues jobs whose rows are committed.

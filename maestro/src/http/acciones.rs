@@ -18,7 +18,7 @@ use plataforma::http::ErrorApi;
     post,
     path = "/trabajos/{id}/reintentar",
     tag = "trabajos",
-    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    params(("id" = String, Path, description = "The job's id (a whole number), or the task_id it was submitted with")),
     description = "Retries a fallido or cancelado job: a new attempt of the same job (same id), \
                    its earlier attempts and their errors kept, its failures forgotten; it is \
                    pendiente again, in the queue by its priority. Durable before the answer.",
@@ -34,7 +34,7 @@ pub async fn reintentar(
     State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
 ) -> Result<Json<RespuestaAccion>, ErrorApi> {
-    Ok(Json(s.reintentar(id_de(&id)?).await?))
+    Ok(Json(s.reintentar(id_de(&s, &id)?).await?))
 }
 
 #[utoipa::path(
@@ -42,7 +42,7 @@ pub async fn reintentar(
     path = "/trabajos/{id}",
     request_body = PeticionPrioridad,
     tag = "trabajos",
-    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    params(("id" = String, Path, description = "The job's id (a whole number), or the task_id it was submitted with")),
     description = "Changes a pendiente job's priority, `{\"prioridad\": 1}` (1, 2, 3 or alta, \
                    media, baja): it takes its place among the jobs of that priority, by id. \
                    Durable before the answer.",
@@ -59,5 +59,5 @@ pub async fn priorizar(
     Ruta(id): Ruta<String>,
     Cuerpo(p): Cuerpo<PeticionPrioridad>,
 ) -> Result<Json<RespuestaAccion>, ErrorApi> {
-    Ok(Json(s.priorizar(id_de(&id)?, p.prioridad).await?))
+    Ok(Json(s.priorizar(id_de(&s, &id)?, p.prioridad).await?))
 }

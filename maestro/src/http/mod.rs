@@ -28,6 +28,11 @@
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //! | GET | `/metrics` | Prometheus metrics, text format (`hpc_maestro_*`; docs/metrics.md) |
 //! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
+//! | POST | `/tasks` | the orchestrator's: one task or `{"tasks": [...]}`, all or none ([`comun::tareas`]) |
+//! | GET | `/tasks?status=S&limit=N`, `/tasks/{task_id}` | the orchestrator's: jobs as tasks (`task_id`, `algorithm`, `status`, `execution_time`, `worker_id`, `completed_at`, `result`) |
+//! | DELETE | `/tasks/{task_id}` | the orchestrator's: cancel |
+//! | GET | `/workers`, `/workers/{id}` | the orchestrator's: esclavos as workers |
+//! | GET | `/health` | the orchestrator's health check: up, and live workers |
 //! | GET | `/openapi.json` | this API's OpenAPI 3 document ([`contrato`]; a copy is kept in `docs/openapi/maestro.json`) |
 //!
 //! With a token configured, every request but `GET /ping` needs `Authorization: Bearer
@@ -44,6 +49,7 @@ mod extraer;
 mod imagenes;
 mod memoria;
 mod metricas;
+mod tareas;
 mod trabajos;
 
 use std::sync::Arc;
@@ -66,8 +72,8 @@ const LIMITE_CUERPO: usize = 16 * 1024 * 1024;
 /// Largest body of a batch of results (they carry PNGs of up to 8192² pixels).
 const LIMITE_RESULTADOS: usize = 1024 * 1024 * 1024;
 /// What a 404 suggests instead.
-const RUTAS: &str = "see GET /ping, /estado, /esclavos, /trabajos, POST /agregar_trabajo, \
-                     /cargar_trabajos, /limpiar_cola";
+const RUTAS: &str = "see GET /ping, /estado, /esclavos, /trabajos, /tasks, /workers, \
+                     /health, POST /agregar_trabajo, /cargar_trabajos, /tasks, /limpiar_cola";
 
 /// The whole API over the shared state.
 pub fn router(s: Arc<Servicio>) -> Router {
@@ -119,13 +125,18 @@ fn rutas_api() -> OpenApiRouter<Arc<Servicio>> {
         .routes(routes!(esclavos::resultado).layer(DefaultBodyLimit::max(LIMITE_RESULTADOS)))
         .routes(routes!(imagenes::subir).layer(DefaultBodyLimit::max(MAX_BYTES_PNG)))
         .routes(routes!(imagenes::ver))
+        .routes(routes!(tareas::crear, tareas::listar))
+        .routes(routes!(tareas::ver, tareas::cancelar))
+        .routes(routes!(tareas::trabajadores))
+        .routes(routes!(tareas::trabajador))
+        .routes(routes!(tareas::salud))
 }
 
 /// What the document says of the maestro as a whole.
 const DESCRIPCION: &str = "The maestro of the HPC cluster: it queues jobs (trabajos), hands \
     them to the registered esclavos and keeps their results and history. Routes tagged \
     `original` (and marked `x-original: true`) are the original systems' (the Flask \
-    maestro-esclavo's, the orchestrator's `/stats`), with their names and bodies; the others \
+    maestro-esclavo's; the orchestrator's `/stats`, `/tasks`, `/workers`, `/health`), with their names and bodies; the others \
     are new. Every error answer is a JSON `CuerpoError`; a path \
     no route serves answers 404 and a method a path does not take 405, both with that body.";
 

@@ -108,8 +108,11 @@ pub struct FiltroLista {
     prioridad: Option<String>,
     /// Only jobs this esclavo runs, or whose last attempt it ran.
     esclavo: Option<String>,
-    /// Only jobs that came in this way: api or archivo.
+    /// Only jobs that came in this way: api, archivo or carpeta (the task folder).
     origen: Option<String>,
+    /// Only jobs whose backend was asked for by this original system's name: Numpy or
+    /// juliaCython (both run as Paralelo; the job keeps the name as `algoritmo_pedido`).
+    algoritmo_pedido: Option<String>,
     /// The `siguiente` of the page before: this page holds the jobs after it.
     cursor: Option<String>,
 }
@@ -128,6 +131,18 @@ impl FiltroLista {
             prioridad: valor(&self.prioridad)?,
             esclavo: self.esclavo.clone(),
             origen: valor(&self.origen)?,
+            algoritmo_pedido: match self.algoritmo_pedido.as_deref() {
+                None => None,
+                Some(a) => Some(comun::Algoritmo::nombre_original(a).ok_or_else(|| {
+                    let nombres = comun::trabajo::algoritmo::NOMBRES_ORIGINALES.join(" or ");
+                    comun::ErrorCampo::new(
+                        "algoritmo_pedido",
+                        format!(
+                            "'{a}' is not an original system's backend name (expected {nombres})"
+                        ),
+                    )
+                })?),
+            },
         };
         Ok((filtro, valor(&self.cursor)?))
     }
@@ -170,7 +185,7 @@ pub struct Espera {
     get,
     path = "/trabajos/{id}",
     tag = "trabajos",
-    params(("id" = u64, Path, description = "The job's id (a whole number)"), Espera),
+    params(("id" = String, Path, description = "The job's id (a whole number), or the task_id it was submitted with"), Espera),
     description = "One job with its attempts and time limit; for a pending one, why it waits \
                    (its queue place, or its retry's delay). With `esperar_ms`, waits up to that \
                    long (at most 60 s) for it to finish.",
@@ -185,7 +200,7 @@ pub async fn ver(
     Ruta(id): Ruta<String>,
     Consulta(q): Consulta<Espera>,
 ) -> Res<Json<Trabajo>> {
-    let id = id_de(&id)?;
+    let id = id_de(&s, &id)?;
     let limite = Instant::now() + Duration::from_millis(q.esperar_ms.unwrap_or(0)).min(MAX_ESPERA);
     let mut cambios = s.suscribir();
     let mut parando = s.parando.clone();
@@ -224,7 +239,7 @@ pub async fn ver(
     }
 }
 
-async fn leer(s: &Servicio, id: TrabajoId) -> Res<Trabajo> {
+pub(super) async fn leer(s: &Servicio, id: TrabajoId) -> Res<Trabajo> {
     s.almacen
         .trabajo(id)
         .await?
@@ -233,7 +248,7 @@ async fn leer(s: &Servicio, id: TrabajoId) -> Res<Trabajo> {
 
 /// Overlays what memory knows that the database may not have yet: a pending job's reason, a
 /// dispatch not yet committed.
-fn con_memoria(s: &Servicio, mut t: Trabajo) -> Trabajo {
+pub(super) fn con_memoria(s: &Servicio, mut t: Trabajo) -> Trabajo {
     s.con_memoria(&mut t);
     t
 }
@@ -245,17 +260,20 @@ pub struct Cancelado {
     estado: EstadoTrabajo,
 }
 
-pub(super) fn id_de(texto: &str) -> Res<TrabajoId> {
-    texto
-        .parse()
-        .map_err(|e: comun::ErrorCampo| ErrorApi::peticion(e.to_string()))
+/// The job a path names: by its id, or by the `task_id` it was submitted with; 400 for
+/// anything else.
+pub(super) fn id_de(s: &Servicio, texto: &str) -> Res<TrabajoId> {
+    texto.parse().or_else(|e: comun::ErrorCampo| {
+        s.por_task_id(texto)
+            .ok_or_else(|| ErrorApi::peticion(format!("{e}, nor the task_id of any job")))
+    })
 }
 
 #[utoipa::path(
     delete,
     path = "/trabajos/{id}",
     tag = "trabajos",
-    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    params(("id" = String, Path, description = "The job's id (a whole number), or the task_id it was submitted with")),
     description = "Cancels a pending job (waiting for a retry or not), or a running one: its \
                    esclavo is told to stop it.",
     responses(
@@ -269,31 +287,15 @@ pub async fn cancelar(
     State(s): State<Arc<Servicio>>,
     Ruta(id): Ruta<String>,
 ) -> Res<Json<Cancelado>> {
-    let id = id_de(&id)?;
-    let cancelado = s
-        .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
-            Some(cambio) => (true, vec![cambio]),
-            None => (false, vec![]),
-        })
-        .await?;
-    if cancelado {
-        return Ok(Json(Cancelado {
-            id,
-            estado: EstadoTrabajo::Cancelado,
-        }));
-    }
-    let t = leer(&s, id).await?;
-    Err(ErrorApi::conflicto(format!(
-        "job {id} is already {}: nothing to cancel",
-        t.estado
-    )))
+    let id = id_de(&s, &id)?;
+    Ok(Json(cancelar_id(&s, id).await?))
 }
 
 #[utoipa::path(
     get,
     path = "/trabajos/{id}/imagen",
     tag = "trabajos",
-    params(("id" = u64, Path, description = "The job's id (a whole number)")),
+    params(("id" = String, Path, description = "The job's id (a whole number), or the task_id it was submitted with")),
     description = "The PNG of a finished Julia or imagen job.",
     responses(
         (status = 200, description = "The image", content_type = "image/png"),
@@ -302,7 +304,7 @@ pub async fn cancelar(
     )
 )]
 pub async fn imagen(State(s): State<Arc<Servicio>>, Ruta(id): Ruta<String>) -> Res<Response> {
-    let id = id_de(&id)?;
+    let id = id_de(&s, &id)?;
     if let Some(png) = s.almacen.imagen(id).await? {
         return Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response());
     }
@@ -476,4 +478,26 @@ pub async fn resumen(
         .await;
     }
     Json(s.resumen_confirmado(&rx).await)
+}
+
+/// Cancels job `id` (pending or running): what `DELETE /trabajos/{id}` and
+/// `DELETE /tasks/{task_id}` do.
+pub(super) async fn cancelar_id(s: &Servicio, id: TrabajoId) -> Res<Cancelado> {
+    let cancelado = s
+        .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
+            Some(cambio) => (true, vec![cambio]),
+            None => (false, vec![]),
+        })
+        .await?;
+    if cancelado {
+        return Ok(Cancelado {
+            id,
+            estado: EstadoTrabajo::Cancelado,
+        });
+    }
+    let t = leer(s, id).await?;
+    Err(ErrorApi::conflicto(format!(
+        "job {id} is already {}: nothing to cancel",
+        t.estado
+    )))
 }

@@ -184,6 +184,15 @@ fn legible(x: f64) -> String {
 fn parametros(t: &Trabajo) -> Vec<(String, String)> {
     let mut v = pares(serde_json::to_value(&t.parametros).unwrap_or_default());
     v.push(("algoritmo".into(), format!("{:?}", t.algoritmo)));
+    if let Some(p) = &t.algoritmo_pedido {
+        v.push(("algoritmo pedido".into(), p.clone()));
+    }
+    if let Some(id) = &t.task_id {
+        v.push(("task_id".into(), id.clone()));
+    }
+    if let Some(d) = &t.descripcion {
+        v.push(("description".into(), d.clone()));
+    }
     v.push(("prioridad".into(), t.prioridad.to_string()));
     v.push((
         "plazo".into(),

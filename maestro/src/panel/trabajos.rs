@@ -171,6 +171,7 @@ fn leer_filtro(q: &ConsultaLista) -> Result<(FiltroTrabajos, Option<Cursor>), St
         prioridad: campo(&q.prioridad)?,
         esclavo: texto(&q.esclavo),
         origen: campo::<Via>(&q.origen)?,
+        algoritmo_pedido: None,
     };
     Ok((filtro, campo(&q.cursor)?))
 }

@@ -47,6 +47,7 @@ pub fn peticion_trabajo() -> impl Strategy<Value = Value> + Clone {
                 algoritmo,
                 prioridad,
                 plazo_s,
+                etiquetas: comun::trabajo::Etiquetas::default(),
             }))
         })
 }

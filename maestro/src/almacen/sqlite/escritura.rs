@@ -37,6 +37,7 @@ fn via(origen: &Origen) -> Via {
     match origen {
         Origen::Api => Via::Api,
         Origen::Archivo { .. } => Via::Archivo,
+        Origen::Carpeta { .. } => Via::Carpeta,
     }
 }
 
@@ -45,7 +46,8 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
         Cambio::Insertar(f) => {
             t.prepare_cached(
                 "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms, origen,
-                 plazo_s, tipo, via) VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7, ?8, ?9)",
+                 plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido)
+                 VALUES (?1, ?2, ?3, ?4, 'pendiente', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 f.id.0 as i64,
@@ -57,7 +59,17 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
                 f.trabajo.plazo_s,
                 f.trabajo.parametros.tipo().nombre(),
                 via(&f.origen).nombre(),
+                f.trabajo.etiquetas.task_id,
+                f.trabajo.etiquetas.descripcion,
+                f.trabajo.etiquetas.algoritmo_pedido,
             ])?;
+        }
+        Cambio::MarcarArchivoTareas { nombre, sha256 } => {
+            t.prepare_cached(
+                "INSERT OR IGNORE INTO archivos_tareas (nombre, sha256, cargado_ms)
+                 VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![nombre, sha256, comun::ahora_ms() as i64])?;
         }
         Cambio::MarcarLinea(l, id) => {
             t.prepare_cached(

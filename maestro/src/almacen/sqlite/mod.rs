@@ -3,7 +3,9 @@
 //! Tables: `trabajos` (one row per job, its current state), `intentos` (one row per dispatch),
 //! `imagenes` (PNG of finished Julia and imagen jobs), `entradas` (PNGs uploaded with
 //! `POST /imagenes`, never changed or deleted), `lineas_cargadas` (which lines of a watched jobs
-//! file were already queued, so each is queued exactly once, across restarts too). A table
+//! file were already queued, so each is queued exactly once, across restarts too),
+//! `archivos_tareas` (the task folder's files whose tasks were queued, by name and SHA-256, so a
+//! file found again after a crash before its move is not queued twice). A table
 //! added after the first release is created in an existing database when it is opened.
 //!
 //! The writer thread owns one connection (`escritura`); reads use a second one
@@ -72,6 +74,12 @@ CREATE TABLE IF NOT EXISTS lineas_cargadas (
     trabajo INTEGER NOT NULL,
     PRIMARY KEY (archivo, texto, ocurrencia)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS archivos_tareas (
+    nombre TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    cargado_ms INTEGER NOT NULL,
+    PRIMARY KEY (nombre, sha256)
+) WITHOUT ROWID;
 ";
 
 /// Columns added after the first release: `(table, column, definition, filling)`. A database
@@ -93,6 +101,9 @@ const MIGRACIONES: &[(&str, &str, &str, Option<&str>)] = &[
         "TEXT",
         Some("UPDATE trabajos SET via = json_extract(origen, '$.via')"),
     ),
+    ("trabajos", "task_id", "TEXT", None),
+    ("trabajos", "descripcion", "TEXT", None),
+    ("trabajos", "algoritmo_pedido", "TEXT", None),
 ];
 
 /// The first release with filters computed `tipo` and `via` on every read and index write
@@ -124,6 +135,10 @@ CREATE INDEX IF NOT EXISTS trabajos_por_prioridad ON trabajos (prioridad, id);
 CREATE INDEX IF NOT EXISTS trabajos_por_esclavo ON trabajos (esclavo, id)
     WHERE esclavo IS NOT NULL;
 CREATE INDEX IF NOT EXISTS trabajos_por_via ON trabajos (via, id);
+CREATE UNIQUE INDEX IF NOT EXISTS trabajos_por_task_id ON trabajos (task_id)
+    WHERE task_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trabajos_por_algoritmo_pedido ON trabajos (algoritmo_pedido, id)
+    WHERE algoritmo_pedido IS NOT NULL;
 DROP INDEX IF EXISTS trabajos_por_estado_tipo;
 DROP INDEX IF EXISTS trabajos_por_estado_prioridad;
 DROP INDEX IF EXISTS trabajos_por_estado_esclavo;
@@ -268,6 +283,11 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
     r.siguiente_id = max.map_or(1, |m| m as u64 + 1);
     let max: Option<i64> = c.query_row("SELECT MAX(id) FROM entradas", [], |f| f.get(0))?;
     r.siguiente_entrada = max.map_or(1, |m| m as u64 + 1);
+    let mut consulta = c.prepare("SELECT task_id, id FROM trabajos WHERE task_id IS NOT NULL")?;
+    for fila in consulta.query_map([], |f| Ok((f.get::<_, String>(0)?, f.get::<_, i64>(1)?)))? {
+        let (task_id, id) = fila?;
+        r.task_ids.insert(task_id, TrabajoId(id as u64));
+    }
     Ok(r)
 }
 
@@ -322,6 +342,7 @@ mod tests {
                 algoritmo: Algoritmo::Secuencial,
                 prioridad: Prioridad::MEDIA,
                 plazo_s: Some(9),
+                etiquetas: comun::trabajo::Etiquetas::default(),
             },
             origen: Origen::Api,
             creado_ms: 1,

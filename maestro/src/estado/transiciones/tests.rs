@@ -66,6 +66,7 @@ fn con_trabajos_de(e: &mut Estado, algoritmo: Algoritmo, n: usize) -> Vec<Trabaj
         })
         .collect();
     let (filas, _) = e.admitir(nuevos, 0);
+    let filas = filas.unwrap();
     e.encolar(&filas);
     filas.iter().map(|f| f.id).collect()
 }
@@ -114,12 +115,14 @@ fn nuevo(prioridad: Prioridad) -> (NuevoTrabajo, Origen, Option<LineaCargada>) {
         algoritmo: Algoritmo::Secuencial,
         prioridad,
         plazo_s: None,
+        etiquetas: comun::trabajo::Etiquetas::default(),
     };
     (t, Origen::Api, None)
 }
 
 fn con_trabajos(e: &mut Estado, n: usize) -> Vec<TrabajoId> {
     let (filas, cambios) = e.admitir((0..n).map(|_| nuevo(Prioridad::MEDIA)).collect(), 0);
+    let filas = filas.unwrap();
     assert_eq!(cambios.len(), n);
     e.encolar(&filas);
     filas.iter().map(|f| f.id).collect()
@@ -466,6 +469,7 @@ fn attempts_carry_their_time_limit_and_the_watchdog_fails_them_past_the_grace() 
     let (mut con_plazo, sin_plazo) = (nuevo(Prioridad::ALTA), nuevo(Prioridad::MEDIA));
     con_plazo.0.plazo_s = Some(1);
     let (filas, _) = e.admitir(vec![con_plazo, sin_plazo], 0);
+    let filas = filas.unwrap();
     e.encolar(&filas);
     let (envios, _) = e.planificar(t0, 0);
     let plazos: Vec<u64> = envios[0].trabajos.iter().map(|a| a.plazo_ms).collect();
@@ -660,6 +664,9 @@ fn guardado(id: TrabajoId, estado: EstadoTrabajo, intentos: u32) -> comun::api::
         plazo_s: Some(7),
         resultado: None,
         motivo: None,
+        task_id: None,
+        descripcion: None,
+        algoritmo_pedido: None,
     }
 }
 
