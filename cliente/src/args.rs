@@ -93,8 +93,8 @@ Starts a maestro and --esclavos esclavos in this process, on loopback, the maest
 
 It shows a progress bar until the queue drains, writes each completed Julia job's PNG to \
 --salida/trabajo-{id}.png as it completes, and prints a summary table. Then it keeps serving \
-(edit the jobs file, or use `cliente` from another terminal) until Ctrl-C; with \
---salir-al-terminar it exits instead.
+(edit the jobs file, move an orchestrator task file into --tareas, or use `cliente` from \
+another terminal) until Ctrl-C; with --salir-al-terminar it exits instead.
 
 Data: with --datos DIR the queue is durable across runs (lines of the jobs file already loaded \
 are not loaded again); without it, a fresh temporary folder is used for this run only.
@@ -370,6 +370,10 @@ pub struct ArgsLocal {
     /// Jobs file the maestro loads and watches.
     #[arg(long, default_value = "./trabajos.txt")]
     pub archivo: PathBuf,
+    /// The orchestrator's task folder the maestro watches: JSON task files moved in are queued
+    /// whole, then moved to processed/ (or rechazados/, with a .error.json).
+    #[arg(long, default_value = "./task_queues")]
+    pub tareas: PathBuf,
     /// Data folder, kept across runs [default: a temporary folder for this run].
     #[arg(long)]
     pub datos: Option<PathBuf>,

@@ -24,6 +24,7 @@ pub async fn local(cx: &Contexto, a: &ArgsLocal) -> Result<u8, Error> {
     let (datos, temporal) = carpeta_de_datos(a.datos.as_deref())?;
     let mut config = maestro::Config::new(&datos);
     config.archivo = Some(a.archivo.clone());
+    config.carpeta_tareas = Some(a.tareas.clone());
     // Changes need the token (yours from HPC_TOKEN, or a fresh one); reads stay open, so
     // `cliente estado` works from another terminal without it.
     let token = match cx.token.clone() {

@@ -145,6 +145,12 @@ async fn a_task_file_is_queued_whole_moved_and_its_tasks_complete_under_their_ta
         .await
         .unwrap();
     assert_eq!(por_carpeta.total, 3);
+    let metricas = pruebas::metricas::raspar(&m.url, None).await;
+    let carpeta = [("origen", "carpeta")];
+    assert_eq!(
+        metricas.valor("hpc_maestro_jobs_submitted_total", &carpeta),
+        3.0
+    );
     e.parar().await;
     m.parar().await;
 }
