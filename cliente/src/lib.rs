@@ -20,6 +20,7 @@
 
 pub mod api;
 pub mod args;
+pub mod benchmark;
 pub mod carga;
 pub mod cluster;
 pub mod consultas;

@@ -1,0 +1,408 @@
+//! What `cliente benchmark` writes from its records: the statistics of each (tipo, size,
+//! backend), the speedups, the CSV files and the Markdown report. Pure functions of the records,
+//! so every figure of a report can be checked on fixed inputs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+/// The backends in the order every table and chart lists them.
+pub const BACKENDS: [&str; 3] = ["Secuencial", "Paralelo", "Cuda"];
+
+/// One job of a benchmark run, as it went through the cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Registro {
+    pub tipo: String,
+    /// The tipo's size parameter (`n` of a matmul, the side of a Julia image…).
+    pub tamano: u64,
+    /// Every parameter of the job, as the maestro shows them.
+    pub parametros: serde_json::Value,
+    /// `Secuencial`, `Paralelo` or `Cuda`.
+    pub backend: String,
+    /// Which repetition of its (tipo, size, backend), from 0.
+    pub repeticion: u32,
+    /// The job's id in the maestro.
+    pub id: u64,
+    pub esclavo: String,
+    /// The CPU model or GPU name that ran it.
+    pub dispositivo: String,
+    /// Kernel time, as the esclavo measured it.
+    pub kernel_s: f64,
+    /// Kernel time with the copies to and from the GPU, where there were any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub con_copias_s: Option<f64>,
+    /// From the submit to the result, as this cliente saw it.
+    pub extremo_a_extremo_s: f64,
+    /// Work per second in `unidad`, where the tipo has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendimiento: Option<f64>,
+    pub unidad: String,
+    /// What the kernel reported to check its result by.
+    pub checksum: String,
+}
+
+/// n, mean, min, max, standard deviation (of the sample, n − 1) and median of some times.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estadisticas {
+    pub n: usize,
+    pub media: f64,
+    pub min: f64,
+    pub max: f64,
+    pub desviacion: f64,
+    pub mediana: f64,
+}
+
+/// The statistics of `xs`; `None` when it is empty. One value has a deviation of 0.
+pub fn estadisticas(xs: &[f64]) -> Option<Estadisticas> {
+    if xs.is_empty() {
+        return None;
+    }
+    let n = xs.len();
+    let media = xs.iter().sum::<f64>() / n as f64;
+    let mut orden = xs.to_vec();
+    orden.sort_by(f64::total_cmp);
+    let mediana = if n % 2 == 1 {
+        orden[n / 2]
+    } else {
+        (orden[n / 2 - 1] + orden[n / 2]) / 2.0
+    };
+    let desviacion = if n > 1 {
+        (xs.iter().map(|x| (x - media).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    Some(Estadisticas {
+        n,
+        media,
+        min: orden[0],
+        max: orden[n - 1],
+        desviacion,
+        mediana,
+    })
+}
+
+/// One line of `resumen.csv`: a (tipo, size, backend) and its figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilaResumen {
+    pub tipo: String,
+    pub tamano: u64,
+    pub backend: String,
+    pub n: usize,
+    pub media_s: f64,
+    pub min_s: f64,
+    pub max_s: f64,
+    pub desviacion_s: f64,
+    pub mediana_s: f64,
+    /// Mean work per second, in `unidad`.
+    pub rendimiento: Option<f64>,
+    pub unidad: String,
+    /// Mean end-to-end time minus mean kernel time: what the cluster added.
+    pub sobrecoste_s: f64,
+    /// Mean `Secuencial` kernel time of the same (tipo, size) over this one's.
+    pub aceleracion_vs_secuencial: Option<f64>,
+    /// For `Cuda`: mean `Paralelo` time over this one's.
+    pub cuda_vs_paralelo: Option<f64>,
+}
+
+/// The summary of `registros`, by tipo, size and backend (in [`BACKENDS`] order).
+pub fn resumir(registros: &[Registro]) -> Vec<FilaResumen> {
+    let mut grupos: BTreeMap<(String, u64, usize), Vec<&Registro>> = BTreeMap::new();
+    for r in registros {
+        let orden = BACKENDS
+            .iter()
+            .position(|b| *b == r.backend)
+            .unwrap_or(BACKENDS.len());
+        grupos
+            .entry((r.tipo.clone(), r.tamano, orden))
+            .or_default()
+            .push(r);
+    }
+    let medias: BTreeMap<(String, u64, String), f64> = grupos
+        .values()
+        .filter_map(|g| {
+            let kernel: Vec<f64> = g.iter().map(|r| r.kernel_s).collect();
+            let e = estadisticas(&kernel)?;
+            Some((
+                (g[0].tipo.clone(), g[0].tamano, g[0].backend.clone()),
+                e.media,
+            ))
+        })
+        .collect();
+    let media_de = |tipo: &str, tamano: u64, backend: &str| {
+        medias
+            .get(&(tipo.to_string(), tamano, backend.to_string()))
+            .copied()
+    };
+    let mut filas = Vec::new();
+    for g in grupos.values() {
+        let r0 = g[0];
+        let kernel: Vec<f64> = g.iter().map(|r| r.kernel_s).collect();
+        let Some(e) = estadisticas(&kernel) else {
+            continue;
+        };
+        let extremo = g.iter().map(|r| r.extremo_a_extremo_s).sum::<f64>() / g.len() as f64;
+        let rendimientos: Vec<f64> = g.iter().filter_map(|r| r.rendimiento).collect();
+        let razon = |otro: Option<f64>| otro.filter(|_| e.media > 0.0).map(|m| m / e.media);
+        filas.push(FilaResumen {
+            tipo: r0.tipo.clone(),
+            tamano: r0.tamano,
+            backend: r0.backend.clone(),
+            n: e.n,
+            media_s: e.media,
+            min_s: e.min,
+            max_s: e.max,
+            desviacion_s: e.desviacion,
+            mediana_s: e.mediana,
+            rendimiento: estadisticas(&rendimientos).map(|e| e.media),
+            unidad: r0.unidad.clone(),
+            sobrecoste_s: (extremo - e.media).max(0.0),
+            aceleracion_vs_secuencial: razon(media_de(&r0.tipo, r0.tamano, "Secuencial")),
+            cuda_vs_paralelo: (r0.backend == "Cuda")
+                .then(|| razon(media_de(&r0.tipo, r0.tamano, "Paralelo")))
+                .flatten(),
+        });
+    }
+    filas
+}
+
+/// `resultados.csv`: one row per job.
+pub fn csv_registros(w: impl Write, registros: &[Registro]) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    csv.write_record([
+        "tipo",
+        "tamano",
+        "backend",
+        "repeticion",
+        "id",
+        "esclavo",
+        "dispositivo",
+        "kernel_s",
+        "con_copias_s",
+        "extremo_a_extremo_s",
+        "rendimiento",
+        "unidad",
+        "checksum",
+        "parametros",
+    ])?;
+    for r in registros {
+        csv.write_record([
+            r.tipo.clone(),
+            r.tamano.to_string(),
+            r.backend.clone(),
+            r.repeticion.to_string(),
+            r.id.to_string(),
+            r.esclavo.clone(),
+            r.dispositivo.clone(),
+            r.kernel_s.to_string(),
+            r.con_copias_s.map(|v| v.to_string()).unwrap_or_default(),
+            r.extremo_a_extremo_s.to_string(),
+            r.rendimiento.map(|v| v.to_string()).unwrap_or_default(),
+            r.unidad.clone(),
+            r.checksum.clone(),
+            r.parametros.to_string(),
+        ])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// `resumen.csv`: one row per (tipo, size, backend).
+pub fn csv_resumen(w: impl Write, filas: &[FilaResumen]) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(w);
+    for f in filas {
+        csv.serialize(f)?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// A reading of the summary, generated from its numbers: for each tipo, which backend is
+/// fastest at its largest size and by how much, and where a faster backend overtakes
+/// `Secuencial` (the first size from which it stays ahead).
+pub fn lectura(filas: &[FilaResumen]) -> Vec<String> {
+    let mut por_tipo: BTreeMap<&str, Vec<&FilaResumen>> = BTreeMap::new();
+    for f in filas {
+        por_tipo.entry(&f.tipo).or_default().push(f);
+    }
+    let mut frases = Vec::new();
+    for (tipo, fs) in por_tipo {
+        let mayor = fs.iter().map(|f| f.tamano).max().unwrap_or(0);
+        let mut en_mayor: Vec<&&FilaResumen> = fs.iter().filter(|f| f.tamano == mayor).collect();
+        en_mayor.sort_by(|a, b| a.media_s.total_cmp(&b.media_s));
+        if let [mejor, siguiente, ..] = en_mayor[..] {
+            frases.push(format!(
+                "{tipo}: at size {mayor}, {} is fastest ({}), {:.2}× {} ({}).",
+                mejor.backend,
+                segundos(mejor.media_s),
+                siguiente.media_s / mejor.media_s,
+                siguiente.backend,
+                segundos(siguiente.media_s)
+            ));
+        } else if let [solo] = en_mayor[..] {
+            frases.push(format!(
+                "{tipo}: only {} ran ({} at size {mayor}).",
+                solo.backend,
+                segundos(solo.media_s)
+            ));
+        }
+        for backend in ["Paralelo", "Cuda"] {
+            let mut tamanos: Vec<(u64, f64)> = fs
+                .iter()
+                .filter(|f| f.backend == backend)
+                .filter_map(|f| Some((f.tamano, f.aceleracion_vs_secuencial?)))
+                .collect();
+            tamanos.sort_by_key(|(t, _)| *t);
+            if tamanos.is_empty() {
+                continue;
+            }
+            // The first size from which it stays faster than Secuencial.
+            let desde = tamanos
+                .iter()
+                .rposition(|(_, a)| *a <= 1.0)
+                .map_or(Some(0), |i| (i + 1 < tamanos.len()).then_some(i + 1));
+            frases.push(match desde {
+                Some(0) => format!("{tipo}: {backend} beats Secuencial at every size measured."),
+                Some(i) => format!(
+                    "{tipo}: {backend} overtakes Secuencial from size {} (slower up to {}).",
+                    tamanos[i].0,
+                    tamanos[i - 1].0
+                ),
+                None => format!("{tipo}: {backend} is not faster than Secuencial at any size measured up to {}.", tamanos[tamanos.len() - 1].0),
+            });
+        }
+    }
+    frases
+}
+
+/// A time for people: `850 µs`, `12.3 ms`, `4.20 s`.
+pub fn segundos(s: f64) -> String {
+    if s < 1e-3 {
+        format!("{:.0} µs", s * 1e6)
+    } else if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registro(tipo: &str, tamano: u64, backend: &str, kernel_s: f64, extremo: f64) -> Registro {
+        Registro {
+            tipo: tipo.into(),
+            tamano,
+            parametros: serde_json::json!({ "n": tamano }),
+            backend: backend.into(),
+            repeticion: 0,
+            id: 1,
+            esclavo: "e1".into(),
+            dispositivo: "cpu".into(),
+            kernel_s,
+            con_copias_s: None,
+            extremo_a_extremo_s: extremo,
+            rendimiento: Some(2.0 / kernel_s),
+            unidad: "GFLOP/s".into(),
+            checksum: "c".into(),
+        }
+    }
+
+    #[test]
+    fn statistics_of_fixed_samples() {
+        let e = estadisticas(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(
+            (e.n, e.media, e.min, e.max, e.mediana),
+            (8, 5.0, 2.0, 9.0, 4.5)
+        );
+        assert!((e.desviacion - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        let uno = estadisticas(&[3.0]).unwrap();
+        assert_eq!((uno.desviacion, uno.mediana), (0.0, 3.0));
+        assert_eq!(estadisticas(&[1.0, 3.0, 2.0]).unwrap().mediana, 2.0);
+        assert!(estadisticas(&[]).is_none());
+    }
+
+    #[test]
+    fn the_summary_has_speedups_against_secuencial_and_cuda_against_paralelo() {
+        let r = [
+            registro("matmul", 256, "Secuencial", 0.8, 0.85),
+            registro("matmul", 256, "Secuencial", 1.2, 1.25),
+            registro("matmul", 256, "Paralelo", 0.25, 0.3),
+            registro("matmul", 256, "Cuda", 0.05, 0.2),
+            registro("matmul", 64, "Paralelo", 0.1, 0.1),
+        ];
+        let f = resumir(&r);
+        let claves: Vec<(u64, &str)> = f.iter().map(|f| (f.tamano, f.backend.as_str())).collect();
+        assert_eq!(
+            claves,
+            [
+                (64, "Paralelo"),
+                (256, "Secuencial"),
+                (256, "Paralelo"),
+                (256, "Cuda")
+            ]
+        );
+        let sec = &f[1];
+        assert_eq!((sec.n, sec.media_s), (2, 1.0));
+        assert_eq!(sec.aceleracion_vs_secuencial, Some(1.0));
+        assert!((sec.sobrecoste_s - 0.05).abs() < 1e-12);
+        assert_eq!(f[2].aceleracion_vs_secuencial, Some(4.0));
+        assert_eq!(f[2].cuda_vs_paralelo, None);
+        assert_eq!(f[3].aceleracion_vs_secuencial, Some(20.0));
+        assert_eq!(f[3].cuda_vs_paralelo, Some(5.0));
+        // No Secuencial at 64: no speedup to give.
+        assert_eq!(f[0].aceleracion_vs_secuencial, None);
+    }
+
+    #[test]
+    fn csv_files_have_their_columns_and_a_row_per_job_or_group() {
+        let r = [
+            registro("fft", 1024, "Secuencial", 0.5, 0.6),
+            registro("fft", 1024, "Paralelo", 0.25, 0.3),
+        ];
+        let mut salida = Vec::new();
+        csv_registros(&mut salida, &r).unwrap();
+        let texto = String::from_utf8(salida).unwrap();
+        let lineas: Vec<&str> = texto.lines().collect();
+        assert_eq!(lineas.len(), 3);
+        assert!(
+            lineas[0].starts_with("tipo,tamano,backend,repeticion,id,esclavo,dispositivo,kernel_s")
+        );
+        assert!(
+            lineas[2].starts_with("fft,1024,Paralelo,0,1,e1,cpu,0.25,,0.3,"),
+            "{}",
+            lineas[2]
+        );
+        let mut salida = Vec::new();
+        csv_resumen(&mut salida, &resumir(&r)).unwrap();
+        let texto = String::from_utf8(salida).unwrap();
+        let cabecera = texto.lines().next().unwrap();
+        assert_eq!(
+            cabecera,
+            "tipo,tamano,backend,n,media_s,min_s,max_s,desviacion_s,mediana_s,rendimiento,unidad,\
+             sobrecoste_s,aceleracion_vs_secuencial,cuda_vs_paralelo"
+        );
+        assert_eq!(texto.lines().count(), 3);
+    }
+
+    #[test]
+    fn the_reading_is_made_of_the_numbers() {
+        let r = [
+            registro("matmul", 64, "Secuencial", 0.01, 0.02),
+            registro("matmul", 64, "Paralelo", 0.02, 0.03),
+            registro("matmul", 512, "Secuencial", 1.0, 1.1),
+            registro("matmul", 512, "Paralelo", 0.25, 0.3),
+        ];
+        let l = lectura(&resumir(&r));
+        assert_eq!(
+            l,
+            [
+                "matmul: at size 512, Paralelo is fastest (250.0 ms), 4.00× Secuencial (1.00 s).",
+                "matmul: Paralelo overtakes Secuencial from size 512 (slower up to 64).",
+            ]
+        );
+        let l = lectura(&resumir(&[registro("fft", 8, "Paralelo", 1.0, 1.0)]));
+        assert_eq!(l, ["fft: only Paralelo ran (1.00 s at size 8)."]);
+    }
+}
