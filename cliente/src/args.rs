@@ -177,9 +177,73 @@ pub enum Comando {
     /// Benchmark of the cluster's overhead: throughput and latency of empty jobs.
     #[command(long_about = CARGA)]
     Carga(ArgsBenchmark),
+    /// GPU-versus-CPU benchmark through the cluster: each kernel × sizes × backends, with
+    /// repetitions; writes CSV, JSON, charts and BENCHMARK_REPORT.md.
+    #[command(long_about = COMPARATIVA)]
+    Benchmark(ArgsComparativa),
     /// The orchestrator's task files: write an example one (`tareas generar`).
     #[command(subcommand)]
     Tareas(ComandoTareas),
+}
+
+const COMPARATIVA: &str = "\
+Measures the real cluster: submits, one at a time, each kernel (--tipos) at each size
+(--tamanos, or each kernel's own range) on each backend (--algoritmos), --repeticiones times,
+interleaved so no backend always runs first, after one discarded warm-up of each kernel and
+backend. Cuda is left out, and the report says so, when no registered esclavo has a GPU.
+
+Writes into --salida (resultados/benchmark-<date> by default):
+  resultados.ndjson / .json / .csv   every job: kernel time, time with copies, end-to-end time,
+                                     esclavo, device, throughput, checksum
+  resumen.csv                        per kernel, size and backend: n, mean, min, max, std dev,
+                                     median, throughput, overhead, speedups
+  tiempo_<tipo>.png/.svg, aceleracion.png/.svg, sobrecoste.png/.svg   charts
+  BENCHMARK_REPORT.md                environment, method, tables, charts, a reading of the numbers
+
+Ctrl-C writes what it has; --continuar DIR resumes a run there, never repeating a job.
+
+Examples:
+  cliente benchmark --local --rapido             # under a minute: small sizes, one repetition
+  cliente benchmark --tipos matmul,fft --repeticiones 5
+  cliente benchmark --continuar resultados/benchmark-20261129T221500Z";
+
+/// Flags of `benchmark`.
+#[derive(Debug, Args)]
+pub struct ArgsComparativa {
+    /// Start a cluster in this process (maestro and --esclavos esclavos) instead of using
+    /// --maestro.
+    #[arg(long)]
+    pub local: bool,
+    /// Esclavos of the --local cluster.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub esclavos: u32,
+    /// Kernels to measure, comma-separated [default: every kernel but espera].
+    #[arg(long, value_delimiter = ',')]
+    pub tipos: Vec<Tipo>,
+    /// Sizes, comma-separated, for every kernel chosen (each kernel's size parameter)
+    /// [default: each kernel's own range].
+    #[arg(long, value_delimiter = ',')]
+    pub tamanos: Vec<u64>,
+    /// Backends, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "Secuencial,Paralelo,Cuda"
+    )]
+    pub algoritmos: Vec<comun::Algoritmo>,
+    /// Measured jobs of each kernel, size and backend.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub repeticiones: u32,
+    /// Output folder [default: resultados/benchmark-<date>].
+    #[arg(long, value_name = "CARPETA")]
+    pub salida: Option<PathBuf>,
+    /// Small sizes and one repetition: under a minute on two cores.
+    #[arg(long)]
+    pub rapido: bool,
+    /// Resume the run whose folder this is (its resultados.ndjson): jobs recorded there are
+    /// not run again.
+    #[arg(long, value_name = "CARPETA", conflicts_with = "salida")]
+    pub continuar: Option<PathBuf>,
 }
 
 /// `tareas` subcommands.

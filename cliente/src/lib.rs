@@ -127,6 +127,7 @@ pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
         Comando::Local(a) => local::local(&cx, a).await,
         Comando::Carga(a) => carga::carga(&cx, a).await,
         Comando::Tareas(ComandoTareas::Generar(a)) => tareas::generar(a),
+        Comando::Benchmark(a) => benchmark::benchmark(&cx, a).await,
     }
 }
 

@@ -275,6 +275,66 @@ pub fn lectura(filas: &[FilaResumen]) -> Vec<String> {
     frases
 }
 
+/// `BENCHMARK_REPORT.md`: the environment, the method, the summary table, the charts, the
+/// reading generated from the numbers, and the notes (a backend left out, and why).
+pub fn markdown(
+    entorno: &[(String, String)],
+    metodo: &[String],
+    filas: &[FilaResumen],
+    graficos: &[String],
+    notas: &[String],
+) -> String {
+    let mut md = String::from("# Benchmark report\n\n## Environment\n\n| | |\n|---|---|\n");
+    for (k, v) in entorno {
+        md.push_str(&format!("| {k} | {v} |\n"));
+    }
+    md.push_str("\n## Method\n\n");
+    for m in metodo {
+        md.push_str(&format!("- {m}\n"));
+    }
+    if !notas.is_empty() {
+        md.push_str("\n## Notes\n\n");
+        for n in notas {
+            md.push_str(&format!("- {n}\n"));
+        }
+    }
+    md.push_str("\n## Results\n\nKernel time per job, as the esclavo measured it; speedups are ratios of mean kernel times at the same size.\n\n");
+    md.push_str("| tipo | size | backend | n | mean | min | max | std dev | median | throughput | overhead | × Secuencial | Cuda × Paralelo |\n");
+    md.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let razon = |r: Option<f64>| r.map(|r| format!("{r:.2}")).unwrap_or_else(|| "–".into());
+    for f in filas {
+        let rendimiento = f
+            .rendimiento
+            .map(|r| format!("{r:.3} {}", f.unidad))
+            .unwrap_or_else(|| "–".into());
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f.tipo,
+            f.tamano,
+            f.backend,
+            f.n,
+            segundos(f.media_s),
+            segundos(f.min_s),
+            segundos(f.max_s),
+            segundos(f.desviacion_s),
+            segundos(f.mediana_s),
+            rendimiento,
+            segundos(f.sobrecoste_s),
+            razon(f.aceleracion_vs_secuencial),
+            razon(f.cuda_vs_paralelo),
+        ));
+    }
+    md.push_str("\n## Reading\n\n");
+    for l in lectura(filas) {
+        md.push_str(&format!("- {l}\n"));
+    }
+    md.push_str("\n## Charts\n\n");
+    for g in graficos {
+        md.push_str(&format!("![{g}]({g})\n\n"));
+    }
+    md
+}
+
 /// A time for people: `850 µs`, `12.3 ms`, `4.20 s`.
 pub fn segundos(s: f64) -> String {
     if s < 1e-3 {

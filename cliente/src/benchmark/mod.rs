@@ -1,7 +1,245 @@
-//! `cliente benchmark` (issue 13, in progress on this branch): the report writer is here —
-//! statistics, speedups, CSV files and the generated reading ([`informe`]) and the charts
-//! ([`graficos`]); the command that submits the matrix of jobs through the cluster and records
-//! them is not written yet (/work/notas/plan-13.md).
+//! `cliente benchmark`: GPU-versus-CPU benchmark through the cluster. [`ejecutar`] plans and
+//! runs the jobs and records each; [`informe`] turns the records into statistics, CSV files and
+//! the Markdown report; [`graficos`] draws the charts.
 
+pub mod ejecutar;
 pub mod graficos;
 pub mod informe;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use comun::{Algoritmo, Tipo};
+
+use crate::Contexto;
+use crate::api::Maestro;
+use crate::args::ArgsComparativa;
+use crate::cluster::Cluster;
+use crate::error::Error;
+use ejecutar::Paso;
+use informe::Registro;
+
+/// Runs `cliente benchmark`; the exit status.
+pub async fn benchmark(cx: &Contexto, a: &ArgsComparativa) -> Result<u8, Error> {
+    let carpeta = carpeta(a)?;
+    if !a.local {
+        return medir(cx, &cx.maestro, a, &carpeta, "the cluster at --maestro").await;
+    }
+    let datos = tempfile::Builder::new()
+        .prefix("hpc-benchmark-")
+        .tempdir()
+        .map_err(|e| Error::local(format!("cannot create a temporary data folder: {e}")))?;
+    let config = maestro::Config::new(datos.path());
+    let mut cluster = Cluster::iniciar_maestro(config, 0).await?;
+    let r = async {
+        cluster.iniciar_esclavos(a.esclavos, 1).await?;
+        let m = Maestro::new(&cluster.url, None)?;
+        let donde = format!(
+            "a cluster in this process ({} esclavos of 1 slot)",
+            a.esclavos
+        );
+        medir(cx, &m, a, &carpeta, &donde).await
+    }
+    .await;
+    cluster.parar().await;
+    r
+}
+
+/// The output folder: `--continuar`'s (which must hold a run), `--salida`, or a new dated one.
+fn carpeta(a: &ArgsComparativa) -> Result<PathBuf, Error> {
+    let carpeta = match (&a.continuar, &a.salida) {
+        (Some(c), _) => {
+            if !c.join("resultados.ndjson").is_file() {
+                return Err(Error::local(format!(
+                    "--continuar {}: no resultados.ndjson there to resume",
+                    c.display()
+                )));
+            }
+            c.clone()
+        }
+        (None, Some(s)) => s.clone(),
+        (None, None) => PathBuf::from("resultados").join(format!(
+            "benchmark-{}",
+            comun::fecha::para_archivo(comun::ahora_ms())
+        )),
+    };
+    std::fs::create_dir_all(&carpeta)
+        .map_err(|e| Error::local(format!("cannot create {}: {e}", carpeta.display())))?;
+    Ok(carpeta)
+}
+
+async fn medir(
+    cx: &Contexto,
+    m: &Maestro,
+    a: &ArgsComparativa,
+    carpeta: &Path,
+    donde: &str,
+) -> Result<u8, Error> {
+    let estado = m.estado().await?;
+    let gpus: u32 = estado
+        .esclavos
+        .iter()
+        .filter(|e| e.vivo)
+        .map(|e| e.capacidad_gpu)
+        .sum();
+    let tipos: Vec<Tipo> = if a.tipos.is_empty() {
+        Tipo::TODOS
+            .into_iter()
+            .filter(|t| *t != Tipo::Espera)
+            .collect()
+    } else {
+        a.tipos.clone()
+    };
+    let mut notas = Vec::new();
+    let mut backends: Vec<Algoritmo> = Vec::new();
+    for b in &a.algoritmos {
+        if !backends.contains(b) && *b != Algoritmo::Auto {
+            backends.push(*b);
+        }
+    }
+    if backends.contains(&Algoritmo::Cuda) && gpus == 0 {
+        backends.retain(|b| *b != Algoritmo::Cuda);
+        notas.push(
+            "No registered esclavo has a GPU: the Cuda columns are missing. Run it again with a \
+             GPU esclavo registered to measure them."
+                .to_string(),
+        );
+    }
+    if backends.is_empty() {
+        return Err(Error::local("no backend left to measure (--algoritmos)"));
+    }
+    let repeticiones = if a.rapido { 1 } else { a.repeticiones };
+    let tamanos = |t: Tipo| {
+        if a.tamanos.is_empty() {
+            ejecutar::tamanos_por_defecto(t, a.rapido)
+        } else {
+            a.tamanos.clone()
+        }
+    };
+    // Cuda only for a tipo that has a GPU version.
+    let mut plan = ejecutar::planificar(&tipos, &tamanos, &backends, repeticiones);
+    plan.retain(|p| p.backend != Algoritmo::Cuda || p.tipo.tiene_cuda());
+    for p in &plan {
+        if !p.calentamiento {
+            let t = ejecutar::peticion(p);
+            if let Err(e) = t.validar() {
+                return Err(Error::local(format!(
+                    "{} at size {}: {e} (choose other --tamanos)",
+                    p.tipo, p.tamano
+                )));
+            }
+        }
+    }
+    let previos = ejecutar::leer_registros(carpeta).map_err(Error::Local)?;
+    let hechos: HashSet<_> = previos
+        .iter()
+        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
+        .collect();
+    let barra = crate::progreso::barra(plan.len() as u64, cx.visibles);
+    let inicio = comun::ahora_ms();
+    let nuevos = ejecutar::correr(
+        m,
+        &plan,
+        &hechos,
+        carpeta,
+        |p: &Paso| {
+            barra.set_message(format!("{} {} {}", p.tipo, p.tamano, p.backend));
+            barra.inc(1);
+        },
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )
+    .await?;
+    barra.finish_and_clear();
+    let mut registros: Vec<Registro> = previos;
+    registros.extend(nuevos);
+    let medidos = plan.iter().filter(|p| !p.calentamiento).count();
+    let claves: BTreeSet<_> = registros
+        .iter()
+        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
+        .collect();
+    if claves.len() < medidos {
+        notas.push(format!(
+            "Interrupted or incomplete: {} of {medidos} jobs recorded; `cliente benchmark \
+             --continuar {}` runs the rest.",
+            claves.len(),
+            carpeta.display()
+        ));
+    }
+    let dispositivos: BTreeSet<&str> = registros.iter().map(|r| r.dispositivo.as_str()).collect();
+    let entorno = vec![
+        ("date".to_string(), comun::fecha::iso8601(inicio)),
+        ("cluster".to_string(), donde.to_string()),
+        (
+            "esclavos".to_string(),
+            estado
+                .esclavos
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} ({} slots, {} GPU slots)",
+                        e.nombre, e.capacidad, e.capacidad_gpu
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "devices".to_string(),
+            dispositivos.into_iter().collect::<Vec<_>>().join("; "),
+        ),
+        ("cliente".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    let metodo =
+        vec![
+        format!(
+            "Kernels {}; backends {}; {repeticiones} measured job(s) per kernel, size and backend.",
+            tipos.iter().map(|t| t.nombre()).collect::<Vec<_>>().join(", "),
+            backends.iter().map(|b| b.nombre()).collect::<Vec<_>>().join(", ")
+        ),
+        "Jobs are submitted one at a time through the maestro's API and followed to their \
+         result; the order of the backends turns at each size, and one warm-up job of each \
+         kernel and backend is run first and discarded."
+            .to_string(),
+        "Kernel time is the esclavo's measure of the kernel alone; end-to-end time is from the \
+         submit to the result, as this cliente saw it; overhead is their difference."
+            .to_string(),
+    ];
+    escribir(carpeta, &registros, &entorno, &metodo, &notas)?;
+    eprintln!(
+        "{} jobs recorded; report in {}",
+        registros.len(),
+        carpeta.join("BENCHMARK_REPORT.md").display()
+    );
+    Ok(0)
+}
+
+/// Writes every file of the report from the records.
+pub fn escribir(
+    carpeta: &Path,
+    registros: &[Registro],
+    entorno: &[(String, String)],
+    metodo: &[String],
+    notas: &[String],
+) -> Result<(), Error> {
+    let crear = |nombre: &str| {
+        std::fs::File::create(carpeta.join(nombre))
+            .map_err(|e| Error::local(format!("cannot create {nombre}: {e}")))
+    };
+    let json = serde_json::to_string_pretty(registros).map_err(Error::local)?;
+    std::fs::write(carpeta.join("resultados.json"), json + "\n")
+        .map_err(|e| Error::local(format!("cannot write resultados.json: {e}")))?;
+    informe::csv_registros(crear("resultados.csv")?, registros).map_err(Error::Local)?;
+    let filas = informe::resumir(registros);
+    informe::csv_resumen(crear("resumen.csv")?, &filas).map_err(Error::Local)?;
+    let graficos = if filas.is_empty() {
+        Vec::new()
+    } else {
+        graficos::dibujar(carpeta, &filas).map_err(Error::Local)?
+    };
+    let md = informe::markdown(entorno, metodo, &filas, &graficos, notas);
+    std::fs::write(carpeta.join("BENCHMARK_REPORT.md"), md)
+        .map_err(|e| Error::local(format!("cannot write BENCHMARK_REPORT.md: {e}")))?;
+    Ok(())
+}

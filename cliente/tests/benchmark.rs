@@ -1,0 +1,109 @@
+//! `cliente benchmark` end to end, through the real binary against an in-process maestro and
+//! esclavo: every file of the report is written and agrees with the jobs the maestro ran; a
+//! missing GPU is said in the report, not an error; a run resumed with `--continuar` records
+//! no job twice.
+
+mod apoyo;
+
+use std::collections::HashSet;
+
+use apoyo::{Cluster, cliente};
+use comun::api::ListaTrabajos;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
+    let c = Cluster::new(1).await;
+    let salida = tempfile::tempdir().unwrap();
+    let dir = salida.path().join("b");
+    let d = dir.to_str().unwrap();
+    cliente(&[
+        "--maestro",
+        c.url(),
+        "benchmark",
+        "--rapido",
+        "--tipos",
+        "matmul,fft",
+        "--salida",
+        d,
+    ])
+    .await
+    .esperar_codigo(0);
+    for f in [
+        "resultados.ndjson",
+        "resultados.json",
+        "resultados.csv",
+        "resumen.csv",
+        "BENCHMARK_REPORT.md",
+        "tiempo_matmul.png",
+        "tiempo_matmul.svg",
+        "tiempo_fft.png",
+        "aceleracion.png",
+        "sobrecoste.svg",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    // 2 kernels × 2 sizes × 2 backends (no GPU: Cuda left out), and 4 warm-ups, all completed.
+    let csv = std::fs::read_to_string(dir.join("resultados.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 8, "{csv}");
+    let lista: ListaTrabajos =
+        reqwest::get(format!("{}/trabajos?estado=completado&limite=100", c.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(lista.total, 8 + 4);
+    let registros: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("resultados.json")).unwrap())
+            .unwrap();
+    for r in &registros {
+        let id = r["id"].as_u64().unwrap();
+        let t = lista
+            .trabajos
+            .iter()
+            .find(|t| t.id.0 == id)
+            .expect("a job the maestro ran");
+        let kernel = t.resultado.as_ref().unwrap().duracion_s;
+        assert_eq!(r["kernel_s"].as_f64().unwrap(), kernel);
+        assert_eq!(r["esclavo"], "esclavo1");
+    }
+    let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
+    assert!(
+        informe.contains("the Cuda columns are missing"),
+        "{informe}"
+    );
+    assert!(informe.contains("![tiempo_matmul.png](tiempo_matmul.png)"));
+    let resumen = std::fs::read_to_string(dir.join("resumen.csv")).unwrap();
+    assert_eq!(resumen.lines().count(), 1 + 8);
+
+    // Resuming a finished run runs nothing again; a truncated one runs only what is missing.
+    let ndjson = std::fs::read_to_string(dir.join("resultados.ndjson")).unwrap();
+    let mitad: Vec<&str> = ndjson.lines().take(3).collect();
+    std::fs::write(dir.join("resultados.ndjson"), mitad.join("\n") + "\n").unwrap();
+    cliente(&[
+        "--maestro",
+        c.url(),
+        "benchmark",
+        "--rapido",
+        "--tipos",
+        "matmul,fft",
+        "--continuar",
+        d,
+    ])
+    .await
+    .esperar_codigo(0);
+    let ndjson = std::fs::read_to_string(dir.join("resultados.ndjson")).unwrap();
+    let claves: Vec<String> = ndjson
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {} {}",
+                v["tipo"], v["tamano"], v["backend"], v["repeticion"]
+            )
+        })
+        .collect();
+    let unicas: HashSet<&String> = claves.iter().collect();
+    assert_eq!((claves.len(), unicas.len()), (8, 8), "{claves:?}");
+    c.parar().await;
+}
