@@ -61,7 +61,11 @@ fn tiempo<DB: DrawingBackend>(
     grafico
         .configure_mesh()
         .x_desc("size (the tipo's size parameter)")
-        .y_desc("kernel time (s)")
+        .y_desc("kernel time")
+        .x_labels(8)
+        .y_labels(8)
+        .x_label_formatter(&|x| super::informe::si(*x))
+        .y_label_formatter(&|y| super::informe::segundos(*y))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
@@ -199,8 +203,12 @@ fn sobrecoste<DB: DrawingBackend>(
         .map_err(|e| anyhow!("{e:?}"))?;
     grafico
         .configure_mesh()
-        .x_desc("mean kernel time of a (tipo, size, backend) (s)")
-        .y_desc("end to end minus kernel time (s)")
+        .x_desc("mean kernel time of a (tipo, size, backend)")
+        .y_desc("end to end minus kernel time")
+        .x_labels(8)
+        .y_labels(8)
+        .x_label_formatter(&|x| super::informe::segundos(*x))
+        .y_label_formatter(&|y| super::informe::segundos(*y))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()

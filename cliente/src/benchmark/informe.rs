@@ -305,7 +305,7 @@ pub fn markdown(
     for f in filas {
         let rendimiento = f
             .rendimiento
-            .map(|r| format!("{r:.3} {}", f.unidad))
+            .map(|r| format!("{} {}", si(r), f.unidad))
             .unwrap_or_else(|| "–".into());
         md.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
@@ -333,6 +333,24 @@ pub fn markdown(
         md.push_str(&format!("![{g}]({g})\n\n"));
     }
     md
+}
+
+/// A quantity for people, with an SI prefix and three significant digits: `293 M`, `1.56`,
+/// `18.3 k`.
+pub fn si(x: f64) -> String {
+    let (v, prefijo) = match x.abs() {
+        a if a >= 1e12 => (x / 1e12, " T"),
+        a if a >= 1e9 => (x / 1e9, " G"),
+        a if a >= 1e6 => (x / 1e6, " M"),
+        a if a >= 1e4 => (x / 1e3, " k"),
+        _ => (x, ""),
+    };
+    let decimales = match v.abs() {
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
+    };
+    format!("{v:.decimales$}{prefijo}")
 }
 
 /// A time for people: `850 µs`, `12.3 ms`, `4.20 s`.
@@ -367,6 +385,14 @@ mod tests {
             unidad: "GFLOP/s".into(),
             checksum: "c".into(),
         }
+    }
+
+    #[test]
+    fn quantities_read_with_si_prefixes() {
+        assert_eq!(si(292_606_393.4), "293 M");
+        assert_eq!(si(1.564), "1.56");
+        assert_eq!(si(18_275.0), "18.3 k");
+        assert_eq!(si(2.5e9), "2.50 G");
     }
 
     #[test]
