@@ -7,6 +7,8 @@ use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::salida::segundos;
+
 /// The backends in the order every table and chart lists them.
 pub const BACKENDS: [&str; 3] = ["Secuencial", "Paralelo", "Cuda"];
 
@@ -351,17 +353,6 @@ pub fn si(x: f64) -> String {
         _ => 2,
     };
     format!("{v:.decimales$}{prefijo}")
-}
-
-/// A time for people: `850 µs`, `12.3 ms`, `4.20 s`.
-pub fn segundos(s: f64) -> String {
-    if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
 }
 
 #[cfg(test)]
