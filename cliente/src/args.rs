@@ -197,10 +197,15 @@ Writes into --salida (resultados/benchmark-<date> by default):
                                      esclavo, device, throughput, checksum
   resumen.csv                        per kernel, size and backend: n, mean, min, max, std dev,
                                      median, throughput, overhead, speedups
-  tiempo_<tipo>.png/.svg, aceleracion.png/.svg, sobrecoste.png/.svg   charts
+  tiempo_<tipo>.png/.svg, aceleracion.png/.svg, sobrecoste.png/.svg   charts, and limite.png/.svg
+                                     (throughput against the device's peak) where a GPU
+                                     esclavo reports its peaks
+  plan.json                          what the run measures, for --continuar
   BENCHMARK_REPORT.md                environment, method, tables, charts, a reading of the numbers
 
-Ctrl-C writes what it has; --continuar DIR resumes a run there, never repeating a job.
+Progress shows the job running and an estimate of the time left. Ctrl-C writes the report from
+what it has (exit status 130); --continuar DIR resumes that run with its plan (plan.json),
+never repeating a recorded job.
 
 Examples:
   cliente benchmark --local --rapido             # under a minute: small sizes, one repetition
@@ -240,9 +245,13 @@ pub struct ArgsComparativa {
     /// Small sizes and one repetition: under a minute on two cores.
     #[arg(long)]
     pub rapido: bool,
-    /// Resume the run whose folder this is (its resultados.ndjson): jobs recorded there are
-    /// not run again.
-    #[arg(long, value_name = "CARPETA", conflicts_with = "salida")]
+    /// Resume the run whose folder this is, with its plan (plan.json): jobs recorded in its
+    /// resultados.ndjson are not run again.
+    #[arg(
+        long,
+        value_name = "CARPETA",
+        conflicts_with_all = ["salida", "tipos", "tamanos", "algoritmos", "repeticiones", "rapido"]
+    )]
     pub continuar: Option<PathBuf>,
 }
 

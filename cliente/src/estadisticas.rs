@@ -246,6 +246,7 @@ mod tests {
             capacidad_computo: "9.0".into(),
             driver: "550".into(),
             pci: pci.into(),
+            limites: None,
         };
         let mut e = EsclavoInfo {
             nombre: "e".into(),

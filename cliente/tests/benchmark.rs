@@ -107,3 +107,96 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
     assert_eq!((claves.len(), unicas.len()), (8, 8), "{claves:?}");
     c.parar().await;
 }
+
+/// The keys (tipo, size, backend, repetition) of the records in `resultados.ndjson`.
+fn claves(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("resultados.ndjson"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{} {} {} {}",
+                v["tipo"], v["tamano"], v["backend"], v["repeticion"]
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_writes_the_report_so_far_and_continuar_runs_only_the_rest() {
+    let c = Cluster::new(1).await;
+    let salida = tempfile::tempdir().unwrap();
+    let dir = salida.path().join("b");
+    let d = dir.to_str().unwrap();
+    // `espera` jobs of 150–250 ms: 18 measured jobs, seconds of work to interrupt.
+    let args = [
+        "--maestro",
+        c.url(),
+        "benchmark",
+        "--tipos",
+        "espera",
+        "--tamanos",
+        "150,200,250",
+        "--repeticiones",
+        "3",
+        "--algoritmos",
+        "Secuencial,Paralelo",
+    ];
+    let hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_cliente"))
+        .args(args)
+        .args(["--salida", d])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = hijo.id().unwrap() as i32;
+    apoyo::esperar_hasta(apoyo::PLAZO_CLIENTE, "two jobs recorded", || async {
+        claves(&dir).len() >= 2
+    })
+    .await;
+    // SAFETY: kill(2) on the child this test started and has not yet reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let fin = tokio::time::timeout(apoyo::PLAZO_CLIENTE, hijo.wait_with_output())
+        .await
+        .expect("cliente ends after Ctrl-C")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&fin.stderr);
+    assert_eq!(fin.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("--continuar"), "{stderr}");
+    let hechos = claves(&dir);
+    assert!(
+        (2..18).contains(&hechos.len()),
+        "interrupted after {} jobs",
+        hechos.len()
+    );
+    let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
+    assert!(
+        informe.contains(&format!(
+            "Interrupted or incomplete: {} of 18 jobs",
+            hechos.len()
+        )),
+        "{informe}"
+    );
+    let csv = std::fs::read_to_string(dir.join("resultados.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + hechos.len());
+
+    cliente(&["--maestro", c.url(), "benchmark", "--continuar", d])
+        .await
+        .esperar_codigo(0);
+    let todas = claves(&dir);
+    let unicas: HashSet<&String> = todas.iter().collect();
+    assert_eq!((todas.len(), unicas.len()), (18, 18), "{todas:?}");
+    assert_eq!(
+        &todas[..hechos.len()],
+        &hechos[..],
+        "the first run's records are kept"
+    );
+    let csv = std::fs::read_to_string(dir.join("resultados.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 18);
+    let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
+    assert!(!informe.contains("Interrupted"), "{informe}");
+    c.parar().await;
+}

@@ -27,6 +27,25 @@ pub struct Gpu {
     /// follow another order (NVML's); empty where the driver does not say.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pci: String,
+    /// What bounds its speed, where the esclavo could tell (a `cuda` build reads it from the
+    /// device); `cliente benchmark` draws each kernel's throughput against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limites: Option<LimitesGpu>,
+}
+
+/// A GPU's peak rates: from its attributes (SMs, clocks, memory bus) and NVIDIA's tables of
+/// lanes per SM by compute capability. Each is absent where the table does not know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LimitesGpu {
+    /// f32 FLOP/s without tensor cores (SMs × FP32 lanes × 2 × clock), in 10⁹.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pico_gflops_f32: Option<u64>,
+    /// f64 FLOP/s without tensor cores (SMs × FP64 lanes × 2 × clock), in 10⁹.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pico_gflops_f64: Option<u64>,
+    /// Memory bandwidth (2 × memory clock × bus width), in 10⁹ bytes per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ancho_banda_gb_s: Option<u64>,
 }
 
 /// A GPU's PCI address as [`Gpu::pci`] and memoria's samples write it, from its domain, bus and
@@ -233,6 +252,7 @@ mod tests {
             capacidad_computo: "9.0".into(),
             driver: "550.54.15 (CUDA 12.4)".into(),
             pci: String::new(),
+            limites: None,
         }
     }
 

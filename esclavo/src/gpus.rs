@@ -115,6 +115,7 @@ mod tests {
             capacidad_computo: "9.0".into(),
             driver: "550".into(),
             pci: String::new(),
+            limites: None,
         }
     }
 

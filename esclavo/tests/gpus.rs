@@ -29,6 +29,7 @@ fn gpu(indice: u32, nombre: &str, memoria_gib: u64) -> Gpu {
         capacidad_computo: "9.0".into(),
         driver: "550.54.15 (CUDA 12.4)".into(),
         pci: format!("0000:{:02x}:00.0", 0x17 + indice),
+        limites: None,
     }
 }
 

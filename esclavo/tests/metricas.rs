@@ -57,6 +57,7 @@ async fn attempts_count_by_tipo_and_outcome_and_results_wait_for_the_maestro() {
         capacidad_computo: "9.0".into(),
         driver: "550".into(),
         pci: String::new(),
+        limites: None,
     }]);
     let e = EsclavoDePrueba::iniciar(c).await;
     esperar_hasta(PLAZO, "registered", || async {

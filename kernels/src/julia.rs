@@ -23,6 +23,12 @@ use comun::trabajo::ParamsJulia;
 use crate::ErrorKernel;
 use crate::control::{Contador, Control};
 
+/// FP64 instructions per iteration of the `Cuda` kernel's loop, counted in `julia.ptx`: 4
+/// multiplies (one of them `2·zr`, written as an add), 4 adds or subtracts and 1 compare. With
+/// the GPU's FP64 rate it bounds the iterations per second (`cuda::cota_iteraciones_por_segundo`,
+/// and `cliente benchmark`'s throughput against the device's limit).
+pub const OPERACIONES_F64_POR_ITERACION: u32 = 9;
+
 /// Real part of the constant `c` in `z ← z² + c`.
 pub const C_RE: f64 = -0.62772;
 /// Imaginary part of the constant `c` in `z ← z² + c`.

@@ -319,6 +319,7 @@ async fn auto_sends_a_tipo_to_the_gpu_exactly_when_it_has_a_gpu_version() {
         capacidad_computo: "9.0".into(),
         driver: "550".into(),
         pci: String::new(),
+        limites: None,
     };
     let mut falso = EsclavoFalso::iniciar_con_gpus(&m.url, "g1", 1, None, vec![gpu]).await;
     for (tipo, cuerpo, _) in pequenos() {

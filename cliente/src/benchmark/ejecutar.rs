@@ -134,6 +134,7 @@ fn rendimiento(detalle: &Value) -> Option<(f64, String)> {
         let v = v.as_f64()?;
         match k.as_str() {
             "gflops" => Some((v, "GFLOP/s".to_string())),
+            "gbps" => Some((v, "GB/s".to_string())),
             k if k.ends_with("_por_segundo") => Some((v, k.replace("_por_segundo", "/s"))),
             _ => None,
         }
@@ -144,7 +145,7 @@ fn rendimiento(detalle: &Value) -> Option<(f64, String)> {
 fn checksum(detalle: &Value) -> String {
     let mut d = detalle.clone();
     if let Some(o) = d.as_object_mut() {
-        o.retain(|k, _| k != "gflops" && !k.ends_with("_por_segundo"));
+        o.retain(|k, _| k != "gflops" && k != "gbps" && !k.ends_with("_por_segundo"));
     }
     d.to_string()
 }
@@ -169,6 +170,7 @@ pub fn registro(p: &Paso, t: &Trabajo, extremo_a_extremo_s: f64) -> Option<Regis
         extremo_a_extremo_s,
         rendimiento,
         unidad,
+        limite: None,
         checksum: checksum(&detalle),
     })
 }
@@ -192,27 +194,39 @@ pub fn leer_registros(carpeta: &Path) -> anyhow::Result<Vec<Registro>> {
         .collect()
 }
 
-/// Runs the steps of `plan` not in `hechos`, one job at a time, appending each record to
-/// `carpeta/resultados.ndjson`; stops early when `parar` resolves (Ctrl-C). Calls `avance`
-/// after each step with what ran. Returns the new records.
+/// How a run ended.
+#[derive(Debug)]
+pub struct Corrida {
+    /// The records of the jobs it ran.
+    pub nuevos: Vec<Registro>,
+    /// Whether `parar` cut it short.
+    pub interrumpida: bool,
+}
+
+/// Runs the steps of `plan` not in `hechos`, one job at a time, appending each record (its
+/// device's limit from `limite_de`) to `carpeta/resultados.ndjson`; stops early when `parar`
+/// resolves (Ctrl-C). Calls `avance` after each step with what ran and whether it was run now
+/// (`false`: recorded by an earlier run).
 pub async fn correr(
     m: &Maestro,
     plan: &[Paso],
     hechos: &HashSet<(String, u64, String, u32)>,
     carpeta: &Path,
-    mut avance: impl FnMut(&Paso),
+    limite_de: &dyn Fn(&Registro) -> Option<f64>,
+    mut avance: impl FnMut(&Paso, bool),
     parar: impl std::future::Future<Output = ()>,
-) -> Result<Vec<Registro>, Error> {
+) -> Result<Corrida, Error> {
     let mut salida = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(carpeta.join("resultados.ndjson"))
         .map_err(|e| Error::local(format!("cannot open resultados.ndjson: {e}")))?;
     let mut nuevos = Vec::new();
+    let mut interrumpida = false;
     tokio::pin!(parar);
     for p in plan {
         if !p.calentamiento && hechos.contains(&p.clave()) {
-            avance(p);
+            avance(p, false);
             continue;
         }
         let inicio = Instant::now();
@@ -227,7 +241,10 @@ pub async fn correr(
         };
         let t = tokio::select! {
             t = uno => t?,
-            () = &mut parar => break,
+            () = &mut parar => {
+                interrumpida = true;
+                break;
+            }
         };
         let segundos = inicio.elapsed().as_secs_f64();
         if t.estado != Estado::Completado {
@@ -240,16 +257,20 @@ pub async fn correr(
                 t.motivo.as_deref().unwrap_or("")
             );
         } else if !p.calentamiento
-            && let Some(r) = registro(p, &t, segundos)
+            && let Some(mut r) = registro(p, &t, segundos)
         {
+            r.limite = limite_de(&r);
             let linea = serde_json::to_string(&r).map_err(Error::local)?;
             writeln!(salida, "{linea}")
                 .map_err(|e| Error::local(format!("cannot write a record: {e}")))?;
             nuevos.push(r);
         }
-        avance(p);
+        avance(p, true);
     }
-    Ok(nuevos)
+    Ok(Corrida {
+        nuevos,
+        interrumpida,
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The charts of a benchmark report, drawn with plotters as PNG and SVG from the summary: time
 //! against size per backend for each tipo (log scales), the speedups at each tipo's largest
-//! size, and what the cluster adds to a job against the job's length. Text is drawn with the
-//! DejaVu Sans font embedded in the binary, so a chart looks the same on any machine.
+//! size, throughput against the device's limit where it is known, and what the cluster adds
+//! to a job against the job's length. Text is drawn with the DejaVu Sans font embedded in the
+//! binary, so a chart looks the same on any machine.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -134,19 +135,13 @@ fn aceleraciones<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d(0f64..n as f64, 0f64..tope)
         .map_err(|e| anyhow!("{e:?}"))?;
-    let nombres = tipos.clone();
+    let nombres: Vec<String> = tipos.iter().map(|t| t.to_string()).collect();
+    let categoria = categorias(&nombres);
     grafico
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n * 2 + 1)
-        .x_label_formatter(&move |x| {
-            let i = x.floor() as usize;
-            let centro = (x - x.floor() - 0.5).abs() < 0.05;
-            match (centro, nombres.get(i)) {
-                (true, Some(t)) => (*t).to_string(),
-                _ => String::new(),
-            }
-        })
+        .x_label_formatter(&categoria)
         .y_desc("speedup (×)")
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
@@ -178,6 +173,110 @@ fn aceleraciones<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    area.present().map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
+}
+
+/// The label of a category axis whose category `i` spans `[i, i + 1)`: its name at the
+/// middle, nothing elsewhere.
+fn categorias(nombres: &[String]) -> impl Fn(&f64) -> String + '_ {
+    move |x| {
+        let i = x.floor() as usize;
+        let centro = (x - x.floor() - 0.5).abs() < 0.05;
+        match (centro, nombres.get(i)) {
+            (true, Some(t)) => t.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The rows measured against their device's limit: each (tipo, backend) at the tipo's largest
+/// size where it has one.
+fn con_limite(filas: &[FilaResumen]) -> Vec<&FilaResumen> {
+    let mut mayor: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for f in filas.iter().filter(|f| f.fraccion_del_limite.is_some()) {
+        let m = mayor.entry((&f.tipo, &f.backend)).or_default();
+        *m = (*m).max(f.tamano);
+    }
+    filas
+        .iter()
+        .filter(|f| {
+            f.fraccion_del_limite.is_some()
+                && mayor.get(&(f.tipo.as_str(), f.backend.as_str())) == Some(&f.tamano)
+        })
+        .collect()
+}
+
+/// Throughput as a share of the device's limit (its peak in the kernel's unit): a bar per
+/// (tipo, backend) at the largest size measured against one.
+fn limites<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    filas: &[&FilaResumen],
+) -> anyhow::Result<()> {
+    area.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+    let nombres: Vec<String> = filas
+        .iter()
+        .map(|f| format!("{} {} ({})", f.tipo, f.tamano, f.backend))
+        .collect();
+    let porcentajes: Vec<f64> = filas
+        .iter()
+        .map(|f| 100.0 * f.fraccion_del_limite.unwrap_or(0.0))
+        .collect();
+    let tope = porcentajes.iter().copied().fold(100.0f64, f64::max) * 1.1;
+    let n = filas.len().max(1);
+    let mut grafico = ChartBuilder::on(area)
+        .caption("Throughput against the device's limit", ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0f64..n as f64, 0f64..tope)
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let categoria = categorias(&nombres);
+    grafico
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&categoria)
+        .y_desc("% of the device's peak in the kernel's unit")
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    grafico
+        .draw_series(
+            filas
+                .iter()
+                .zip(&porcentajes)
+                .enumerate()
+                .map(|(i, (f, v))| {
+                    let x0 = i as f64 + 0.2;
+                    Rectangle::new([(x0, 0.0), (x0 + 0.6, *v)], color(&f.backend).filled())
+                }),
+        )
+        .map_err(|e| anyhow!("{e:?}"))?;
+    grafico
+        .draw_series(
+            filas
+                .iter()
+                .zip(&porcentajes)
+                .enumerate()
+                .map(|(i, (f, v))| {
+                    let texto = format!(
+                        "{:.0}% of {} {}",
+                        v,
+                        super::informe::si(f.limite.unwrap_or(0.0)),
+                        f.unidad
+                    );
+                    Text::new(texto, (i as f64 + 0.2, v + tope * 0.02), ("sans-serif", 14))
+                }),
+        )
+        .map_err(|e| anyhow!("{e:?}"))?;
+    grafico
+        .draw_series(LineSeries::new(
+            vec![(0.0, 100.0), (n as f64, 100.0)],
+            BLACK.stroke_width(1),
+        ))
         .map_err(|e| anyhow!("{e:?}"))?;
     area.present().map_err(|e| anyhow!("{e:?}"))?;
     Ok(())
@@ -276,6 +375,12 @@ pub fn dibujar(carpeta: &Path, filas: &[FilaResumen]) -> anyhow::Result<Vec<Stri
     guardar("aceleracion".into(), &|a| aceleraciones(a, filas), &|a| {
         aceleraciones(a, filas)
     })?;
+    let medidas = con_limite(filas);
+    if !medidas.is_empty() {
+        guardar("limite".into(), &|a| limites(a, &medidas), &|a| {
+            limites(a, &medidas)
+        })?;
+    }
     guardar("sobrecoste".into(), &|a| sobrecoste(a, filas), &|a| {
         sobrecoste(a, filas)
     })?;
@@ -306,10 +411,23 @@ mod tests {
                     extremo_a_extremo_s: t + 0.003,
                     rendimiento: None,
                     unidad: String::new(),
+                    limite: None,
                     checksum: String::new(),
                 });
             }
         }
+        let sin_limite = dibujar(tempfile::tempdir().unwrap().path(), &resumir(&r)).unwrap();
+        assert!(!sin_limite.contains(&"limite.png".to_string()));
+        // A Cuda row with its GPU's peak adds the chart of throughput against the limit.
+        let mut cuda = r[0].clone();
+        cuda.tamano = 1024;
+        cuda.backend = "Cuda".into();
+        cuda.kernel_s = 0.01;
+        cuda.dispositivo = "cuda: NVIDIA H200".into();
+        cuda.rendimiento = Some(20_000.0);
+        cuda.unidad = "GFLOP/s".into();
+        cuda.limite = Some(66_900.0);
+        r.push(cuda);
         let carpeta = tempfile::tempdir().unwrap();
         let nombres = dibujar(carpeta.path(), &resumir(&r)).unwrap();
         if let Ok(ver) = std::env::var("HPC_GRAFICOS_VER") {
@@ -319,7 +437,12 @@ mod tests {
         }
         assert_eq!(
             nombres,
-            ["tiempo_matmul.png", "aceleracion.png", "sobrecoste.png"]
+            [
+                "tiempo_matmul.png",
+                "aceleracion.png",
+                "limite.png",
+                "sobrecoste.png"
+            ]
         );
         for n in &nombres {
             let f = std::fs::File::open(carpeta.path().join(n)).unwrap();

@@ -40,6 +40,9 @@ pub struct Registro {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendimiento: Option<f64>,
     pub unidad: String,
+    /// The device's peak in `unidad`, where it is known ([`limite`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limite: Option<f64>,
     /// What the kernel reported to check its result by.
     pub checksum: String,
 }
@@ -99,6 +102,10 @@ pub struct FilaResumen {
     /// Mean work per second, in `unidad`.
     pub rendimiento: Option<f64>,
     pub unidad: String,
+    /// The device's peak in `unidad`, where known.
+    pub limite: Option<f64>,
+    /// `rendimiento` over `limite`: how near the device's limit the kernel ran.
+    pub fraccion_del_limite: Option<f64>,
     /// Mean end-to-end time minus mean kernel time: what the cluster added.
     pub sobrecoste_s: f64,
     /// Mean `Secuencial` kernel time of the same (tipo, size) over this one's.
@@ -146,6 +153,8 @@ pub fn resumir(registros: &[Registro]) -> Vec<FilaResumen> {
         let extremo = g.iter().map(|r| r.extremo_a_extremo_s).sum::<f64>() / g.len() as f64;
         let rendimientos: Vec<f64> = g.iter().filter_map(|r| r.rendimiento).collect();
         let razon = |otro: Option<f64>| otro.filter(|_| e.media > 0.0).map(|m| m / e.media);
+        let rendimiento = estadisticas(&rendimientos).map(|e| e.media);
+        let limite = g.iter().find_map(|r| r.limite);
         filas.push(FilaResumen {
             tipo: r0.tipo.clone(),
             tamano: r0.tamano,
@@ -156,8 +165,13 @@ pub fn resumir(registros: &[Registro]) -> Vec<FilaResumen> {
             max_s: e.max,
             desviacion_s: e.desviacion,
             mediana_s: e.mediana,
-            rendimiento: estadisticas(&rendimientos).map(|e| e.media),
+            rendimiento,
             unidad: r0.unidad.clone(),
+            limite,
+            fraccion_del_limite: rendimiento
+                .zip(limite)
+                .filter(|(_, l)| *l > 0.0)
+                .map(|(r, l)| r / l),
             sobrecoste_s: (extremo - e.media).max(0.0),
             aceleracion_vs_secuencial: razon(media_de(&r0.tipo, r0.tamano, "Secuencial")),
             cuda_vs_paralelo: (r0.backend == "Cuda")
@@ -166,6 +180,23 @@ pub fn resumir(registros: &[Registro]) -> Vec<FilaResumen> {
         });
     }
     filas
+}
+
+/// The peak of a GPU with `limites` in the unit a `tipo` reports its throughput in, for the
+/// kernels one of its peaks bounds: matmul (f32 FLOP/s, without tensor cores), vector_add
+/// (memory bandwidth) and julia (FP64 instructions, [`kernels::julia::OPERACIONES_F64_POR_ITERACION`]
+/// per iteration). `None` for the others, and where the peak is unknown.
+pub fn limite(tipo: &str, unidad: &str, limites: &comun::nodo::LimitesGpu) -> Option<f64> {
+    let giga = |v: Option<u64>| v.map(|v| v as f64);
+    match (tipo, unidad) {
+        ("matmul", "GFLOP/s") => giga(limites.pico_gflops_f32),
+        ("vector_add", "GB/s") => giga(limites.ancho_banda_gb_s),
+        ("julia", "iteraciones/s") => giga(limites.pico_gflops_f64).map(|g| {
+            // FLOP/s count a fused multiply-add as two; the kernel's count is of instructions.
+            g * 1e9 / 2.0 / f64::from(kernels::julia::OPERACIONES_F64_POR_ITERACION)
+        }),
+        _ => None,
+    }
 }
 
 /// `resultados.csv`: one row per job.
@@ -184,6 +215,7 @@ pub fn csv_registros(w: impl Write, registros: &[Registro]) -> anyhow::Result<()
         "extremo_a_extremo_s",
         "rendimiento",
         "unidad",
+        "limite",
         "checksum",
         "parametros",
     ])?;
@@ -201,6 +233,7 @@ pub fn csv_registros(w: impl Write, registros: &[Registro]) -> anyhow::Result<()
             r.extremo_a_extremo_s.to_string(),
             r.rendimiento.map(|v| v.to_string()).unwrap_or_default(),
             r.unidad.clone(),
+            r.limite.map(|v| v.to_string()).unwrap_or_default(),
             r.checksum.clone(),
             r.parametros.to_string(),
         ])?;
@@ -247,6 +280,18 @@ pub fn lectura(filas: &[FilaResumen]) -> Vec<String> {
                 solo.backend,
                 segundos(solo.media_s)
             ));
+        }
+        for f in en_mayor.iter().filter(|f| f.fraccion_del_limite.is_some()) {
+            if let (Some(r), Some(l), Some(x)) = (f.rendimiento, f.limite, f.fraccion_del_limite) {
+                frases.push(format!(
+                    "{tipo}: {} at size {mayor} runs at {:.0}% of its device's limit ({} of {} {}).",
+                    f.backend,
+                    100.0 * x,
+                    si(r),
+                    si(l),
+                    f.unidad
+                ));
+            }
         }
         for backend in ["Paralelo", "Cuda"] {
             let mut tamanos: Vec<(u64, f64)> = fs
@@ -301,8 +346,8 @@ pub fn markdown(
         }
     }
     md.push_str("\n## Results\n\nKernel time per job, as the esclavo measured it; speedups are ratios of mean kernel times at the same size.\n\n");
-    md.push_str("| tipo | size | backend | n | mean | min | max | std dev | median | throughput | overhead | × Secuencial | Cuda × Paralelo |\n");
-    md.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    md.push_str("| tipo | size | backend | n | mean | min | max | std dev | median | throughput | of limit | overhead | × Secuencial | Cuda × Paralelo |\n");
+    md.push_str("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     let razon = |r: Option<f64>| r.map(|r| format!("{r:.2}")).unwrap_or_else(|| "–".into());
     for f in filas {
         let rendimiento = f
@@ -310,7 +355,7 @@ pub fn markdown(
             .map(|r| format!("{} {}", si(r), f.unidad))
             .unwrap_or_else(|| "–".into());
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             f.tipo,
             f.tamano,
             f.backend,
@@ -321,6 +366,9 @@ pub fn markdown(
             segundos(f.desviacion_s),
             segundos(f.mediana_s),
             rendimiento,
+            f.fraccion_del_limite
+                .map(|x| format!("{:.0}%", 100.0 * x))
+                .unwrap_or_else(|| "–".into()),
             segundos(f.sobrecoste_s),
             razon(f.aceleracion_vs_secuencial),
             razon(f.cuda_vs_paralelo),
@@ -374,6 +422,7 @@ mod tests {
             extremo_a_extremo_s: extremo,
             rendimiento: Some(2.0 / kernel_s),
             unidad: "GFLOP/s".into(),
+            limite: None,
             checksum: "c".into(),
         }
     }
@@ -458,7 +507,7 @@ mod tests {
         assert_eq!(
             cabecera,
             "tipo,tamano,backend,n,media_s,min_s,max_s,desviacion_s,mediana_s,rendimiento,unidad,\
-             sobrecoste_s,aceleracion_vs_secuencial,cuda_vs_paralelo"
+             limite,fraccion_del_limite,sobrecoste_s,aceleracion_vs_secuencial,cuda_vs_paralelo"
         );
         assert_eq!(texto.lines().count(), 3);
     }
@@ -481,5 +530,44 @@ mod tests {
         );
         let l = lectura(&resumir(&[registro("fft", 8, "Paralelo", 1.0, 1.0)]));
         assert_eq!(l, ["fft: only Paralelo ran (1.00 s at size 8)."]);
+    }
+
+    #[test]
+    fn each_bounded_kernel_is_measured_against_its_own_peak() {
+        // An H100 SXM: 132 SMs at 1.98 GHz, 5120-bit HBM3 at 2.619 GHz.
+        let h100 = comun::nodo::LimitesGpu {
+            pico_gflops_f32: Some(66_908),
+            pico_gflops_f64: Some(33_454),
+            ancho_banda_gb_s: Some(3_352),
+        };
+        assert_eq!(limite("matmul", "GFLOP/s", &h100), Some(66_908.0));
+        assert_eq!(limite("vector_add", "GB/s", &h100), Some(3_352.0));
+        let julia = limite("julia", "iteraciones/s", &h100).unwrap();
+        assert!((julia - 33_454e9 / 2.0 / 9.0).abs() < 1.0, "{julia}");
+        assert_eq!(limite("montecarlo", "muestras/s", &h100), None);
+        assert_eq!(limite("fft", "GFLOP/s", &h100), None);
+        let sin_f64 = comun::nodo::LimitesGpu {
+            pico_gflops_f64: None,
+            ..h100
+        };
+        assert_eq!(limite("julia", "iteraciones/s", &sin_f64), None);
+
+        // The summary and the reading give the fraction of the limit reached.
+        let mut cuda = registro("matmul", 4096, "Cuda", 0.004, 0.05);
+        cuda.rendimiento = Some(16_727.0);
+        cuda.limite = Some(66_908.0);
+        let filas = resumir(&[cuda, registro("matmul", 4096, "Paralelo", 1.0, 1.0)]);
+        let f = filas.iter().find(|f| f.backend == "Cuda").unwrap();
+        assert_eq!(f.fraccion_del_limite, Some(0.25));
+        assert_eq!(filas[0].fraccion_del_limite, None);
+        assert!(
+            lectura(&filas).contains(
+                &"matmul: Cuda at size 4096 runs at 25% of its device's limit (16.7 k of 66.9 k GFLOP/s)."
+                    .to_string()
+            ),
+            "{:?}",
+            lectura(&filas)
+        );
+        assert!(markdown(&[], &[], &filas, &[], &[]).contains("| 25% |"));
     }
 }

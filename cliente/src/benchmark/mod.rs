@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use comun::{Algoritmo, Tipo};
+use serde::{Deserialize, Serialize};
 
 use crate::Contexto;
 use crate::api::Maestro;
@@ -19,10 +20,49 @@ use crate::error::Error;
 use ejecutar::Paso;
 use informe::Registro;
 
+/// What a run measures: written to `plan.json` in its folder, so that `--continuar` resumes
+/// the same plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opciones {
+    /// The kernels; empty: every one but espera.
+    pub tipos: Vec<Tipo>,
+    /// The sizes for every kernel; empty: each kernel's own range.
+    pub tamanos: Vec<u64>,
+    pub algoritmos: Vec<Algoritmo>,
+    pub repeticiones: u32,
+    pub rapido: bool,
+}
+
+impl Opciones {
+    /// The plan of a new run from its flags, or that of the run `--continuar` resumes.
+    fn de(a: &ArgsComparativa, carpeta: &Path) -> Result<Self, Error> {
+        let ruta = carpeta.join("plan.json");
+        if a.continuar.is_some() && ruta.is_file() {
+            let texto = std::fs::read_to_string(&ruta)
+                .map_err(|e| Error::local(format!("cannot read {}: {e}", ruta.display())))?;
+            return serde_json::from_str(&texto).map_err(|e| {
+                Error::local(format!("{}: not a benchmark plan: {e}", ruta.display()))
+            });
+        }
+        let o = Opciones {
+            tipos: a.tipos.clone(),
+            tamanos: a.tamanos.clone(),
+            algoritmos: a.algoritmos.clone(),
+            repeticiones: if a.rapido { 1 } else { a.repeticiones },
+            rapido: a.rapido,
+        };
+        let json = serde_json::to_string_pretty(&o).map_err(Error::local)?;
+        std::fs::write(&ruta, json + "\n")
+            .map_err(|e| Error::local(format!("cannot write {}: {e}", ruta.display())))?;
+        Ok(o)
+    }
+}
+
 /// Runs `cliente benchmark`; the exit status.
-pub async fn benchmark(cx: &Contexto, a: &ArgsComparativa) -> Result<u8, Error> {
-    let carpeta = carpeta(a)?;
-    if !a.local {
+pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Error> {
+    let carpeta = carpeta(args)?;
+    let a = &Opciones::de(args, &carpeta)?;
+    if !args.local {
         return medir(cx, &cx.maestro, a, &carpeta, "the cluster at --maestro").await;
     }
     let datos = tempfile::Builder::new()
@@ -32,11 +72,11 @@ pub async fn benchmark(cx: &Contexto, a: &ArgsComparativa) -> Result<u8, Error> 
     let config = maestro::Config::new(datos.path());
     let mut cluster = Cluster::iniciar_maestro(config, 0).await?;
     let r = async {
-        cluster.iniciar_esclavos(a.esclavos, 1).await?;
+        cluster.iniciar_esclavos(args.esclavos, 1).await?;
         let m = Maestro::new(&cluster.url, None)?;
         let donde = format!(
             "a cluster in this process ({} esclavos of 1 slot)",
-            a.esclavos
+            args.esclavos
         );
         medir(cx, &m, a, &carpeta, &donde).await
     }
@@ -71,7 +111,7 @@ fn carpeta(a: &ArgsComparativa) -> Result<PathBuf, Error> {
 async fn medir(
     cx: &Contexto,
     m: &Maestro,
-    a: &ArgsComparativa,
+    a: &Opciones,
     carpeta: &Path,
     donde: &str,
 ) -> Result<u8, Error> {
@@ -108,7 +148,7 @@ async fn medir(
     if backends.is_empty() {
         return Err(Error::local("no backend left to measure (--algoritmos)"));
     }
-    let repeticiones = if a.rapido { 1 } else { a.repeticiones };
+    let repeticiones = a.repeticiones;
     let tamanos = |t: Tipo| {
         if a.tamanos.is_empty() {
             ejecutar::tamanos_por_defecto(t, a.rapido)
@@ -135,16 +175,34 @@ async fn medir(
         .iter()
         .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
         .collect();
+    // Each GPU's peaks, by the `dispositivo` its results name it with.
+    let gpus_por_nombre: Vec<(String, comun::nodo::LimitesGpu)> = estado
+        .esclavos
+        .iter()
+        .flat_map(|e| &e.capacidades.gpus)
+        .filter_map(|g| Some((format!("cuda: {} (GPU {},", g.nombre, g.indice), g.limites?)))
+        .collect();
+    let limite_de = |r: &Registro| {
+        let (_, l) = gpus_por_nombre
+            .iter()
+            .find(|(prefijo, _)| r.dispositivo.starts_with(prefijo.as_str()))?;
+        informe::limite(&r.tipo, &r.unidad, l)
+    };
     let barra = crate::progreso::barra(plan.len() as u64, cx.visibles);
     let inicio = comun::ahora_ms();
-    let nuevos = ejecutar::correr(
+    let corrida = ejecutar::correr(
         m,
         &plan,
         &hechos,
         carpeta,
-        |p: &Paso| {
+        &limite_de,
+        |p: &Paso, corrido| {
             barra.set_message(format!("{} {} {}", p.tipo, p.tamano, p.backend));
             barra.inc(1);
+            if !corrido {
+                // Recorded by an earlier run: counted, but not in the rate the ETA comes from.
+                barra.reset_eta();
+            }
         },
         async {
             let _ = tokio::signal::ctrl_c().await;
@@ -153,7 +211,15 @@ async fn medir(
     .await?;
     barra.finish_and_clear();
     let mut registros: Vec<Registro> = previos;
-    registros.extend(nuevos);
+    registros.extend(corrida.nuevos);
+    if !registros.iter().any(|r| r.limite.is_some()) {
+        notas.push(
+            "No device's limit is known for these jobs (only a GPU esclavo reports its peaks, and \
+             only for julia, matmul and vector_add), so there is no chart of throughput against \
+             the limit."
+                .to_string(),
+        );
+    }
     let medidos = plan.iter().filter(|p| !p.calentamiento).count();
     let claves: BTreeSet<_> = registros
         .iter()
@@ -177,10 +243,27 @@ async fn medir(
                 .esclavos
                 .iter()
                 .map(|e| {
-                    format!(
-                        "{} ({} slots, {} GPU slots)",
-                        e.nombre, e.capacidad, e.capacidad_gpu
-                    )
+                    let c = &e.capacidades;
+                    let mut s = format!(
+                        "{} ({} cores, {} GiB; {} slots, {} GPU slots",
+                        e.nombre,
+                        c.nucleos,
+                        c.memoria_bytes >> 30,
+                        e.capacidad,
+                        e.capacidad_gpu
+                    );
+                    for g in &c.gpus {
+                        s.push_str(&format!("; GPU {}: {}", g.indice, g.nombre));
+                        if let Some(l) = g.limites {
+                            let pico = |v: Option<u64>, u: &str| {
+                                v.map(|v| format!(", {v} {u}")).unwrap_or_default()
+                            };
+                            s.push_str(&pico(l.pico_gflops_f32, "GFLOP/s f32"));
+                            s.push_str(&pico(l.pico_gflops_f64, "GFLOP/s f64"));
+                            s.push_str(&pico(l.ancho_banda_gb_s, "GB/s"));
+                        }
+                    }
+                    s + ")"
                 })
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -189,7 +272,14 @@ async fn medir(
             "devices".to_string(),
             dispositivos.into_iter().collect::<Vec<_>>().join("; "),
         ),
-        ("cliente".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        (
+            "cliente".to_string(),
+            format!(
+                "{} (commit {})",
+                env!("CARGO_PKG_VERSION"),
+                env!("HPC_COMMIT")
+            ),
+        ),
     ];
     let metodo =
         vec![
@@ -212,6 +302,14 @@ async fn medir(
         registros.len(),
         carpeta.join("BENCHMARK_REPORT.md").display()
     );
+    if corrida.interrumpida {
+        eprintln!(
+            "interrupted: `cliente benchmark --continuar {}` runs the rest",
+            carpeta.display()
+        );
+        // 128 + SIGINT, as a shell reports a program Ctrl-C stopped.
+        return Ok(130);
+    }
     Ok(0)
 }
 

@@ -8,7 +8,7 @@
 use std::ffi::{c_int, c_uint};
 use std::sync::{Mutex, OnceLock};
 
-use comun::nodo::Gpu;
+use comun::nodo::{Gpu, LimitesGpu};
 use cust::context::{Context, ContextFlags, CurrentContext};
 use cust::device::{Device, DeviceAttribute};
 use cust::error::CudaError;
@@ -335,6 +335,17 @@ fn describir(
         DeviceAttribute::PciDeviceId,
     ]
     .map(|a| dispositivo.get_attribute(a).ok());
+    // Bytes per second: two transfers per memory clock (kHz) on a bus `ancho` bits wide.
+    let ancho_banda = match (
+        dispositivo.get_attribute(DeviceAttribute::MemoryClockRate),
+        dispositivo.get_attribute(DeviceAttribute::GlobalMemoryBusWidth),
+    ) {
+        (Ok(khz), Ok(ancho)) if khz > 0 && ancho > 0 => {
+            Some(2.0 * f64::from(khz) * 1e3 * f64::from(ancho) / 8.0)
+        }
+        _ => None,
+    };
+    let giga = |v: f64| (v / 1e9).round() as u64;
     let gpu = Gpu {
         indice,
         nombre,
@@ -342,6 +353,11 @@ fn describir(
         capacidad_computo: format!("{}.{}", capacidad.0, capacidad.1),
         driver,
         pci: direccion_pci(pci),
+        limites: Some(LimitesGpu {
+            pico_gflops_f32: limites.pico_flops_f32().map(giga),
+            pico_gflops_f64: limites.pico_flops_f64().map(giga),
+            ancho_banda_gb_s: ancho_banda.map(giga),
+        }),
     };
     Ok((gpu, limites))
 }

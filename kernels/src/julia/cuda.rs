@@ -37,9 +37,7 @@ const DURACION_POR_LANZAMIENTO_S: f64 = 0.05;
 /// with 1/64-rate FP64 and 2·10¹⁰ iterations/s).
 const ITERACIONES_POR_LANZAMIENTO_SIN_COTA: u64 = 1 << 33;
 
-/// FP64 instructions per iteration of the kernel's loop, counted in `julia.ptx`: 4 multiplies
-/// (one of them `2·zr`, written as an add), 4 adds or subtracts and 1 compare.
-pub const OPERACIONES_F64_POR_ITERACION: u32 = 9;
+pub use super::OPERACIONES_F64_POR_ITERACION;
 
 /// The most iterations per second the FP64 pipes of a GPU with `limites` allow: SMs × FP64
 /// lanes × clock ÷ [`OPERACIONES_F64_POR_ITERACION`].

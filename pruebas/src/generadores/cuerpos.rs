@@ -100,6 +100,7 @@ pub fn registro() -> impl Strategy<Value = Value> + Clone {
                         capacidad_computo: "9.0".into(),
                         driver: "550".into(),
                         pci: format!("0000:{:02x}:00.0", 0x17 + indice),
+                        limites: None,
                     })
                     .collect(),
             },

@@ -45,6 +45,7 @@ fn registro_gpu(nombre: &str, capacidad: u32, gpus: u32) -> Registro {
         capacidad_computo: "9.0".into(),
         driver: "550".into(),
         pci: String::new(),
+        limites: None,
     };
     Registro {
         capacidad_gpu: gpus,
