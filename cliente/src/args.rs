@@ -200,17 +200,20 @@ Writes into --salida (resultados/benchmark-<date> by default):
   tiempo_<tipo>.png/.svg, aceleracion.png/.svg, sobrecoste.png/.svg   charts, and limite.png/.svg
                                      (throughput against the device's peak) where a GPU
                                      esclavo reports its peaks
-  plan.json                          what the run measures, for --continuar
+  plan.json, cabecera.json           what the run measures and its environment, for
+                                     --continuar and --informe
   BENCHMARK_REPORT.md                environment, method, tables, charts, a reading of the numbers
 
 Progress shows the job running and an estimate of the time left. Ctrl-C writes the report from
 what it has (exit status 130); --continuar DIR resumes that run with its plan (plan.json),
-never repeating a recorded job.
+never repeating a recorded job. --informe DIR writes a run's report again from its records,
+without a cluster.
 
 Examples:
   cliente benchmark --local --rapido             # under a minute: small sizes, one repetition
   cliente benchmark --tipos matmul,fft --repeticiones 5
-  cliente benchmark --continuar resultados/benchmark-20261129T221500Z";
+  cliente benchmark --continuar resultados/benchmark-20261129T221500Z
+  cliente benchmark --informe resultados/benchmark-20261129T221500Z";
 
 /// Flags of `benchmark`.
 #[derive(Debug, Args)]
@@ -253,6 +256,14 @@ pub struct ArgsComparativa {
         conflicts_with_all = ["salida", "tipos", "tamanos", "algoritmos", "repeticiones", "rapido"]
     )]
     pub continuar: Option<PathBuf>,
+    /// Write the report of the run in this folder again from its records, running nothing
+    /// (no maestro needed): the analysis step on its own.
+    #[arg(
+        long,
+        value_name = "CARPETA",
+        conflicts_with_all = ["salida", "continuar", "local", "tipos", "tamanos", "algoritmos", "repeticiones", "rapido"]
+    )]
+    pub informe: Option<PathBuf>,
 }
 
 /// `tareas` subcommands.

@@ -80,32 +80,55 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
     let ndjson = std::fs::read_to_string(dir.join("resultados.ndjson")).unwrap();
     let mitad: Vec<&str> = ndjson.lines().take(3).collect();
     std::fs::write(dir.join("resultados.ndjson"), mitad.join("\n") + "\n").unwrap();
-    cliente(&[
+    // The plan comes from the folder's plan.json; plan flags beside --continuar are refused.
+    let refusal = cliente(&[
         "--maestro",
         c.url(),
         "benchmark",
-        "--rapido",
         "--tipos",
-        "matmul,fft",
+        "julia",
         "--continuar",
+        d,
+    ])
+    .await;
+    refusal.esperar_codigo(2);
+    assert!(refusal.stderr.contains("--tipos"), "{refusal:#?}");
+    cliente(&["--maestro", c.url(), "benchmark", "--continuar", d])
+        .await
+        .esperar_codigo(0);
+    let todas = claves(&dir);
+    let unicas: HashSet<&String> = todas.iter().collect();
+    assert_eq!((todas.len(), unicas.len()), (8, 8), "{todas:?}");
+    c.parar().await;
+
+    // --informe writes the same report again from the records, with no maestro to ask.
+    let antes = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
+    let resumen = std::fs::read_to_string(dir.join("resumen.csv")).unwrap();
+    for f in ["BENCHMARK_REPORT.md", "resumen.csv", "aceleracion.png"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    cliente(&[
+        "--maestro",
+        "http://127.0.0.1:9",
+        "benchmark",
+        "--informe",
         d,
     ])
     .await
     .esperar_codigo(0);
-    let ndjson = std::fs::read_to_string(dir.join("resultados.ndjson")).unwrap();
-    let claves: Vec<String> = ndjson
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            format!(
-                "{} {} {} {}",
-                v["tipo"], v["tamano"], v["backend"], v["repeticion"]
-            )
-        })
-        .collect();
-    let unicas: HashSet<&String> = claves.iter().collect();
-    assert_eq!((claves.len(), unicas.len()), (8, 8), "{claves:?}");
-    c.parar().await;
+    assert_eq!(
+        std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap(),
+        antes
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resumen.csv")).unwrap(),
+        resumen
+    );
+    assert!(dir.join("aceleracion.png").is_file());
+    let vacia = tempfile::tempdir().unwrap();
+    let sin = cliente(&["benchmark", "--informe", vacia.path().to_str().unwrap()]).await;
+    sin.esperar_codigo(1);
+    assert!(sin.stderr.contains("no cabecera.json there"), "{sin:#?}");
 }
 
 /// The keys (tipo, size, backend, repetition) of the records in `resultados.ndjson`.

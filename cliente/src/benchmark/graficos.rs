@@ -123,7 +123,9 @@ fn aceleraciones<DB: DrawingBackend>(
             Some((i, f.backend.as_str(), f.aceleracion_vs_secuencial?))
         })
         .collect();
-    let tope = barras.iter().map(|b| b.2).fold(1.0f64, f64::max) * 1.15;
+    // A log scale: speedups run from below 1 to thousands, and each bar must be readable.
+    let tope = barras.iter().map(|b| b.2).fold(1.0f64, f64::max) * 2.0;
+    let suelo = barras.iter().map(|b| b.2).fold(1.0f64, f64::min) / 2.0;
     let n = tipos.len().max(1);
     let mut grafico = ChartBuilder::on(area)
         .caption(
@@ -133,7 +135,7 @@ fn aceleraciones<DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
-        .build_cartesian_2d(0f64..n as f64, 0f64..tope)
+        .build_cartesian_2d(0f64..n as f64, (suelo..tope).log_scale())
         .map_err(|e| anyhow!("{e:?}"))?;
     let nombres: Vec<String> = tipos.iter().map(|t| t.to_string()).collect();
     let categoria = categorias(&nombres);
@@ -142,7 +144,8 @@ fn aceleraciones<DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(n * 2 + 1)
         .x_label_formatter(&categoria)
-        .y_desc("speedup (×)")
+        .y_label_formatter(&|y| format!("{}×", super::informe::si(*y)))
+        .y_desc("speedup against Secuencial (log scale)")
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
@@ -155,11 +158,21 @@ fn aceleraciones<DB: DrawingBackend>(
         grafico
             .draw_series(barras.iter().filter(|b| b.1 == *backend).map(|&(i, _, v)| {
                 let x0 = i as f64 + desde;
-                Rectangle::new([(x0, 0.0), (x0 + ancho, v)], c.filled())
+                Rectangle::new([(x0, suelo), (x0 + ancho, v)], c.filled())
             }))
             .map_err(|e| anyhow!("{e:?}"))?
             .label(*backend)
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()));
+        grafico
+            .draw_series(barras.iter().filter(|b| b.1 == *backend).map(|&(i, _, v)| {
+                let texto = if v >= 10.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.1}")
+                };
+                Text::new(texto, (i as f64 + desde, v * 1.12), ("sans-serif", 12))
+            }))
+            .map_err(|e| anyhow!("{e:?}"))?;
     }
     grafico
         .draw_series(LineSeries::new(
@@ -169,6 +182,7 @@ fn aceleraciones<DB: DrawingBackend>(
         .map_err(|e| anyhow!("{e:?}"))?;
     grafico
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
         .label_font(("sans-serif", 16))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
@@ -291,7 +305,10 @@ fn sobrecoste<DB: DrawingBackend>(
     let (xmin, xmax) = rango(filas.iter().map(|f| f.media_s));
     let (ymin, ymax) = rango(filas.iter().map(|f| f.sobrecoste_s.max(1e-6)));
     let mut grafico = ChartBuilder::on(area)
-        .caption("What the cluster adds to a job", ("sans-serif", 24))
+        .caption(
+            "End to end minus kernel time: inputs, copies, checks, the cluster",
+            ("sans-serif", 24),
+        )
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(80)
@@ -453,7 +470,12 @@ mod tests {
             assert_eq!((info.width, info.height), TAMANO, "{n}");
             let svg =
                 std::fs::read_to_string(carpeta.path().join(n.replace(".png", ".svg"))).unwrap();
-            assert!(svg.starts_with("<svg") && svg.contains("Paralelo"), "{n}");
+            let backend = if n == "limite.png" {
+                "Cuda"
+            } else {
+                "Paralelo"
+            };
+            assert!(svg.starts_with("<svg") && svg.contains(backend), "{n}");
         }
     }
 }

@@ -60,6 +60,9 @@ impl Opciones {
 
 /// Runs `cliente benchmark`; the exit status.
 pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Error> {
+    if let Some(carpeta) = &args.informe {
+        return reescribir(carpeta);
+    }
     let carpeta = carpeta(args)?;
     let a = &Opciones::de(args, &carpeta)?;
     if !args.local {
@@ -75,8 +78,8 @@ pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Erro
         cluster.iniciar_esclavos(args.esclavos, 1).await?;
         let m = Maestro::new(&cluster.url, None)?;
         let donde = format!(
-            "a cluster in this process ({} esclavos of 1 slot)",
-            args.esclavos
+            "a cluster in this process ({}, 1 slot each)",
+            cuantos(args.esclavos.into(), "esclavo")
         );
         medir(cx, &m, a, &carpeta, &donde).await
     }
@@ -212,66 +215,17 @@ async fn medir(
     barra.finish_and_clear();
     let mut registros: Vec<Registro> = previos;
     registros.extend(corrida.nuevos);
-    if !registros.iter().any(|r| r.limite.is_some()) {
-        notas.push(
-            "No device's limit is known for these jobs (only a GPU esclavo reports its peaks, and \
-             only for julia, matmul and vector_add), so there is no chart of throughput against \
-             the limit."
-                .to_string(),
-        );
-    }
     let medidos = plan.iter().filter(|p| !p.calentamiento).count();
-    let claves: BTreeSet<_> = registros
+    let esclavos = estado
+        .esclavos
         .iter()
-        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
-        .collect();
-    if claves.len() < medidos {
-        notas.push(format!(
-            "Interrupted or incomplete: {} of {medidos} jobs recorded; `cliente benchmark \
-             --continuar {}` runs the rest.",
-            claves.len(),
-            carpeta.display()
-        ));
-    }
-    let dispositivos: BTreeSet<&str> = registros.iter().map(|r| r.dispositivo.as_str()).collect();
-    let entorno = vec![
+        .map(describir_esclavo)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut entorno = vec![
         ("date".to_string(), comun::fecha::iso8601(inicio)),
         ("cluster".to_string(), donde.to_string()),
-        (
-            "esclavos".to_string(),
-            estado
-                .esclavos
-                .iter()
-                .map(|e| {
-                    let c = &e.capacidades;
-                    let mut s = format!(
-                        "{} ({} cores, {} GiB; {} slots, {} GPU slots",
-                        e.nombre,
-                        c.nucleos,
-                        c.memoria_bytes >> 30,
-                        e.capacidad,
-                        e.capacidad_gpu
-                    );
-                    for g in &c.gpus {
-                        s.push_str(&format!("; GPU {}: {}", g.indice, g.nombre));
-                        if let Some(l) = g.limites {
-                            let pico = |v: Option<u64>, u: &str| {
-                                v.map(|v| format!(", {v} {u}")).unwrap_or_default()
-                            };
-                            s.push_str(&pico(l.pico_gflops_f32, "GFLOP/s f32"));
-                            s.push_str(&pico(l.pico_gflops_f64, "GFLOP/s f64"));
-                            s.push_str(&pico(l.ancho_banda_gb_s, "GB/s"));
-                        }
-                    }
-                    s + ")"
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        (
-            "devices".to_string(),
-            dispositivos.into_iter().collect::<Vec<_>>().join("; "),
-        ),
+        ("esclavos".to_string(), esclavos),
         (
             "cliente".to_string(),
             format!(
@@ -281,6 +235,17 @@ async fn medir(
             ),
         ),
     ];
+    // A resumed run keeps the environment of its start, and says where it went on.
+    if let Some(antes) = leer_cabecera(carpeta)? {
+        let date = entorno[0].1.clone();
+        entorno = antes.entorno;
+        entorno.push(("resumed".to_string(), format!("{date}, on {donde}")));
+        for n in antes.notas {
+            if !notas.contains(&n) {
+                notas.push(n);
+            }
+        }
+    }
     let metodo =
         vec![
         format!(
@@ -296,7 +261,14 @@ async fn medir(
          submit to the result, as this cliente saw it; overhead is their difference."
             .to_string(),
     ];
-    escribir(carpeta, &registros, &entorno, &metodo, &notas)?;
+    let cabecera = Cabecera {
+        entorno,
+        metodo,
+        notas,
+        medidos,
+    };
+    escribir_cabecera(carpeta, &cabecera)?;
+    escribir(carpeta, &registros, &cabecera)?;
     eprintln!(
         "{} jobs recorded; report in {}",
         registros.len(),
@@ -313,14 +285,117 @@ async fn medir(
     Ok(0)
 }
 
-/// Writes every file of the report from the records.
-pub fn escribir(
-    carpeta: &Path,
-    registros: &[Registro],
-    entorno: &[(String, String)],
-    metodo: &[String],
-    notas: &[String],
-) -> Result<(), Error> {
+/// An esclavo as the report's environment lists it: cores, memory, slots, and each GPU with
+/// its peaks.
+fn describir_esclavo(e: &comun::api::EsclavoInfo) -> String {
+    let c = &e.capacidades;
+    let mut s = format!(
+        "{} ({}, {} GiB; {}, {}",
+        e.nombre,
+        cuantos(c.nucleos.into(), "core"),
+        c.memoria_bytes >> 30,
+        cuantos(e.capacidad.into(), "slot"),
+        cuantos(e.capacidad_gpu.into(), "GPU slot")
+    );
+    for g in &c.gpus {
+        s.push_str(&format!("; GPU {}: {}", g.indice, g.nombre));
+        if let Some(l) = g.limites {
+            let pico =
+                |v: Option<u64>, u: &str| v.map(|v| format!(", {v} {u}")).unwrap_or_default();
+            s.push_str(&pico(l.pico_gflops_f32, "GFLOP/s f32"));
+            s.push_str(&pico(l.pico_gflops_f64, "GFLOP/s f64"));
+            s.push_str(&pico(l.ancho_banda_gb_s, "GB/s"));
+        }
+    }
+    s + ")"
+}
+
+/// `1 slot`, `2 slots`.
+fn cuantos(n: u64, cosa: &str) -> String {
+    format!("{n} {cosa}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What a report says of its run besides the records, kept in `cabecera.json` so that
+/// `--continuar` and `--informe` write the same report again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cabecera {
+    /// Date, cluster, esclavos, cliente version and commit (the devices come from the records).
+    pub entorno: Vec<(String, String)>,
+    pub metodo: Vec<String>,
+    /// What the run itself found (a backend left out, and why).
+    pub notas: Vec<String>,
+    /// Measured jobs in the plan: fewer records means the run is incomplete.
+    pub medidos: usize,
+}
+
+fn escribir_cabecera(carpeta: &Path, c: &Cabecera) -> Result<(), Error> {
+    let json = serde_json::to_string_pretty(c).map_err(Error::local)?;
+    std::fs::write(carpeta.join("cabecera.json"), json + "\n")
+        .map_err(|e| Error::local(format!("cannot write cabecera.json: {e}")))
+}
+
+/// `cabecera.json` of `carpeta`; `None` when there is none.
+fn leer_cabecera(carpeta: &Path) -> Result<Option<Cabecera>, Error> {
+    let ruta = carpeta.join("cabecera.json");
+    match std::fs::read_to_string(&ruta) {
+        Ok(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| Error::local(format!("{}: not a report header: {e}", ruta.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::local(format!("cannot read {}: {e}", ruta.display()))),
+    }
+}
+
+/// `cliente benchmark --informe DIR`: writes the report of a run again from its records,
+/// without a cluster (after an upgrade of the report, or records edited by hand).
+fn reescribir(carpeta: &Path) -> Result<u8, Error> {
+    let Some(cabecera) = leer_cabecera(carpeta)? else {
+        return Err(Error::local(format!(
+            "--informe {}: no cabecera.json there (not a folder `cliente benchmark` wrote)",
+            carpeta.display()
+        )));
+    };
+    let registros = ejecutar::leer_registros(carpeta).map_err(Error::Local)?;
+    escribir(carpeta, &registros, &cabecera)?;
+    eprintln!(
+        "{} jobs; report in {}",
+        registros.len(),
+        carpeta.join("BENCHMARK_REPORT.md").display()
+    );
+    Ok(0)
+}
+
+/// Writes every file of the report from the records and the run's header: the devices and
+/// the notes that follow from the records (incomplete, no device's limit) are added here.
+pub fn escribir(carpeta: &Path, registros: &[Registro], cabecera: &Cabecera) -> Result<(), Error> {
+    let mut entorno = cabecera.entorno.clone();
+    let dispositivos: BTreeSet<&str> = registros.iter().map(|r| r.dispositivo.as_str()).collect();
+    entorno.push((
+        "devices".to_string(),
+        dispositivos.into_iter().collect::<Vec<_>>().join("; "),
+    ));
+    let mut notas = cabecera.notas.clone();
+    if !registros.iter().any(|r| r.limite.is_some()) {
+        notas.push(
+            "No device's limit is known for these jobs (only a GPU esclavo reports its peaks, and \
+             only for julia, matmul and vector_add), so there is no chart of throughput against \
+             the limit."
+                .to_string(),
+        );
+    }
+    let claves: BTreeSet<_> = registros
+        .iter()
+        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
+        .collect();
+    if claves.len() < cabecera.medidos {
+        notas.push(format!(
+            "Interrupted or incomplete: {} of {} jobs recorded; `cliente benchmark --continuar \
+             {}` runs the rest.",
+            claves.len(),
+            cabecera.medidos,
+            carpeta.display()
+        ));
+    }
     let crear = |nombre: &str| {
         std::fs::File::create(carpeta.join(nombre))
             .map_err(|e| Error::local(format!("cannot create {nombre}: {e}")))
@@ -336,7 +411,7 @@ pub fn escribir(
     } else {
         graficos::dibujar(carpeta, &filas).map_err(Error::Local)?
     };
-    let md = informe::markdown(entorno, metodo, &filas, &graficos, notas);
+    let md = informe::markdown(&entorno, &cabecera.metodo, &filas, &graficos, &notas);
     std::fs::write(carpeta.join("BENCHMARK_REPORT.md"), md)
         .map_err(|e| Error::local(format!("cannot write BENCHMARK_REPORT.md: {e}")))?;
     Ok(())
