@@ -16,35 +16,48 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
     let salida = tempfile::tempdir().unwrap();
     let dir = salida.path().join("b");
     let d = dir.to_str().unwrap();
-    cliente(&[
-        "--maestro",
-        c.url(),
-        "benchmark",
-        "--rapido",
-        "--tipos",
-        "matmul,fft",
-        "--salida",
-        d,
-    ])
-    .await
-    .esperar_codigo(0);
+    cliente(&["--maestro", c.url(), "benchmark", "--rapido", "--salida", d])
+        .await
+        .esperar_codigo(0);
     for f in [
         "resultados.ndjson",
         "resultados.json",
         "resultados.csv",
         "resumen.csv",
         "BENCHMARK_REPORT.md",
-        "tiempo_matmul.png",
-        "tiempo_matmul.svg",
-        "tiempo_fft.png",
+        "plan.json",
+        "cabecera.json",
         "aceleracion.png",
+        "aceleracion.svg",
+        "sobrecoste.png",
         "sobrecoste.svg",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
-    // 2 kernels × 2 sizes × 2 backends (no GPU: Cuda left out), and 4 warm-ups, all completed.
+    let tipos = [
+        "julia",
+        "matmul",
+        "vector_add",
+        "montecarlo",
+        "nbody",
+        "fft",
+        "autovalores",
+        "kmeans",
+        "red_neuronal",
+        "imagen",
+    ];
+    for t in tipos {
+        for ext in ["png", "svg"] {
+            assert!(dir.join(format!("tiempo_{t}.{ext}")).is_file(), "{t} {ext}");
+        }
+    }
+    // No GPU: no chart against a device's limit.
+    assert!(!dir.join("limite.png").exists());
+    // --rapido: 14 sizes over the 10 kernels × 2 backends (no GPU: Cuda left out), one
+    // repetition, and a warm-up per kernel and backend, all completed.
+    const MEDIDOS: usize = 28;
     let csv = std::fs::read_to_string(dir.join("resultados.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 8, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + MEDIDOS, "{csv}");
     let lista: ListaTrabajos =
         reqwest::get(format!("{}/trabajos?estado=completado&limite=100", c.url()))
             .await
@@ -52,7 +65,7 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
             .json()
             .await
             .unwrap();
-    assert_eq!(lista.total, 8 + 4);
+    assert_eq!(lista.total, (MEDIDOS + 2 * tipos.len()) as u64);
     let registros: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("resultados.json")).unwrap())
             .unwrap();
@@ -67,6 +80,22 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
         assert_eq!(r["kernel_s"].as_f64().unwrap(), kernel);
         assert_eq!(r["esclavo"], "esclavo1");
     }
+    // The kernels that agree exactly report the same checksum on both backends.
+    for tipo in ["julia", "vector_add", "montecarlo", "kmeans"] {
+        let de = |backend: &str| {
+            registros
+                .iter()
+                .filter(|r| r["tipo"] == tipo && r["backend"] == backend)
+                .map(|r| (r["tamano"].as_u64().unwrap(), r["checksum"].clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut sec = de("Secuencial");
+        let mut par = de("Paralelo");
+        sec.sort_by_key(|x| x.0);
+        par.sort_by_key(|x| x.0);
+        assert!(!sec.is_empty());
+        assert_eq!(sec, par, "{tipo}");
+    }
     let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
     assert!(
         informe.contains("the Cuda columns are missing"),
@@ -74,7 +103,7 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
     );
     assert!(informe.contains("![tiempo_matmul.png](tiempo_matmul.png)"));
     let resumen = std::fs::read_to_string(dir.join("resumen.csv")).unwrap();
-    assert_eq!(resumen.lines().count(), 1 + 8);
+    assert_eq!(resumen.lines().count(), 1 + MEDIDOS);
 
     // Resuming a finished run runs nothing again; a truncated one runs only what is missing.
     let ndjson = std::fs::read_to_string(dir.join("resultados.ndjson")).unwrap();
@@ -98,7 +127,7 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
         .esperar_codigo(0);
     let todas = claves(&dir);
     let unicas: HashSet<&String> = todas.iter().collect();
-    assert_eq!((todas.len(), unicas.len()), (8, 8), "{todas:?}");
+    assert_eq!((todas.len(), unicas.len()), (MEDIDOS, MEDIDOS), "{todas:?}");
     c.parar().await;
 
     // --informe writes the same report again from the records, with no maestro to ask.
@@ -222,4 +251,28 @@ async fn ctrl_c_writes_the_report_so_far_and_continuar_runs_only_the_rest() {
     let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
     assert!(!informe.contains("Interrupted"), "{informe}");
     c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_starts_its_own_cluster_and_names_it_in_the_report() {
+    let salida = tempfile::tempdir().unwrap();
+    let dir = salida.path().join("b");
+    cliente(&[
+        "benchmark",
+        "--local",
+        "--rapido",
+        "--tipos",
+        "julia",
+        "--salida",
+        dir.to_str().unwrap(),
+    ])
+    .await
+    .esperar_codigo(0);
+    assert_eq!(claves(&dir).len(), 4, "julia at 2 sizes × 2 backends");
+    let informe = std::fs::read_to_string(dir.join("BENCHMARK_REPORT.md")).unwrap();
+    assert!(
+        informe.contains("| cluster | a cluster in this process (1 esclavo, 1 slot each) |"),
+        "{informe}"
+    );
+    assert!(informe.contains("| esclavos | esclavo1 ("), "{informe}");
 }
