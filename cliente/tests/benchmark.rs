@@ -102,6 +102,13 @@ async fn a_quick_benchmark_writes_every_file_and_agrees_with_the_maestro() {
         "{informe}"
     );
     assert!(informe.contains("![tiempo_matmul.png](tiempo_matmul.png)"));
+    assert!(
+        informe.contains(
+            "- julia: Secuencial, Paralelo reported the same checksum at every size measured: \
+             exact agreement."
+        ),
+        "{informe}"
+    );
     let resumen = std::fs::read_to_string(dir.join("resumen.csv")).unwrap();
     assert_eq!(resumen.lines().count(), 1 + MEDIDOS);
 

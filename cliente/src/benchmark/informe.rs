@@ -2,7 +2,7 @@
 //! backend), the speedups, the CSV files and the Markdown report. Pure functions of the records,
 //! so every figure of a report can be checked on fixed inputs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use serde::{Deserialize, Serialize};
@@ -322,12 +322,70 @@ pub fn lectura(filas: &[FilaResumen]) -> Vec<String> {
     frases
 }
 
+/// Whether the backends agree, from the checksums the kernels reported: for each tipo measured
+/// on more than one backend, either every job at each size reported the same checksum (exact
+/// agreement), or at how many sizes they differ, and whether each backend at least repeated its
+/// own checksum (a deterministic kernel whose backends sum in different orders).
+pub fn acuerdo(registros: &[Registro]) -> Vec<String> {
+    type PorBackend<'a> = BTreeMap<&'a str, BTreeSet<&'a str>>;
+    let mut por_tipo: BTreeMap<&str, BTreeMap<u64, PorBackend>> = BTreeMap::new();
+    for r in registros {
+        por_tipo
+            .entry(&r.tipo)
+            .or_default()
+            .entry(r.tamano)
+            .or_default()
+            .entry(&r.backend)
+            .or_default()
+            .insert(&r.checksum);
+    }
+    let mut frases = Vec::new();
+    for (tipo, tamanos) in por_tipo {
+        let backends: BTreeSet<&str> = tamanos.values().flat_map(|b| b.keys().copied()).collect();
+        if backends.len() < 2 {
+            continue;
+        }
+        let nombres: Vec<&str> = BACKENDS
+            .iter()
+            .copied()
+            .filter(|b| backends.contains(b))
+            .collect();
+        let difieren = tamanos
+            .values()
+            .filter(|b| b.values().flatten().collect::<BTreeSet<_>>().len() > 1)
+            .count();
+        let repetibles = tamanos
+            .values()
+            .flat_map(|b| b.values())
+            .all(|c| c.len() == 1);
+        frases.push(if difieren == 0 {
+            format!(
+                "{tipo}: {} reported the same checksum at every size measured: exact agreement.",
+                nombres.join(", ")
+            )
+        } else {
+            format!(
+                "{tipo}: the backends' checksums differ at {difieren} of {} sizes (floating-point \
+                 sums in another order: compare within the kernel's tolerance, docs/kernels.md){}.",
+                tamanos.len(),
+                if repetibles {
+                    "; each backend repeated its own exactly"
+                } else {
+                    ""
+                }
+            )
+        });
+    }
+    frases
+}
+
 /// `BENCHMARK_REPORT.md`: the environment, the method, the summary table, the charts, the
 /// reading generated from the numbers, and the notes (a backend left out, and why).
 pub fn markdown(
     entorno: &[(String, String)],
     metodo: &[String],
     filas: &[FilaResumen],
+    acuerdos: &[String],
     graficos: &[String],
     notas: &[String],
 ) -> String {
@@ -377,6 +435,12 @@ pub fn markdown(
     md.push_str("\n## Reading\n\n");
     for l in lectura(filas) {
         md.push_str(&format!("- {l}\n"));
+    }
+    if !acuerdos.is_empty() {
+        md.push_str("\n## Agreement\n\n");
+        for a in acuerdos {
+            md.push_str(&format!("- {a}\n"));
+        }
     }
     md.push_str("\n## Charts\n\n");
     for g in graficos {
@@ -568,6 +632,44 @@ mod tests {
             "{:?}",
             lectura(&filas)
         );
-        assert!(markdown(&[], &[], &filas, &[], &[]).contains("| 25% |"));
+        assert!(markdown(&[], &[], &filas, &[], &[], &[]).contains("| 25% |"));
+    }
+
+    #[test]
+    fn agreement_is_read_from_the_checksums() {
+        let con = |tipo: &str, tamano, backend: &str, checksum: &str| Registro {
+            checksum: checksum.into(),
+            ..registro(tipo, tamano, backend, 1.0, 1.0)
+        };
+        let r = [
+            con("julia", 64, "Secuencial", "a"),
+            con("julia", 64, "Paralelo", "a"),
+            con("julia", 64, "Cuda", "a"),
+            con("julia", 128, "Paralelo", "b"),
+            con("julia", 128, "Secuencial", "b"),
+            con("matmul", 64, "Secuencial", "x"),
+            con("matmul", 64, "Secuencial", "x"),
+            con("matmul", 64, "Paralelo", "y"),
+            con("matmul", 128, "Secuencial", "z"),
+            con("matmul", 128, "Paralelo", "z"),
+            con("fft", 8, "Paralelo", "p"),
+            con("fft", 8, "Paralelo", "q"),
+            con("fft", 8, "Secuencial", "p"),
+            con("espera", 1, "Paralelo", "e"),
+        ];
+        assert_eq!(
+            acuerdo(&r),
+            [
+                "fft: the backends' checksums differ at 1 of 1 sizes (floating-point sums in \
+                 another order: compare within the kernel's tolerance, docs/kernels.md).",
+                "julia: Secuencial, Paralelo, Cuda reported the same checksum at every size \
+                 measured: exact agreement.",
+                "matmul: the backends' checksums differ at 1 of 2 sizes (floating-point sums in \
+                 another order: compare within the kernel's tolerance, docs/kernels.md); each \
+                 backend repeated its own exactly.",
+            ]
+        );
+        let md = markdown(&[], &[], &[], &acuerdo(&r), &[], &[]);
+        assert!(md.contains("## Agreement\n\n- fft: "), "{md}");
     }
 }

@@ -411,7 +411,15 @@ pub fn escribir(carpeta: &Path, registros: &[Registro], cabecera: &Cabecera) -> 
     } else {
         graficos::dibujar(carpeta, &filas).map_err(Error::Local)?
     };
-    let md = informe::markdown(&entorno, &cabecera.metodo, &filas, &graficos, &notas);
+    let acuerdos = informe::acuerdo(registros);
+    let md = informe::markdown(
+        &entorno,
+        &cabecera.metodo,
+        &filas,
+        &acuerdos,
+        &graficos,
+        &notas,
+    );
     std::fs::write(carpeta.join("BENCHMARK_REPORT.md"), md)
         .map_err(|e| Error::local(format!("cannot write BENCHMARK_REPORT.md: {e}")))?;
     Ok(())
