@@ -212,8 +212,40 @@ without a cluster.
 Examples:
   cliente benchmark --local --rapido             # under a minute: small sizes, one repetition
   cliente benchmark --tipos matmul,fft --repeticiones 5
+  cliente benchmark --algoritmos Paralelo,Cuda --tamanos matmul=4096:8192,julia=8192,4096
   cliente benchmark --continuar resultados/benchmark-20261129T221500Z
   cliente benchmark --informe resultados/benchmark-20261129T221500Z";
+
+/// One item of `benchmark --tamanos`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tamano {
+    /// A size for every kernel without sizes of its own.
+    Todos(u64),
+    /// The sizes of one kernel.
+    De(Tipo, Vec<u64>),
+}
+
+/// `1024` or `matmul=2048:4096`.
+fn tamano(s: &str) -> Result<Tamano, String> {
+    let numero = |n: &str| {
+        n.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{n:?} is not a size (a whole number above 0)"))
+    };
+    match s.split_once('=') {
+        None => numero(s).map(Tamano::Todos),
+        Some((tipo, tamanos)) => {
+            let tipo: Tipo = tipo.trim().parse().map_err(|e| format!("{e}"))?;
+            let tamanos = tamanos
+                .split(':')
+                .map(numero)
+                .collect::<Result<Vec<u64>, String>>()?;
+            Ok(Tamano::De(tipo, tamanos))
+        }
+    }
+}
 
 /// Flags of `benchmark`.
 #[derive(Debug, Args)]
@@ -228,10 +260,11 @@ pub struct ArgsComparativa {
     /// Kernels to measure, comma-separated [default: every kernel but espera].
     #[arg(long, value_delimiter = ',')]
     pub tipos: Vec<Tipo>,
-    /// Sizes, comma-separated, for every kernel chosen (each kernel's size parameter)
-    /// [default: each kernel's own range].
-    #[arg(long, value_delimiter = ',')]
-    pub tamanos: Vec<u64>,
+    /// Sizes, comma-separated (each kernel's size parameter): `512,1024` for every kernel
+    /// chosen, `matmul=2048:4096` for one kernel (its sizes separated by `:`); both may be
+    /// mixed [default: each kernel's own range].
+    #[arg(long, value_delimiter = ',', value_parser = tamano)]
+    pub tamanos: Vec<Tamano>,
     /// Backends, comma-separated.
     #[arg(
         long,
@@ -572,6 +605,22 @@ pub fn reescribir_comando(argv: impl IntoIterator<Item = OsString>) -> Vec<OsStr
 mod tests {
     use super::*;
     use comun::Algoritmo;
+
+    #[test]
+    fn benchmark_sizes_are_for_all_kernels_or_for_one() {
+        assert_eq!(tamano("1024"), Ok(Tamano::Todos(1024)));
+        assert_eq!(
+            tamano("matmul=2048:4096"),
+            Ok(Tamano::De(Tipo::Matmul, vec![2048, 4096]))
+        );
+        assert_eq!(
+            tamano(" julia = 64 "),
+            Ok(Tamano::De(Tipo::Julia, vec![64]))
+        );
+        assert!(tamano("0").unwrap_err().contains("\"0\" is not a size"));
+        assert!(tamano("matmul=").unwrap_err().contains("is not a size"));
+        assert!(tamano("matrix=64").is_err());
+    }
 
     fn argv(s: &str) -> Vec<OsString> {
         s.split_whitespace().map(OsString::from).collect()

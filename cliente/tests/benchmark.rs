@@ -283,3 +283,57 @@ async fn local_starts_its_own_cluster_and_names_it_in_the_report() {
     );
     assert!(informe.contains("| esclavos | esclavo1 ("), "{informe}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tamanos_gives_each_kernel_its_own_sizes() {
+    let salida = tempfile::tempdir().unwrap();
+    let dir = salida.path().join("b");
+    let d = dir.to_str().unwrap();
+    cliente(&[
+        "benchmark",
+        "--local",
+        "--algoritmos",
+        "Paralelo",
+        "--repeticiones",
+        "1",
+        "--tamanos",
+        "matmul=48:32,julia=16",
+        "--salida",
+        d,
+    ])
+    .await
+    .esperar_codigo(0);
+    let mut hechos = claves(&dir);
+    hechos.sort();
+    assert_eq!(
+        hechos,
+        [
+            "\"julia\" 16 \"Paralelo\" 0",
+            "\"matmul\" 32 \"Paralelo\" 0",
+            "\"matmul\" 48 \"Paralelo\" 0",
+        ]
+    );
+    let otra = salida.path().join("c");
+    let fuera = cliente(&[
+        "benchmark",
+        "--local",
+        "--tipos",
+        "julia",
+        "--tamanos",
+        "matmul=32",
+        "--salida",
+        otra.to_str().unwrap(),
+    ])
+    .await;
+    fuera.esperar_codigo(1);
+    assert!(
+        fuera
+            .stderr
+            .contains("--tamanos gives sizes for matmul, which --tipos leaves out"),
+        "{fuera:#?}"
+    );
+    assert!(!otra.exists(), "a refused plan makes no folder");
+    let mala = cliente(&["benchmark", "--local", "--tamanos", "matmul=32:x"]).await;
+    mala.esperar_codigo(2);
+    assert!(mala.stderr.contains("\"x\" is not a size"), "{mala:#?}");
+}

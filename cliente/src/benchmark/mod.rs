@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Contexto;
 use crate::api::Maestro;
-use crate::args::ArgsComparativa;
+use crate::args::{ArgsComparativa, Tamano};
 use crate::cluster::Cluster;
 use crate::error::Error;
 use ejecutar::Paso;
@@ -26,35 +26,123 @@ use informe::Registro;
 pub struct Opciones {
     /// The kernels; empty: every one but espera.
     pub tipos: Vec<Tipo>,
-    /// The sizes for every kernel; empty: each kernel's own range.
+    /// The sizes for every kernel without its own; empty: each kernel's own range.
     pub tamanos: Vec<u64>,
+    /// Each kernel's own sizes, where `--tamanos` named them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tamanos_de: Vec<(Tipo, Vec<u64>)>,
     pub algoritmos: Vec<Algoritmo>,
     pub repeticiones: u32,
     pub rapido: bool,
 }
 
 impl Opciones {
-    /// The plan of a new run from its flags, or that of the run `--continuar` resumes.
-    fn de(a: &ArgsComparativa, carpeta: &Path) -> Result<Self, Error> {
-        let ruta = carpeta.join("plan.json");
-        if a.continuar.is_some() && ruta.is_file() {
-            let texto = std::fs::read_to_string(&ruta)
-                .map_err(|e| Error::local(format!("cannot read {}: {e}", ruta.display())))?;
-            return serde_json::from_str(&texto).map_err(|e| {
-                Error::local(format!("{}: not a benchmark plan: {e}", ruta.display()))
-            });
+    /// The plan of a new run from its flags, or that of the run `--continuar` resumes (its
+    /// folder's plan.json), checked: every kernel at every size is a valid job.
+    fn de(a: &ArgsComparativa) -> Result<Self, Error> {
+        let o = match &a.continuar {
+            Some(c) if c.join("plan.json").is_file() => {
+                let ruta = c.join("plan.json");
+                let texto = std::fs::read_to_string(&ruta)
+                    .map_err(|e| Error::local(format!("cannot read {}: {e}", ruta.display())))?;
+                serde_json::from_str(&texto).map_err(|e| {
+                    Error::local(format!("{}: not a benchmark plan: {e}", ruta.display()))
+                })?
+            }
+            _ => Opciones::de_flags(a),
+        };
+        for tipo in o.tipos()? {
+            for tamano in o.tamanos_de_tipo(tipo) {
+                let p = ejecutar::Paso {
+                    tipo,
+                    tamano,
+                    backend: Algoritmo::Paralelo,
+                    repeticion: 0,
+                    calentamiento: false,
+                };
+                if let Err(e) = ejecutar::peticion(&p).validar() {
+                    return Err(Error::local(format!(
+                        "{tipo} at size {tamano}: {e} (choose other --tamanos)"
+                    )));
+                }
+            }
         }
-        let o = Opciones {
+        Ok(o)
+    }
+
+    /// The kernels measured. Without --tipos: those --tamanos names on their own (when it
+    /// gives no size for all), else every kernel but espera.
+    fn tipos(&self) -> Result<Vec<Tipo>, Error> {
+        if !self.tipos.is_empty() {
+            if let Some((t, _)) = self
+                .tamanos_de
+                .iter()
+                .find(|(t, _)| !self.tipos.contains(t))
+            {
+                return Err(Error::local(format!(
+                    "--tamanos gives sizes for {t}, which --tipos leaves out"
+                )));
+            }
+            return Ok(self.tipos.clone());
+        }
+        if !self.tamanos_de.is_empty() && self.tamanos.is_empty() {
+            let mut ts: Vec<Tipo> = Vec::new();
+            for (t, _) in &self.tamanos_de {
+                if !ts.contains(t) {
+                    ts.push(*t);
+                }
+            }
+            return Ok(ts);
+        }
+        Ok(Tipo::TODOS
+            .into_iter()
+            .filter(|t| *t != Tipo::Espera)
+            .collect())
+    }
+
+    /// The sizes `tipo` is measured at: its own (the last --tamanos entry naming it), else
+    /// those for all, else its default range.
+    fn tamanos_de_tipo(&self, tipo: Tipo) -> Vec<u64> {
+        if let Some((_, propios)) = self.tamanos_de.iter().rev().find(|(t, _)| *t == tipo) {
+            propios.clone()
+        } else if self.tamanos.is_empty() {
+            ejecutar::tamanos_por_defecto(tipo, self.rapido)
+        } else {
+            self.tamanos.clone()
+        }
+    }
+
+    /// Writes the plan into the run's folder, as `plan.json`.
+    fn guardar(&self, carpeta: &Path) -> Result<(), Error> {
+        let ruta = carpeta.join("plan.json");
+        let json = serde_json::to_string_pretty(self).map_err(Error::local)?;
+        std::fs::write(&ruta, json + "\n")
+            .map_err(|e| Error::local(format!("cannot write {}: {e}", ruta.display())))
+    }
+
+    fn de_flags(a: &ArgsComparativa) -> Self {
+        Opciones {
             tipos: a.tipos.clone(),
-            tamanos: a.tamanos.clone(),
+            tamanos: a
+                .tamanos
+                .iter()
+                .filter_map(|t| match t {
+                    Tamano::Todos(n) => Some(*n),
+                    Tamano::De(..) => None,
+                })
+                .collect(),
+            tamanos_de: a
+                .tamanos
+                .iter()
+                .filter_map(|t| match t {
+                    Tamano::De(tipo, ns) => Some((*tipo, ns.clone())),
+                    Tamano::Todos(_) => None,
+                })
+                .collect(),
             algoritmos: a.algoritmos.clone(),
             repeticiones: if a.rapido { 1 } else { a.repeticiones },
             rapido: a.rapido,
-        };
-        let json = serde_json::to_string_pretty(&o).map_err(Error::local)?;
-        std::fs::write(&ruta, json + "\n")
-            .map_err(|e| Error::local(format!("cannot write {}: {e}", ruta.display())))?;
-        Ok(o)
+        }
     }
 }
 
@@ -63,8 +151,10 @@ pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Erro
     if let Some(carpeta) = &args.informe {
         return reescribir(carpeta);
     }
+    // Bad flags change nothing: the plan is checked before the folder is made.
+    let a = &Opciones::de(args)?;
     let carpeta = carpeta(args)?;
-    let a = &Opciones::de(args, &carpeta)?;
+    a.guardar(&carpeta)?;
     if !args.local {
         return medir(cx, &cx.maestro, a, &carpeta, "the cluster at --maestro").await;
     }
@@ -125,14 +215,7 @@ async fn medir(
         .filter(|e| e.vivo)
         .map(|e| e.capacidad_gpu)
         .sum();
-    let tipos: Vec<Tipo> = if a.tipos.is_empty() {
-        Tipo::TODOS
-            .into_iter()
-            .filter(|t| *t != Tipo::Espera)
-            .collect()
-    } else {
-        a.tipos.clone()
-    };
+    let tipos = a.tipos()?;
     let mut notas = Vec::new();
     let mut backends: Vec<Algoritmo> = Vec::new();
     for b in &a.algoritmos {
@@ -152,27 +235,9 @@ async fn medir(
         return Err(Error::local("no backend left to measure (--algoritmos)"));
     }
     let repeticiones = a.repeticiones;
-    let tamanos = |t: Tipo| {
-        if a.tamanos.is_empty() {
-            ejecutar::tamanos_por_defecto(t, a.rapido)
-        } else {
-            a.tamanos.clone()
-        }
-    };
     // Cuda only for a tipo that has a GPU version.
-    let mut plan = ejecutar::planificar(&tipos, &tamanos, &backends, repeticiones);
+    let mut plan = ejecutar::planificar(&tipos, &|t| a.tamanos_de_tipo(t), &backends, repeticiones);
     plan.retain(|p| p.backend != Algoritmo::Cuda || p.tipo.tiene_cuda());
-    for p in &plan {
-        if !p.calentamiento {
-            let t = ejecutar::peticion(p);
-            if let Err(e) = t.validar() {
-                return Err(Error::local(format!(
-                    "{} at size {}: {e} (choose other --tamanos)",
-                    p.tipo, p.tamano
-                )));
-            }
-        }
-    }
     let previos = ejecutar::leer_registros(carpeta).map_err(Error::Local)?;
     let hechos: HashSet<_> = previos
         .iter()
