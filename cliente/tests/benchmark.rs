@@ -333,6 +333,22 @@ async fn tamanos_gives_each_kernel_its_own_sizes() {
         "{fuera:#?}"
     );
     assert!(!otra.exists(), "a refused plan makes no folder");
+    // Only Cuda, and no GPU: nothing to measure, said, and no folder made.
+    let sin_gpu = cliente(&[
+        "benchmark",
+        "--local",
+        "--algoritmos",
+        "Cuda",
+        "--salida",
+        otra.to_str().unwrap(),
+    ])
+    .await;
+    sin_gpu.esperar_codigo(1);
+    assert!(
+        sin_gpu.stderr.contains("no backend left to measure"),
+        "{sin_gpu:#?}"
+    );
+    assert!(!otra.exists(), "nothing measured, no folder made");
     let mala = cliente(&["benchmark", "--local", "--tamanos", "matmul=32:x"]).await;
     mala.esperar_codigo(2);
     assert!(mala.stderr.contains("\"x\" is not a size"), "{mala:#?}");

@@ -154,7 +154,6 @@ pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Erro
     // Bad flags change nothing: the plan is checked before the folder is made.
     let a = &Opciones::de(args)?;
     let carpeta = carpeta(args)?;
-    a.guardar(&carpeta)?;
     if !args.local {
         return medir(cx, &cx.maestro, a, &carpeta, "the cluster at --maestro").await;
     }
@@ -179,6 +178,7 @@ pub async fn benchmark(cx: &Contexto, args: &ArgsComparativa) -> Result<u8, Erro
 }
 
 /// The output folder: `--continuar`'s (which must hold a run), `--salida`, or a new dated one.
+/// Made only once the cluster is known to measure something ([`crear`]).
 fn carpeta(a: &ArgsComparativa) -> Result<PathBuf, Error> {
     let carpeta = match (&a.continuar, &a.salida) {
         (Some(c), _) => {
@@ -196,9 +196,14 @@ fn carpeta(a: &ArgsComparativa) -> Result<PathBuf, Error> {
             comun::fecha::para_archivo(comun::ahora_ms())
         )),
     };
-    std::fs::create_dir_all(&carpeta)
-        .map_err(|e| Error::local(format!("cannot create {}: {e}", carpeta.display())))?;
     Ok(carpeta)
+}
+
+/// Makes the output folder and writes the plan into it.
+fn crear(carpeta: &Path, a: &Opciones) -> Result<(), Error> {
+    std::fs::create_dir_all(carpeta)
+        .map_err(|e| Error::local(format!("cannot create {}: {e}", carpeta.display())))?;
+    a.guardar(carpeta)
 }
 
 async fn medir(
@@ -232,8 +237,12 @@ async fn medir(
         );
     }
     if backends.is_empty() {
-        return Err(Error::local("no backend left to measure (--algoritmos)"));
+        return Err(Error::local(
+            "no backend left to measure (--algoritmos: Cuda needs a GPU esclavo, and none is \
+             registered)",
+        ));
     }
+    crear(carpeta, a)?;
     let repeticiones = a.repeticiones;
     // Cuda only for a tipo that has a GPU version.
     let mut plan = ejecutar::planificar(&tipos, &|t| a.tamanos_de_tipo(t), &backends, repeticiones);
