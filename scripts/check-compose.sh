@@ -95,10 +95,8 @@ import yaml
 
 AYUDA = sys.argv[1]
 BINARIOS = ("maestro", "esclavo", "memoria", "cliente")
-# Read by every binary (tracing's filter), though no flag names it.
-SIEMPRE = {"RUST_LOG"}
-# The original system's variables, accepted where the binary's --help mentions them.
-LEGADO = {"MAESTRO_IP", "MEMORIA_NODE"}
+sys.path.insert(0, "scripts")
+from ayuda_clap import aceptadas as aceptadas_en, variables  # noqa: E402
 
 errores = []
 
@@ -112,19 +110,6 @@ def ayuda(binario):
         return f.read()
 
 
-def variables(texto):
-    """NAME -> default (or None) for every `[env: NAME...]` in a --help text."""
-    resultado = {}
-    # clap prints each option as its flag line, its help (which may hold `[default: X]`), then
-    # `[env: NAME=]`, or `[env: NAME]` when the value is hidden.
-    bloques = re.split(r"\n(?=\s*(?:-\w, )?--[\w-]+)", texto)
-    for bloque in bloques:
-        for nombre in re.findall(r"\[env: ([A-Z0-9_]+)[=\]]", bloque):
-            defecto = re.search(r"\[default: ([^\]]*)\]", bloque)
-            resultado[nombre] = defecto.group(1) if defecto else None
-    return resultado
-
-
 AYUDAS = {b: ayuda(b) for b in BINARIOS}
 ENV = {b: variables(t) for b, t in AYUDAS.items()}
 for b in ("maestro", "esclavo", "memoria"):
@@ -133,9 +118,7 @@ for b in ("maestro", "esclavo", "memoria"):
 
 
 def aceptadas(binario):
-    texto = AYUDAS[binario]
-    legado = {v for v in LEGADO if v in texto}
-    return set(ENV[binario]) | SIEMPRE | legado
+    return aceptadas_en(AYUDAS[binario])
 
 
 with open(os.path.join(AYUDA, "config.yml")) as f:
