@@ -330,7 +330,8 @@ for (contexto, dockerfile), usuarios in sorted(dockerfiles.items()):
     # scripts the Dockerfile names.
     necesarios = ["Cargo.toml", "Cargo.lock"]
     necesarios += [f"{m}/Cargo.toml" for m in miembros] + [f"{m}/src" for m in miembros]
-    necesarios += sorted(set(re.findall(r"\b((?:docker|scripts)/[\w.-]+)", texto)))
+    # (A pattern, `docker/bin*`, may match nothing: not needed.)
+    necesarios += sorted(set(re.findall(r"\b((?:docker|scripts)/[\w.-]+)(?![\w.*-])", texto)))
     for n in necesarios:
         if not os.path.exists(os.path.join(contexto, n)):
             error(quien, f"{os.path.relpath(dockerfile)} needs {n}, which does not exist")

@@ -16,7 +16,9 @@
 #      it; an esclavo's URL_PUBLICA points at that port;
 #    - MAESTRO_URL names the maestro Service and its port, and that Service sends to the
 #      maestro's http port;
-#    - it runs as a non-root user with requests and limits; a GPU esclavo asks nvidia.com/gpu.
+#    - it runs as a non-root user with requests and limits; a GPU esclavo asks nvidia.com/gpu;
+#    - an esclavo's terminationGracePeriodSeconds leaves 5 s after its GRACIA_S (the drain:
+#      running jobs finish, the rest is handed back before the SIGKILL).
 #
 # Needs kubectl (with its built-in kustomize) and python3 with venv; installs the two PyPI tools
 # into target/py/k8s on first use. Builds the three binaries (debug) to read their --help, or
@@ -154,6 +156,11 @@ def revisar(nombre, docs):
             u = urlparse((env.get("URL_PUBLICA") or "").replace("$(POD_IP)", "ip"))
             if u.port != puerto:
                 error(donde, f"URL_PUBLICA's port must be PUERTO ({puerto})")
+            gracia = float(env.get("GRACIA_S") or variables(AYUDAS[b]).get("GRACIA_S"))
+            plazo = pod.get("terminationGracePeriodSeconds", 30)
+            if plazo < gracia + 5:
+                error(donde, f"terminationGracePeriodSeconds ({plazo}) must leave 5 s after "
+                      f"GRACIA_S ({gracia:g}) to hand running jobs back before SIGKILL")
         if b != "maestro":
             u = urlparse(env.get("MAESTRO_URL") or "")
             s = servicios.get(u.hostname or "")

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use comun::api::{
-    Cursor, EstadoCluster, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, PeticionCarga, PeticionLote,
-    PeticionPrioridad, PeticionTrabajo, Ping, RespuestaAccion, RespuestaAgregar, RespuestaCarga,
-    RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
+    Cursor, EsclavoInfo, EstadoCluster, FiltroTrabajos, ListaTrabajos, MAX_ESPERA, PeticionCarga,
+    PeticionLote, PeticionPrioridad, PeticionTrabajo, Ping, RespuestaAccion, RespuestaAgregar,
+    RespuestaCarga, RespuestaLimpiar, RespuestaLote, Resumen, Trabajo,
 };
 use comun::{CuerpoError, Estado, Prioridad, TrabajoId};
 use reqwest::{Method, RequestBuilder, Response};
@@ -155,6 +155,12 @@ impl Maestro {
             &serde_json::json!({}),
         )
         .await
+    }
+
+    /// `POST /esclavos/{nombre}/drenar`: no new job goes to that esclavo.
+    pub async fn drenar(&self, nombre: &str) -> Result<EsclavoInfo, Error> {
+        let ruta = plataforma::maestro::ruta_con(&["esclavos", nombre, "drenar"]);
+        self.post(&ruta, &serde_json::json!({})).await
     }
 
     /// `PATCH /trabajos/{id}`: a pending job's new priority.

@@ -167,6 +167,9 @@ pub enum Comando {
     Reintentar(ArgsReintentar),
     /// Change the priority of a pending job (it takes its new place in the queue).
     Prioridad(ArgsPrioridad),
+    /// Drain an esclavo: no new job goes to it; the ones it runs finish there.
+    #[command(long_about = DRENAR)]
+    Drenar(ArgsDrenar),
     /// Statistics since the maestro started: jobs by state, throughput, wait, run and kernel
     /// times by tipo and backend, GPU speedup, esclavos' utilisation; or one esclavo's history.
     #[command(alias = "stats", long_about = ESTADISTICAS)]
@@ -474,6 +477,22 @@ pub struct ArgsCancelar {
     /// The job's id.
     pub id: TrabajoId,
 }
+
+/// Flags of `drenar`.
+#[derive(Debug, Args)]
+pub struct ArgsDrenar {
+    /// The esclavo's name, as `cliente estado` lists it.
+    pub esclavo: String,
+}
+
+/// `drenar --help`.
+const DRENAR: &str = "Drain an esclavo: the maestro sends it no new job; the jobs it runs \
+    finish there. Use it before stopping an esclavo's machine by hand, then stop the esclavo \
+    once `cliente estado` shows it running nothing.\n\n\
+    An esclavo drains itself on SIGTERM (docker stop, a Kubernetes scale-down): it refuses new \
+    jobs, lets the running ones finish for up to its --gracia-s, and hands the rest back to \
+    the maestro, which queues them again at once without counting a failure.\n\n\
+    The drain lasts until a new process registers under that name (or the maestro restarts).";
 
 /// Flags of `local`.
 #[derive(Debug, Args)]

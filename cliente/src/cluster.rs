@@ -77,6 +77,9 @@ impl Cluster {
             let mut config = esclavo::Config::new(&self.url, &nombre);
             config.capacidad = capacidad;
             config.token = self.token.clone();
+            // Maestro and esclavos stop together: hand running jobs back at once (the
+            // maestro's store keeps them for the next start).
+            config.gracia = Duration::ZERO;
             let tarea = tokio::spawn(esclavo::run(
                 config,
                 listener,

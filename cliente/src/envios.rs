@@ -8,7 +8,9 @@ use comun::{ErrorCampo, Estado, Tipo};
 use serde::Serialize;
 
 use crate::Contexto;
-use crate::args::{ArgsCancelar, ArgsCarga, ArgsPrioridad, ArgsReintentar, ArgsTrabajo, Entrada};
+use crate::args::{
+    ArgsCancelar, ArgsCarga, ArgsDrenar, ArgsPrioridad, ArgsReintentar, ArgsTrabajo, Entrada,
+};
 use crate::consultas::guardar_imagen;
 use crate::error::{Error, SALIDA_INCOMPLETO};
 use crate::{esperar, progreso, salida};
@@ -189,6 +191,18 @@ pub async fn cancelar(cx: &Contexto, a: &ArgsCancelar) -> Result<u8, Error> {
 pub async fn reintentar(cx: &Contexto, a: &ArgsReintentar) -> Result<u8, Error> {
     let r = cx.maestro.reintentar(a.id).await?;
     cx.mostrar(&r, || format!("{}\n", r.mensaje));
+    Ok(0)
+}
+
+/// `drenar`: no new job goes to an esclavo.
+pub async fn drenar(cx: &Contexto, a: &ArgsDrenar) -> Result<u8, Error> {
+    let e = cx.maestro.drenar(&a.esclavo).await?;
+    cx.mostrar(&e, || {
+        format!(
+            "esclavo {} draining: no new job goes to it; it runs {} now\n",
+            e.nombre, e.ejecutando
+        )
+    });
     Ok(0)
 }
 

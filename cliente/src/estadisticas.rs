@@ -261,6 +261,7 @@ mod tests {
             carga: Carga::default(),
             capacidades: Capacidades::default(),
             completados: 0,
+            drenando: false,
         };
         assert_eq!(gpus(&e), "");
         e.capacidades.gpus = vec![gpu(0, "0000:17:00.0"), gpu(1, "")];

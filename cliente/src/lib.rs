@@ -123,6 +123,7 @@ pub async fn ejecutar(cli: Cli) -> Result<u8, Error> {
         Comando::Cancelar(a) => envios::cancelar(&cx, a).await,
         Comando::Reintentar(a) => envios::reintentar(&cx, a).await,
         Comando::Prioridad(a) => envios::priorizar(&cx, a).await,
+        Comando::Drenar(a) => envios::drenar(&cx, a).await,
         Comando::Estadisticas(a) => estadisticas::estadisticas(&cx, a).await,
         Comando::Local(a) => local::local(&cx, a).await,
         Comando::Carga(a) => carga::carga(&cx, a).await,

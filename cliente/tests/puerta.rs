@@ -241,6 +241,44 @@ async fn an_unreachable_maestro_exits_2_with_a_hint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drenar_keeps_new_jobs_off_an_esclavo_and_names_an_unknown_one() {
+    let c = Cluster::new(1).await;
+    let s = cliente(&["--maestro", c.url(), "drenar", "nadie"]).await;
+    s.esperar_codigo(1);
+    assert!(
+        s.stderr.contains(r#"no esclavo is named "nadie""#),
+        "{s:#?}"
+    );
+    let s = cliente(&["--maestro", c.url(), "drenar", "esclavo1"]).await;
+    s.esperar_codigo(0);
+    assert!(s.stdout.contains("esclavo esclavo1 draining"), "{s:#?}");
+    let s = cliente(&["--maestro", c.url(), "--json", "estado"]).await;
+    let e: EstadoCluster = s.esperar_codigo(0).json();
+    assert!(e.esclavos.iter().all(|e| e.drenando), "{:?}", e.esclavos);
+    // A job now waits: its only esclavo drains.
+    let s = cliente(&[
+        "--maestro",
+        c.url(),
+        "--json",
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "1",
+    ])
+    .await;
+    let r: RespuestaAgregar = s.esperar_codigo(0).json();
+    let t: Trabajo = reqwest::get(format!("{}/trabajos/{}?esperar_ms=1000", c.url(), r.id))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(t.estado, Estado::Pendiente, "still, a second later: {t:#?}");
+    c.parar().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusal_of_the_maestro_exits_1_with_its_message() {
     let c = Cluster::new(1).await;
     let s = cliente(&["--maestro", c.url(), "resultado", "999999"]).await;

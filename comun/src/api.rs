@@ -246,6 +246,10 @@ pub struct EsclavoInfo {
     pub capacidades: Capacidades,
     /// Jobs it completed since it registered.
     pub completados: u64,
+    /// Draining: it gets no new job (an operator's `POST /esclavos/{nombre}/drenar`, or the
+    /// esclavo itself on SIGTERM); what it runs finishes there.
+    #[serde(default)]
+    pub drenando: bool,
 }
 
 /// What the maestro made of its watched jobs file.

@@ -134,6 +134,30 @@ pub struct Latido {
     pub carga: Carga,
     /// Jobs it is running now.
     pub ejecutando: Vec<TrabajoId>,
+    /// It is draining (it got SIGTERM): it takes no new job, finishes those it runs within
+    /// its grace period and hands the rest back (`POST /esclavos/{nombre}/baja`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub drenando: bool,
+}
+
+/// Body of `POST /esclavos/{nombre}/baja`: the esclavo process `instancia` leaves the cluster.
+/// Whatever it still runs is handed back to the queue at once, without counting as a failed
+/// attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Baja {
+    /// The process leaving (a newer process under the same name is not removed).
+    pub instancia: u64,
+    /// Why, for the handed-back attempts' history (`"SIGTERM: grace period of 20 s over"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motivo: Option<String>,
+}
+
+/// Answer to `POST /esclavos/{nombre}/baja`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RespuestaBaja {
+    /// The jobs it was running, handed back to the queue.
+    pub devueltos: Vec<TrabajoId>,
 }
 
 /// Answer to `POST /latido`.

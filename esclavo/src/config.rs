@@ -13,6 +13,10 @@ pub const MAESTRO_POR_DEFECTO: &str = "http://127.0.0.1:5001";
 /// Heartbeat period when none is given.
 pub const LATIDO_POR_DEFECTO: Duration = Duration::from_secs(2);
 
+/// How long a stopping esclavo (SIGTERM) lets its running jobs finish when none is given:
+/// under Kubernetes' default 30 s between SIGTERM and SIGKILL, with room to hand the rest back.
+pub const GRACIA_POR_DEFECTO: Duration = Duration::from_secs(20);
+
 /// `Cuda` jobs each GPU runs at once when none is given: one, so a job has the device to
 /// itself and its kernel time is its own.
 pub const RANURAS_POR_GPU: u32 = 1;
@@ -50,12 +54,15 @@ pub struct Config {
     pub ca: Option<plataforma::Ca>,
     /// Heartbeat period (the maestro's requested period wins when it is shorter).
     pub latido: Duration,
+    /// On shutdown, how long running jobs may go on finishing before they are handed back to
+    /// the maestro ([`crate::drenaje`]); zero hands them back at once.
+    pub gracia: Duration,
 }
 
 impl Config {
     /// A config with the defaults of the command line: one slot per core (and one per GPU for
     /// `Cuda` jobs, GPUs detected), this host's name as the node, no token, a heartbeat every
-    /// two seconds, the URL taken from the bound address.
+    /// two seconds, 20 s of grace at shutdown, the URL taken from the bound address.
     pub fn new(maestro: impl Into<String>, nombre: impl Into<String>) -> Self {
         Self {
             maestro: maestro.into(),
@@ -70,6 +77,7 @@ impl Config {
             transporte: plataforma::Transporte::default(),
             ca: None,
             latido: LATIDO_POR_DEFECTO,
+            gracia: GRACIA_POR_DEFECTO,
         }
     }
 }

@@ -27,6 +27,9 @@ use crate::servicio::Esclavo;
 /// result is sent).
 const MOTIVO_CIERRE: &str = "the esclavo is shutting down";
 
+/// Why a draining esclavo refuses new jobs.
+const MOTIVO_DRENANDO: &str = "draining: this esclavo is stopping";
+
 /// Takes each job that finds a free slot and starts it; refuses the others, saying why.
 /// Jobs are taken in the order of the request. The parameters must have been validated.
 pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> RespuestaEjecutar {
@@ -34,6 +37,8 @@ pub(crate) fn aceptar(esclavo: &Arc<Esclavo>, trabajos: Vec<Asignacion>) -> Resp
     for a in trabajos {
         let toma = if esclavo.cerrado() {
             Err("shutting down".to_owned())
+        } else if esclavo.drenando() {
+            Err(MOTIVO_DRENANDO.to_owned())
         } else if a.algoritmo.necesita_gpu() && esclavo.capacidades().gpus.is_empty() {
             Err(format!(
                 "no GPU on this esclavo ({})",
@@ -80,13 +85,15 @@ async fn correr(esclavo: Arc<Esclavo>, a: Asignacion, parada: Parada, gpu: Optio
     esclavo
         .metricas
         .terminado(tipo, a.algoritmo, estado, inicio.elapsed());
-    esclavo.ranuras.liberar((a.id, a.intento), estado);
-    esclavo.informar(InformeResultado {
+    let informe = InformeResultado {
         id: a.id,
         intento: a.intento,
         esclavo: esclavo.nombre().to_owned(),
         instancia: esclavo.instancia(),
         salida,
+    };
+    esclavo.informar(informe, || {
+        esclavo.ranuras.liberar((a.id, a.intento), estado)
     });
 }
 

@@ -14,6 +14,8 @@
 //! - [`envio`]: one task that batches finished results and retries each batch until the
 //!   maestro acknowledges it.
 //! - [`registro`]: registration with backoff, the heartbeat, re-registration on 404.
+//! - [`drenaje`]: the drain at shutdown: refuse, wait for the running jobs up to the grace
+//!   period, hand the rest back.
 //! - [`conexion`]: the maestro's API as one keep-alive `reqwest` client.
 //! - [`entradas`]: the uploaded PNGs `imagen` jobs name, fetched from the maestro before the
 //!   kernel runs and kept in a small cache.
@@ -26,15 +28,19 @@
 //! # Lifecycle
 //!
 //! [`run`] serves on the listener it is given, registers, heartbeats and sends results until the
-//! shutdown future completes ([`plataforma::Tareas`]). Then it stops accepting requests and jobs,
-//! stops heartbeating, stops the background tasks and returns. **Running jobs are abandoned** and results not yet
-//! acknowledged are lost with the process: that is safe, because the maestro sees the heartbeats
-//! stop (or a new `instancia` under the same name) and runs those jobs again. A kernel on the
-//! blocking pool is told to stop (it checks between chunks of work), so its thread ends soon in
-//! the background.
+//! shutdown future completes ([`plataforma::Tareas`]). Then it **drains** ([`drenaje`]): it
+//! refuses new jobs and says so in a heartbeat sent at once (the maestro sends it nothing
+//! more), lets the running jobs finish and their results reach the maestro for up to
+//! [`Config::gracia`], and hands back whatever still runs (`POST /esclavos/{nombre}/baja`: the
+//! maestro queues those jobs again at once, without counting a failure). Then it stops
+//! accepting requests, stops heartbeating, stops the background tasks and returns; attempts
+//! still running are abandoned, their kernels told to stop. A process killed outright
+//! (SIGKILL) is safe too, only slower: the maestro sees the heartbeats stop (or a new
+//! `instancia` under the same name) and runs those jobs again.
 
 pub mod conexion;
 pub mod config;
+pub mod drenaje;
 pub mod ejecucion;
 pub mod entradas;
 pub mod envio;
@@ -54,7 +60,9 @@ use anyhow::Context as _;
 use tokio::net::TcpListener;
 
 pub use conexion::ClienteMaestro;
-pub use config::{Config, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO, RANURAS_POR_GPU};
+pub use config::{
+    Config, GRACIA_POR_DEFECTO, LATIDO_POR_DEFECTO, PUERTO_POR_DEFECTO, RANURAS_POR_GPU,
+};
 pub use gpus::GpuEnUso;
 pub use http::router;
 pub use servicio::Esclavo;
@@ -104,18 +112,20 @@ pub async fn run(
         }
     });
     tareas.bucle({
-        let esclavo = esclavo.clone();
+        let (esclavo, cliente) = (esclavo.clone(), cliente.clone());
         async move {
             envio::enviar_resultados(esclavo, cliente, informes).await;
             Ok(())
         }
     });
-    tareas
-        .hasta(shutdown, || {
-            tracing::info!("running jobs are abandoned (the maestro runs them again)");
-            esclavo.cerrar();
-        })
-        .await
+    let drenaje = {
+        let esclavo = esclavo.clone();
+        async move {
+            shutdown.await;
+            drenaje::drenar(&esclavo, &cliente, config.gracia).await;
+        }
+    };
+    tareas.hasta(drenaje, || esclavo.cerrar()).await
 }
 
 /// `esquema://` (`http` or `https`) and the bound address; the host name instead of an

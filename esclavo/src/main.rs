@@ -18,6 +18,10 @@ use esclavo::Config;
         (Julia fractals, espera sleeps) to it, it runs up to --capacidad of them at once and \
         posts each result back, keeping results in memory until the maestro acknowledges them. \
         If the maestro restarts or forgets it, it registers again by itself.\n\n\
+        On SIGTERM (docker stop, a Kubernetes scale-down) it drains: it refuses new jobs, tells \
+        the maestro, lets the running ones finish for up to --gracia-s seconds and delivers \
+        their results, then hands whatever still runs back to the maestro (queued again at \
+        once, not counted as a failure) and exits 0.\n\n\
         Built with the `cuda` feature, it registers every GPU it can use (name, memory, compute \
         capability) and runs each Cuda job on one of them: the free GPU running the fewest \
         jobs, then the one with more memory. Each GPU runs --ranuras-por-gpu Cuda jobs at once \
@@ -70,8 +74,30 @@ struct Args {
           value_parser = clap::value_parser!(u64).range(10..))]
     latido_ms: u64,
 
+    /// On SIGTERM or SIGINT, seconds the running jobs may go on finishing (new ones are
+    /// refused, the maestro sends none) before the rest are handed back to the maestro, which
+    /// queues them again at once without counting a failure; 0 hands them back at once.
+    /// Keep it under the time your supervisor waits before SIGKILL (Kubernetes:
+    /// terminationGracePeriodSeconds, 30 by default; Docker: stop_grace_period, 10 by default).
+    #[arg(long = "gracia-s", env = "GRACIA_S", value_name = "SECONDS",
+          default_value_t = esclavo::GRACIA_POR_DEFECTO.as_secs_f64(),
+          value_parser = segundos_de_gracia)]
+    gracia_s: f64,
+
     #[command(flatten)]
     red: plataforma::ArgsRed,
+}
+
+/// A grace period in seconds: a number from 0 to 3600.
+fn segundos_de_gracia(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(0.0..=3600.0).contains(&v) {
+        return Err(format!("{v} s is outside 0..=3600"));
+    }
+    Ok(v)
 }
 
 impl Args {
@@ -95,6 +121,7 @@ impl Args {
             transporte,
             ca: self.red.ca,
             latido: Duration::from_millis(self.latido_ms),
+            gracia: Duration::from_secs_f64(self.gracia_s),
         }
     }
 }

@@ -90,12 +90,16 @@ async fn latir_mientras_conocido(
     intervalo.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut fallos = Reintento::new();
     loop {
-        intervalo.tick().await;
+        tokio::select! {
+            _ = intervalo.tick() => {}
+            () = esclavo.latir_ya.notified() => {}
+        }
         let latido = Latido {
             nombre: esclavo.nombre().to_owned(),
             instancia: esclavo.instancia(),
             carga: monitor.muestra(),
             ejecutando: esclavo.ranuras.ids_en_curso(),
+            drenando: esclavo.drenando(),
         };
         match cliente.latido(&latido).await {
             Ok(respuesta) => {

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use comun::api::SistemaPing;
 use comun::nodo::{Capacidades, InformeResultado, Registro};
 use plataforma::http::ErrorApi;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::config::Config;
 use crate::entradas::Entradas;
@@ -43,6 +43,12 @@ pub struct Esclavo {
     informes: mpsc::UnboundedSender<InformeResultado>,
     /// Turns true once, at shutdown: running jobs are abandoned and new ones refused.
     cierre: watch::Sender<bool>,
+    /// Draining (SIGTERM): new jobs are refused, running ones go on, heartbeats say so.
+    drenando: AtomicBool,
+    /// Wakes the heartbeat loop to send one now (the maestro must hear of a drain at once).
+    pub(crate) latir_ya: Notify,
+    /// Signalled whenever a slot frees or results are acknowledged: a drain waits on it.
+    pub(crate) cambio: Notify,
     /// The Prometheus metrics (`GET /metrics`).
     pub(crate) metricas: Metricas,
     /// Where the uploaded PNGs of `imagen` jobs come from (`run` connects it to the maestro).
@@ -76,6 +82,9 @@ impl Esclavo {
             por_enviar: AtomicU64::new(0),
             informes,
             cierre: watch::Sender::new(false),
+            drenando: AtomicBool::new(false),
+            latir_ya: Notify::new(),
+            cambio: Notify::new(),
             metricas: Metricas::new(&config.nombre),
             monitor: Mutex::new(Monitor::new()),
             entradas: Entradas::default(),
@@ -144,16 +153,36 @@ impl Esclavo {
         self.registrado.store(registrado, Ordering::Relaxed);
     }
 
-    /// Queues a finished attempt for the maestro.
-    pub(crate) fn informar(&self, informe: InformeResultado) {
+    /// Queues a finished attempt for the maestro, once `liberar` has freed its slot. The
+    /// result counts as unsent before the slot is free, so a drain never sees neither.
+    pub(crate) fn informar(&self, informe: InformeResultado, liberar: impl FnOnce()) {
         self.por_enviar.fetch_add(1, Ordering::Relaxed);
+        liberar();
         // Fails only when the sender task is gone, i.e. at shutdown: the maestro re-runs it.
         let _ = self.informes.send(informe);
+        self.cambio.notify_waiters();
     }
 
     /// The maestro acknowledged (or refused for good) `n` queued results.
     pub(crate) fn enviados(&self, n: usize) {
         self.por_enviar.fetch_sub(n as u64, Ordering::Relaxed);
+        self.cambio.notify_waiters();
+    }
+
+    /// Results the maestro has not acknowledged yet.
+    pub fn por_enviar(&self) -> u64 {
+        self.por_enviar.load(Ordering::Relaxed)
+    }
+
+    /// Starts draining: new jobs are refused, the next heartbeat (sent at once) tells the
+    /// maestro, running jobs go on ([`crate::drenaje`]).
+    pub fn drenar(&self) {
+        self.drenando.store(true, Ordering::Relaxed);
+        self.latir_ya.notify_one();
+    }
+
+    pub fn drenando(&self) -> bool {
+        self.drenando.load(Ordering::Relaxed)
     }
 
     /// The text of `GET /metrics`, with what mirrors the state read now.
@@ -199,6 +228,7 @@ impl Esclavo {
             cancelados: actividad.cancelados,
             historial: actividad.historial,
             registrado: self.registrado.load(Ordering::Relaxed),
+            drenando: self.drenando(),
             resultados_por_enviar: self.por_enviar.load(Ordering::Relaxed),
         }
     }

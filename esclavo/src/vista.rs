@@ -41,6 +41,10 @@ pub struct EstadoEsclavo {
     pub historial: Vec<Terminado>,
     /// Whether the maestro accepted its registration and has not forgotten it since.
     pub registrado: bool,
+    /// Draining (it got SIGTERM): it takes no new job and leaves once the running ones
+    /// finish or its grace period (`--gracia-s`) ends.
+    #[serde(default)]
+    pub drenando: bool,
     /// Finished attempts whose results the maestro has not acknowledged yet.
     pub resultados_por_enviar: u64,
 }

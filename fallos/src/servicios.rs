@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -267,10 +268,15 @@ impl Maestro {
 
     /// SIGTERM (SIGKILL if it does not exit in time), so its database can be read.
     pub async fn parar(&mut self) {
-        if let Some(mut p) = self.proceso.take() {
-            p.exigir_vivo();
-            p.parar(PARADA).await;
-        }
+        self.terminar().await;
+    }
+
+    /// SIGTERM, as `docker stop` or Kubernetes stops it; waits for it to exit (SIGKILL if it
+    /// does not in time). How it exited, or `None` if it had to be killed.
+    pub async fn terminar(&mut self) -> Option<ExitStatus> {
+        let mut p = self.proceso.take()?;
+        p.exigir_vivo();
+        p.parar(PARADA).await
     }
 
     /// Its database file.
@@ -300,6 +306,8 @@ pub struct OpcionesEsclavo {
     pub capacidad: u32,
     pub nodo: String,
     pub latido_ms: u64,
+    /// `--gracia-s`: on SIGTERM, how long running jobs may finish (`None`: the default).
+    pub gracia_s: Option<f64>,
     pub rust_log: String,
     pub red: Option<EnRed>,
     /// Wait until the maestro accepted its registration before returning.
@@ -314,6 +322,7 @@ impl OpcionesEsclavo {
             capacidad,
             nodo: "fallos".into(),
             latido_ms: 300,
+            gracia_s: None,
             rust_log: "info".into(),
             red: None,
             esperar_registro: true,
@@ -347,7 +356,7 @@ impl Esclavo {
             };
             let url = format!("http://{host}:{puerto}");
             let o = &self.opciones;
-            let args: Vec<OsString> = vec![
+            let mut args: Vec<OsString> = vec![
                 "--puerto".into(),
                 puerto.to_string().into(),
                 "--url-publica".into(),
@@ -363,6 +372,9 @@ impl Esclavo {
                 "--latido-ms".into(),
                 o.latido_ms.to_string().into(),
             ];
+            if let Some(g) = o.gracia_s {
+                args.extend(["--gracia-s".into(), g.to_string().into()]);
+            }
             let l = esc.lanzamiento("esclavo", &etiqueta, args, &o.rust_log, o.red.as_ref());
             match Proceso::lanzar(&nombre, &l).await {
                 Ok(p) => {
@@ -412,6 +424,14 @@ impl Esclavo {
     pub async fn matar(&mut self) {
         self.proceso().matar().await;
         self.proceso = None;
+    }
+
+    /// SIGTERM: it drains; waits up to `plazo` for it to exit (SIGKILL after that). How it
+    /// exited, or `None` if it had to be killed.
+    pub async fn terminar(&mut self, plazo: Duration) -> Option<ExitStatus> {
+        let mut p = self.proceso.take().expect("the esclavo is running");
+        println!("[fallos] SIGTERM {} (pid {})", p.nombre, p.pid);
+        p.parar(plazo).await
     }
 
     /// Starts it again under the same name (a new process: a new instance, a new port).

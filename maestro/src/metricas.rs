@@ -60,6 +60,7 @@ pub struct Metricas {
     terminados: [IntCounter; 3],
     intentos: IntCounter,
     rechazados: IntCounter,
+    cedidos: IntCounter,
     reintentos: IntCounter,
     perdidos: IntCounter,
     trabajos: GaugeVec,
@@ -100,6 +101,11 @@ impl Metricas {
                 "attempts_refused_total",
                 "Attempts an esclavo refused for want of a free slot (the job waits again in \
                  its place; not a failure)",
+            ),
+            cedidos: base.contador(
+                "attempts_handed_back_total",
+                "Running attempts a draining esclavo handed back as it left, past its grace \
+                 period (the job is queued again at once; not a failure)",
             ),
             reintentos: base.contador(
                 "retries_total",
@@ -164,6 +170,7 @@ impl Metricas {
                 Cambio::Insertar(f) => self.recibidos[indice_puerta(&f.origen)].inc(),
                 Cambio::Asignar { .. } => self.intentos.inc(),
                 Cambio::Devolver { .. } => self.rechazados.inc(),
+                Cambio::Ceder { .. } => self.cedidos.inc(),
                 Cambio::Fallar {
                     definitivo: true, ..
                 } => self.terminados[1].inc(),

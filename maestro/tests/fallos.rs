@@ -1,5 +1,6 @@
-//! Failures in-process: a stopped esclavo's job runs again elsewhere; a maestro restart on the
-//! same data folder keeps pending jobs and results and dispatches running jobs again.
+//! Failures in-process: a stopped esclavo's job runs again elsewhere (handed back by its drain),
+//! and so does a crashed one's (found lost); a maestro restart on the same data folder keeps
+//! pending jobs and results and dispatches running jobs again.
 
 mod apoyo;
 
@@ -11,28 +12,35 @@ use comun::{Estado, Prioridad};
 const PLAZO: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_esclavos_job_is_queued_again_and_completes_on_another() {
-    let datos = tempfile::tempdir().unwrap();
-    let m = maestro(config_maestro(datos.path()), 0).await;
-    let a = esclavo(&m.url, "a", 1).await;
-    let id = espera(&m.url, 1500, Prioridad::MEDIA).await;
-    esperar_hasta(PLAZO, "the job runs on a", || async {
-        let t = trabajo(&m.url, id).await;
-        t.estado == Estado::Asignado && t.esclavo.as_deref() == Some("a")
-    })
-    .await;
-    let b = esclavo(&m.url, "b", 1).await;
-    a.parar().await;
-    let t = esperar_final(&m.url, id, PLAZO).await;
-    assert_eq!(t.estado, Estado::Completado, "{t:?}");
-    assert_eq!(t.esclavo.as_deref(), Some("b"));
-    assert_eq!(t.intentos.len(), 2, "{:?}", t.intentos);
-    assert_eq!(t.intentos[0].esclavo, "a");
-    let error = t.intentos[0].error.as_deref().unwrap_or("");
-    assert!(error.contains("lost"), "first attempt's error: {error}");
-    assert!(t.intentos[1].error.is_none());
-    b.parar().await;
-    m.parar().await;
+async fn a_stopped_or_crashed_esclavos_job_is_queued_again_and_completes_on_another() {
+    // Stopped: it drains with no grace, handing the job back. Crashed: found lost.
+    for (parado, se_espera) in [(true, "handed back by esclavo a"), (false, "lost")] {
+        let datos = tempfile::tempdir().unwrap();
+        let m = maestro(config_maestro(datos.path()), 0).await;
+        let a = esclavo(&m.url, "a", 1).await;
+        let id = espera(&m.url, 1500, Prioridad::MEDIA).await;
+        esperar_hasta(PLAZO, "the job runs on a", || async {
+            let t = trabajo(&m.url, id).await;
+            t.estado == Estado::Asignado && t.esclavo.as_deref() == Some("a")
+        })
+        .await;
+        let b = esclavo(&m.url, "b", 1).await;
+        if parado {
+            a.parar().await;
+        } else {
+            a.abortar().await;
+        }
+        let t = esperar_final(&m.url, id, PLAZO).await;
+        assert_eq!(t.estado, Estado::Completado, "{t:?}");
+        assert_eq!(t.esclavo.as_deref(), Some("b"));
+        assert_eq!(t.intentos.len(), 2, "{:?}", t.intentos);
+        assert_eq!(t.intentos[0].esclavo, "a");
+        let error = t.intentos[0].error.as_deref().unwrap_or("");
+        assert!(error.contains(se_espera), "first attempt's error: {error}");
+        assert!(t.intentos[1].error.is_none());
+        b.parar().await;
+        m.parar().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

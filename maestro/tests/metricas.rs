@@ -187,7 +187,8 @@ async fn counters_move_by_exactly_what_was_done_and_gauges_read_the_state() {
         "the scrapes before"
     );
 
-    e.parar().await;
+    // A crash, not a stop: a stopped esclavo leaves by its drain and is not lost.
+    e.abortar().await;
     esperar_hasta(PLAZO, "the esclavo counts as lost", || async {
         let e = raspar(&m.url, None).await;
         e.valor("hpc_maestro_esclavos", &[("estado", "perdido")]) == 1.0

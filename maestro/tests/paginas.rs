@@ -490,6 +490,15 @@ async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
         uno.contains(r#"data-intento="1""#) && uno.contains(r#"id="resultado""#),
         "{uno}"
     );
+    assert!(!pagina.contains("data-drenando"), "{pagina}");
+    let r = cliente()
+        .post(format!("{}/esclavos/e1/drenar", m.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, _, pagina) = leer(&m.url, "/panel/esclavos", None).await;
+    assert!(pagina.contains("data-drenando title="), "{pagina}");
     e.parar().await;
     m.parar().await;
 }

@@ -380,7 +380,8 @@ async fn retry_from_the_page_runs_a_failed_or_cancelled_job_again_keeping_its_hi
         .agregar(&PeticionTrabajo::espera(3_000, Prioridad::MEDIA))
         .await;
     api.esperar_estado(fallido, Estado::Asignado, PLAZO).await;
-    e1.parar().await;
+    // A crash: a stopped esclavo would hand the job back without a failure.
+    e1.abortar().await;
     let antes = api.esperar_estado(fallido, Estado::Fallido, PLAZO).await;
     assert_eq!(antes.intentos.len(), 1);
     // A job cancelled before it ran.

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use comun::memoria::ReporteMemoria;
 use comun::nodo::{
-    Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro, RespuestaResultados,
+    Baja, Latido, LoteResultados, Registro, RespuestaBaja, RespuestaLatido, RespuestaRegistro,
+    RespuestaResultados,
 };
 use reqwest::StatusCode;
 use serde::Serialize;
@@ -119,6 +120,12 @@ impl ClienteMaestro {
         self.post("/latido", l).await
     }
 
+    /// `POST /esclavos/{nombre}/baja`: the esclavo process leaves; what it still runs is
+    /// handed back. 404 means that process is not registered (nothing to hand back there).
+    pub async fn baja(&self, nombre: &str, b: &Baja) -> Result<RespuestaBaja, ErrorMaestro> {
+        self.post(&ruta_con(&["esclavos", nombre, "baja"]), b).await
+    }
+
     /// `POST /resultado`; a 2xx means every report in the batch is durably handled.
     pub async fn resultados(
         &self,
@@ -167,6 +174,17 @@ impl ClienteMaestro {
     }
 }
 
+/// The path made of `segmentos`, each percent-encoded (`["esclavos", "a b"]` →
+/// `/esclavos/a%20b`).
+pub fn ruta_con(segmentos: &[&str]) -> String {
+    let mut url = reqwest::Url::parse("http://x/").expect("a valid URL");
+    url.path_segments_mut()
+        .expect("an http URL has a path")
+        .pop_if_empty()
+        .extend(segmentos);
+    url.path().to_owned()
+}
+
 /// `respuesta` if it is a 2xx; otherwise the error with its status and text.
 async fn comprobar(respuesta: reqwest::Response) -> Result<reqwest::Response, ErrorMaestro> {
     let estado = respuesta.status();
@@ -189,4 +207,16 @@ pub fn en_una_linea(error: &(dyn std::error::Error + 'static)) -> String {
         causa = c.source();
     }
     texto
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(
+            super::ruta_con(&["esclavos", "nodo 1/x", "baja"]),
+            "/esclavos/nodo%201%2Fx/baja"
+        );
+        assert_eq!(super::ruta_con(&["esclavos", "a-1"]), "/esclavos/a-1");
+    }
 }

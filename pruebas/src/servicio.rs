@@ -100,6 +100,13 @@ impl Servicio {
             .unwrap_or_else(|_| panic!("service did not stop within {plazo:?}"))
     }
 
+    /// Ends it as a crash would: its task is aborted, so it says goodbye to nobody (an esclavo
+    /// does not drain: the maestro finds it lost when its heartbeats stop).
+    pub async fn abortar(self) {
+        self.tarea.abort();
+        let _ = self.tarea.await;
+    }
+
     /// Stops it and waits until it has stopped, which must be within [`PLAZO_PARADA`] and
     /// without error.
     pub async fn parar(self) {

@@ -31,6 +31,7 @@ pub async fn esclavo(maestro: &str, nombre: &str, capacidad: u32) -> Servicio {
     let mut config = esclavo::Config::new(maestro, nombre);
     config.capacidad = capacidad;
     config.latido = Duration::from_millis(250);
+    config.gracia = Duration::ZERO;
     let e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
     esperar_hasta(ARRANQUE, "the esclavo is registered", || {
         esclavo_vivo(maestro, nombre)

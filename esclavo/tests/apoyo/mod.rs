@@ -151,6 +151,7 @@ pub fn config(maestro: &str) -> Config {
     let mut c = Config::new(maestro, "e-prueba");
     c.capacidad = 2;
     c.latido = Duration::from_millis(50);
+    c.gracia = Duration::ZERO;
     c
 }
 

@@ -73,6 +73,13 @@ pub enum Cambio {
     },
     /// The esclavo refused it (busy): back to pending, as if never sent.
     Devolver { intento: IntentoId },
+    /// Its esclavo handed the attempt back as it left (drained): the attempt ends with
+    /// `motivo`, the job is pending again, and its failures stay as they were.
+    Ceder {
+        intento: IntentoId,
+        fin_ms: u64,
+        motivo: String,
+    },
     /// An attempt failed; the job is pending again, or failed for good.
     Fallar {
         intento: IntentoId,

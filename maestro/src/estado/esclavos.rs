@@ -43,6 +43,9 @@ pub struct Esclavo {
     pub huerfanos: u32,
     /// Jobs it completed since it first registered under this name.
     pub completados: u64,
+    /// Draining (an operator asked, or it said so in a heartbeat as it stops): it gets no new
+    /// job until a new process registers under its name.
+    pub drenando: bool,
 }
 
 impl Esclavo {
@@ -65,7 +68,7 @@ impl Esclavo {
             libres_gpu: self.capacidad_gpu.saturating_sub(self.enviados_gpu),
             ejecutando: self.ocupados(),
             gpu: self.capacidad_gpu > 0,
-            vivo: self.vivo,
+            vivo: self.vivo && !self.drenando,
             critico: salud.critico,
             avisos: salud.avisos,
             cpu: self.carga.cpu,
@@ -87,6 +90,7 @@ impl Esclavo {
             carga: self.carga,
             capacidades: self.capacidades.clone(),
             completados: self.completados,
+            drenando: self.drenando,
         }
     }
 }
@@ -149,6 +153,7 @@ impl Esclavos {
         let mismo = viejo.filter(|e| e.id == id);
         let enviados = mismo.map_or(0, |e| e.enviados);
         let enviados_gpu = mismo.map_or(0, |e| e.enviados_gpu);
+        let drenando = mismo.is_some_and(|e| e.drenando);
         let esclavo = Esclavo {
             id,
             url: r.url,
@@ -163,16 +168,29 @@ impl Esclavos {
             enviados_gpu,
             huerfanos: 0,
             completados,
+            drenando,
         };
         self.por_nombre.insert(r.nombre, esclavo);
     }
 
-    /// A heartbeat of `id`, running `huerfanos` jobs no attempt of ours there accounts for.
-    /// False if that process is not the one registered: it must register.
-    pub fn latido(&mut self, id: &EsclavoId, carga: Carga, huerfanos: u32, ahora: Instant) -> bool {
+    /// A heartbeat of `id`, running `huerfanos` jobs no attempt of ours there accounts for,
+    /// and draining if it says so (`drenando`; a drain once started lasts). False if that
+    /// process is not the one registered: it must register.
+    pub fn latido(
+        &mut self,
+        id: &EsclavoId,
+        carga: Carga,
+        huerfanos: u32,
+        drenando: bool,
+        ahora: Instant,
+    ) -> bool {
         let Some(esclavo) = self.vigente_mut(id) else {
             return false;
         };
+        if drenando && !esclavo.drenando {
+            tracing::info!(esclavo = %id.nombre, "esclavo draining: it stops; no new job goes to it");
+        }
+        esclavo.drenando |= drenando;
         if !esclavo.vivo {
             tracing::info!(esclavo = %id.nombre, "esclavo is back");
         }
@@ -206,6 +224,27 @@ impl Esclavos {
         if let Some(e) = self.por_nombre.get_mut(nombre) {
             e.huerfanos = e.capacidad.saturating_sub(e.enviados);
         }
+    }
+
+    /// Drains the esclavo `nombre`: it gets no new job (its running ones finish there) until a
+    /// new process registers under its name. `None` if no esclavo has that name.
+    pub fn drenar(&mut self, nombre: &str) -> Option<&Esclavo> {
+        let e = self.por_nombre.get_mut(nombre)?;
+        if !e.drenando {
+            tracing::info!(esclavo = %nombre, "esclavo draining by request: no new job goes to it");
+        }
+        e.drenando = true;
+        Some(e)
+    }
+
+    /// The esclavo process `id` left the cluster: it is forgotten (false if that process is
+    /// not the one registered under its name).
+    pub fn dar_de_baja(&mut self, id: &EsclavoId) -> bool {
+        if self.vigente(id).is_none() {
+            return false;
+        }
+        self.por_nombre.remove(&id.nombre);
+        true
     }
 
     /// The esclavo `nombre` is lost: nothing goes to it until its next heartbeat.
@@ -288,9 +327,15 @@ mod tests {
         esclavos.perder("a");
         assert!(esclavos.perdidos(t0 + s(2)).is_empty(), "lost once");
         let a = EsclavoId::new("a", 1);
-        assert!(esclavos.latido(&a, Carga::default(), 0, t0 + s(2)));
+        assert!(esclavos.latido(&a, Carga::default(), 0, false, t0 + s(2)));
         assert!(esclavos.get("a").unwrap().vivo);
-        assert!(!esclavos.latido(&EsclavoId::new("a", 2), Carga::default(), 0, t0 + s(2)));
+        assert!(!esclavos.latido(
+            &EsclavoId::new("a", 2),
+            Carga::default(),
+            0,
+            false,
+            t0 + s(2)
+        ));
     }
 
     #[test]

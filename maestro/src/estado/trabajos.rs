@@ -331,6 +331,24 @@ impl Trabajos {
         Some(Cambio::Devolver { intento })
     }
 
+    /// An attempt its esclavo handed back as it left the cluster (drained, past its grace
+    /// period): the attempt ends with `motivo` and the job is queued again at once, in its
+    /// place. It does **not** count as a failure: scaling down burns no attempt. Nothing for a
+    /// cancelled one.
+    pub fn ceder(&mut self, e: EnCurso, motivo: String, ahora_ms: u64) -> Option<Cambio> {
+        if e.cancelado {
+            return None;
+        }
+        let intento = e.id();
+        tracing::info!(id = %intento.trabajo, intento = intento.numero, "attempt handed back, job queued again: {motivo}");
+        self.cola.insertar(e.trabajo);
+        Some(Cambio::Ceder {
+            intento,
+            fin_ms: ahora_ms,
+            motivo,
+        })
+    }
+
     /// A failed attempt: the job is pending again, or fails for good after too many failures.
     /// After a failure of the job's own ([`Fallo::DelTrabajo`]) it waits for its retry until
     /// `ahora` plus [`reintentos::demora`]; after one of the esclavo's it is queued at once.
@@ -520,6 +538,16 @@ impl Trabajos {
     }
 
     /// The attempts running on the esclavo `nombre`.
+    /// The attempts running on the esclavo process `esclavo` (not those of an earlier or
+    /// later process under its name).
+    pub fn intentos_de(&self, esclavo: &EsclavoId) -> Vec<IntentoId> {
+        self.en_curso
+            .values()
+            .filter(|e| e.esclavo == *esclavo)
+            .map(EnCurso::id)
+            .collect()
+    }
+
     pub fn intentos_en(&self, nombre: &str) -> Vec<IntentoId> {
         self.en_curso
             .values()

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use comun::api::{Origen, Trabajo};
+use comun::api::{EsclavoInfo, Origen, Trabajo};
 use comun::memoria::ReporteMemoria;
 use comun::nodo::{Latido, Registro};
 use comun::{NuevoTrabajo, Prioridad, TrabajoId};
@@ -270,11 +270,56 @@ impl Estado {
             .iter()
             .filter(|&&t| !self.trabajos.corre_en(t, &id))
             .count() as u32;
-        if !self.esclavos.latido(&id, l.carga, huerfanos, ahora) {
+        if !self
+            .esclavos
+            .latido(&id, l.carga, huerfanos, l.drenando, ahora)
+        {
             return None;
         }
         self.despertar();
         Some(self.trabajos.no_queridos(&id, &l.ejecutando))
+    }
+
+    /// Drains the esclavo `nombre` (an operator's `POST /esclavos/{nombre}/drenar`): no new
+    /// job goes to it; what it runs finishes there. Its description, or `None` if unknown.
+    pub fn drenar(&mut self, nombre: &str, ahora: Instant) -> Option<EsclavoInfo> {
+        self.esclavos.drenar(nombre)?;
+        self.trabajos.cambiado();
+        self.esclavos
+            .info(ahora)
+            .into_iter()
+            .find(|e| e.nombre == nombre)
+    }
+
+    /// The esclavo process `id` leaves the cluster (drained, `POST /esclavos/{nombre}/baja`):
+    /// every attempt still running there is handed back ([`Trabajos::ceder`]: queued again at
+    /// once, not a failure) and the esclavo is forgotten. The jobs handed back, or `None` if
+    /// that process is not the one registered under its name.
+    ///
+    /// [`Trabajos::ceder`]: super::trabajos::Trabajos::ceder
+    pub fn baja(
+        &mut self,
+        id: &EsclavoId,
+        motivo: &str,
+        ahora_ms: u64,
+    ) -> Option<(Vec<TrabajoId>, Vec<Cambio>)> {
+        self.esclavos.vigente(id)?;
+        let mut devueltos = Vec::new();
+        let mut cambios = Vec::new();
+        for intento in self.trabajos.intentos_de(id) {
+            let Some(e) = self.sacar_en_curso(intento.trabajo, Some(intento.numero)) else {
+                continue;
+            };
+            let motivo = format!("handed back by esclavo {}: {motivo}", id.nombre);
+            if let Some(c) = self.trabajos.ceder(e, motivo, ahora_ms) {
+                devueltos.push(intento.trabajo);
+                cambios.push(c);
+            }
+        }
+        self.esclavos.dar_de_baja(id);
+        self.trabajos.cambiado();
+        self.despertar();
+        Some((devueltos, cambios))
     }
 
     /// The watchdog's tick: stale memoria reports, lost esclavos, attempts past their time

@@ -9,11 +9,11 @@ use base64::Engine;
 use comun::ErrorCampo;
 use comun::api::EsclavoInfo;
 use comun::nodo::{
-    Latido, LoteResultados, Registro, RespuestaLatido, RespuestaRegistro, RespuestaResultados,
-    Salida,
+    Baja, Latido, LoteResultados, Registro, RespuestaBaja, RespuestaLatido, RespuestaRegistro,
+    RespuestaResultados, Salida,
 };
 
-use super::extraer::Cuerpo;
+use super::extraer::{Cuerpo, Ruta};
 use crate::estado::{Final, Registrado};
 use crate::ids::{EsclavoId, IntentoId};
 use crate::servicio::Servicio;
@@ -189,4 +189,66 @@ fn final_de(intento: IntentoId, salida: Salida) -> Final {
             }
         }
     }
+}
+
+#[utoipa::path(
+    post,
+    path = "/esclavos/{nombre}/drenar",
+    tag = "esclavos",
+    params(("nombre" = String, Path, description = "The esclavo's name")),
+    description = "Drains an esclavo: it gets no new job; the jobs it runs finish there. It \
+                   lasts until a new process registers under that name (or the maestro \
+                   restarts). An esclavo drains itself on SIGTERM (`--gracia-s`); this is for \
+                   an operator who wants one idle before stopping it.",
+    responses(
+        (status = 200, description = "Draining: the esclavo, `drenando: true`", body = EsclavoInfo),
+        (status = 404, description = "No esclavo has that name"),
+    )
+)]
+pub async fn drenar(
+    State(s): State<Arc<Servicio>>,
+    Ruta(nombre): Ruta<String>,
+) -> Result<Json<EsclavoInfo>, ErrorApi> {
+    let info = s.transicion_sin_esperar(|e| (e.drenar(&nombre, Instant::now()), Vec::new()));
+    info.map(Json)
+        .ok_or_else(|| ErrorApi::no_encontrado(format!("no esclavo is named {nombre:?}")))
+}
+
+#[utoipa::path(
+    post,
+    path = "/esclavos/{nombre}/baja",
+    request_body = Baja,
+    tag = "nodos",
+    params(("nombre" = String, Path, description = "The esclavo's name")),
+    description = "Used by esclavos as they stop: the process `instancia` leaves the cluster. \
+                   The jobs it still runs are handed back to the queue at once (their attempt \
+                   ends with the reason; it does not count as a failure) and it is forgotten. \
+                   Durable before the answer.",
+    responses(
+        (status = 200, description = "Gone: the jobs handed back", body = RespuestaBaja),
+        (status = 404, description = "That process is not the one registered under the name"),
+        (status = 500, description = "The store failed; the details are in the maestro's log"),
+    )
+)]
+pub async fn baja(
+    State(s): State<Arc<Servicio>>,
+    Ruta(nombre): Ruta<String>,
+    Cuerpo(b): Cuerpo<Baja>,
+) -> Result<Json<RespuestaBaja>, ErrorApi> {
+    let id = EsclavoId::new(nombre.clone(), b.instancia);
+    let motivo = b.motivo.unwrap_or_else(|| "it stopped".into());
+    let devueltos = s
+        .transicion(|e| match e.baja(&id, &motivo, comun::ahora_ms()) {
+            Some((devueltos, cambios)) => (Some(devueltos), cambios),
+            None => (None, Vec::new()),
+        })
+        .await?;
+    let Some(devueltos) = devueltos else {
+        return Err(ErrorApi::no_encontrado(format!(
+            "esclavo {nombre} (instance {}) is not registered",
+            b.instancia
+        )));
+    };
+    tracing::info!(esclavo = %nombre, devueltos = devueltos.len(), "esclavo left the cluster: {motivo}");
+    Ok(Json(RespuestaBaja { devueltos }))
 }

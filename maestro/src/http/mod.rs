@@ -25,6 +25,8 @@
 //! | POST | `/limpiar_cola` | cancel every pending job (waiting for a retry or not); running ones run on |
 //! | GET | `/memoria` | latest report of each memoria node, active alerts of the fresh ones |
 //! | POST | `/registrar_esclavo`, `/latido`, `/resultado` | used by esclavos; the answer to `/latido` lists the jobs it runs that are cancelled, finished or running elsewhere, for it to stop |
+//! | POST | `/esclavos/{nombre}/drenar` | drain an esclavo: no new job goes to it, its running ones finish there |
+//! | POST | `/esclavos/{nombre}/baja` | used by a drained esclavo as it stops: what it still runs is handed back to the queue (not a failure) and it is forgotten |
 //! | POST | `/reporte_memoria` | used by memoria nodes |
 //! | GET | `/metrics` | Prometheus metrics, text format (`hpc_maestro_*`; docs/metrics.md) |
 //! | GET | `/`, `/panel/...` | the dashboard ([`crate::panel`] lists its routes); outside the Bearer check: it reads the token from its session cookie |
@@ -119,6 +121,8 @@ fn rutas_api() -> OpenApiRouter<Arc<Servicio>> {
         .routes(routes!(trabajos::limpiar))
         .routes(routes!(esclavos::registrar))
         .routes(routes!(esclavos::latido))
+        .routes(routes!(esclavos::drenar))
+        .routes(routes!(esclavos::baja))
         .routes(routes!(memoria::reportar))
         .routes(routes!(memoria::ver))
         .routes(routes!(metricas::exponer))

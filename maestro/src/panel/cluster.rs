@@ -259,6 +259,8 @@ pub struct EsclavoVista {
     pub url: String,
     pub nodo: String,
     pub vivo: bool,
+    /// Draining: it gets no new job.
+    pub drenando: bool,
     pub capacidad: u32,
     pub ejecutando: u32,
     pub trabajos: Vec<u64>,
@@ -368,6 +370,7 @@ fn esclavo(e: EsclavoInfo, trabajos: Vec<u64>) -> EsclavoVista {
         url: e.url,
         nodo: e.nodo,
         vivo: e.vivo,
+        drenando: e.drenando,
         capacidad: e.capacidad,
         ejecutando: e.ejecutando,
         trabajos,
@@ -449,6 +452,7 @@ mod tests {
                 ..Capacidades::default()
             },
             completados: 0,
+            drenando: false,
         }
     }
 

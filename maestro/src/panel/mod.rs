@@ -50,7 +50,8 @@
 //! - actions (only rendered for a session that may act): `button[data-accion="cancelar"]`,
 //!   `[data-accion="reintentar"]`, `[data-accion="prioridad"]` with `select#nueva-prioridad`,
 //!   `[data-accion="limpiar"]`; each inside its own `form` with a hidden `csrf` field.
-//! - esclavos: `tr[data-esclavo=NAME][data-vivo="si|no"]`; nodes `section[data-nodo=NAME]`;
+//! - esclavos: `tr[data-esclavo=NAME][data-vivo="si|no"]` (with a `[data-drenando]` badge
+//!   while it drains); nodes `section[data-nodo=NAME]`;
 //!   alerts `li[data-alerta][data-nivel="aviso|critico"]`.
 //! - a refused or failed action: `#error[data-estado-http=STATUS]` with the reason as text.
 

@@ -155,6 +155,7 @@ impl EsclavoFalso {
                 instancia: self.instancia,
                 carga: Carga::default(),
                 ejecutando: Vec::new(),
+                drenando: false,
             },
             maestro: self.maestro.clone(),
             token: self.token.clone(),

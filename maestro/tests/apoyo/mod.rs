@@ -67,6 +67,7 @@ pub async fn esclavo_en(maestro: &str, nombre: &str, capacidad: u32, nodo: &str)
     config.capacidad = capacidad;
     config.nodo = nodo.into();
     config.latido = Duration::from_millis(250);
+    config.gracia = Duration::ZERO;
     let e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
     esperar_hasta(ARRANQUE, "esclavo registered", || {
         esclavo_vivo(maestro, nombre)

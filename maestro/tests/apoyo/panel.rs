@@ -102,6 +102,7 @@ pub async fn esclavo_con_token(maestro: &str, nombre: &str, capacidad: u32) -> S
     config.capacidad = capacidad;
     config.token = Some(TOKEN.into());
     config.latido = Duration::from_millis(250);
+    config.gracia = Duration::ZERO;
     let e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
     let listado = || {
         let peticion = reqwest::Client::new()

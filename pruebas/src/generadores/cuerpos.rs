@@ -125,6 +125,7 @@ pub fn latido() -> impl Strategy<Value = Value> + Clone {
                     memoria_total: 2,
                 },
                 ejecutando: ids.into_iter().map(TrabajoId).collect(),
+                drenando: false,
             })
         })
 }

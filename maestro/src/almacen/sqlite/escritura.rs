@@ -115,6 +115,22 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             t.prepare_cached("DELETE FROM intentos WHERE trabajo = ?1 AND numero = ?2")?
                 .execute(params![id.0 as i64, intento])?;
         }
+        Cambio::Ceder {
+            intento:
+                IntentoId {
+                    trabajo: id,
+                    numero: intento,
+                },
+            fin_ms,
+            motivo,
+        } => {
+            cerrar_intento(t, *id, *intento, *fin_ms, Some(motivo))?;
+            t.prepare_cached(
+                "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL
+                 WHERE id = ?1 AND estado = 'asignado'",
+            )?
+            .execute(params![id.0 as i64])?;
+        }
         Cambio::Fallar {
             intento:
                 IntentoId {

@@ -297,6 +297,7 @@ fn refused_jobs_keep_their_place_and_the_esclavo_counts_as_full() {
         instancia: 1,
         carga: Carga::default(),
         ejecutando: vec![ids[1]],
+        drenando: false,
     };
     assert_eq!(e.latido(&latido, Instant::now()), Some(vec![]));
     let (envios, _) = e.planificar(Instant::now(), 0);
@@ -336,6 +337,7 @@ fn heartbeats_of_unknown_instances_ask_for_registration() {
         instancia: 1,
         carga: Carga::default(),
         ejecutando: vec![],
+        drenando: false,
     };
     assert!(e.latido(&l, Instant::now()).is_none());
     e.registrar(registro("a", 2, 1), Instant::now(), 0);
@@ -358,6 +360,7 @@ fn latido(nombre: &str, instancia: u64, ejecutando: &[TrabajoId]) -> Latido {
         instancia,
         carga: Carga::default(),
         ejecutando: ejecutando.to_vec(),
+        drenando: false,
     }
 }
 
@@ -817,4 +820,108 @@ fn a_job_waiting_for_its_retry_takes_a_new_priority_and_keeps_its_delay() {
     let (envios, _) = e.planificar(t0 + s(1), 0);
     assert_eq!(envios[0].trabajos[0].intento, 2);
     assert_eq!(e.cola_por_prioridad()[0].asignados, 1);
+}
+
+#[test]
+fn a_draining_esclavo_gets_nothing_new_and_its_hand_back_burns_no_attempt() {
+    // One failure allowed: a hand-back counted as a failure would fail the job for good.
+    let mut e = con_reglas(Reglas {
+        reintento_base: Duration::ZERO,
+        ..Reglas::new(1, Duration::from_secs(5))
+    });
+    e.registrar(registro("a", 1, 2), Instant::now(), 0);
+    let ids = con_trabajos(&mut e, 2);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    assert_eq!(envios[0].trabajos.len(), 2);
+
+    // It says it drains: nothing more goes to it, though it has no free slot anyway; then a
+    // third job waits with a free slot there.
+    let mut l = latido("a", 1, &ids);
+    l.drenando = true;
+    assert_eq!(e.latido(&l, Instant::now()), Some(vec![]));
+    assert!(e.esclavos_info(Instant::now())[0].drenando);
+    assert_eq!(
+        resultado(&mut e, intento(ids[0], 1), de("a", 1), 1),
+        Registrado::Si,
+        "a draining esclavo's results count"
+    );
+    let tercero = con_trabajos(&mut e, 1)[0];
+    assert!(e.planificar(Instant::now(), 0).0.is_empty(), "draining");
+    l.drenando = false;
+    e.latido(&l, Instant::now());
+    assert!(
+        e.planificar(Instant::now(), 0).0.is_empty(),
+        "a drain lasts while the same process runs"
+    );
+
+    // Another process of it cannot make it leave; it leaves, handing back what it runs.
+    assert!(e.baja(&de("a", 2), "stopped", 7).is_none());
+    let (devueltos, cambios) = e.baja(&de("a", 1), "grace period over", 7).unwrap();
+    assert_eq!(devueltos, vec![ids[1]]);
+    match &cambios[..] {
+        [
+            Cambio::Ceder {
+                intento: i,
+                fin_ms: 7,
+                motivo,
+            },
+        ] => {
+            assert_eq!(*i, intento(ids[1], 1));
+            assert_eq!(motivo, "handed back by esclavo a: grace period over");
+        }
+        otro => panic!("{otro:?}"),
+    }
+    assert!(e.esclavos.get("a").is_none(), "forgotten");
+    assert_eq!(
+        e.trabajos.en_memoria(ids[1]),
+        Some(EstadoTrabajo::Pendiente)
+    );
+
+    // Both waiting jobs run on b; the handed-back one as its next attempt, and it can still
+    // fail once before it fails for good (max one failure: it has none).
+    e.registrar(registro("b", 1, 2), Instant::now(), 0);
+    let (envios, _) = e.planificar(Instant::now(), 0);
+    let mut enviados: Vec<(TrabajoId, u32)> = envios[0]
+        .trabajos
+        .iter()
+        .map(|a| (a.id, a.intento))
+        .collect();
+    enviados.sort();
+    assert_eq!(enviados, vec![(ids[1], 2), (tercero, 1)]);
+    let (_, c) = e.terminar(
+        intento(ids[1], 2),
+        de("b", 1),
+        Final::Fallido("boom".into()),
+        Instant::now(),
+        8,
+    );
+    assert!(
+        matches!(
+            c[..],
+            [Cambio::Fallar {
+                fallos: 1,
+                definitivo: true,
+                ..
+            }]
+        ),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn an_operator_drains_an_esclavo_by_name_until_a_new_process_registers() {
+    let mut e = estado();
+    e.registrar(registro("a", 1, 2), Instant::now(), 0);
+    assert!(e.drenar("nadie", Instant::now()).is_none());
+    let info = e.drenar("a", Instant::now()).unwrap();
+    assert!(info.drenando && info.vivo);
+    con_trabajos(&mut e, 1);
+    assert!(e.planificar(Instant::now(), 0).0.is_empty());
+    e.registrar(registro("a", 1, 2), Instant::now(), 0);
+    assert!(
+        e.planificar(Instant::now(), 0).0.is_empty(),
+        "the same process registering again stays drained"
+    );
+    e.registrar(registro("a", 2, 2), Instant::now(), 0);
+    assert_eq!(e.planificar(Instant::now(), 0).0.len(), 1, "a new process");
 }
