@@ -18,7 +18,9 @@
 #      maestro's http port;
 #    - it runs as a non-root user with requests and limits; a GPU esclavo asks nvidia.com/gpu;
 #    - an esclavo's terminationGracePeriodSeconds leaves 5 s after its GRACIA_S (the drain:
-#      running jobs finish, the rest is handed back before the SIGKILL).
+#      running jobs finish, the rest is handed back before the SIGKILL);
+# 5. a self-test: broken variants of the sencillo render (an unknown variable, a probe on another
+#    path, too short a grace, a wrong MAESTRO_URL port, a root container) must each be refused.
 #
 # Needs kubectl (with its built-in kustomize) and python3 with venv; installs the two PyPI tools
 # into target/py/k8s on first use. Builds the three binaries (debug) to read their --help, or
@@ -207,9 +209,49 @@ for ruta in escalados:
     )
     if r.returncode != 0:
         error(os.path.basename(ruta), r.stdout + r.stderr)
+
+# The checks can fail: each mutation of the rendered sencillo overlay must be reported.
+import copy  # noqa: E402
+
+with open(os.path.join(TMP, "sencillo.yaml")) as f:
+    BASE = [d for d in yaml.safe_load_all(f) if d]
+
+
+def carga(docs, nombre):
+    return next(d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "DaemonSet")
+                and d["metadata"]["name"] == nombre)
+
+
+def contenedor(docs, nombre):
+    return carga(docs, nombre)["spec"]["template"]["spec"]["containers"][0]
+
+
+MUTACIONES = {
+    "an unknown variable": lambda ds: contenedor(ds, "esclavo")["env"].append(
+        {"name": "VARIABLE_INVENTADA", "value": "1"}),
+    "a probe on another path": lambda ds: contenedor(ds, "memoria")["readinessProbe"]["httpGet"]
+    .update(path="/salud"),
+    "too short a grace for the drain": lambda ds: carga(ds, "esclavo")["spec"]["template"]["spec"]
+    .update(terminationGracePeriodSeconds=10),
+    "MAESTRO_URL on a wrong port": lambda ds: [
+        e.update(value="http://maestro:5999") for e in contenedor(ds, "esclavo")["env"]
+        if e["name"] == "MAESTRO_URL"],
+    "a root container": lambda ds: carga(ds, "maestro")["spec"]["template"]["spec"]
+    ["securityContext"].pop("runAsNonRoot"),
+}
+reales = errores
+for que, mutar in MUTACIONES.items():
+    errores = []
+    docs = copy.deepcopy(BASE)
+    mutar(docs)
+    revisar("mutation", docs)
+    if not errores:
+        reales.append(f"self-test: the checks let {que} through")
+errores = reales
 if errores:
     print("\n".join(errores), file=sys.stderr)
     sys.exit(1)
+print(f"   {len(MUTACIONES)} broken variants of sencillo each refused")
 print(f"   every workload of {len(glob.glob(os.path.join(TMP, '*.yaml')))} renders checked; "
       f"{len(escalados)} ScaledObject(s) valid")
 PY

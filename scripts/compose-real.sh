@@ -62,12 +62,12 @@ PROYECTO=$(mktemp -d /tmp/hpc-compose.XXXXXX)
 terminar() {
     set +e
     if [ -S "$MOTOR/docker.sock" ]; then
-        "${COMPOSE[@]}" -f docker-compose.yml -f docker/compose-host.yml down -v >/dev/null 2>&1
+        [ -f "$PROYECTO/compose.yml" ] && "${COMPOSE[@]}" -f "$PROYECTO/compose.yml" down -v >/dev/null 2>&1
         kill "$(cat "$MOTOR/docker.pid" 2>/dev/null)" 2>/dev/null
         for _ in $(seq 100); do [ -e "$MOTOR/docker.pid" ] || break; sleep 0.1; done
     fi
     rm -rf "$PROYECTO" docker/bin
-    umount "$MOTOR"/* 2>/dev/null
+    grep -o " $MOTOR[^ ]*" /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null
     rm -rf "$MOTOR"
 }
 trap terminar EXIT
@@ -110,10 +110,24 @@ echo "   user $("$DOCKER" image inspect -f '{{.Config.User}}' hpc-cluster:local)
 # 4. The cluster.
 TOKEN=compose-real-$$
 printf '# trabajos.txt of scripts/compose-real.sh\nespera,200,2\nSecuencial,32,24,20,3\n' >"$PROYECTO/trabajos.txt"
+chmod 0755 "$PROYECTO" && chmod 0644 "$PROYECTO/trabajos.txt"
 mkdir -p "$PROYECTO/task_queues" && chown 10001:10001 "$PROYECTO/task_queues"
 export HPC_TOKEN=$TOKEN TRABAJOS_DIR=$PROYECTO TAREAS_DIR=$PROYECTO/task_queues
-C=("${COMPOSE[@]}" -f docker-compose.yml -f docker/compose-host.yml)
-paso "${COMPOSE[*]} up -d (host network, loopback)"
+# docker/compose-host.yml moves every service to the host's network; a container there
+# cannot also publish ports (compose 1.29 refuses the pair, and an override can only add to a
+# list), so the merged file loses its `ports:`, which host networking makes moot.
+"${COMPOSE[@]}" -f docker-compose.yml -f docker/compose-host.yml config >"$PROYECTO/fusion.yml"
+python3 - "$PROYECTO/fusion.yml" "$PROYECTO/compose.yml" <<'PY'
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+for s in c["services"].values():
+    assert s.get("network_mode") == "host", s
+    s.pop("ports", None)
+c.pop("networks", None)
+yaml.safe_dump(c, open(sys.argv[2], "w"), sort_keys=False)
+PY
+C=("${COMPOSE[@]}" -f "$PROYECTO/compose.yml" --project-directory "$RAIZ")
+paso "${COMPOSE[*]} up -d (docker-compose.yml + docker/compose-host.yml: host network, loopback)"
 "${C[@]}" up -d --no-build 2>&1 | sed 's/^/   /'
 servicios=(maestro esclavo1 esclavo2 esclavo3 memoria1 memoria2)
 id_de() { "${C[@]}" ps -q "$1"; }
@@ -144,7 +158,7 @@ echo "   the maestro lists 3 live esclavos and reports of 2 memoria nodes"
 
 paso "cliente: 30 jobs, then one waited for"
 for i in $(seq 30); do cliente --json trabajo --tipo espera --ms 300 | json 'd["id"]'; done >"$SALIDA/ids.txt"
-cliente trabajo --tipo matmul --n 256 --esperar | sed 's/^/   /' | head -5
+cliente trabajo --tipo matmul --n 256 --iteraciones 1 --esperar | sed 's/^/   /' | head -5
 paso "a line appended to the host's trabajos.txt"
 echo "Secuencial,64,48,30,1" >>"$PROYECTO/trabajos.txt"
 linea=$(wc -l <"$PROYECTO/trabajos.txt")
@@ -154,7 +168,9 @@ for _ in $(seq 300); do
     [ "$e" = completado ] && break; sleep 0.2
 done
 [ "$e" = completado ] || falla "line $linea appended to trabajos.txt: its job is '$e', not completado, after 60 s"
-echo "   line $linea ran once: completado"
+del_archivo=$(cliente --json trabajos --todos | json "sorted(t['origen']['linea'] for t in d['trabajos'] if t['origen'].get('via')=='archivo')")
+[ "$del_archivo" = "[2, 3, $linea]" ] || falla "jobs from trabajos.txt lines $del_archivo, not [2, 3, $linea]"
+echo "   line $linea ran once: completado; the file's jobs are its lines $del_archivo, once each"
 
 paso "SIGKILL of the maestro's process (a crash): the restart policy brings it back"
 pid=$("$DOCKER" inspect -f '{{.State.Pid}}' "$(id_de maestro)")
@@ -190,7 +206,8 @@ for s in "${servicios[@]}"; do
     echo "   $s exited $codigo"
     [ "$codigo" = 0 ] || falla "$s exited $codigo on SIGTERM"
 done
-"${C[@]}" logs esclavo1 2>&1 | grep -m1 "draining" | sed 's/^/   /' || falla "esclavo1 did not drain"
+"${C[@]}" logs --no-color esclavo1 >"$SALIDA/esclavo1.log" 2>&1
+grep -m1 "draining" "$SALIDA/esclavo1.log" | sed 's/^/   /' || falla "esclavo1 did not drain on SIGTERM"
 paso "down -v"
 "${C[@]}" down -v 2>&1 | sed 's/^/   /'
 paso "compose-real: ok"
