@@ -18,6 +18,7 @@ escenarios = [
     "particion",
     "memoria_caida",
     "disco_lento",
+    "drenaje",
     "carga",
 ]
 filas = []

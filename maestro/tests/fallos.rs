@@ -38,6 +38,17 @@ async fn a_stopped_or_crashed_esclavos_job_is_queued_again_and_completes_on_anot
         let error = t.intentos[0].error.as_deref().unwrap_or("");
         assert!(error.contains(se_espera), "first attempt's error: {error}");
         assert!(t.intentos[1].error.is_none());
+        let metricas = reqwest::get(format!("{}/metrics", m.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let cedidos = format!(
+            "hpc_maestro_attempts_handed_back_total {}",
+            u8::from(parado)
+        );
+        assert!(metricas.contains(&cedidos), "{cedidos} in:\n{metricas}");
         b.parar().await;
         m.parar().await;
     }
