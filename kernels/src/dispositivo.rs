@@ -6,6 +6,12 @@ use std::sync::OnceLock;
 
 use comun::Algoritmo;
 
+/// How [`dispositivo`] begins for a `Cuda` job on GPU `indice` named `nombre`:
+/// `cuda: NVIDIA H100 80GB HBM3 (GPU 0,`. A result's device names its GPU by this prefix.
+pub fn prefijo_cuda(nombre: &str, indice: u32) -> String {
+    format!("cuda: {nombre} (GPU {indice},")
+}
+
 /// What runs jobs of `algoritmo` here, in words: `cpu: 1 hilo (AMD EPYC 9R14)`,
 /// `cpu: 2 hilos, avx512 (AMD EPYC 9R14)`, `cuda: NVIDIA H100 80GB HBM3 (GPU 0, 9.0, 79 GiB,
 /// driver 550.54.15 (CUDA 12.4))`: for `Cuda`, the GPU of the calling thread
@@ -21,9 +27,8 @@ pub fn dispositivo(algoritmo: Algoritmo) -> String {
         ),
         Algoritmo::Cuda => match crate::gpu() {
             Ok(gpu) => format!(
-                "cuda: {} (GPU {}, {}, {} GiB, driver {})",
-                gpu.nombre,
-                gpu.indice,
+                "{} {}, {} GiB, driver {})",
+                prefijo_cuda(&gpu.nombre, gpu.indice),
                 gpu.capacidad_computo,
                 gpu.memoria_bytes >> 30,
                 gpu.driver

@@ -47,6 +47,18 @@ pub struct Registro {
     pub checksum: String,
 }
 
+impl Registro {
+    /// Which measurement of the plan it is: tipo, size, backend, repetition.
+    pub fn clave(&self) -> (String, u64, String, u32) {
+        (
+            self.tipo.clone(),
+            self.tamano,
+            self.backend.clone(),
+            self.repeticion,
+        )
+    }
+}
+
 /// n, mean, min, max, standard deviation (of the sample, n − 1) and median of some times.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estadisticas {

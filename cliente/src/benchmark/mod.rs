@@ -248,16 +248,18 @@ async fn medir(
     let mut plan = ejecutar::planificar(&tipos, &|t| a.tamanos_de_tipo(t), &backends, repeticiones);
     plan.retain(|p| p.backend != Algoritmo::Cuda || p.tipo.tiene_cuda());
     let previos = ejecutar::leer_registros(carpeta).map_err(Error::Local)?;
-    let hechos: HashSet<_> = previos
-        .iter()
-        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
-        .collect();
+    let hechos: HashSet<_> = previos.iter().map(Registro::clave).collect();
     // Each GPU's peaks, by the `dispositivo` its results name it with.
     let gpus_por_nombre: Vec<(String, comun::nodo::LimitesGpu)> = estado
         .esclavos
         .iter()
         .flat_map(|e| &e.capacidades.gpus)
-        .filter_map(|g| Some((format!("cuda: {} (GPU {},", g.nombre, g.indice), g.limites?)))
+        .filter_map(|g| {
+            Some((
+                kernels::dispositivo::prefijo_cuda(&g.nombre, g.indice),
+                g.limites?,
+            ))
+        })
         .collect();
     let limite_de = |r: &Registro| {
         let (_, l) = gpus_por_nombre
@@ -457,10 +459,7 @@ pub fn escribir(carpeta: &Path, registros: &[Registro], cabecera: &Cabecera) -> 
                 .to_string(),
         );
     }
-    let claves: BTreeSet<_> = registros
-        .iter()
-        .map(|r| (r.tipo.clone(), r.tamano, r.backend.clone(), r.repeticion))
-        .collect();
+    let claves: BTreeSet<_> = registros.iter().map(Registro::clave).collect();
     if claves.len() < cabecera.medidos {
         notas.push(format!(
             "Interrupted or incomplete: {} of {} jobs recorded; `cliente benchmark --continuar \
