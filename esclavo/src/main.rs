@@ -89,15 +89,8 @@ struct Args {
 }
 
 /// A grace period in seconds: a number from 0 to 3600.
-fn segundos_de_gracia(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !(0.0..=3600.0).contains(&v) {
-        return Err(format!("{v} s is outside 0..=3600"));
-    }
-    Ok(v)
+fn segundos_de_gracia(texto: &str) -> Result<f64, String> {
+    plataforma::args::segundos_entre(texto, 0.0, 3600.0).map(|d| d.as_secs_f64())
 }
 
 impl Args {

@@ -137,14 +137,7 @@ impl Args {
 /// Seconds as a flag writes them (`5`, `0.5`): at least 0.2 (`sysinfo` needs that long to
 /// measure CPU use), at most a day.
 fn segundos(texto: &str) -> Result<Duration, String> {
-    let s: f64 = texto
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{texto}` is not a number of seconds"))?;
-    if !(0.2..=86_400.0).contains(&s) {
-        return Err(format!("{s} s is out of range: 0.2 to 86400 seconds"));
-    }
-    Ok(Duration::from_secs_f64(s))
+    plataforma::args::segundos_entre(texto, 0.2, 86_400.0)
 }
 
 #[tokio::main]

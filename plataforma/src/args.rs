@@ -145,3 +145,38 @@ mod tests {
         );
     }
 }
+
+/// Seconds as a flag writes them (`5`, `0.5`), within `min..=max`: what a `value_parser` of a
+/// flag in seconds calls, e.g. `|t| segundos_entre(t, 0.2, 86_400.0)`.
+pub fn segundos_entre(texto: &str, min: f64, max: f64) -> Result<Duration, String> {
+    let s: f64 = texto
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{texto}` is not a number of seconds"))?;
+    if !(min..=max).contains(&s) {
+        return Err(format!("{s} s is out of range: {min} to {max} seconds"));
+    }
+    Ok(Duration::from_secs_f64(s))
+}
+
+#[cfg(test)]
+mod pruebas_segundos {
+    use super::*;
+
+    #[test]
+    fn seconds_are_parsed_within_their_range_and_errors_say_why() {
+        assert_eq!(
+            segundos_entre(" 0.5", 0.2, 10.0),
+            Ok(Duration::from_millis(500))
+        );
+        assert_eq!(segundos_entre("0", 0.0, 10.0), Ok(Duration::ZERO));
+        assert_eq!(
+            segundos_entre("0.1", 0.2, 86_400.0),
+            Err("0.1 s is out of range: 0.2 to 86400 seconds".into())
+        );
+        assert_eq!(
+            segundos_entre("x", 0.0, 1.0),
+            Err("`x` is not a number of seconds".into())
+        );
+    }
+}

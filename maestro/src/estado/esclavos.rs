@@ -76,7 +76,8 @@ impl Esclavo {
         }
     }
 
-    fn info(&self, ahora: Instant) -> EsclavoInfo {
+    /// Its description for the API, at `ahora`.
+    pub fn info(&self, ahora: Instant) -> EsclavoInfo {
         EsclavoInfo {
             nombre: self.id.nombre.clone(),
             url: self.url.clone(),

@@ -283,12 +283,9 @@ impl Estado {
     /// Drains the esclavo `nombre` (an operator's `POST /esclavos/{nombre}/drenar`): no new
     /// job goes to it; what it runs finishes there. Its description, or `None` if unknown.
     pub fn drenar(&mut self, nombre: &str, ahora: Instant) -> Option<EsclavoInfo> {
-        self.esclavos.drenar(nombre)?;
+        let info = self.esclavos.drenar(nombre)?.info(ahora);
         self.trabajos.cambiado();
-        self.esclavos
-            .info(ahora)
-            .into_iter()
-            .find(|e| e.nombre == nombre)
+        Some(info)
     }
 
     /// The esclavo process `id` leaves the cluster (drained, `POST /esclavos/{nombre}/baja`):
