@@ -49,7 +49,8 @@ pub const fn ms(d: Duration) -> u64 {
 /// and `cliente local` build it with [`Config::new`] and change what they need.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Data folder: the database (`maestro.db`) and the jobs folder (`trabajos/`).
+    /// Data folder: the SQLite database (`maestro.db`, unless `base`) and the jobs folder
+    /// (`trabajos/`).
     pub datos: PathBuf,
     /// The jobs file to load at start and watch; `None` to watch none.
     pub archivo: Option<PathBuf>,
@@ -83,8 +84,10 @@ pub struct Config {
     /// A memoria report older than this is stale: its alerts no longer steer jobs.
     pub plazo_memoria: Duration,
     /// Whether a commit waits for the disk (survives the machine) or only for the OS (survives
-    /// the process).
+    /// the process). SQLite's alone.
     pub sincronizacion: Sincronizacion,
+    /// The PostgreSQL database to keep the jobs in; `None`: SQLite, `maestro.db` in `datos`.
+    pub base: Option<crate::almacen::postgres::Base>,
     /// Time between two samples of the time series; they keep [`crate::series::CAPACIDAD`].
     pub paso_series: Duration,
 }
@@ -108,6 +111,7 @@ impl Config {
             sondeo_archivo: por_defecto::SONDEO_ARCHIVO,
             plazo_memoria: por_defecto::PLAZO_MEMORIA,
             sincronizacion: Sincronizacion::default(),
+            base: None,
             paso_series: por_defecto::PASO_SERIES,
         }
     }

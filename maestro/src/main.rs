@@ -12,8 +12,9 @@ use maestro::config::{Config, Sincronizacion, ms, por_defecto};
 /// Jobs arrive four ways: the HTTP API (POST /agregar_trabajo, /trabajos, /cargar_trabajos,
 /// /tasks), the `cliente` CLI, the watched jobs file (--archivo), whose new lines are queued the
 /// moment they are written, and the orchestrator's task folder (--carpeta-tareas), whose JSON
-/// files are queued whole. Every accepted job is stored in SQLite (in --datos) before it is
-/// acknowledged; kill the maestro and start it again on the same folder and nothing is lost.
+/// files are queued whole. Every accepted job is stored before it is acknowledged, in SQLite (in
+/// --datos) or in PostgreSQL (--base); kill the maestro and start it again on the same store and
+/// nothing is lost.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about)]
 struct Args {
@@ -58,6 +59,12 @@ struct Args {
     /// Milliseconds after which a memoria node's last report is stale and its alerts steer nothing.
     #[arg(long, env = "PLAZO_MEMORIA_MS", default_value_t = ms(por_defecto::PLAZO_MEMORIA))]
     plazo_memoria_ms: u64,
+    /// The store: a PostgreSQL database (13 or later) instead of SQLite in --datos, as
+    /// postgresql://user:password@host:port/database or libpq's "host=… dbname=…". Its schema
+    /// is created or upgraded at start. Without it: SQLite, the file maestro.db in --datos.
+    #[arg(long, env = "BASE_DATOS", hide_env_values = true, value_parser = maestro::almacen::postgres::base)]
+    base: Option<maestro::almacen::postgres::Base>,
+    /// SQLite only (PostgreSQL commits as its server is set to: synchronous_commit).
     /// full: every accepted job and result is on disk before it is acknowledged (survives a
     /// power cut); normal: it survives a killed maestro but not a lost machine, for several
     /// times the throughput on disks with slow fsync.
@@ -84,6 +91,7 @@ impl Args {
             reintento_base: Duration::from_millis(self.reintento_base_ms),
             plazo_memoria: minimo(self.plazo_memoria_ms),
             sincronizacion: self.sincronizacion,
+            base: self.base,
             lecturas_abiertas: self.red.lecturas_abiertas,
             transporte: self.red.transporte()?,
             ca: self.red.ca,

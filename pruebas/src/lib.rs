@@ -16,6 +16,8 @@
 //! - [`proceso`]: a service's binary as a child process, and the address it announces.
 //! - [`navegador`]: Debian's chromium, headless, for the dashboard's tests: console errors
 //!   recorded, waits on the DOM with a deadline, clicks, screenshots under `target/panel/`.
+//! - [`postgres`]: a throwaway PostgreSQL server (Debian's binaries, `initdb` in a temporary
+//!   folder), for the maestro's PostgreSQL store.
 //! - [`pki`]: a throwaway CA and server certificate for the TLS tests.
 //! - [`malformado`]: the table-driven bad-request probe and its figures file.
 //! - [`generadores`]: hostile request bodies for the property tests.
@@ -29,6 +31,7 @@ pub mod malformado;
 pub mod metricas;
 pub mod navegador;
 pub mod pki;
+pub mod postgres;
 pub mod proceso;
 pub mod registros;
 pub mod servicio;

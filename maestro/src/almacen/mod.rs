@@ -1,5 +1,5 @@
 //! The maestro's durable store, behind a seam: the operations the maestro needs, whatever
-//! holds the data. SQLite ([`sqlite`]) is the one backend today.
+//! holds the data. SQLite ([`sqlite`]) by default, PostgreSQL ([`postgres`]) with `--base`.
 //!
 //! A backend has two halves. Its writing half ([`Escritura`]) is owned by the group-commit
 //! writer (`escritor`): the maestro hands it [`Cambio`]s in the order it decided them and,
@@ -20,6 +20,8 @@
 
 mod cambio;
 mod escritor;
+mod filas;
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::HashSet;
@@ -86,9 +88,15 @@ pub struct Almacen {
 }
 
 impl Almacen {
-    /// Opens the store `config` names (SQLite in `config.datos`), brings it back to a
-    /// consistent state after a crash, and starts its writer. Blocks: call it off the runtime.
+    /// Opens the store `config` names (PostgreSQL in `config.base`, or else SQLite in
+    /// `config.datos`), brings it back to a consistent state after a crash, and starts its
+    /// writer. Blocks: call it off the runtime.
     pub fn abrir(config: &Config) -> anyhow::Result<(Almacen, Recuperado)> {
+        if let Some(base) = &config.base {
+            let (escritura, lectura, recuperado) = postgres::abrir(base)?;
+            let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+            return Ok((almacen, recuperado));
+        }
         let (escritura, lectura, recuperado) = sqlite::abrir(&config.datos, config.sincronizacion)?;
         let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
         Ok((almacen, recuperado))

@@ -29,9 +29,11 @@ pub async fn maestro(config: maestro::Config, puerto: u16) -> Servicio {
 /// The maestro binary on `puerto`, its data in `datos`, with no watched file and `args`
 /// besides; once it has printed the address it serves (its first line).
 pub async fn maestro_binario(datos: &Path, puerto: u16, args: &[&str]) -> tokio::process::Child {
+    let base = base_de_pruebas(datos);
     let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
         .args(["--puerto", &puerto.to_string(), "--sin-archivo"])
         .args(args)
+        .args(base.iter().flat_map(|b| ["--base", b]))
         .arg("--datos")
         .arg(datos)
         .env("RUST_LOG", "warn")
@@ -48,12 +50,40 @@ pub async fn maestro_binario(datos: &Path, puerto: u16, args: &[&str]) -> tokio:
     hijo
 }
 
-/// A maestro config for tests: quick to declare esclavos lost.
+/// A maestro config for tests: quick to declare esclavos lost; its store in PostgreSQL in the
+/// binary `postgres` ([`base_de_pruebas`]).
 pub fn config_maestro(datos: &Path) -> maestro::Config {
     let mut c = maestro::Config::new(datos);
+    c.base = base_de_pruebas(datos).map(|url| maestro::almacen::postgres::base(&url).unwrap());
     c.plazo_esclavo = Duration::from_millis(1500);
     c.sondeo_archivo = Duration::from_millis(500);
     c
+}
+
+/// Whether this is the test binary `postgres` (tests/postgres.rs), which runs the suite's
+/// files again with every maestro on PostgreSQL.
+pub fn en_postgres() -> bool {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let nombre = exe.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    nombre.starts_with("postgres-")
+}
+
+/// The store of a maestro on `datos` in this binary: `None` (SQLite in `datos`) but in the
+/// binary `postgres`, where it is a database of this process's server named after `datos`, so
+/// a maestro started again on the same folder finds its jobs. Without PostgreSQL installed that
+/// binary's tests end here, passing, after saying loudly that they did not run
+/// ([`pruebas::postgres::compartido`]; CI sets `HPC_EXIGIR_POSTGRES=1`, which makes it fail).
+pub fn base_de_pruebas(datos: &Path) -> Option<String> {
+    if !en_postgres() {
+        return None;
+    }
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        std::process::exit(0);
+    };
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    datos.hash(&mut h);
+    Some(servidor.base(&format!("t{:016x}", h.finish())).unwrap())
 }
 
 /// An esclavo registered with `maestro`, with `capacidad` slots.

@@ -6,9 +6,9 @@
 //! `pendiente` one.
 
 use comun::TrabajoId;
-use comun::api::{Origen, Via};
 use rusqlite::{Connection, Transaction, params};
 
+use crate::almacen::filas::via;
 use crate::almacen::{Cambio, Escritura};
 use crate::ids::IntentoId;
 
@@ -29,15 +29,6 @@ impl Escritura for EscrituraSqlite {
         }
         t.commit()?;
         Ok(())
-    }
-}
-
-/// How a job came in, the `via` column that `GET /trabajos?origen=` filters on.
-fn via(origen: &Origen) -> Via {
-    match origen {
-        Origen::Api => Via::Api,
-        Origen::Archivo { .. } => Via::Archivo,
-        Origen::Carpeta { .. } => Via::Carpeta,
     }
 }
 

@@ -4,11 +4,12 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use comun::TrabajoId;
 use comun::api::{Cursor, FiltroTrabajos, Intento, ListaTrabajos, MAX_CUENTA, Trabajo};
-use comun::{Algoritmo, Estado as EstadoTrabajo, Parametros, Prioridad, TrabajoId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
+use crate::almacen::filas::{self, COLUMNAS, FilaTrabajo, Valor};
 use crate::almacen::{Lectura, Leido};
 
 /// The reading connection, shared by the handlers.
@@ -24,7 +25,7 @@ impl LecturaSqlite {
     /// Runs `f` on the reading connection, on the blocking thread pool.
     fn leer<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> Leido<T> {
         let lector = self.0.clone();
         Box::pin(async move {
@@ -54,14 +55,14 @@ impl Lectura for LecturaSqlite {
     }
 
     fn imagen(&self, id: TrabajoId) -> Leido<Option<Vec<u8>>> {
-        self.leer(move |c| imagen(c, id))
+        self.leer(move |c| Ok(imagen(c, id)?))
     }
 
     fn entrada(&self, id: u64) -> Leido<Option<Vec<u8>>> {
         self.leer(move |c| {
-            c.prepare_cached("SELECT png FROM entradas WHERE id = ?1")?
+            Ok(c.prepare_cached("SELECT png FROM entradas WHERE id = ?1")?
                 .query_row([id as i64], |f| f.get(0))
-                .optional()
+                .optional()?)
         })
     }
 
@@ -80,18 +81,19 @@ impl Lectura for LecturaSqlite {
 
     fn lineas_cargadas(&self, archivo: &str) -> Leido<HashSet<(String, u32)>> {
         let archivo = archivo.to_owned();
-        self.leer(move |c| lineas_cargadas(c, &archivo))
+        self.leer(move |c| Ok(lineas_cargadas(c, &archivo)?))
     }
 
     fn archivo_tareas_cargado(&self, nombre: &str, sha256: &str) -> Leido<Option<u64>> {
         let (nombre, sha256) = (nombre.to_owned(), sha256.to_owned());
         self.leer(move |c| {
-            c.prepare_cached(
-                "SELECT cargado_ms FROM archivos_tareas WHERE nombre = ?1 AND sha256 = ?2",
-            )?
-            .query_row([nombre, sha256], |f| f.get::<_, i64>(0))
-            .optional()
-            .map(|ms| ms.map(|ms| ms as u64))
+            let ms = c
+                .prepare_cached(
+                    "SELECT cargado_ms FROM archivos_tareas WHERE nombre = ?1 AND sha256 = ?2",
+                )?
+                .query_row([nombre, sha256], |f| f.get::<_, i64>(0))
+                .optional()?;
+            Ok(ms.map(|ms| ms as u64))
         })
     }
 }
@@ -105,17 +107,13 @@ fn lineas_cargadas(c: &Connection, archivo: &str) -> rusqlite::Result<HashSet<(S
         .collect()
 }
 
-const COLUMNAS: &str = "id, parametros, algoritmo, prioridad, estado, esclavo, creado_ms, \
-                        iniciado_ms, terminado_ms, origen, resultado, motivo, plazo_s, \
-                        task_id, descripcion, algoritmo_pedido";
-
 /// One job with its attempts.
-fn trabajo(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Trabajo>> {
+fn trabajo(c: &Connection, id: TrabajoId) -> anyhow::Result<Option<Trabajo>> {
     let fila = c
         .prepare_cached(&format!("SELECT {COLUMNAS} FROM trabajos WHERE id = ?1"))?
         .query_row([id.0 as i64], leer_fila)
         .optional()?;
-    fila.map(|t| con_intentos(c, t)).transpose()
+    fila.map(|f| con_intentos(c, f.trabajo()?)).transpose()
 }
 
 /// A page of jobs newest first: those `filtro` takes that are older than `cursor`, at most
@@ -126,7 +124,7 @@ fn pagina(
     filtro: &FiltroTrabajos,
     cursor: Option<Cursor>,
     limite: u32,
-) -> rusqlite::Result<ListaTrabajos> {
+) -> anyhow::Result<ListaTrabajos> {
     let (desde, mut valores) = desde(filtro);
     let cuenta = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {desde} LIMIT ?)");
     valores.push(Value::Integer(MAX_CUENTA as i64 + 1));
@@ -144,14 +142,16 @@ fn pagina(
     // One row past the page says there is another page.
     let siguiente = if trabajos.len() > limite as usize {
         trabajos.truncate(limite as usize);
-        trabajos.last().map(|t| Cursor::tras(t.id))
+        trabajos
+            .last()
+            .map(|f| Cursor::tras(TrabajoId(f.id as u64)))
     } else {
         None
     };
     let trabajos = trabajos
         .into_iter()
-        .map(|t| con_intentos(c, t))
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .map(|f| con_intentos(c, f.trabajo()?))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(ListaTrabajos {
         trabajos,
         total,
@@ -174,31 +174,22 @@ fn sql_pagina(desde: &str) -> String {
 /// other state with more filters reads the state's own index: its jobs (the queue, the
 /// running, the failures) are few beside those of any other filter in a long history.
 fn desde(filtro: &FiltroTrabajos) -> (String, Vec<Value>) {
-    let texto = |s: &str| Value::Text(s.to_owned());
-    let terminos = [
-        ("tipo", filtro.tipo.map(|t| texto(t.nombre()))),
-        (
-            "prioridad",
-            filtro.prioridad.map(|p| Value::Integer(p.valor().into())),
-        ),
-        ("esclavo", filtro.esclavo.as_deref().map(texto)),
-        ("via", filtro.origen.map(|o| texto(o.nombre()))),
-        ("algoritmo_pedido", filtro.algoritmo_pedido.map(texto)),
-    ];
+    let terminos = filas::terminos(filtro);
     let mut tabla = "trabajos";
     let mut partes = vec!["1".to_string()];
     if let Some(e) = filtro.estado {
         partes.push(format!("estado = '{}'", e.nombre()));
-        if e != EstadoTrabajo::Completado && terminos.iter().any(|(_, v)| v.is_some()) {
+        if filas::por_estado(e) && !terminos.is_empty() {
             tabla = "trabajos INDEXED BY trabajos_por_estado";
         }
     }
     let mut valores = Vec::new();
     for (columna, valor) in terminos {
-        if let Some(v) = valor {
-            partes.push(format!("{columna} = ?"));
-            valores.push(v);
-        }
+        partes.push(format!("{columna} = ?"));
+        valores.push(match valor {
+            Valor::Texto(t) => Value::Text(t),
+            Valor::Entero(n) => Value::Integer(n),
+        });
     }
     (format!("{tabla} WHERE {}", partes.join(" AND ")), valores)
 }
@@ -210,7 +201,7 @@ fn imagen(c: &Connection, id: TrabajoId) -> rusqlite::Result<Option<Vec<u8>>> {
         .optional()
 }
 
-fn con_intentos(c: &Connection, mut t: Trabajo) -> rusqlite::Result<Trabajo> {
+fn con_intentos(c: &Connection, mut t: Trabajo) -> anyhow::Result<Trabajo> {
     t.intentos = c
         .prepare_cached(
             "SELECT numero, esclavo, inicio_ms, fin_ms, error FROM intentos
@@ -229,38 +220,21 @@ fn con_intentos(c: &Connection, mut t: Trabajo) -> rusqlite::Result<Trabajo> {
     Ok(t)
 }
 
-fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
-    fn json<T: serde::de::DeserializeOwned>(i: usize, texto: String) -> rusqlite::Result<T> {
-        serde_json::from_str(&texto).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
-    }
-    let texto = |i: usize, e: comun::ErrorCampo| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    };
-    let parametros: Parametros = json(1, f.get(1)?)?;
-    let algoritmo: Algoritmo = f.get::<_, String>(2)?.parse().map_err(|e| texto(2, e))?;
-    let prioridad = Prioridad::new(f.get(3)?).map_err(|e| texto(3, e))?;
-    let estado: EstadoTrabajo = f.get::<_, String>(4)?.parse().map_err(|e| texto(4, e))?;
-    let resultado = match f.get::<_, Option<String>>(10)? {
-        Some(r) => Some(json(10, r)?),
-        None => None,
-    };
-    Ok(Trabajo {
-        id: TrabajoId(f.get::<_, i64>(0)? as u64),
-        parametros,
-        algoritmo,
-        prioridad,
-        estado,
-        intentos: Vec::new(),
+fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<FilaTrabajo> {
+    Ok(FilaTrabajo {
+        id: f.get(0)?,
+        parametros: f.get(1)?,
+        algoritmo: f.get(2)?,
+        prioridad: f.get(3)?,
+        estado: f.get(4)?,
         esclavo: f.get(5)?,
-        creado_ms: f.get::<_, i64>(6)? as u64,
-        iniciado_ms: f.get::<_, Option<i64>>(7)?.map(|v| v as u64),
-        terminado_ms: f.get::<_, Option<i64>>(8)?.map(|v| v as u64),
-        origen: json(9, f.get(9)?)?,
-        plazo_s: f.get(12)?,
-        resultado,
+        creado_ms: f.get(6)?,
+        iniciado_ms: f.get(7)?,
+        terminado_ms: f.get(8)?,
+        origen: f.get(9)?,
+        resultado: f.get(10)?,
         motivo: f.get(11)?,
+        plazo_s: f.get(12)?,
         task_id: f.get(13)?,
         descripcion: f.get(14)?,
         algoritmo_pedido: f.get(15)?,
@@ -271,7 +245,7 @@ fn leer_fila(f: &rusqlite::Row<'_>) -> rusqlite::Result<Trabajo> {
 mod tests {
     use comun::api::{Origen, Via};
     use comun::trabajo::{ParamsEspera, ParamsJulia};
-    use comun::{NuevoTrabajo, Tipo};
+    use comun::{Algoritmo, Estado as EstadoTrabajo, NuevoTrabajo, Parametros, Prioridad, Tipo};
 
     use super::*;
     use crate::almacen::{Cambio, FilaNueva};

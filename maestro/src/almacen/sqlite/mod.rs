@@ -18,15 +18,14 @@
 mod escritura;
 mod lectura;
 
-use std::num::NonZeroU32;
 use std::path::Path;
 
 use anyhow::Context;
-use comun::{Prioridad, TrabajoId};
+use comun::TrabajoId;
 use rusqlite::Connection;
 
 use super::Recuperado;
-use crate::cola::Pendiente;
+use super::filas::{COLUMNAS_PENDIENTE, FilaPendiente};
 use crate::config::Sincronizacion;
 pub use escritura::EscrituraSqlite;
 pub use lectura::LecturaSqlite;
@@ -246,33 +245,22 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
         reencolados,
         ..Recuperado::default()
     };
-    let mut consulta = c.prepare(
-        "SELECT id, parametros, algoritmo, prioridad, intentos, fallos, plazo_s
-         FROM trabajos WHERE estado = 'pendiente' ORDER BY id",
-    )?;
+    let mut consulta = c.prepare(&format!(
+        "SELECT {COLUMNAS_PENDIENTE} FROM trabajos WHERE estado = 'pendiente' ORDER BY id"
+    ))?;
     let filas = consulta.query_map([], |f| {
-        Ok((
-            f.get::<_, i64>(0)?,
-            f.get::<_, String>(1)?,
-            f.get::<_, String>(2)?,
-            f.get::<_, i64>(3)?,
-            f.get::<_, u32>(4)?,
-            f.get::<_, u32>(5)?,
-            f.get::<_, Option<u32>>(6)?,
-        ))
+        Ok(FilaPendiente {
+            id: f.get(0)?,
+            parametros: f.get(1)?,
+            algoritmo: f.get(2)?,
+            prioridad: f.get(3)?,
+            intentos: f.get(4)?,
+            fallos: f.get(5)?,
+            plazo_s: f.get(6)?,
+        })
     })?;
     for fila in filas {
-        let (id, parametros, algoritmo, prioridad, intentos, fallos, plazo_s) = fila?;
-        r.pendientes.push(Pendiente {
-            id: TrabajoId(id as u64),
-            parametros: serde_json::from_str(&parametros)
-                .with_context(|| format!("job {id}: unreadable parametros"))?,
-            algoritmo: algoritmo.parse()?,
-            prioridad: Prioridad::new(prioridad)?,
-            intentos,
-            fallos,
-            plazo_s: plazo_s.and_then(NonZeroU32::new),
-        });
+        r.pendientes.push(fila?.pendiente()?);
     }
     let mut consulta = c.prepare("SELECT estado, COUNT(*) FROM trabajos GROUP BY estado")?;
     for fila in consulta.query_map([], |f| Ok((f.get::<_, String>(0)?, f.get::<_, i64>(1)?)))? {
@@ -294,7 +282,9 @@ fn recuperar(c: &mut Connection) -> anyhow::Result<Recuperado> {
 #[cfg(test)]
 mod tests {
     use comun::api::{FiltroTrabajos, Origen, Via};
-    use comun::{Algoritmo, NuevoTrabajo, Parametros};
+    use std::num::NonZeroU32;
+
+    use comun::{Algoritmo, NuevoTrabajo, Parametros, Prioridad};
 
     use super::*;
     use crate::almacen::{Almacen, Cambio, FilaNueva};

@@ -1,0 +1,429 @@
+//! The PostgreSQL backend's writing half: each [`Cambio`] as prepared statements, a batch in
+//! one transaction sent pipelined.
+//!
+//! **A result is recorded exactly once**, as in SQLite: completing or cancelling a job
+//! changes its row only while it is `pendiente` or `asignado`, and its image is stored only
+//! when the row changed (one statement: the update, then the image from the rows it returned).
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
+
+use super::Base;
+use crate::almacen::filas::via;
+use crate::almacen::{Cambio, Escritura};
+use crate::ids::IntentoId;
+
+/// A value for a statement, owned for as long as the batch is in flight.
+type Valor = Box<dyn ToSql + Sync + Send>;
+
+/// Every statement the writer runs, prepared once per connection.
+struct Sentencias {
+    insertar: Statement,
+    marcar_archivo: Statement,
+    marcar_linea: Statement,
+    asignar: Statement,
+    abrir_intento: Statement,
+    devolver: Statement,
+    borrar_intento: Statement,
+    ceder: Statement,
+    fallar: Statement,
+    completar: Statement,
+    cancelar: Statement,
+    reintentar: Statement,
+    priorizar: Statement,
+    guardar_entrada: Statement,
+    cerrar_intento: Statement,
+    cerrar_abiertos: Statement,
+}
+
+/// The writer's connection with its statements.
+pub(super) struct Conexion {
+    cliente: Client,
+    s: Sentencias,
+}
+
+impl Conexion {
+    /// Prepares every statement on `cliente` (pipelined: one round trip).
+    pub(super) async fn preparar(cliente: Client) -> anyhow::Result<Self> {
+        let p = |sql: &'static str| cliente.prepare(sql);
+        let (a, b, c, d, e, f, g, h) =
+            tokio::try_join!(
+            p("INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms,
+                 origen, plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido)
+               SELECT id, parametros, algoritmo, prioridad, 'pendiente', creado_ms, origen,
+                 plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido
+               FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
+                 $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                 $12::text[])
+                 AS n (id, parametros, algoritmo, prioridad, creado_ms, origen, plazo_s, tipo,
+                   via, task_id, descripcion, algoritmo_pedido)"),
+            p("INSERT INTO archivos_tareas (nombre, sha256, cargado_ms) VALUES ($1, $2, $3)
+               ON CONFLICT DO NOTHING"),
+            p("INSERT INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+            p("UPDATE trabajos SET estado = 'asignado', esclavo = $2, intentos = $3,
+                 iniciado_ms = COALESCE(iniciado_ms, $4), motivo = NULL
+               WHERE id = $1 AND estado = 'pendiente'"),
+            p("INSERT INTO intentos (trabajo, numero, esclavo, inicio_ms) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (trabajo, numero) DO UPDATE SET esclavo = EXCLUDED.esclavo,
+                 inicio_ms = EXCLUDED.inicio_ms, fin_ms = NULL, error = NULL"),
+            p("UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = $2 - 1
+               WHERE id = $1 AND estado = 'asignado'"),
+            p("DELETE FROM intentos WHERE trabajo = $1 AND numero = $2"),
+            p("UPDATE trabajos SET estado = 'pendiente', esclavo = NULL
+               WHERE id = $1 AND estado = 'asignado'"),
+        )?;
+        let (i, j, k, l, m, n, o, q) =
+            tokio::try_join!(
+            p("UPDATE trabajos SET estado = $2, esclavo = NULL, fallos = $3, terminado_ms = $4,
+                 motivo = $5 WHERE id = $1 AND estado IN ('pendiente', 'asignado')"),
+            p("WITH hecho AS (
+                 UPDATE trabajos SET estado = 'completado', esclavo = $2, terminado_ms = $3,
+                   resultado = $4, motivo = NULL
+                 WHERE id = $1 AND estado IN ('pendiente', 'asignado') RETURNING id)
+               INSERT INTO imagenes (trabajo, png)
+               SELECT id, $5::bytea FROM hecho WHERE $5::bytea IS NOT NULL
+               ON CONFLICT (trabajo) DO UPDATE SET png = EXCLUDED.png"),
+            p("UPDATE trabajos SET estado = 'cancelado', terminado_ms = $2, motivo = $3
+               WHERE id = $1 AND estado IN ('pendiente', 'asignado')"),
+            p("UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, fallos = 0,
+                 terminado_ms = NULL, resultado = NULL, motivo = NULL
+               WHERE id = $1 AND estado IN ('fallido', 'cancelado')"),
+            p("UPDATE trabajos SET prioridad = $2 WHERE id = $1 AND estado = 'pendiente'"),
+            p("INSERT INTO entradas (id, png, width, height, canales, creado_ms)
+               VALUES ($1, $2, $3, $4, $5, $6)"),
+            p("UPDATE intentos SET fin_ms = $3, error = $4 WHERE trabajo = $1 AND numero = $2"),
+            p("UPDATE intentos SET fin_ms = $2, error = $3 WHERE trabajo = $1 AND fin_ms IS NULL"),
+        )?;
+        let s = Sentencias {
+            insertar: a,
+            marcar_archivo: b,
+            marcar_linea: c,
+            asignar: d,
+            abrir_intento: e,
+            devolver: f,
+            borrar_intento: g,
+            ceder: h,
+            fallar: i,
+            completar: j,
+            cancelar: k,
+            reintentar: l,
+            priorizar: m,
+            guardar_entrada: n,
+            cerrar_intento: o,
+            cerrar_abiertos: q,
+        };
+        Ok(Conexion { cliente, s })
+    }
+
+    /// Applies `cambios` in one transaction: begin, every statement pipelined, commit.
+    async fn aplicar(&mut self, cambios: &[&Cambio]) -> anyhow::Result<()> {
+        let pasos = pasos(&self.s, cambios)?;
+        let t = self.cliente.transaction().await?;
+        let valores: Vec<Vec<&(dyn ToSql + Sync)>> = pasos
+            .iter()
+            .map(|(_, v)| v.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect())
+            .collect();
+        let enviados = pasos
+            .iter()
+            .zip(&valores)
+            .map(|((sentencia, _), v)| t.execute(*sentencia, v));
+        // Every statement is sent before any answer is awaited; all are awaited, so the
+        // connection is in step whatever failed.
+        for r in futures_util::future::join_all(enviados).await {
+            r?;
+        }
+        t.commit().await?;
+        Ok(())
+    }
+}
+
+/// The statements of `cambios`, in order, with their values: a run of new jobs is one insert.
+fn pasos<'s>(
+    s: &'s Sentencias,
+    cambios: &[&Cambio],
+) -> anyhow::Result<Vec<(&'s Statement, Vec<Valor>)>> {
+    let mut pasos: Vec<(&Statement, Vec<Valor>)> = Vec::new();
+    let mut nuevos = Nuevos::default();
+    for c in cambios {
+        if let Cambio::Insertar(f) = c {
+            nuevos.id.push(f.id.0 as i64);
+            nuevos
+                .parametros
+                .push(serde_json::to_string(&f.trabajo.parametros)?);
+            nuevos
+                .algoritmo
+                .push(f.trabajo.algoritmo.nombre().to_owned());
+            nuevos.prioridad.push(f.trabajo.prioridad.valor().into());
+            nuevos.creado_ms.push(f.creado_ms as i64);
+            nuevos.origen.push(serde_json::to_string(&f.origen)?);
+            nuevos.plazo_s.push(f.trabajo.plazo_s.map(i64::from));
+            nuevos
+                .tipo
+                .push(f.trabajo.parametros.tipo().nombre().to_owned());
+            nuevos.via.push(via(&f.origen).nombre().to_owned());
+            let e = &f.trabajo.etiquetas;
+            nuevos.task_id.push(e.task_id.clone());
+            nuevos.descripcion.push(e.descripcion.clone());
+            nuevos
+                .algoritmo_pedido
+                .push(e.algoritmo_pedido.map(str::to_owned));
+            continue;
+        }
+        if !nuevos.id.is_empty() {
+            pasos.push((&s.insertar, std::mem::take(&mut nuevos).valores()));
+        }
+        pasos_de(s, c, &mut pasos);
+    }
+    if !nuevos.id.is_empty() {
+        pasos.push((&s.insertar, nuevos.valores()));
+    }
+    Ok(pasos)
+}
+
+/// The columns of a run of new jobs, one array each.
+#[derive(Default)]
+struct Nuevos {
+    id: Vec<i64>,
+    parametros: Vec<String>,
+    algoritmo: Vec<String>,
+    prioridad: Vec<i64>,
+    creado_ms: Vec<i64>,
+    origen: Vec<String>,
+    plazo_s: Vec<Option<i64>>,
+    tipo: Vec<String>,
+    via: Vec<String>,
+    task_id: Vec<Option<String>>,
+    descripcion: Vec<Option<String>>,
+    algoritmo_pedido: Vec<Option<String>>,
+}
+
+impl Nuevos {
+    fn valores(self) -> Vec<Valor> {
+        vec![
+            Box::new(self.id),
+            Box::new(self.parametros),
+            Box::new(self.algoritmo),
+            Box::new(self.prioridad),
+            Box::new(self.creado_ms),
+            Box::new(self.origen),
+            Box::new(self.plazo_s),
+            Box::new(self.tipo),
+            Box::new(self.via),
+            Box::new(self.task_id),
+            Box::new(self.descripcion),
+            Box::new(self.algoritmo_pedido),
+        ]
+    }
+}
+
+/// The statements of one change other than an insert.
+fn pasos_de<'s>(s: &'s Sentencias, c: &Cambio, pasos: &mut Vec<(&'s Statement, Vec<Valor>)>) {
+    let id = |i: &IntentoId| i.trabajo.0 as i64;
+    let mut paso = |sentencia: &'s Statement, valores: Vec<Valor>| pasos.push((sentencia, valores));
+    match c {
+        Cambio::Insertar(_) => unreachable!("runs of inserts are one statement"),
+        Cambio::MarcarArchivoTareas { nombre, sha256 } => paso(
+            &s.marcar_archivo,
+            vec![
+                Box::new(nombre.clone()),
+                Box::new(sha256.clone()),
+                Box::new(comun::ahora_ms() as i64),
+            ],
+        ),
+        Cambio::MarcarLinea(l, trabajo) => paso(
+            &s.marcar_linea,
+            vec![
+                Box::new(l.archivo.clone()),
+                Box::new(l.texto.clone()),
+                Box::new(i64::from(l.ocurrencia)),
+                Box::new(trabajo.0 as i64),
+            ],
+        ),
+        Cambio::Asignar {
+            intento,
+            esclavo,
+            inicio_ms,
+        } => {
+            let (trabajo, numero, inicio) =
+                (id(intento), i64::from(intento.numero), *inicio_ms as i64);
+            let nombre = esclavo.nombre.to_string();
+            paso(
+                &s.asignar,
+                vec![
+                    Box::new(trabajo),
+                    Box::new(nombre.clone()),
+                    Box::new(numero),
+                    Box::new(inicio),
+                ],
+            );
+            paso(
+                &s.abrir_intento,
+                vec![
+                    Box::new(trabajo),
+                    Box::new(numero),
+                    Box::new(nombre),
+                    Box::new(inicio),
+                ],
+            );
+        }
+        Cambio::Devolver { intento } => {
+            let (trabajo, numero) = (id(intento), i64::from(intento.numero));
+            paso(&s.devolver, vec![Box::new(trabajo), Box::new(numero)]);
+            paso(&s.borrar_intento, vec![Box::new(trabajo), Box::new(numero)]);
+        }
+        Cambio::Ceder {
+            intento,
+            fin_ms,
+            motivo,
+        } => {
+            paso(&s.cerrar_intento, cierre(intento, *fin_ms, Some(motivo)));
+            paso(&s.ceder, vec![Box::new(id(intento))]);
+        }
+        Cambio::Fallar {
+            intento,
+            fin_ms,
+            error,
+            fallos,
+            definitivo,
+        } => {
+            paso(&s.cerrar_intento, cierre(intento, *fin_ms, Some(error)));
+            let (estado, terminado, motivo) = if *definitivo {
+                (
+                    "fallido",
+                    Some(*fin_ms as i64),
+                    Some(format!("failed {fallos} times; last: {error}")),
+                )
+            } else {
+                ("pendiente", None, None)
+            };
+            paso(
+                &s.fallar,
+                vec![
+                    Box::new(id(intento)),
+                    Box::new(estado),
+                    Box::new(i64::from(*fallos)),
+                    Box::new(terminado),
+                    Box::new(motivo),
+                ],
+            );
+        }
+        Cambio::Completar {
+            intento,
+            esclavo,
+            fin_ms,
+            resultado,
+            png,
+        } => {
+            paso(&s.cerrar_intento, cierre(intento, *fin_ms, None));
+            // Another attempt still running (re-dispatched after a lost esclavo or a restart)
+            // ends here too: its esclavo is told to stop it, and its report will be ignored.
+            let superado = format!(
+                "superseded: attempt {} finished the job first",
+                intento.numero
+            );
+            paso(
+                &s.cerrar_abiertos,
+                vec![
+                    Box::new(id(intento)),
+                    Box::new(*fin_ms as i64),
+                    Box::new(superado),
+                ],
+            );
+            paso(
+                &s.completar,
+                vec![
+                    Box::new(id(intento)),
+                    Box::new(esclavo.nombre.to_string()),
+                    Box::new(*fin_ms as i64),
+                    Box::new(resultado.clone()),
+                    Box::new(png.clone()),
+                ],
+            );
+        }
+        Cambio::Cancelar { id, fin_ms, motivo } => {
+            let (trabajo, fin) = (id.0 as i64, *fin_ms as i64);
+            paso(
+                &s.cancelar,
+                vec![Box::new(trabajo), Box::new(fin), Box::new(motivo.clone())],
+            );
+            paso(
+                &s.cerrar_abiertos,
+                vec![
+                    Box::new(trabajo),
+                    Box::new(fin),
+                    Box::new(format!("cancelled: {motivo}")),
+                ],
+            );
+        }
+        Cambio::Reintentar { id } => paso(&s.reintentar, vec![Box::new(id.0 as i64)]),
+        Cambio::Priorizar { id, prioridad } => paso(
+            &s.priorizar,
+            vec![
+                Box::new(id.0 as i64),
+                Box::new(i64::from(prioridad.valor())),
+            ],
+        ),
+        Cambio::GuardarEntrada(e) => paso(
+            &s.guardar_entrada,
+            vec![
+                Box::new(e.id as i64),
+                Box::new(e.png.clone()),
+                Box::new(i64::from(e.forma.width)),
+                Box::new(i64::from(e.forma.height)),
+                Box::new(i64::from(e.forma.canales)),
+                Box::new(e.creado_ms as i64),
+            ],
+        ),
+    }
+}
+
+/// The values that close attempt `intento` at `fin_ms` with `error`.
+fn cierre(intento: &IntentoId, fin_ms: u64, error: Option<&String>) -> Vec<Valor> {
+    vec![
+        Box::new(intento.trabajo.0 as i64),
+        Box::new(i64::from(intento.numero)),
+        Box::new(fin_ms as i64),
+        Box::new(error.cloned()),
+    ]
+}
+
+/// The connection the writer thread owns, with the runtime that drives it.
+pub struct EscrituraPostgres {
+    rt: tokio::runtime::Runtime,
+    base: Base,
+    /// `None` once it broke: opened again at the next commit.
+    conexion: Option<Conexion>,
+}
+
+impl EscrituraPostgres {
+    pub(super) fn new(rt: tokio::runtime::Runtime, base: Base, conexion: Conexion) -> Self {
+        EscrituraPostgres {
+            rt,
+            base,
+            conexion: Some(conexion),
+        }
+    }
+}
+
+impl Escritura for EscrituraPostgres {
+    fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()> {
+        let cambios: Vec<&Cambio> = cambios.collect();
+        let base = &self.base;
+        let conexion = &mut self.conexion;
+        self.rt.block_on(async {
+            if conexion.as_ref().is_none_or(|c| c.cliente.is_closed()) {
+                *conexion = None;
+                let cliente = super::conectar(base).await?;
+                *conexion = Some(Conexion::preparar(cliente).await?);
+                tracing::info!("PostgreSQL writer connected again");
+            }
+            let c = conexion.as_mut().expect("connected above");
+            let r = c.aplicar(&cambios).await;
+            if r.is_err() && c.cliente.is_closed() {
+                *conexion = None;
+            }
+            r
+        })
+    }
+}

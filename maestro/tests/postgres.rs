@@ -1,0 +1,186 @@
+//! The maestro's behavioural suite again, with every maestro on PostgreSQL: the same test
+//! files as on SQLite, compiled a second time into this binary, whose name makes
+//! `apoyo::config_maestro` and `apoyo::maestro_binario` point each maestro at a database of a
+//! throwaway server (`pruebas::postgres`). Nothing is copied: a test added to one of these
+//! files runs on both stores.
+//!
+//! Without PostgreSQL installed these tests pass without running, and the test
+//! `postgres_instalado` says so loudly (nextest shows its output: `.config/nextest.toml`); with
+//! `HPC_EXIGIR_POSTGRES=1`, as in CI, that is a failure instead.
+//!
+//! Each file brings its own `mod apoyo`, as it does in its own binary: the support module is
+//! compiled once per file here (hence `duplicate_mod` allowed).
+#![allow(clippy::duplicate_mod)]
+
+#[path = "acciones.rs"]
+mod acciones;
+#[path = "catalogo.rs"]
+mod catalogo;
+#[path = "entrada.rs"]
+mod entrada;
+#[path = "estadisticas.rs"]
+mod estadisticas;
+#[path = "fallos.rs"]
+mod fallos;
+#[path = "imagenes.rs"]
+mod imagenes;
+#[path = "orden.rs"]
+mod orden;
+#[path = "paginas.rs"]
+mod paginas;
+#[path = "plazos.rs"]
+mod plazos;
+#[path = "puertas.rs"]
+mod puertas;
+#[path = "sigkill.rs"]
+mod sigkill;
+#[path = "tareas.rs"]
+mod tareas;
+
+mod apoyo;
+
+use std::process::Command;
+use std::time::Duration;
+
+use apoyo::*;
+use comun::Prioridad;
+use maestro::almacen::Almacen;
+use maestro::almacen::postgres::{MIGRACIONES, base};
+
+/// `sql`'s single value, read with `psql` from database `url`.
+fn psql(url: &str, sql: &str) -> String {
+    let bin = pruebas::postgres::binarios().expect("PostgreSQL's binaries");
+    let salida = Command::new(bin.join("psql"))
+        .args([url, "-XAtqc", sql])
+        .output()
+        .expect("running psql");
+    assert!(
+        salida.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&salida.stderr)
+    );
+    String::from_utf8(salida.stdout).unwrap().trim().to_owned()
+}
+
+/// The maestro of this binary keeps its jobs in PostgreSQL, not in the data folder: a job
+/// submitted and run is a row there, with its attempt, and no `maestro.db` was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_maestro_s_jobs_and_attempts_are_rows_in_postgresql_and_no_sqlite_file_is_made() {
+    let datos = tempfile::tempdir().unwrap();
+    let config = config_maestro(datos.path());
+    let url = base_de_pruebas(datos.path()).expect("this binary's store is PostgreSQL");
+    let m = maestro(config, 0).await;
+    let _e = esclavo(&m.url, "e1", 1).await;
+    let id = espera(&m.url, 5, Prioridad::ALTA).await;
+    esperar_vacia(&m.url, Duration::from_secs(20)).await;
+    let fila = psql(
+        &url,
+        &format!(
+            "SELECT estado || ' ' || esclavo || ' ' || (SELECT count(*) FROM intentos              WHERE trabajo = {0}) FROM trabajos WHERE id = {0}",
+            id.0
+        ),
+    );
+    assert_eq!(fila, "completado e1 1");
+    assert!(!datos.path().join("maestro.db").exists());
+}
+
+/// Two maestros opening one new database at once: the schema is made once (the advisory
+/// lock), both open it, and its version is the last migration's.
+#[test]
+fn two_maestros_starting_at_once_on_a_new_database_migrate_it_once() {
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("a_la_vez").unwrap();
+    let hilos: Vec<_> = (0..2)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut config = maestro::Config::new(format!("/nonexistent/{i}"));
+                config.base = Some(base(&url).unwrap());
+                Almacen::abrir(&config).map(|_| ())
+            })
+        })
+        .collect();
+    for h in hilos {
+        h.join().unwrap().expect("both maestros open the database");
+    }
+    assert_eq!(
+        psql(&url, "SELECT count(*) || ' ' || max(version) FROM esquema"),
+        format!("{0} {0}", MIGRACIONES.len())
+    );
+}
+
+/// A database whose schema a newer maestro made is refused by name, and left as it was.
+#[test]
+fn a_schema_newer_than_the_maestro_is_refused_and_left_alone() {
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("mas_nueva").unwrap();
+    let mut config = maestro::Config::new("/nonexistent");
+    config.base = Some(base(&url).unwrap());
+    drop(Almacen::abrir(&config).unwrap());
+    psql(&url, "INSERT INTO esquema (version) VALUES (99)");
+    let error = format!("{:#}", Almacen::abrir(&config).err().expect("refused"));
+    assert!(
+        error.contains("version 99, newer than this maestro's"),
+        "{error}"
+    );
+    assert_eq!(psql(&url, "SELECT max(version) FROM esquema"), "99");
+}
+
+/// The binary's bad `--base` values: not a connection string is refused before anything
+/// starts, naming the flag; a server that is not there is named in the error, with no password.
+#[test]
+fn the_binary_names_a_bad_base_and_an_unreachable_server() {
+    let maestro = |base: &str| {
+        let salida = Command::new(env!("CARGO_BIN_EXE_maestro"))
+            .args(["--puerto", "0", "--sin-archivo", "--base", base])
+            .arg("--datos")
+            .arg(tempfile::tempdir().unwrap().path())
+            .output()
+            .unwrap();
+        assert!(!salida.status.success());
+        String::from_utf8_lossy(&salida.stderr).into_owned()
+    };
+    let error = maestro("postgresql://hpc@127.0.0.1:puerto/cola");
+    assert!(
+        error.contains("invalid value 'postgresql://hpc@127.0.0.1:puerto/cola' for '--base"),
+        "{error}"
+    );
+    assert!(
+        error.contains("not a PostgreSQL connection string"),
+        "{error}"
+    );
+    let puerto = pruebas::direccion_libre().port();
+    let error = maestro(&format!("postgresql://hpc:secreto@127.0.0.1:{puerto}/cola"));
+    assert!(
+        error.contains(&format!(
+            "connecting to PostgreSQL at hpc@127.0.0.1:{puerto}/cola"
+        )),
+        "{error}"
+    );
+    assert!(!error.contains("secreto"), "{error}");
+}
+
+/// Says whether the files above ran on PostgreSQL, and which server.
+#[test]
+fn postgres_instalado() {
+    match pruebas::postgres::binarios() {
+        Some(bin) => {
+            let servidor =
+                pruebas::postgres::compartido().expect("a server where one is installed");
+            println!(
+                "PostgreSQL tests ran: {} (server binaries in {})",
+                servidor.url("…"),
+                bin.display()
+            );
+        }
+        None => {
+            let exigido = std::env::var(pruebas::postgres::EXIGIR).is_ok_and(|v| v == "1");
+            assert!(!exigido, "{}", pruebas::postgres::aviso());
+            println!("{}", pruebas::postgres::aviso());
+        }
+    }
+}
