@@ -559,6 +559,12 @@ pub struct ArgsBenchmark {
     /// normal (survives a killed process, not a lost machine); see `maestro --help`.
     #[arg(long, default_value = "full", requires = "local")]
     pub sincronizacion: maestro::Sincronizacion,
+    /// The --local maestro's store in this PostgreSQL database instead of SQLite
+    /// (postgresql://user@host:port/database; its tables are made if missing, and the jobs
+    /// stay there afterwards: use an empty database); see `maestro --help`.
+    #[arg(long, env = "BASE_DATOS", hide_env_values = true, requires = "local",
+          value_parser = maestro::almacen::postgres::base)]
+    pub base: Option<maestro::almacen::postgres::Base>,
 }
 
 impl Cli {

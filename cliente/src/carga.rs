@@ -66,6 +66,8 @@ pub struct ClusterLocal {
     pub esclavos: u32,
     /// Job slots of each.
     pub capacidad: u32,
+    /// The maestro's store: `sqlite (full)`, or `postgresql user@host:port/database`.
+    pub almacen: String,
 }
 
 /// Latency figures of a set of measurements, in milliseconds.
@@ -128,6 +130,7 @@ pub async fn carga(cx: &Contexto, a: &ArgsBenchmark) -> Result<u8, Error> {
         .map_err(|e| Error::local(format!("cannot create a temporary data folder: {e}")))?;
     let mut config = maestro::Config::new(datos.path());
     config.sincronizacion = a.sincronizacion;
+    config.base = a.base.clone();
     let mut cluster = Cluster::iniciar_maestro(config, 0).await?;
     let r = async {
         cluster.iniciar_esclavos(a.esclavos, a.capacidad).await?;
@@ -135,6 +138,10 @@ pub async fn carga(cx: &Contexto, a: &ArgsBenchmark) -> Result<u8, Error> {
         let local = ClusterLocal {
             esclavos: a.esclavos,
             capacidad: a.capacidad,
+            almacen: match &a.base {
+                Some(b) => format!("postgresql {}", maestro::almacen::postgres::describir(b)),
+                None => format!("sqlite ({})", a.sincronizacion),
+            },
         };
         medir(&m, a, Some(local), cx.visibles).await
     }
@@ -349,8 +356,8 @@ fn imprimir(cx: &Contexto, i: &Informe) {
 fn encabezado(i: &Informe) -> String {
     let donde = match &i.local {
         Some(l) => format!(
-            "in-process cluster, {} esclavos × {} slots",
-            l.esclavos, l.capacidad
+            "in-process cluster, {} esclavos × {} slots, store {}",
+            l.esclavos, l.capacidad, l.almacen
         ),
         None => i.maestro.clone(),
     };

@@ -37,6 +37,35 @@ async fn carga_local_completes_every_job_and_reports_positive_figures() {
         );
     }
     assert_eq!(v["latencia"]["muestras"], 20, "{v:#}");
+    assert_eq!(v["local"]["almacen"], "sqlite (full)", "{v:#}");
+}
+
+/// `--base`: the local maestro keeps its jobs in PostgreSQL, and the report says which.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carga_local_on_postgresql_completes_every_job_and_names_the_store() {
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("carga").unwrap();
+    let s = cliente(&[
+        "carga",
+        "--local",
+        "--base",
+        &url,
+        "--n",
+        "400",
+        "--lote",
+        "100",
+        "--latencia",
+        "5",
+        "--json",
+    ])
+    .await;
+    let v: serde_json::Value = s.esperar_codigo(0).json();
+    assert_eq!(v["completados"], 400, "{v:#}");
+    assert_eq!(v["fallidos"], 0, "{v:#}");
+    let almacen = format!("postgresql hpc@127.0.0.1:{}/carga", servidor.puerto());
+    assert_eq!(v["local"]["almacen"], almacen.as_str(), "{v:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
