@@ -37,7 +37,18 @@ pub async fn despachar(s: Arc<Servicio>, mut parar: watch::Receiver<bool>) {
         let s = s.clone();
         tokio::spawn(async move {
             if let Err(e) = commit.esperar().await {
-                tracing::error!("assignments not stored, not sent: {e:#}");
+                // Nothing was sent: each job waits again in its place, as if its esclavo had
+                // refused it (which also holds that esclavo until its next heartbeat, so a
+                // store that is down is not retried in a tight loop).
+                tracing::error!("assignments not stored, not sent, jobs queued again: {e:#}");
+                s.transicion_sin_esperar(|estado| {
+                    let cambios = envios
+                        .iter()
+                        .flat_map(|envio| &envio.trabajos)
+                        .flat_map(|a| estado.devolver(IntentoId::new(a.id, a.intento)))
+                        .collect();
+                    ((), cambios)
+                });
                 return;
             }
             s.publicar(efectos);

@@ -164,6 +164,91 @@ fn the_binary_names_a_bad_base_and_an_unreachable_server() {
     assert!(!error.contains("secreto"), "{error}");
 }
 
+/// PostgreSQL killed (SIGKILL) and started again under a steady stream of submissions: what
+/// was submitted during the outage is refused with an error, never acknowledged and lost; the
+/// maestro connects again by itself; every acknowledged job finishes, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_under_load_loses_no_acknowledged_job_and_the_maestro_reconnects() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    if pruebas::postgres::compartido().is_none() {
+        return;
+    }
+    pruebas::registros::iniciar_logs("maestro=warn");
+    let mut pg = pruebas::postgres::Postgres::iniciar().unwrap();
+    let datos = tempfile::tempdir().unwrap();
+    let mut config = config_maestro(datos.path());
+    config.base = Some(base(&pg.base("reinicio").unwrap()).unwrap());
+    let m = maestro(config, 0).await;
+    let _e = esclavo(&m.url, "e1", 8).await;
+
+    let aceptados = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let rechazos = Arc::new(AtomicUsize::new(0));
+    let parar = Arc::new(AtomicBool::new(false));
+    let enviador = {
+        let (url, aceptados, rechazos, parar) = (
+            m.url.clone(),
+            aceptados.clone(),
+            rechazos.clone(),
+            parar.clone(),
+        );
+        tokio::spawn(async move {
+            let cliente = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap();
+            let peticion = comun::api::PeticionTrabajo::espera(5, Prioridad::MEDIA);
+            while !parar.load(Ordering::Relaxed) {
+                let r = cliente
+                    .post(format!("{url}/agregar_trabajo"))
+                    .json(&peticion)
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status() == 200 => {
+                        let id = r.json::<comun::api::RespuestaAgregar>().await.unwrap().id;
+                        aceptados.lock().unwrap().push(id);
+                    }
+                    Ok(r) => {
+                        assert!(r.status().is_server_error(), "{}", r.status());
+                        rechazos.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Err(e) => panic!("the maestro must answer, even without its store: {e}"),
+                }
+            }
+        })
+    };
+    let aceptados_ya = || aceptados.lock().unwrap().len();
+    esperar_hasta(Duration::from_secs(20), "100 jobs accepted", || async {
+        aceptados_ya() >= 100
+    })
+    .await;
+    pg.matar();
+    esperar_hasta(Duration::from_secs(20), "submissions refused", || async {
+        rechazos.load(Ordering::Relaxed) >= 5
+    })
+    .await;
+    let antes = aceptados_ya();
+    pg.arrancar().unwrap();
+    esperar_hasta(
+        Duration::from_secs(30),
+        "100 more jobs accepted after the restart",
+        || async { aceptados_ya() >= antes + 100 },
+    )
+    .await;
+    parar.store(true, Ordering::Relaxed);
+    enviador.await.unwrap();
+    let ids = aceptados.lock().unwrap().clone();
+    for id in &ids {
+        let t = esperar_final(&m.url, *id, Duration::from_secs(60)).await;
+        assert_eq!(t.estado, comun::Estado::Completado, "{t:?}");
+        let cerrados = t.intentos.iter().filter(|i| i.error.is_none()).count();
+        assert_eq!(cerrados, 1, "one attempt gave the result: {t:?}");
+    }
+}
+
 /// Says whether the files above ran on PostgreSQL, and which server.
 #[test]
 fn postgres_instalado() {

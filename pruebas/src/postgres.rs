@@ -114,8 +114,26 @@ impl Postgres {
     }
 
     /// Starts the server (again) on its folder and port; returns once it accepts connections.
+    /// After [`Postgres::matar`] the old server's backends may still hold its shared memory
+    /// for a moment (they exit once they notice their postmaster is gone): a start refused for
+    /// that is tried again, up to the deadline.
     pub fn arrancar(&mut self) -> anyhow::Result<()> {
         anyhow::ensure!(self.proceso.is_none(), "the server is already running");
+        let inicio = Instant::now();
+        loop {
+            match self.arrancar_una_vez(inicio) {
+                Err(e) if inicio.elapsed() < ARRANQUE && self.proceso.is_none() => {
+                    if !format!("{e:#}").contains("shared memory block is still in use") {
+                        return Err(e);
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                r => return r,
+            }
+        }
+    }
+
+    fn arrancar_una_vez(&mut self, inicio: Instant) -> anyhow::Result<()> {
         let mut postgres = Command::new(self.bin.join("postgres"));
         postgres
             .arg("-D")
@@ -140,7 +158,6 @@ impl Postgres {
             });
         }
         self.proceso = Some(en_hilo_perpetuo(postgres).context("starting postgres")?);
-        let inicio = Instant::now();
         loop {
             let listo = Command::new(self.bin.join("pg_isready"))
                 .args(["-q", "-h", "127.0.0.1", "-p", &self.puerto.to_string()])

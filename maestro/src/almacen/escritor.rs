@@ -9,8 +9,9 @@
 //! The writer times each commit and counts its changes ([`MedidasEscritor`]: the maestro's
 //! `hpc_maestro_store_commit_seconds` and `hpc_maestro_store_batch_changes`).
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, mpsc};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use prometheus::{Histogram, HistogramOpts, exponential_buckets};
@@ -30,6 +31,23 @@ struct Orden {
     numero: NumeroOrden,
     cambios: Vec<Cambio>,
     listo: Option<oneshot::Sender<Result<(), String>>>,
+}
+
+impl Orden {
+    /// Whether it only brings something new in (jobs with their file marks, an uploaded
+    /// image): the maestro takes those into memory only once they are stored, so refusing one
+    /// leaves memory and store in agreement.
+    fn es_admision(&self) -> bool {
+        self.cambios.iter().all(|c| {
+            matches!(
+                c,
+                Cambio::Insertar(_)
+                    | Cambio::MarcarLinea(..)
+                    | Cambio::MarcarArchivoTareas { .. }
+                    | Cambio::GuardarEntrada(_)
+            )
+        })
+    }
 }
 
 /// The sending end of the writer's channel, with the number of the last order sent: numbering
@@ -182,6 +200,9 @@ impl Confirmacion {
     }
 }
 
+/// Longest pause between two tries of a change held while the store is unreachable.
+const ESPERA_MAX: Duration = Duration::from_secs(2);
+
 /// The writer thread: runs until every sender is gone.
 fn escribir(
     mut escritura: impl Escritura,
@@ -204,19 +225,81 @@ fn escribir(
             Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
             Err(e) => {
                 tracing::error!("group commit failed ({e:#}); retrying each change on its own");
+                let mut retenidas = VecDeque::new();
                 for o in lote {
-                    let r = escritura.confirmar(o.cambios.iter());
-                    if let Err(e) = &r {
-                        tracing::error!("database change failed: {e:#}");
+                    if !retenidas.is_empty() {
+                        retener_o_rechazar(o, &mut retenidas);
+                        continue;
                     }
-                    responder(o, r.map_err(|e| format!("{e:#}")));
+                    match escritura.confirmar(o.cambios.iter()) {
+                        Ok(()) => responder(o, Ok(())),
+                        Err(e) if escritura.pasajero(&e) && !o.es_admision() => {
+                            tracing::error!(
+                                "store unreachable ({e:#}): holding the changes already decided until it is back"
+                            );
+                            retenidas.push_back(o);
+                        }
+                        Err(e) => {
+                            tracing::error!("database change failed: {e:#}");
+                            responder(o, Err(format!("{e:#}")));
+                        }
+                    }
                 }
+                reintentar(&mut escritura, retenidas, &rx);
             }
         }
         medidas.commit.observe(inicio.elapsed().as_secs_f64());
         medidas.lote.observe(cambios as f64);
         confirmado.send_replace(ultima);
     }
+}
+
+/// While the store is unreachable: a change the maestro already made in memory (a dispatch, a
+/// result, a cancel…) is held, in order, to be written once it is back, so memory and store
+/// agree again; a new job or image, which memory takes only once it is stored, is refused at
+/// once, and its submitter hears so.
+fn retener_o_rechazar(o: Orden, retenidas: &mut VecDeque<Orden>) {
+    if o.es_admision() {
+        responder(
+            o,
+            Err("the store is unreachable; nothing was stored".into()),
+        );
+    } else {
+        retenidas.push_back(o);
+    }
+}
+
+/// Writes the held orders in order, each once the store takes it, pausing longer between
+/// tries (up to [`ESPERA_MAX`]); orders arriving meanwhile are held or refused
+/// ([`retener_o_rechazar`]). An error that is not the store's absence (a change it refuses)
+/// fails that order alone, as outside an outage.
+fn reintentar(
+    escritura: &mut impl Escritura,
+    mut retenidas: VecDeque<Orden>,
+    rx: &mpsc::Receiver<Orden>,
+) {
+    let mut espera = Duration::from_millis(50);
+    while let Some(o) = retenidas.pop_front() {
+        match escritura.confirmar(o.cambios.iter()) {
+            Ok(()) => {
+                responder(o, Ok(()));
+                espera = Duration::from_millis(50);
+            }
+            Err(e) if escritura.pasajero(&e) => {
+                retenidas.push_front(o);
+                std::thread::sleep(espera);
+                espera = (espera * 2).min(ESPERA_MAX);
+                while let Ok(nueva) = rx.try_recv() {
+                    retener_o_rechazar(nueva, &mut retenidas);
+                }
+            }
+            Err(e) => {
+                tracing::error!("database change failed: {e:#}");
+                responder(o, Err(format!("{e:#}")));
+            }
+        }
+    }
+    tracing::info!("store reachable again: held changes written");
 }
 
 fn responder(o: Orden, r: Result<(), String>) {
@@ -257,6 +340,88 @@ mod tests {
             anyhow::ensure!(!cambios.iter().any(malo), "refused");
             Ok(())
         }
+    }
+
+    /// A store that can be taken down: while `caida` is set every commit fails as an
+    /// unreachable store does; it records the ids of the cancels it committed, in order.
+    struct Intermitente {
+        caida: Arc<std::sync::atomic::AtomicBool>,
+        escritos: Arc<Mutex<Vec<u64>>>,
+    }
+
+    impl Escritura for Intermitente {
+        fn confirmar<'a>(
+            &mut self,
+            cambios: impl Iterator<Item = &'a Cambio>,
+        ) -> anyhow::Result<()> {
+            anyhow::ensure!(
+                !self.caida.load(std::sync::atomic::Ordering::SeqCst),
+                "unreachable"
+            );
+            let mut escritos = self.escritos.lock().unwrap();
+            for c in cambios {
+                if let Cambio::Cancelar { id, .. } = c {
+                    escritos.push(id.0);
+                }
+            }
+            Ok(())
+        }
+
+        fn pasajero(&self, error: &anyhow::Error) -> bool {
+            error.to_string() == "unreachable"
+        }
+    }
+
+    fn insertar(id: u64) -> Vec<Cambio> {
+        use comun::api::Origen;
+        use comun::{Algoritmo, NuevoTrabajo, Parametros, Prioridad};
+        vec![Cambio::Insertar(super::super::FilaNueva {
+            id: TrabajoId(id),
+            trabajo: NuevoTrabajo {
+                parametros: Parametros::Espera(comun::trabajo::ParamsEspera { ms: 1 }),
+                algoritmo: Algoritmo::Secuencial,
+                prioridad: Prioridad::MEDIA,
+                plazo_s: None,
+                etiquetas: comun::trabajo::Etiquetas::default(),
+            },
+            origen: Origen::Api,
+            creado_ms: 0,
+        })]
+    }
+
+    /// While the store is unreachable, changes already made in memory are held and written in
+    /// order once it is back; new jobs are refused at once, naming the cause.
+    #[test]
+    fn an_unreachable_store_holds_decided_changes_in_order_and_refuses_new_jobs() {
+        let caida = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let escritos = Arc::new(Mutex::new(Vec::new()));
+        let escritor = Escritor::arrancar(Intermitente {
+            caida: caida.clone(),
+            escritos: escritos.clone(),
+        })
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let primera = escritor.guardar(cancelar(1, "x"));
+        let nuevo = escritor.guardar(insertar(7));
+        let segunda = escritor.guardar(cancelar(2, "x"));
+        let error = format!("{:#}", rt.block_on(nuevo.esperar()).unwrap_err());
+        assert!(error.contains("unreachable"), "{error}");
+        // The held ones wait for the store, whatever came after them.
+        let tarde = escritor.guardar(insertar(8));
+        let error = format!("{:#}", rt.block_on(tarde.esperar()).unwrap_err());
+        assert!(error.contains("unreachable"), "{error}");
+        assert!(escritos.lock().unwrap().is_empty());
+        caida.store(false, std::sync::atomic::Ordering::SeqCst);
+        rt.block_on(primera.esperar()).unwrap();
+        rt.block_on(segunda.esperar()).unwrap();
+        assert_eq!(*escritos.lock().unwrap(), vec![1, 2]);
+        // And the writer goes on as before.
+        rt.block_on(escritor.guardar(cancelar(3, "x")).esperar())
+            .unwrap();
+        assert_eq!(*escritos.lock().unwrap(), vec![1, 2, 3]);
     }
 
     fn cancelar(id: u64, motivo: &str) -> Vec<Cambio> {

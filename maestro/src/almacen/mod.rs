@@ -46,6 +46,14 @@ pub trait Escritura: Send + 'static {
     /// writer thread, which it may block for as long as the commit takes (a remote backend
     /// waits for its server here); callers go on deciding meanwhile.
     fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()>;
+
+    /// Whether `error` (from [`Escritura::confirmar`]) says the store is unreachable for now
+    /// (a lost connection, a server restarting) rather than that it refused the changes: the
+    /// writer then holds the changes the maestro already made in memory and writes them once
+    /// the store is back, instead of dropping them. None by default.
+    fn pasajero(&self, _error: &anyhow::Error) -> bool {
+        false
+    }
 }
 
 /// A read in flight.

@@ -34,6 +34,7 @@ struct Sentencias {
     guardar_entrada: Statement,
     cerrar_intento: Statement,
     cerrar_abiertos: Statement,
+    superados: Statement,
 }
 
 /// The writer's connection with its statements.
@@ -46,9 +47,9 @@ impl Conexion {
     /// Prepares every statement on `cliente` (pipelined: one round trip).
     pub(super) async fn preparar(cliente: Client) -> anyhow::Result<Self> {
         let p = |sql: &'static str| cliente.prepare(sql);
-        let (a, b, c, d, e, f, g, h) =
-            tokio::try_join!(
-            p("INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms,
+        let (a, b, c, d, e, f, g, h) = tokio::try_join!(
+            p(
+                "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms,
                  origen, plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido)
                SELECT id, parametros, algoritmo, prioridad, 'pendiente', creado_ms, origen,
                  plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido
@@ -56,19 +57,32 @@ impl Conexion {
                  $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
                  $12::text[])
                  AS n (id, parametros, algoritmo, prioridad, creado_ms, origen, plazo_s, tipo,
-                   via, task_id, descripcion, algoritmo_pedido)"),
-            p("INSERT INTO archivos_tareas (nombre, sha256, cargado_ms) VALUES ($1, $2, $3)
-               ON CONFLICT DO NOTHING"),
-            p("INSERT INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
-               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-            p("UPDATE trabajos SET estado = 'asignado', esclavo = $2, intentos = $3,
-                 iniciado_ms = COALESCE(iniciado_ms, $4), motivo = NULL
-               WHERE id = $1 AND estado = 'pendiente'"),
-            p("INSERT INTO intentos (trabajo, numero, esclavo, inicio_ms) VALUES ($1, $2, $3, $4)
+                   via, task_id, descripcion, algoritmo_pedido)"
+            ),
+            p(
+                "INSERT INTO archivos_tareas (nombre, sha256, cargado_ms) VALUES ($1, $2, $3)
+               ON CONFLICT DO NOTHING"
+            ),
+            p(
+                "INSERT INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
+            ),
+            p(
+                "UPDATE trabajos t SET estado = 'asignado', esclavo = n.esclavo,
+                 intentos = n.numero, iniciado_ms = COALESCE(t.iniciado_ms, n.inicio),
+                 motivo = NULL
+               FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+                 AS n (id, esclavo, numero, inicio)
+               WHERE t.id = n.id AND t.estado = 'pendiente'"
+            ),
+            p("INSERT INTO intentos (trabajo, numero, esclavo, inicio_ms)
+               SELECT * FROM UNNEST($1::bigint[], $3::bigint[], $2::text[], $4::bigint[])
                ON CONFLICT (trabajo, numero) DO UPDATE SET esclavo = EXCLUDED.esclavo,
                  inicio_ms = EXCLUDED.inicio_ms, fin_ms = NULL, error = NULL"),
-            p("UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = $2 - 1
-               WHERE id = $1 AND estado = 'asignado'"),
+            p(
+                "UPDATE trabajos SET estado = 'pendiente', esclavo = NULL, intentos = $2 - 1
+               WHERE id = $1 AND estado = 'asignado'"
+            ),
             p("DELETE FROM intentos WHERE trabajo = $1 AND numero = $2"),
             p("UPDATE trabajos SET estado = 'pendiente', esclavo = NULL
                WHERE id = $1 AND estado = 'asignado'"),
@@ -77,12 +91,19 @@ impl Conexion {
             tokio::try_join!(
             p("UPDATE trabajos SET estado = $2, esclavo = NULL, fallos = $3, terminado_ms = $4,
                  motivo = $5 WHERE id = $1 AND estado IN ('pendiente', 'asignado')"),
-            p("WITH hecho AS (
-                 UPDATE trabajos SET estado = 'completado', esclavo = $2, terminado_ms = $3,
-                   resultado = $4, motivo = NULL
-                 WHERE id = $1 AND estado IN ('pendiente', 'asignado') RETURNING id)
+            p("WITH n AS (
+                 SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::bigint[],
+                   $5::text[], $6::bytea[]) AS n (id, numero, esclavo, fin, resultado, png)),
+               propio AS (
+                 UPDATE intentos i SET fin_ms = n.fin, error = NULL FROM n
+                 WHERE i.trabajo = n.id AND i.numero = n.numero),
+               hecho AS (
+                 UPDATE trabajos t SET estado = 'completado', esclavo = n.esclavo,
+                   terminado_ms = n.fin, resultado = n.resultado, motivo = NULL
+                 FROM n WHERE t.id = n.id AND t.estado IN ('pendiente', 'asignado')
+                 RETURNING t.id)
                INSERT INTO imagenes (trabajo, png)
-               SELECT id, $5::bytea FROM hecho WHERE $5::bytea IS NOT NULL
+               SELECT n.id, n.png FROM n JOIN hecho ON hecho.id = n.id WHERE n.png IS NOT NULL
                ON CONFLICT (trabajo) DO UPDATE SET png = EXCLUDED.png"),
             p("UPDATE trabajos SET estado = 'cancelado', terminado_ms = $2, motivo = $3
                WHERE id = $1 AND estado IN ('pendiente', 'asignado')"),
@@ -95,6 +116,14 @@ impl Conexion {
             p("UPDATE intentos SET fin_ms = $3, error = $4 WHERE trabajo = $1 AND numero = $2"),
             p("UPDATE intentos SET fin_ms = $2, error = $3 WHERE trabajo = $1 AND fin_ms IS NULL"),
         )?;
+        // The other attempts still open of the jobs a run of results completes, after the
+        // statement above closed each result's own (separate statements: a data-modifying
+        // CTE does not see the rows its siblings change).
+        let superados = p("UPDATE intentos i SET fin_ms = n.fin,
+               error = 'superseded: attempt ' || n.numero || ' finished the job first'
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS n (id, numero, fin)
+             WHERE i.trabajo = n.id AND i.fin_ms IS NULL")
+        .await?;
         let s = Sentencias {
             insertar: a,
             marcar_archivo: b,
@@ -112,6 +141,7 @@ impl Conexion {
             guardar_entrada: n,
             cerrar_intento: o,
             cerrar_abiertos: q,
+            superados,
         };
         Ok(Conexion { cliente, s })
     }
@@ -138,47 +168,146 @@ impl Conexion {
     }
 }
 
-/// The statements of `cambios`, in order, with their values: a run of new jobs is one insert.
+/// The statements of `cambios`, in order, with their values. A run of new jobs, of dispatches
+/// or of results (consecutive changes of one of these kinds) is one statement or two for the
+/// whole run, with one array per column: what piles up during a commit costs a few statements,
+/// not a few per job.
 fn pasos<'s>(
     s: &'s Sentencias,
     cambios: &[&Cambio],
 ) -> anyhow::Result<Vec<(&'s Statement, Vec<Valor>)>> {
     let mut pasos: Vec<(&Statement, Vec<Valor>)> = Vec::new();
-    let mut nuevos = Nuevos::default();
+    let mut corrida = Corrida::Ninguna;
     for c in cambios {
-        if let Cambio::Insertar(f) = c {
-            nuevos.id.push(f.id.0 as i64);
-            nuevos
-                .parametros
-                .push(serde_json::to_string(&f.trabajo.parametros)?);
-            nuevos
-                .algoritmo
-                .push(f.trabajo.algoritmo.nombre().to_owned());
-            nuevos.prioridad.push(f.trabajo.prioridad.valor().into());
-            nuevos.creado_ms.push(f.creado_ms as i64);
-            nuevos.origen.push(serde_json::to_string(&f.origen)?);
-            nuevos.plazo_s.push(f.trabajo.plazo_s.map(i64::from));
-            nuevos
-                .tipo
-                .push(f.trabajo.parametros.tipo().nombre().to_owned());
-            nuevos.via.push(via(&f.origen).nombre().to_owned());
-            let e = &f.trabajo.etiquetas;
-            nuevos.task_id.push(e.task_id.clone());
-            nuevos.descripcion.push(e.descripcion.clone());
-            nuevos
-                .algoritmo_pedido
-                .push(e.algoritmo_pedido.map(str::to_owned));
-            continue;
+        let seguida = corrida.sumar(c)?;
+        if !seguida {
+            corrida.cerrar(s, &mut pasos);
+            corrida = Corrida::Ninguna;
+            if !corrida.sumar(c)? {
+                pasos_de(s, c, &mut pasos);
+            }
         }
-        if !nuevos.id.is_empty() {
-            pasos.push((&s.insertar, std::mem::take(&mut nuevos).valores()));
-        }
-        pasos_de(s, c, &mut pasos);
     }
-    if !nuevos.id.is_empty() {
-        pasos.push((&s.insertar, nuevos.valores()));
-    }
+    corrida.cerrar(s, &mut pasos);
     Ok(pasos)
+}
+
+/// A run of changes of one kind that go as arrays.
+enum Corrida {
+    Ninguna,
+    Nuevos(Box<Nuevos>),
+    Asignados(Asignados),
+    Completados(Completados),
+}
+
+impl Corrida {
+    /// Adds `c` to the run if it is of its kind (any of the three kinds starts a run from
+    /// `Ninguna`): whether it did.
+    fn sumar(&mut self, c: &Cambio) -> anyhow::Result<bool> {
+        match (&mut *self, c) {
+            (Corrida::Ninguna, Cambio::Insertar(_)) => *self = Corrida::Nuevos(Box::default()),
+            (Corrida::Ninguna, Cambio::Asignar { .. }) => {
+                *self = Corrida::Asignados(Asignados::default())
+            }
+            (Corrida::Ninguna, Cambio::Completar { .. }) => {
+                *self = Corrida::Completados(Completados::default())
+            }
+            _ => {}
+        }
+        match (self, c) {
+            (Corrida::Nuevos(n), Cambio::Insertar(f)) => {
+                n.id.push(f.id.0 as i64);
+                n.parametros
+                    .push(serde_json::to_string(&f.trabajo.parametros)?);
+                n.algoritmo.push(f.trabajo.algoritmo.nombre().to_owned());
+                n.prioridad.push(f.trabajo.prioridad.valor().into());
+                n.creado_ms.push(f.creado_ms as i64);
+                n.origen.push(serde_json::to_string(&f.origen)?);
+                n.plazo_s.push(f.trabajo.plazo_s.map(i64::from));
+                n.tipo.push(f.trabajo.parametros.tipo().nombre().to_owned());
+                n.via.push(via(&f.origen).nombre().to_owned());
+                let e = &f.trabajo.etiquetas;
+                n.task_id.push(e.task_id.clone());
+                n.descripcion.push(e.descripcion.clone());
+                n.algoritmo_pedido
+                    .push(e.algoritmo_pedido.map(str::to_owned));
+            }
+            (
+                Corrida::Asignados(a),
+                Cambio::Asignar {
+                    intento,
+                    esclavo,
+                    inicio_ms,
+                },
+            ) => {
+                a.id.push(intento.trabajo.0 as i64);
+                a.esclavo.push(esclavo.nombre.clone());
+                a.numero.push(i64::from(intento.numero));
+                a.inicio.push(*inicio_ms as i64);
+            }
+            (
+                Corrida::Completados(r),
+                Cambio::Completar {
+                    intento,
+                    esclavo,
+                    fin_ms,
+                    resultado,
+                    png,
+                },
+            ) => {
+                r.id.push(intento.trabajo.0 as i64);
+                r.numero.push(i64::from(intento.numero));
+                r.esclavo.push(esclavo.nombre.clone());
+                r.fin.push(*fin_ms as i64);
+                r.resultado.push(resultado.clone());
+                r.png.push(png.clone());
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The run's statements.
+    fn cerrar<'s>(self, s: &'s Sentencias, pasos: &mut Vec<(&'s Statement, Vec<Valor>)>) {
+        match self {
+            Corrida::Ninguna => {}
+            Corrida::Nuevos(n) => pasos.push((&s.insertar, n.valores())),
+            Corrida::Asignados(a) => {
+                let valores = || -> Vec<Valor> {
+                    vec![
+                        Box::new(a.id.clone()),
+                        Box::new(a.esclavo.clone()),
+                        Box::new(a.numero.clone()),
+                        Box::new(a.inicio.clone()),
+                    ]
+                };
+                pasos.push((&s.asignar, valores()));
+                pasos.push((&s.abrir_intento, valores()));
+            }
+            Corrida::Completados(r) => {
+                // Each result closes its own attempt and completes its job first; the other
+                // attempts still open then end as superseded (its esclavo is told to stop, and
+                // its report will be ignored).
+                let superados: Vec<Valor> = vec![
+                    Box::new(r.id.clone()),
+                    Box::new(r.numero.clone()),
+                    Box::new(r.fin.clone()),
+                ];
+                pasos.push((
+                    &s.completar,
+                    vec![
+                        Box::new(r.id),
+                        Box::new(r.numero),
+                        Box::new(r.esclavo),
+                        Box::new(r.fin),
+                        Box::new(r.resultado),
+                        Box::new(r.png),
+                    ],
+                ));
+                pasos.push((&s.superados, superados));
+            }
+        }
+    }
 }
 
 /// The columns of a run of new jobs, one array each.
@@ -217,12 +346,34 @@ impl Nuevos {
     }
 }
 
-/// The statements of one change other than an insert.
+/// The columns of a run of dispatches.
+#[derive(Default)]
+struct Asignados {
+    id: Vec<i64>,
+    esclavo: Vec<String>,
+    numero: Vec<i64>,
+    inicio: Vec<i64>,
+}
+
+/// The columns of a run of results.
+#[derive(Default)]
+struct Completados {
+    id: Vec<i64>,
+    numero: Vec<i64>,
+    esclavo: Vec<String>,
+    fin: Vec<i64>,
+    resultado: Vec<String>,
+    png: Vec<Option<Vec<u8>>>,
+}
+
+/// The statements of one change that goes alone (not a new job, a dispatch or a result).
 fn pasos_de<'s>(s: &'s Sentencias, c: &Cambio, pasos: &mut Vec<(&'s Statement, Vec<Valor>)>) {
     let id = |i: &IntentoId| i.trabajo.0 as i64;
     let mut paso = |sentencia: &'s Statement, valores: Vec<Valor>| pasos.push((sentencia, valores));
     match c {
-        Cambio::Insertar(_) => unreachable!("runs of inserts are one statement"),
+        Cambio::Insertar(_) | Cambio::Asignar { .. } | Cambio::Completar { .. } => {
+            unreachable!("new jobs, dispatches and results go in runs")
+        }
         Cambio::MarcarArchivoTareas { nombre, sha256 } => paso(
             &s.marcar_archivo,
             vec![
@@ -240,33 +391,6 @@ fn pasos_de<'s>(s: &'s Sentencias, c: &Cambio, pasos: &mut Vec<(&'s Statement, V
                 Box::new(trabajo.0 as i64),
             ],
         ),
-        Cambio::Asignar {
-            intento,
-            esclavo,
-            inicio_ms,
-        } => {
-            let (trabajo, numero, inicio) =
-                (id(intento), i64::from(intento.numero), *inicio_ms as i64);
-            let nombre = esclavo.nombre.to_string();
-            paso(
-                &s.asignar,
-                vec![
-                    Box::new(trabajo),
-                    Box::new(nombre.clone()),
-                    Box::new(numero),
-                    Box::new(inicio),
-                ],
-            );
-            paso(
-                &s.abrir_intento,
-                vec![
-                    Box::new(trabajo),
-                    Box::new(numero),
-                    Box::new(nombre),
-                    Box::new(inicio),
-                ],
-            );
-        }
         Cambio::Devolver { intento } => {
             let (trabajo, numero) = (id(intento), i64::from(intento.numero));
             paso(&s.devolver, vec![Box::new(trabajo), Box::new(numero)]);
@@ -305,39 +429,6 @@ fn pasos_de<'s>(s: &'s Sentencias, c: &Cambio, pasos: &mut Vec<(&'s Statement, V
                     Box::new(i64::from(*fallos)),
                     Box::new(terminado),
                     Box::new(motivo),
-                ],
-            );
-        }
-        Cambio::Completar {
-            intento,
-            esclavo,
-            fin_ms,
-            resultado,
-            png,
-        } => {
-            paso(&s.cerrar_intento, cierre(intento, *fin_ms, None));
-            // Another attempt still running (re-dispatched after a lost esclavo or a restart)
-            // ends here too: its esclavo is told to stop it, and its report will be ignored.
-            let superado = format!(
-                "superseded: attempt {} finished the job first",
-                intento.numero
-            );
-            paso(
-                &s.cerrar_abiertos,
-                vec![
-                    Box::new(id(intento)),
-                    Box::new(*fin_ms as i64),
-                    Box::new(superado),
-                ],
-            );
-            paso(
-                &s.completar,
-                vec![
-                    Box::new(id(intento)),
-                    Box::new(esclavo.nombre.to_string()),
-                    Box::new(*fin_ms as i64),
-                    Box::new(resultado.clone()),
-                    Box::new(png.clone()),
                 ],
             );
         }
@@ -407,6 +498,35 @@ impl EscrituraPostgres {
 }
 
 impl Escritura for EscrituraPostgres {
+    /// A connection that closed or could not be made, or a server that is starting, stopping
+    /// or out of connections (SQLSTATE classes 08 and 53, 57P01 to 57P03).
+    fn pasajero(&self, error: &anyhow::Error) -> bool {
+        error.chain().any(|causa| {
+            let Some(e) = causa.downcast_ref::<tokio_postgres::Error>() else {
+                return causa.downcast_ref::<std::io::Error>().is_some();
+            };
+            if e.is_closed() {
+                return true;
+            }
+            match e.code() {
+                Some(codigo) => {
+                    let c = codigo.code();
+                    c.starts_with("08")
+                        || c.starts_with("53")
+                        || matches!(c, "57P01" | "57P02" | "57P03")
+                }
+                // Not the server's answer: the connection itself (refused, reset, timed out),
+                // unless a value could not be converted (the same change fails every time).
+                None => {
+                    let texto = e.to_string();
+                    e.as_db_error().is_none()
+                        && !texto.starts_with("error serializing")
+                        && !texto.starts_with("error deserializing")
+                }
+            }
+        })
+    }
+
     fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()> {
         let cambios: Vec<&Cambio> = cambios.collect();
         let base = &self.base;
