@@ -88,6 +88,10 @@ pub struct Config {
     pub sincronizacion: Sincronizacion,
     /// The PostgreSQL database to keep the jobs in; `None`: SQLite, `maestro.db` in `datos`.
     pub base: Option<crate::almacen::postgres::Base>,
+    /// With `base`: the leadership this maestro holds among replicas (its epoch,
+    /// [`crate::almacen::postgres::lider`]); its writes are refused once another replica takes
+    /// over. `None`: the only maestro on its database.
+    pub epoca_lider: Option<i64>,
     /// Time between two samples of the time series; they keep [`crate::series::CAPACIDAD`].
     pub paso_series: Duration,
 }
@@ -112,6 +116,7 @@ impl Config {
             plazo_memoria: por_defecto::PLAZO_MEMORIA,
             sincronizacion: Sincronizacion::default(),
             base: None,
+            epoca_lider: None,
             paso_series: por_defecto::PASO_SERIES,
         }
     }

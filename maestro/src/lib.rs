@@ -47,6 +47,7 @@ pub mod operaciones;
 pub mod panel;
 pub mod planificador;
 pub mod reintentos;
+pub mod replicas;
 pub mod series;
 pub mod servicio;
 

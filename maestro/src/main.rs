@@ -64,6 +64,20 @@ struct Args {
     /// is created or upgraded at start. Without it: SQLite, the file maestro.db in --datos.
     #[arg(long, env = "BASE_DATOS", hide_env_values = true, value_parser = maestro::almacen::postgres::base)]
     base: Option<maestro::almacen::postgres::Base>,
+    /// With --base: this replica's name, unique among the maestros sharing the database
+    /// (one started again under its name takes its leadership back at once)
+    /// [default: <host name>-<port>].
+    #[arg(long, env = "REPLICA", requires = "base")]
+    replica: Option<String>,
+    /// With --base: the URL at which the other replicas reach this one while it leads
+    /// [default: http://127.0.0.1:<port>, https with TLS].
+    #[arg(long, env = "URL_REPLICA", requires = "base")]
+    url_replica: Option<String>,
+    /// With --base: milliseconds the leader's lease lasts without a renewal (renewed every
+    /// third of it); a follower takes over at most about 4/3 of it after the leader's death.
+    #[arg(long, env = "PLAZO_LIDER_MS", default_value_t = ms(maestro::replicas::PLAZO),
+          value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    plazo_lider_ms: u64,
     /// SQLite only (PostgreSQL commits as its server is set to: synchronous_commit).
     /// full: every accepted job and result is on disk before it is acknowledged (survives a
     /// power cut); normal: it survives a killed maestro but not a lost machine, for several
@@ -75,6 +89,15 @@ struct Args {
 }
 
 impl Args {
+    /// The replica's name, URL and lease time, as given.
+    fn replica(&mut self) -> (Option<String>, Option<String>, Duration) {
+        (
+            self.replica.take(),
+            self.url_replica.take(),
+            Duration::from_millis(self.plazo_lider_ms),
+        )
+    }
+
     /// The library's config: the flags, with the two staleness limits raised to the minimum.
     fn config(self) -> anyhow::Result<Config> {
         let minimo = |ms| Duration::from_millis(ms).max(por_defecto::PLAZO_MINIMO);
@@ -102,10 +125,33 @@ impl Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let mut args = Args::parse();
     plataforma::iniciar_logs();
     let puerto = args.puerto;
+    let replica = args.replica();
     let config = args.config()?;
     let listener = plataforma::escuchar("maestro", puerto, &config.transporte).await?;
-    maestro::run(config, listener, plataforma::senal_de_parada()).await
+    if config.base.is_none() {
+        return maestro::run(config, listener, plataforma::senal_de_parada()).await;
+    }
+    let puerto = listener.local_addr()?.port();
+    let replica = maestro::replicas::Replica {
+        nombre: replica
+            .0
+            .unwrap_or_else(|| format!("{}-{puerto}", nombre_de_host())),
+        url: replica
+            .1
+            .unwrap_or_else(|| format!("{}://127.0.0.1:{puerto}", config.transporte.esquema())),
+        plazo: replica.2,
+    };
+    maestro::replicas::run(config, replica, listener, plataforma::senal_de_parada()).await
+}
+
+/// This machine's name, for a replica's default name.
+fn nombre_de_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "maestro".into())
 }

@@ -249,6 +249,175 @@ async fn a_postgresql_restart_under_load_loses_no_acknowledged_job_and_the_maest
     }
 }
 
+/// Fencing: a store opened under a leadership refuses every write once another replica has
+/// taken the lease (a newer epoch), naming why, and writes nothing; a store opened under an
+/// epoch that is not the current one is refused at once.
+#[test]
+fn a_leader_whose_lease_was_taken_over_can_write_nothing() {
+    use maestro::almacen::postgres::lider;
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("fencing").unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pg = base(&url).unwrap();
+    let (cliente, epoca) = rt.block_on(async {
+        let mut c = maestro::almacen::postgres::conectar(&pg).await.unwrap();
+        maestro::almacen::postgres::migrar(&mut c).await.unwrap();
+        let plazo = Duration::from_millis(300);
+        let e = lider::tomar(&c, "viejo", "http://viejo", plazo)
+            .await
+            .unwrap();
+        (c, e.expect("a free lease is taken"))
+    });
+    let mut config = maestro::Config::new("/nonexistent");
+    config.base = Some(pg);
+    config.epoca_lider = Some(epoca);
+    let (almacen, _) = Almacen::abrir(&config).unwrap();
+    let (_, commit) = almacen.guardar_entrada(
+        b"png".to_vec(),
+        comun::imagenes::FormaPng {
+            width: 1,
+            height: 1,
+            canales: 3,
+        },
+    );
+    rt.block_on(commit.esperar()).expect("the leader writes");
+    // Its lease runs out and another replica takes it: a newer epoch.
+    std::thread::sleep(Duration::from_millis(400));
+    let nueva = rt
+        .block_on(lider::tomar(
+            &cliente,
+            "nuevo",
+            "http://nuevo",
+            Duration::from_secs(30),
+        ))
+        .unwrap();
+    assert_eq!(nueva, Some(epoca + 1));
+    let (_, commit) = almacen.guardar_entrada(
+        b"tarde".to_vec(),
+        comun::imagenes::FormaPng {
+            width: 1,
+            height: 1,
+            canales: 3,
+        },
+    );
+    let error = format!("{:#}", rt.block_on(commit.esperar()).unwrap_err());
+    assert!(
+        error.contains(&format!(
+            "fenced: this maestro's leadership (epoch {epoca})"
+        )),
+        "{error}"
+    );
+    assert_eq!(psql(&url, "SELECT count(*) FROM entradas"), "1");
+    let error = format!("{:#}", Almacen::abrir(&config).err().expect("refused"));
+    assert!(error.contains("fenced"), "{error}");
+}
+
+/// A maestro binary as replica `nombre` of database `url`, with a lease of 1.5 s; once it
+/// has printed its address.
+async fn replica(nombre: &str, puerto: u16, url: &str) -> (tokio::process::Child, String) {
+    let datos = tempfile::tempdir().unwrap().keep();
+    let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args([
+            "--puerto",
+            &puerto.to_string(),
+            "--sin-archivo",
+            "--base",
+            url,
+        ])
+        .args(["--replica", nombre, "--plazo-lider-ms", "1500"])
+        .arg("--datos")
+        .arg(&datos)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting the maestro binary");
+    let (primera, _) =
+        pruebas::proceso::primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
+    let direccion = format!("http://127.0.0.1:{puerto}");
+    assert_eq!(primera, format!("maestro escuchando en {direccion}"));
+    (hijo, direccion)
+}
+
+/// Two replicas on one database: the first leads, the second forwards what it is asked; jobs
+/// submitted to either run. The leader is SIGKILLed with jobs running: the follower takes
+/// over by itself, and every job accepted by either, before or after, finishes exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_finishes_once() {
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("replicas").unwrap();
+    // Empty until the first replica has made the table, and while no lease is valid.
+    let lider = || {
+        let bin = pruebas::postgres::binarios().unwrap();
+        let sql = "SELECT replica FROM lider WHERE vence > now()";
+        let salida = Command::new(bin.join("psql"))
+            .args([&url, "-XAtqc", sql])
+            .output();
+        salida.map_or(String::new(), |s| {
+            String::from_utf8_lossy(&s.stdout).trim().to_owned()
+        })
+    };
+    let (mut a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
+    esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
+        lider() == "a"
+    })
+    .await;
+    let (_b, url_b) = replica("b", pruebas::direccion_libre().port(), &url).await;
+    let _e = esclavo(&url_b, "e1", 4).await;
+    assert_eq!(lider(), "a", "the second replica follows");
+    let mut ids = Vec::new();
+    for i in 0..60 {
+        let donde = if i % 2 == 0 { &url_a } else { &url_b };
+        ids.push(espera(donde, 100, Prioridad::MEDIA).await);
+    }
+    esperar_hasta(Duration::from_secs(20), "jobs running", || async {
+        resumen(&url_b).await.completados >= 5
+    })
+    .await;
+    a.start_kill().unwrap();
+    a.wait().await.unwrap();
+    let muerte = std::time::Instant::now();
+    esperar_hasta(Duration::from_secs(20), "replica b leads", || async {
+        lider() == "b"
+    })
+    .await;
+    let relevo = muerte.elapsed();
+    esperar_hasta(
+        Duration::from_secs(20),
+        "replica b answers as the maestro",
+        || async {
+            reqwest::get(format!("{url_b}/estado"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
+    .await;
+    let respuesta = muerte.elapsed();
+    println!(
+        "takeover: lease taken {relevo:?} after the leader's SIGKILL, answering at {respuesta:?}"
+    );
+    assert!(relevo < Duration::from_secs(5), "{relevo:?}");
+    for _ in 0..20 {
+        ids.push(espera(&url_b, 10, Prioridad::MEDIA).await);
+    }
+    for id in &ids {
+        let t = esperar_final(&url_b, *id, Duration::from_secs(60)).await;
+        assert_eq!(t.estado, comun::Estado::Completado, "{t:?}");
+        let buenos = t
+            .intentos
+            .iter()
+            .filter(|i| i.fin_ms.is_some() && i.error.is_none());
+        assert_eq!(buenos.count(), 1, "one attempt gave the result: {t:?}");
+    }
+}
+
 /// Says whether the files above ran on PostgreSQL, and which server.
 #[test]
 fn postgres_instalado() {

@@ -101,7 +101,7 @@ impl Almacen {
     /// writer. Blocks: call it off the runtime.
     pub fn abrir(config: &Config) -> anyhow::Result<(Almacen, Recuperado)> {
         if let Some(base) = &config.base {
-            let (escritura, lectura, recuperado) = postgres::abrir(base)?;
+            let (escritura, lectura, recuperado) = postgres::abrir(base, config.epoca_lider)?;
             let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
             return Ok((almacen, recuperado));
         }

@@ -35,6 +35,7 @@ struct Sentencias {
     cerrar_intento: Statement,
     cerrar_abiertos: Statement,
     superados: Statement,
+    fencing: Statement,
 }
 
 /// The writer's connection with its statements.
@@ -124,6 +125,7 @@ impl Conexion {
              FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS n (id, numero, fin)
              WHERE i.trabajo = n.id AND i.fin_ms IS NULL")
         .await?;
+        let fencing = cliente.prepare(super::lider::FENCING).await?;
         let s = Sentencias {
             insertar: a,
             marcar_archivo: b,
@@ -142,13 +144,19 @@ impl Conexion {
             cerrar_intento: o,
             cerrar_abiertos: q,
             superados,
+            fencing,
         };
         Ok(Conexion { cliente, s })
     }
 
-    /// Applies `cambios` in one transaction: begin, every statement pipelined, commit.
-    async fn aplicar(&mut self, cambios: &[&Cambio]) -> anyhow::Result<()> {
-        let pasos = pasos(&self.s, cambios)?;
+    /// Applies `cambios` in one transaction: begin, every statement pipelined, commit. With
+    /// `epoca`, the first statement is the fencing check, and nothing is committed unless it
+    /// found the leadership still this maestro's.
+    async fn aplicar(&mut self, cambios: &[&Cambio], epoca: Option<i64>) -> anyhow::Result<()> {
+        let mut pasos = pasos(&self.s, cambios)?;
+        if let Some(e) = epoca {
+            pasos.insert(0, (&self.s.fencing, vec![Box::new(e)]));
+        }
         let t = self.cliente.transaction().await?;
         let valores: Vec<Vec<&(dyn ToSql + Sync)>> = pasos
             .iter()
@@ -160,7 +168,13 @@ impl Conexion {
             .map(|((sentencia, _), v)| t.execute(*sentencia, v));
         // Every statement is sent before any answer is awaited; all are awaited, so the
         // connection is in step whatever failed.
-        for r in futures_util::future::join_all(enviados).await {
+        let resultados = futures_util::future::join_all(enviados).await;
+        if let (Some(e), Some(Ok(filas))) = (epoca, resultados.first())
+            && *filas != 1
+        {
+            return Err(super::lider::Depuesto(e).into());
+        }
+        for r in resultados {
             r?;
         }
         t.commit().await?;
@@ -483,15 +497,23 @@ fn cierre(intento: &IntentoId, fin_ms: u64, error: Option<&String>) -> Vec<Valor
 pub struct EscrituraPostgres {
     rt: tokio::runtime::Runtime,
     base: Base,
+    /// The leadership every transaction must still hold ([`super::lider`]), if any.
+    epoca: Option<i64>,
     /// `None` once it broke: opened again at the next commit.
     conexion: Option<Conexion>,
 }
 
 impl EscrituraPostgres {
-    pub(super) fn new(rt: tokio::runtime::Runtime, base: Base, conexion: Conexion) -> Self {
+    pub(super) fn new(
+        rt: tokio::runtime::Runtime,
+        base: Base,
+        conexion: Conexion,
+        epoca: Option<i64>,
+    ) -> Self {
         EscrituraPostgres {
             rt,
             base,
+            epoca,
             conexion: Some(conexion),
         }
     }
@@ -530,6 +552,7 @@ impl Escritura for EscrituraPostgres {
     fn confirmar<'a>(&mut self, cambios: impl Iterator<Item = &'a Cambio>) -> anyhow::Result<()> {
         let cambios: Vec<&Cambio> = cambios.collect();
         let base = &self.base;
+        let epoca = self.epoca;
         let conexion = &mut self.conexion;
         self.rt.block_on(async {
             if conexion.as_ref().is_none_or(|c| c.cliente.is_closed()) {
@@ -539,7 +562,7 @@ impl Escritura for EscrituraPostgres {
                 tracing::info!("PostgreSQL writer connected again");
             }
             let c = conexion.as_mut().expect("connected above");
-            let r = c.aplicar(&cambios).await;
+            let r = c.aplicar(&cambios, epoca).await;
             if r.is_err() && c.cliente.is_closed() {
                 *conexion = None;
             }

@@ -20,6 +20,7 @@
 
 mod escritura;
 mod lectura;
+pub mod lider;
 
 use std::time::Duration;
 
@@ -45,7 +46,8 @@ pub const CANDADO_MIGRACIONES: i64 = 0x6870_632d_6d69_6772;
 
 /// The schema, one step per version: step `i` makes version `i + 1`. Never change a step that
 /// was released; add one.
-pub const MIGRACIONES: &[&str] = &["
+pub const MIGRACIONES: &[&str] = &[
+    "
 CREATE TABLE trabajos (
     id BIGINT PRIMARY KEY,
     parametros TEXT NOT NULL,
@@ -113,7 +115,19 @@ CREATE INDEX trabajos_completado_por_prioridad ON trabajos (prioridad, id)
 CREATE INDEX trabajos_completado_por_esclavo ON trabajos (esclavo, id)
     WHERE estado = 'completado';
 CREATE INDEX trabajos_completado_por_via ON trabajos (via, id) WHERE estado = 'completado';
-"];
+",
+    "
+CREATE TABLE lider (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    replica TEXT NOT NULL,
+    url TEXT NOT NULL,
+    epoca BIGINT NOT NULL,
+    vence TIMESTAMPTZ NOT NULL,
+    desde TIMESTAMPTZ NOT NULL
+);
+INSERT INTO lider VALUES (1, '', '', 0, 'epoch', 'epoch');
+",
+];
 
 /// Parses `--base`: a `postgresql://` (or `postgres://`) URL, or libpq's `key=value` string.
 pub fn base(texto: &str) -> Result<Base, String> {
@@ -141,8 +155,12 @@ pub fn describir(base: &Base) -> String {
 
 /// Opens the database `base` names, brings its schema up to date and the queue back to a
 /// consistent state after a crash: the writing and the reading halves, and what it holds.
-/// Blocks: call it off the runtime.
-pub fn abrir(base: &Base) -> anyhow::Result<(EscrituraPostgres, LecturaPostgres, Recuperado)> {
+/// With `epoca`, the leadership this maestro holds ([`lider`]): every transaction of its
+/// writer is refused once another replica has taken over. Blocks: call it off the runtime.
+pub fn abrir(
+    base: &Base,
+    epoca: Option<i64>,
+) -> anyhow::Result<(EscrituraPostgres, LecturaPostgres, Recuperado)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -152,6 +170,9 @@ pub fn abrir(base: &Base) -> anyhow::Result<(EscrituraPostgres, LecturaPostgres,
         migrar(&mut cliente)
             .await
             .context("creating or upgrading the schema")?;
+        if let Some(e) = epoca {
+            lider::vigente(&cliente, e).await?;
+        }
         let recuperado = recuperar(&mut cliente)
             .await
             .context("recovering the queue")?;
@@ -160,14 +181,14 @@ pub fn abrir(base: &Base) -> anyhow::Result<(EscrituraPostgres, LecturaPostgres,
     })?;
     let lectura = LecturaPostgres::new(base)?;
     Ok((
-        EscrituraPostgres::new(rt, base.clone(), conexion),
+        EscrituraPostgres::new(rt, base.clone(), conexion, epoca),
         lectura,
         recuperado,
     ))
 }
 
 /// A connection to `base`, driven by a task on the current runtime.
-async fn conectar(base: &Base) -> anyhow::Result<Client> {
+pub async fn conectar(base: &Base) -> anyhow::Result<Client> {
     let mut base = base.clone();
     if base.get_connect_timeout().is_none() {
         base.connect_timeout(PLAZO_CONEXION);
@@ -185,7 +206,7 @@ async fn conectar(base: &Base) -> anyhow::Result<Client> {
 }
 
 /// Applies the steps of [`MIGRACIONES`] the database lacks, under the advisory lock.
-async fn migrar(cliente: &mut Client) -> anyhow::Result<()> {
+pub async fn migrar(cliente: &mut Client) -> anyhow::Result<()> {
     let t = cliente.transaction().await?;
     t.execute("SELECT pg_advisory_xact_lock($1)", &[&CANDADO_MIGRACIONES])
         .await?;

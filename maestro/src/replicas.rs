@@ -1,0 +1,311 @@
+//! Several maestros on one PostgreSQL database: one leads (plans, dispatches, watches the jobs
+//! file and the task folder, answers the API), the others follow and forward every request to
+//! it, and one of them takes over by itself when the leader dies.
+//!
+//! A replica starts as a follower. Every third of the lease time it tries to take the lease
+//! ([`lider::tomar`]); while another replica holds it, it serves the whole API by forwarding
+//! each request to the leader's URL (from the row `lider`) and answers `GET /ping` itself. Once
+//! it has the lease it stops forwarding, opens the store under its fencing number (recovery
+//! as at a restart: running jobs are queued again, late results of earlier attempts are
+//! ignored) and runs as the maestro on the same socket, renewing the lease. It stops when the
+//! lease is definitely another's (a renewal that finds a newer epoch): the process exits with
+//! an error, so that its supervisor starts it again as a follower. Meanwhile fencing refuses
+//! each of its writes.
+//!
+//! Takeover bound: a leader's lease lasts `plazo` after its last renewal (every `plazo`/3), and
+//! followers try every `plazo`/3: a follower leads at most about `plazo` + `plazo`/3 after the
+//! leader's death (4 s with the default 3 s), plus its recovery.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_postgres::Client;
+
+use crate::Config;
+use crate::almacen::postgres::{self, lider};
+
+/// The default lease time.
+pub const PLAZO: Duration = Duration::from_secs(3);
+
+/// The largest request body a follower forwards.
+const LIMITE_CUERPO: usize = 1 << 30;
+
+/// Who this replica is among the others.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// Its name, unique among the replicas (a replica started again under its name takes its
+    /// lease back at once).
+    pub nombre: String,
+    /// The URL the other replicas forward requests to while it leads.
+    pub url: String,
+    /// The lease time.
+    pub plazo: Duration,
+}
+
+/// Runs this maestro as one of several replicas on `config.base` until `shutdown`, or until it
+/// loses the leadership it held (an error: start it again and it follows).
+pub async fn run(
+    config: Config,
+    replica: Replica,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let base = config
+        .base
+        .clone()
+        .context("replicas share a PostgreSQL database (--base)")?;
+    let mut cliente = postgres::conectar(&base).await?;
+    postgres::migrar(&mut cliente)
+        .await
+        .context("creating or upgrading the schema")?;
+    let (parar_tx, parar) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = parar_tx.send(true);
+    });
+    // A replica started again under its name, or the first one, leads at once: nothing is
+    // forwarded before that first try.
+    let primera = lider::tomar(&cliente, &replica.nombre, &replica.url, replica.plazo).await;
+    if let Ok(Some(epoca)) = primera {
+        tracing::info!(epoca, replica = %replica.nombre, "this replica leads");
+        return liderar(config, replica, epoca, cliente, listener, parar).await;
+    }
+    let socket = listener.into_std()?;
+    let actual = lider::leer(&cliente).await.ok().filter(|l| l.vigente);
+    tracing::info!(lider = ?actual.as_ref().map(|l| &l.url), "following");
+    let (lider_tx, lider_rx) = watch::channel(actual.map(|l| l.url));
+    let (fin_tx, fin_rx) = watch::channel(false);
+    let proxy = {
+        let router = router(Proxy::new(&config, lider_rx)?);
+        let listener = TcpListener::from_std(socket.try_clone()?)?;
+        let transporte = config.transporte.clone();
+        let (mut parar, mut fin) = (parar.clone(), fin_rx);
+        tokio::spawn(async move {
+            let apagado = async move {
+                tokio::select! {
+                    _ = parar.wait_for(|p| *p) => {}
+                    _ = fin.wait_for(|f| *f) => {}
+                }
+            };
+            plataforma::servir(listener, router, &transporte, apagado).await
+        })
+    };
+    let epoca = loop {
+        match lider::tomar(&cliente, &replica.nombre, &replica.url, replica.plazo).await {
+            Ok(Some(epoca)) => break epoca,
+            Ok(None) => {}
+            Err(e) => tracing::warn!("{e:#}"),
+        }
+        match lider::leer(&cliente).await {
+            Ok(l) => {
+                let url = l.vigente.then_some(l.url);
+                lider_tx.send_if_modified(|actual| {
+                    let cambio = *actual != url;
+                    if cambio {
+                        tracing::info!(lider = ?url, "following");
+                    }
+                    *actual = url;
+                    cambio
+                });
+            }
+            Err(e) => tracing::warn!("{e:#}"),
+        }
+        if cliente.is_closed() {
+            match postgres::conectar(&base).await {
+                Ok(c) => cliente = c,
+                Err(e) => tracing::warn!("{e:#}"),
+            }
+        }
+        let mut parar = parar.clone();
+        tokio::select! {
+            _ = parar.wait_for(|p| *p) => {
+                let _ = fin_tx.send(true);
+                return proxy.await.context("the forwarding server panicked")?;
+            }
+            _ = tokio::time::sleep(replica.plazo / 3) => {}
+        }
+    };
+    let _ = fin_tx.send(true);
+    proxy.await.context("the forwarding server panicked")??;
+    tracing::info!(epoca, replica = %replica.nombre, "this replica leads");
+    liderar(
+        config,
+        replica,
+        epoca,
+        cliente,
+        TcpListener::from_std(socket)?,
+        parar,
+    )
+    .await
+}
+
+/// Runs the maestro under leadership `epoca`, renewing its lease, until `parar` or until the
+/// lease is another's.
+async fn liderar(
+    mut config: Config,
+    replica: Replica,
+    epoca: i64,
+    cliente: Client,
+    listener: TcpListener,
+    parar: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    config.epoca_lider = Some(epoca);
+    let base = config.base.clone().expect("checked at start");
+    let cliente = Arc::new(tokio::sync::Mutex::new(cliente));
+    let (perdido_tx, perdido) = watch::channel(false);
+    let renovacion = {
+        let cliente = cliente.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(replica.plazo / 3).await;
+                let mut c = cliente.lock().await;
+                if c.is_closed() {
+                    match postgres::conectar(&base).await {
+                        Ok(nuevo) => *c = nuevo,
+                        Err(e) => {
+                            tracing::warn!("{e:#}");
+                            continue;
+                        }
+                    }
+                }
+                match lider::renovar(&c, epoca, replica.plazo).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!(epoca, "another replica has taken over the leadership");
+                        let _ = perdido_tx.send(true);
+                        return;
+                    }
+                    // Unknown: the fencing keeps the writes safe until a renewal says.
+                    Err(e) => tracing::warn!("{e:#}"),
+                }
+            }
+        })
+    };
+    let apagado = {
+        let (mut parar, mut perdido) = (parar, perdido.clone());
+        async move {
+            tokio::select! {
+                _ = parar.wait_for(|p| *p) => {}
+                _ = perdido.wait_for(|p| *p) => {}
+            }
+        }
+    };
+    let r = crate::run(config, listener, apagado).await;
+    renovacion.abort();
+    if *perdido.borrow() {
+        anyhow::bail!(
+            "this replica lost the leadership (epoch {epoca}) to another: exiting, to start again \
+             as a follower"
+        );
+    }
+    if let Err(e) = lider::soltar(&*cliente.lock().await, epoca).await {
+        tracing::warn!("{e:#}");
+    }
+    r
+}
+
+/// What a follower forwards with.
+#[derive(Clone)]
+struct Proxy {
+    http: reqwest::Client,
+    lider: watch::Receiver<Option<String>>,
+}
+
+impl Proxy {
+    fn new(config: &Config, lider: watch::Receiver<Option<String>>) -> anyhow::Result<Self> {
+        let http = plataforma::cliente_http(config.ca.as_ref())
+            .connect_timeout(Duration::from_secs(2))
+            .build()
+            .context("building the forwarding client")?;
+        Ok(Proxy { http, lider })
+    }
+}
+
+fn router(p: Proxy) -> Router {
+    Router::new()
+        .route(
+            "/ping",
+            axum::routing::get(|| async { axum::Json(comun::api::Ping::ok("maestro")) }),
+        )
+        .fallback(reenviar)
+        .with_state(p)
+}
+
+/// Headers that belong to one connection, never forwarded.
+const DE_CONEXION: [HeaderName; 5] = [
+    header::CONNECTION,
+    header::HOST,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+fn copiar(origen: &HeaderMap, destino: &mut HeaderMap) {
+    for (k, v) in origen {
+        if !DE_CONEXION.contains(k) {
+            destino.append(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Forwards a request to the leader and its answer back; 503 while no replica leads.
+async fn reenviar(State(p): State<Proxy>, req: Request) -> Response {
+    let Some(lider) = p.lider.borrow().clone() else {
+        return no_disponible("no maestro leads at the moment (a takeover is under way): retry");
+    };
+    let (partes, cuerpo) = req.into_parts();
+    let ruta = partes.uri.path_and_query().map_or("/", |r| r.as_str());
+    let cuerpo = match axum::body::to_bytes(cuerpo, LIMITE_CUERPO).await {
+        Ok(b) => b,
+        Err(e) => return no_disponible(&format!("reading the request body: {e}")),
+    };
+    let mut cabeceras = HeaderMap::new();
+    copiar(&partes.headers, &mut cabeceras);
+    let respuesta = p
+        .http
+        .request(
+            partes.method,
+            format!("{}{ruta}", lider.trim_end_matches('/')),
+        )
+        .headers(cabeceras)
+        .body(cuerpo)
+        .send()
+        .await;
+    let respuesta = match respuesta {
+        Ok(r) => r,
+        Err(e) => {
+            return no_disponible(&format!("the leading maestro {lider} did not answer: {e}"));
+        }
+    };
+    let estado = respuesta.status();
+    let mut cabeceras = HeaderMap::new();
+    copiar(respuesta.headers(), &mut cabeceras);
+    match respuesta.bytes().await {
+        Ok(b) => {
+            let mut r = Response::new(Body::from(b));
+            *r.status_mut() = estado;
+            *r.headers_mut() = cabeceras;
+            r
+        }
+        Err(e) => no_disponible(&format!(
+            "the leading maestro {lider} broke off its answer: {e}"
+        )),
+    }
+}
+
+fn no_disponible(mensaje: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(comun::CuerpoError::new(mensaje)),
+    )
+        .into_response()
+}
