@@ -418,6 +418,62 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
     }
 }
 
+/// A follower SIGKILLed: nothing happens to the jobs, and an esclavo that talked to it moves
+/// on to the next replica of its list by itself (`--maestro b,a`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_follower_dies_its_esclavo_moves_on_and_the_jobs_finish() {
+    let Some(servidor) = pruebas::postgres::compartido() else {
+        return;
+    };
+    let url = servidor.base("seguidor").unwrap();
+    let lider = || {
+        let bin = pruebas::postgres::binarios().unwrap();
+        let sql = "SELECT replica FROM lider WHERE vence > now()";
+        let salida = Command::new(bin.join("psql"))
+            .args([&url, "-XAtqc", sql])
+            .output();
+        salida.map_or(String::new(), |s| {
+            String::from_utf8_lossy(&s.stdout).trim().to_owned()
+        })
+    };
+    let (_a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
+    esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
+        lider() == "a"
+    })
+    .await;
+    let (mut b, url_b) = replica("b", pruebas::direccion_libre().port(), &url).await;
+    // Registered through the follower, its first URL.
+    let mut config = esclavo::Config::new(format!("{url_b},{url_a}"), "e1");
+    config.capacidad = 4;
+    config.latido = Duration::from_millis(250);
+    config.gracia = Duration::ZERO;
+    let _e = Servicio::iniciar(|listener, parada| esclavo::run(config, listener, parada)).await;
+    esperar_hasta(Duration::from_secs(10), "esclavo registered", || {
+        pruebas::sondas::esclavo_vivo(&url_a, "e1")
+    })
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..30 {
+        ids.push(espera(&url_a, 100, Prioridad::MEDIA).await);
+    }
+    b.start_kill().unwrap();
+    b.wait().await.unwrap();
+    for _ in 0..30 {
+        ids.push(espera(&url_a, 10, Prioridad::MEDIA).await);
+    }
+    for id in &ids {
+        let t = esperar_final(&url_a, *id, Duration::from_secs(60)).await;
+        assert_eq!(t.estado, comun::Estado::Completado, "{t:?}");
+        assert_eq!(
+            t.intentos.len(),
+            1,
+            "the follower's death cost no attempt: {t:?}"
+        );
+    }
+    assert_eq!(lider(), "a");
+    assert!(pruebas::sondas::esclavo_vivo(&url_a, "e1").await);
+}
+
 /// Says whether the files above ran on PostgreSQL, and which server.
 #[test]
 fn postgres_instalado() {

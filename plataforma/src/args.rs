@@ -88,7 +88,9 @@ pub const VAR_MAESTRO_DEFECTO: &str = "HPC_MAESTRO_DEFECTO";
 /// The maestro a node (esclavo, memoria) talks to.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ArgsMaestro {
-    /// Base URL of the maestro [default: http://$MAESTRO_IP:5001 when MAESTRO_IP is set; else
+    /// Base URL of the maestro, or a comma-separated list of the replicas of one cluster
+    /// (http://a:5001,http://b:5001: a call that one does not answer goes to the next)
+    /// [default: http://$MAESTRO_IP:5001 when MAESTRO_IP is set; else
     /// $HPC_MAESTRO_DEFECTO, which the container images set to http://maestro:5001; else an
     /// esclavo uses http://127.0.0.1:5001 and a memoria runs standalone, not reporting].
     #[arg(long, env = "MAESTRO_URL", value_name = "URL")]

@@ -1,6 +1,11 @@
 //! The maestro's node API as the esclavos and memoria nodes call it: one keep-alive HTTP client,
 //! typed calls, and an error that says whether trying again can help.
 //!
+//! **Several maestros.** The base may be a comma-separated list (`http://a:5001,http://b:5001`):
+//! the replicas of one cluster sharing a PostgreSQL database. Calls go to one of them; when it
+//! does not answer, or answers 502, 503 or 504 (a follower while no replica leads), the same
+//! call goes to the next, and the one that answered is used from then on.
+//!
 //! | call | route |
 //! |---|---|
 //! | [`ClienteMaestro::registrar`] | `POST /registrar_esclavo` |
@@ -9,6 +14,8 @@
 //! | [`ClienteMaestro::reportar_memoria`] | `POST /reporte_memoria` |
 //! | [`ClienteMaestro::imagen`] | `GET /imagenes/{id}` (an uploaded PNG an `imagen` job names) |
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use comun::memoria::ReporteMemoria;
@@ -68,6 +75,20 @@ impl ErrorMaestro {
         }
     }
 
+    /// Another replica may answer: this one did not, or had no leader to forward to.
+    pub fn es_relevable(&self) -> bool {
+        match self {
+            ErrorMaestro::Red(_) => true,
+            ErrorMaestro::Estado { estado, .. } => [
+                StatusCode::BAD_GATEWAY,
+                StatusCode::SERVICE_UNAVAILABLE,
+                StatusCode::GATEWAY_TIMEOUT,
+            ]
+            .contains(estado),
+            ErrorMaestro::Respuesta(_) => false,
+        }
+    }
+
     /// The maestro refused the body as too large: a smaller batch may pass.
     pub fn es_demasiado_grande(&self) -> bool {
         matches!(self, ErrorMaestro::Estado { estado, .. } if *estado == StatusCode::PAYLOAD_TOO_LARGE)
@@ -79,15 +100,18 @@ impl ErrorMaestro {
 pub struct ClienteMaestro {
     /// The one HTTP client of the process, so connections are kept alive and reused.
     http: reqwest::Client,
-    /// The maestro's base URL, without a trailing slash.
-    base: String,
+    /// The maestros' base URLs (replicas of one cluster), without trailing slashes.
+    bases: Arc<[String]>,
+    /// Which of `bases` answered last: calls start there.
+    actual: Arc<AtomicUsize>,
     /// Sent as `Authorization: Bearer …` when configured.
     token: Option<String>,
 }
 
 impl ClienteMaestro {
-    /// A client for the maestro at `base` (`http://host:5001`, or `https://` trusting `ca`)
-    /// whose calls give up after `plazo` without a whole answer.
+    /// A client for the maestro at `base` (`http://host:5001`, or `https://` trusting `ca`; a
+    /// comma-separated list for several replicas) whose calls give up after `plazo` without a
+    /// whole answer.
     pub fn new(
         base: &str,
         token: Option<String>,
@@ -98,16 +122,54 @@ impl ClienteMaestro {
             .connect_timeout(TIEMPO_CONEXION)
             .timeout(plazo)
             .build()?;
+        let bases: Arc<[String]> = base
+            .split(',')
+            .map(|b| b.trim().trim_end_matches('/').to_owned())
+            .filter(|b| !b.is_empty())
+            .collect();
+        anyhow::ensure!(!bases.is_empty(), "no maestro URL in {base:?}");
         Ok(Self {
             http,
-            base: base.trim_end_matches('/').to_owned(),
+            bases,
+            actual: Arc::new(AtomicUsize::new(0)),
             token,
         })
     }
 
-    /// The maestro's base URL.
+    /// The base URL of the maestro that answered last (the first one given, at start).
     pub fn base(&self) -> &str {
-        &self.base
+        &self.bases[self.actual.load(Ordering::Relaxed) % self.bases.len()]
+    }
+
+    /// Every base URL given.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
+    }
+
+    /// Runs `llamada` against the maestro that answered last and, while it fails in a way
+    /// another replica may not ([`ErrorMaestro::es_relevable`]), against the next ones, each once.
+    async fn con_relevo<T, F, R>(&self, llamada: F) -> Result<T, ErrorMaestro>
+    where
+        F: Fn(String) -> R,
+        R: std::future::Future<Output = Result<T, ErrorMaestro>>,
+    {
+        let n = self.bases.len();
+        let inicio = self.actual.load(Ordering::Relaxed);
+        let mut i = 0;
+        loop {
+            let k = (inicio + i) % n;
+            match llamada(self.bases[k].clone()).await {
+                Ok(v) => {
+                    if i > 0 {
+                        self.actual.store(k, Ordering::Relaxed);
+                        tracing::info!(maestro = %self.bases[k], "moved on to another maestro replica");
+                    }
+                    return Ok(v);
+                }
+                Err(e) if i + 1 < n && e.es_relevable() => i += 1,
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// `POST /registrar_esclavo`.
@@ -141,11 +203,15 @@ impl ClienteMaestro {
 
     /// `GET /imagenes/{id}`: the PNG uploaded as `id`, as it was uploaded.
     pub async fn imagen(&self, id: u64) -> Result<Vec<u8>, ErrorMaestro> {
-        let mut peticion = self.http.get(format!("{}/imagenes/{id}", self.base));
-        if let Some(token) = &self.token {
-            peticion = peticion.bearer_auth(token);
-        }
-        let respuesta = comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await?;
+        let respuesta = self
+            .con_relevo(|base| {
+                let mut peticion = self.http.get(format!("{base}/imagenes/{id}"));
+                if let Some(token) = &self.token {
+                    peticion = peticion.bearer_auth(token);
+                }
+                async move { comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await }
+            })
+            .await?;
         let png = respuesta.bytes().await.map_err(ErrorMaestro::Respuesta)?;
         Ok(png.to_vec())
     }
@@ -166,11 +232,14 @@ impl ClienteMaestro {
         ruta: &str,
         cuerpo: &C,
     ) -> Result<reqwest::Response, ErrorMaestro> {
-        let mut peticion = self.http.post(format!("{}{ruta}", self.base)).json(cuerpo);
-        if let Some(token) = &self.token {
-            peticion = peticion.bearer_auth(token);
-        }
-        comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await
+        self.con_relevo(|base| {
+            let mut peticion = self.http.post(format!("{base}{ruta}")).json(cuerpo);
+            if let Some(token) = &self.token {
+                peticion = peticion.bearer_auth(token);
+            }
+            async move { comprobar(peticion.send().await.map_err(ErrorMaestro::Red)?).await }
+        })
+        .await
     }
 }
 
