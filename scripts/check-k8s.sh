@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks of deploy/k8s without a Kubernetes cluster (CI):
 #
-# 1. `kubectl kustomize` renders each overlay (sencillo, gpu) and each escalado componente
+# 1. `kubectl kustomize` renders each overlay (sencillo, gpu, ha) and each escalado componente
 #    (keda, hpa) over sencillo;
 # 2. `kubernetes-validate --strict` (PyPI) validates every rendered object against the
 #    Kubernetes API's schemas: a misspelt or misplaced field fails;
@@ -19,8 +19,14 @@
 #    - it runs as a non-root user with requests and limits; a GPU esclavo asks nvidia.com/gpu;
 #    - an esclavo's terminationGracePeriodSeconds leaves 5 s after its GRACIA_S (the drain:
 #      running jobs finish, the rest is handed back before the SIGKILL);
+#    - several maestro replicas (a Deployment, or replicas > 1) share a PostgreSQL database
+#      (BASE_DATOS), each named after its pod (REPLICA from metadata.name) and reachable at its
+#      pod IP (URL_REPLICA): on SQLite each would keep a queue of its own;
+#    - a workload of another image (the ha overlay's PostgreSQL) runs as a non-root user with
+#      requests and limits;
 # 5. a self-test: broken variants of the sencillo render (an unknown variable, a probe on another
-#    path, too short a grace, a wrong MAESTRO_URL port, a root container) must each be refused.
+#    path, too short a grace, a wrong MAESTRO_URL port, a root container) and of the ha render
+#    (replicas without BASE_DATOS, replicas sharing one name) must each be refused.
 #
 # Needs kubectl (with its built-in kustomize) and python3 with venv; installs the two PyPI tools
 # into target/py/k8s on first use. Builds the three binaries (debug) to read their --help, or
@@ -52,6 +58,7 @@ render() { # $1 name, $2 kustomization folder
 echo "== kubectl kustomize"
 render sencillo deploy/k8s/overlays/sencillo
 render gpu deploy/k8s/overlays/gpu
+render ha deploy/k8s/overlays/ha
 for c in keda hpa; do
     # A component is rendered through an overlay that uses it, beside the others.
     d=$(mktemp -d -p deploy/k8s/overlays .prueba-XXXXXX)
@@ -121,6 +128,15 @@ def revisar(nombre, docs):
         pod = d["spec"]["template"]["spec"]
         donde = f"{nombre}: {d['kind']} {d['metadata']['name']}"
         (c,) = pod["containers"]
+        if not c.get("image", "").startswith("hpc-cluster"):
+            # Not one of ours (the ha overlay's PostgreSQL): the pod's hygiene only.
+            seguridad = pod.get("securityContext") or {}
+            if not seguridad.get("runAsNonRoot") or not seguridad.get("runAsUser"):
+                error(donde, "must run as a non-root user")
+            recursos = c.get("resources") or {}
+            if not recursos.get("requests") or not recursos.get("limits"):
+                error(donde, "needs resource requests and limits")
+            continue
         args = c.get("args") or []
         if len(args) != 1 or args[0] not in AYUDAS:
             error(donde, f"args must be one of our binaries, not {args}")
@@ -128,8 +144,10 @@ def revisar(nombre, docs):
         b = args[0]
         binarios.add(b)
         env = {}
+        desde = {}
         for e in c.get("env", []):
             env[e["name"]] = e.get("value")
+            desde[e["name"]] = e.get("valueFrom") or {}
         for fuente in c.get("envFrom", []):
             ref = fuente.get("configMapRef") or fuente.get("secretRef")
             tipo = "ConfigMap" if "configMapRef" in fuente else "Secret"
@@ -179,6 +197,15 @@ def revisar(nombre, docs):
                 error(donde, "a GPU esclavo must ask nvidia.com/gpu in its limits")
             if not pod.get("nodeSelector") or not pod.get("tolerations"):
                 error(donde, "a GPU esclavo needs a node selector and tolerations")
+        if b == "maestro" and (d["kind"] == "Deployment" or d["spec"].get("replicas", 1) > 1):
+            if "BASE_DATOS" not in env:
+                error(donde, "several maestro replicas need BASE_DATOS (PostgreSQL): on SQLite "
+                      "each would keep a queue of its own")
+            campo = (desde.get("REPLICA", {}).get("fieldRef") or {}).get("fieldPath")
+            if campo != "metadata.name":
+                error(donde, "each maestro replica needs its own name: REPLICA from metadata.name")
+            if "$(POD_IP)" not in (env.get("URL_REPLICA") or ""):
+                error(donde, "URL_REPLICA must reach this pod: http://$(POD_IP):PUERTO")
         if b == "maestro":
             s = servicios.get("maestro")
             objetivo = [p.get("targetPort") for p in (s or {}).get("spec", {}).get("ports", [])]
@@ -239,19 +266,35 @@ MUTACIONES = {
     "a root container": lambda ds: carga(ds, "maestro")["spec"]["template"]["spec"]
     ["securityContext"].pop("runAsNonRoot"),
 }
+with open(os.path.join(TMP, "ha.yaml")) as f:
+    HA = [d for d in yaml.safe_load_all(f) if d]
+
+
+def sin_variable(docs, nombre):
+    c = contenedor(docs, "maestro")
+    c["env"] = [e for e in c["env"] if e["name"] != nombre]
+
+
+MUTACIONES_HA = {
+    "maestro replicas without BASE_DATOS": lambda ds: sin_variable(ds, "BASE_DATOS"),
+    "maestro replicas sharing one name": lambda ds: [
+        e.update(value="maestro", valueFrom=None) or e.pop("valueFrom")
+        for e in contenedor(ds, "maestro")["env"] if e["name"] == "REPLICA"],
+}
 reales = errores
-for que, mutar in MUTACIONES.items():
-    errores = []
-    docs = copy.deepcopy(BASE)
-    mutar(docs)
-    revisar("mutation", docs)
-    if not errores:
-        reales.append(f"self-test: the checks let {que} through")
+for base, mutaciones in ((BASE, MUTACIONES), (HA, MUTACIONES_HA)):
+    for que, mutar in mutaciones.items():
+        errores = []
+        docs = copy.deepcopy(base)
+        mutar(docs)
+        revisar("mutation", docs)
+        if not errores:
+            reales.append(f"self-test: the checks let {que} through")
 errores = reales
 if errores:
     print("\n".join(errores), file=sys.stderr)
     sys.exit(1)
-print(f"   {len(MUTACIONES)} broken variants of sencillo each refused")
+print(f"   {len(MUTACIONES)} broken variants of sencillo and {len(MUTACIONES_HA)} of ha each refused")
 print(f"   every workload of {len(glob.glob(os.path.join(TMP, '*.yaml')))} renders checked; "
       f"{len(escalados)} ScaledObject(s) valid")
 PY
