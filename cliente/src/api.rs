@@ -1,6 +1,8 @@
 //! A typed client of the maestro's HTTP API: one keep-alive `reqwest::Client`, one method per
 //! endpoint, answers decoded into `comun` types, failures into [`Error`].
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use comun::api::{
@@ -25,8 +27,10 @@ const MARGEN_ESPERA: Duration = Duration::from_secs(30);
 pub struct Maestro {
     /// One client for every request: connections are kept alive and reused.
     http: reqwest::Client,
-    /// Base URL without a trailing slash.
-    base: String,
+    /// Base URLs without trailing slashes: one maestro, or the replicas of one cluster.
+    bases: Arc<[String]>,
+    /// Which of `bases` answered last: requests start there.
+    actual: Arc<AtomicUsize>,
     /// Sent as `Authorization: Bearer` on every request.
     token: Option<String>,
 }
@@ -37,31 +41,47 @@ impl Maestro {
         Self::con_ca(base, token, None)
     }
 
-    /// A client of the maestro at `base` (`http://` or `https://host:port`), trusting `ca`
-    /// besides the system's roots.
+    /// A client of the maestro at `base` (`http://` or `https://host:port`; a comma-separated
+    /// list for the replicas of one cluster), trusting `ca` besides the system's roots.
     pub fn con_ca(
         base: &str,
         token: Option<String>,
         ca: Option<&plataforma::Ca>,
     ) -> Result<Self, Error> {
-        let base = base.trim_end_matches('/').to_string();
-        reqwest::Url::parse(&base).map_err(|e| {
-            Error::local(format!(
-                "--maestro '{base}' is not a URL ({e}); expected e.g. http://127.0.0.1:5001"
-            ))
-        })?;
+        let bases: Arc<[String]> = base
+            .split(',')
+            .map(|b| b.trim().trim_end_matches('/').to_string())
+            .filter(|b| !b.is_empty())
+            .collect();
+        if bases.is_empty() {
+            return Err(Error::local(format!(
+                "--maestro '{base}' names no URL; expected e.g. http://127.0.0.1:5001"
+            )));
+        }
+        for b in bases.iter() {
+            reqwest::Url::parse(b).map_err(|e| {
+                Error::local(format!(
+                    "--maestro '{b}' is not a URL ({e}); expected e.g. http://127.0.0.1:5001"
+                ))
+            })?;
+        }
         let http = plataforma::cliente_http(ca)
             .connect_timeout(Duration::from_secs(5))
             .pool_max_idle_per_host(usize::MAX)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::local(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { http, base, token })
+        Ok(Self {
+            http,
+            bases,
+            actual: Arc::new(AtomicUsize::new(0)),
+            token,
+        })
     }
 
-    /// The maestro's base URL.
+    /// The base URL of the maestro that answered last (the first one given, at start).
     pub fn base(&self) -> &str {
-        &self.base
+        &self.bases[self.actual.load(Ordering::Relaxed) % self.bases.len()]
     }
 
     /// `GET /ping`.
@@ -200,7 +220,7 @@ impl Maestro {
 
     /// `GET /trabajos/{id}/imagen`: the PNG of a completed Julia job.
     pub async fn imagen(&self, id: TrabajoId) -> Result<Vec<u8>, Error> {
-        let url = format!("{}/trabajos/{id}/imagen", self.base);
+        let url = format!("{}/trabajos/{id}/imagen", self.base());
         let r = self
             .enviar(self.autorizar(self.http.get(&url).timeout(PLAZO)))
             .await?;
@@ -211,7 +231,7 @@ impl Maestro {
 
     /// `POST /imagenes`: uploads a PNG for `imagen` jobs; its id.
     pub async fn subir_imagen(&self, png: Vec<u8>) -> Result<comun::imagenes::ImagenSubida, Error> {
-        let url = format!("{}/imagenes", self.base);
+        let url = format!("{}/imagenes", self.base());
         let peticion = self.http.post(&url).timeout(PLAZO);
         let peticion = peticion.header(reqwest::header::CONTENT_TYPE, "image/png");
         let r = self.enviar(self.autorizar(peticion.body(png))).await?;
@@ -235,6 +255,10 @@ impl Maestro {
         self.pedir(Method::POST, ruta, Some(cuerpo), PLAZO).await
     }
 
+    /// Sends the request to the maestro that answered last and, with several replicas, on to
+    /// the next ones while it could not have been handled: no connection could be made, or
+    /// (for a read, which may be repeated) no answer came or a follower had no leader (502, 503,
+    /// 504). A change whose answer was lost is not sent twice: its error is returned.
     async fn pedir<B: Serialize, T: DeserializeOwned>(
         &self,
         metodo: Method,
@@ -242,17 +266,69 @@ impl Maestro {
         cuerpo: Option<&B>,
         plazo: Duration,
     ) -> Result<T, Error> {
-        let url = format!("{}{ruta}", self.base);
+        let n = self.bases.len();
+        let inicio = self.actual.load(Ordering::Relaxed);
+        let mut i = 0;
+        loop {
+            let k = (inicio + i) % n;
+            let lectura = metodo == Method::GET;
+            match self.pedir_a(k, metodo.clone(), ruta, cuerpo, plazo).await {
+                Ok(v) => {
+                    if i > 0 {
+                        self.actual.store(k, Ordering::Relaxed);
+                    }
+                    return Ok(v);
+                }
+                Err((e, sin_conexion)) => {
+                    let sin_lider = matches!(
+                        &e,
+                        Error::Maestro {
+                            status: 502..=504,
+                            ..
+                        }
+                    );
+                    let otra = sin_conexion
+                        || (lectura && (sin_lider || matches!(&e, Error::Conexion { .. })));
+                    if i + 1 < n && otra {
+                        i += 1;
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// One try of [`Maestro::pedir`] against `bases[k]`: the error, and whether no connection
+    /// was made at all.
+    async fn pedir_a<B: Serialize, T: DeserializeOwned>(
+        &self,
+        k: usize,
+        metodo: Method,
+        ruta: &str,
+        cuerpo: Option<&B>,
+        plazo: Duration,
+    ) -> Result<T, (Error, bool)> {
+        let url = format!("{}{ruta}", self.bases[k]);
         let mut peticion = self.autorizar(self.http.request(metodo, &url).timeout(plazo));
         if let Some(c) = cuerpo {
             peticion = peticion.json(c);
         }
-        let r = self.enviar(peticion).await?;
-        let r = self.comprobar(r).await?;
-        let bytes = r.bytes().await.map_err(|e| self.fallo(&url, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Respuesta {
-            url,
-            detalle: format!("{e}"),
+        let r = match peticion.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let sin_conexion = e.is_connect();
+                return Err((self.fallo(&url, e), sin_conexion));
+            }
+        };
+        let r = self.comprobar(r).await.map_err(|e| (e, false))?;
+        let bytes = r.bytes().await.map_err(|e| (self.fallo(&url, e), false))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            let error = Error::Respuesta {
+                url,
+                detalle: format!("{e}"),
+            };
+            (error, false)
         })
     }
 
@@ -307,7 +383,10 @@ impl Maestro {
                 );
             }
             Error::Conexion {
-                url: self.base.clone(),
+                url: url
+                    .find("://")
+                    .and_then(|i| url[i + 3..].find('/').map(|j| url[..i + 3 + j].to_string()))
+                    .unwrap_or_else(|| self.base().to_string()),
                 detalle,
             }
         } else {

@@ -119,8 +119,9 @@ Examples:
     long_about = LARGA
 )]
 pub struct Cli {
-    /// Base URL of the maestro [default: http://127.0.0.1:5001, or http://$MAESTRO_IP:5001 when
-    /// MAESTRO_IP is set].
+    /// Base URL of the maestro, or the replicas of one cluster separated by commas
+    /// (http://m1:5001,http://m2:5001: a request that one cannot take goes to the next)
+    /// [default: http://127.0.0.1:5001, or http://$MAESTRO_IP:5001 when MAESTRO_IP is set].
     #[arg(long, env = "MAESTRO_URL", global = true, value_name = "URL")]
     pub maestro: Option<String>,
     /// Print the maestro's answers (or the benchmark's figures) as JSON, for scripts.
@@ -581,12 +582,21 @@ impl Cli {
 
 fn url_maestro(explicita: Option<&str>, ip: Option<String>) -> String {
     if let Some(u) = explicita.map(str::trim).filter(|u| !u.is_empty()) {
-        let u = u.trim_end_matches('/');
-        return if u.contains("://") {
-            u.to_string()
-        } else {
-            format!("http://{u}")
-        };
+        // One URL, or the replicas of one cluster separated by commas; `host:port` alone is
+        // taken as http.
+        let urls: Vec<String> = u
+            .split(',')
+            .map(|u| u.trim().trim_end_matches('/'))
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                if u.contains("://") {
+                    u.to_string()
+                } else {
+                    format!("http://{u}")
+                }
+            })
+            .collect();
+        return urls.join(",");
     }
     match ip.as_deref().map(str::trim) {
         Some(ip) if !ip.is_empty() => format!("http://{ip}:5001"),
@@ -738,6 +748,10 @@ mod tests {
             "http://m:7"
         );
         assert_eq!(url_maestro(Some("m:7"), None), "http://m:7");
+        assert_eq!(
+            url_maestro(Some(" m:7/, https://n:8 ,"), None),
+            "http://m:7,https://n:8"
+        );
     }
 
     #[test]

@@ -209,6 +209,40 @@ async fn estado_and_trabajos_print_json_that_parses_and_tables_for_people() {
     c.parar().await;
 }
 
+/// `--maestro a,b`: with the first replica down, reads and a submission go to the next one,
+/// and the table says which maestro answered; with none up, the error names a URL tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_several_maestro_urls_the_cliente_moves_on_past_one_that_is_down() {
+    let c = Cluster::new(1).await;
+    let caida = format!("http://{}", pruebas::direccion_libre());
+    let lista = format!("{caida},{}", c.url());
+    let s = cliente(&[
+        "--maestro",
+        &lista,
+        "trabajo",
+        "--tipo",
+        "espera",
+        "--ms",
+        "1",
+        "--esperar",
+        "--json",
+    ])
+    .await;
+    let t: Trabajo = s.esperar_codigo(0).json();
+    assert_eq!(t.estado, Estado::Completado, "{s:#?}");
+    let s = cliente(&["--maestro", &lista, "estado"]).await;
+    s.esperar_codigo(0);
+    assert!(
+        s.stdout.contains(c.url()),
+        "the maestro that answered: {s:#?}"
+    );
+    let otra = format!("http://{}", pruebas::direccion_libre());
+    let s = cliente(&["--maestro", &format!("{caida},{otra}"), "estado"]).await;
+    assert_ne!(s.codigo, Some(0), "{s:#?}");
+    assert!(s.stderr.contains("127.0.0.1"), "{s:#?}");
+    c.parar().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_original_comando_spelling_works_end_to_end() {
     let c = Cluster::new(1).await;
