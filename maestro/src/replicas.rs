@@ -134,8 +134,12 @@ pub async fn run(
             _ = tokio::time::sleep(replica.plazo / 3) => {}
         }
     };
+    // The forwarding server stops accepting at once; requests it forwarded meanwhile (a long
+    // poll may last a minute) finish on their own connections, not holding the takeover.
     let _ = fin_tx.send(true);
-    proxy.await.context("the forwarding server panicked")??;
+    if let Ok(r) = tokio::time::timeout(Duration::from_secs(1), proxy).await {
+        r.context("the forwarding server panicked")??;
+    }
     tracing::info!(epoca, replica = %replica.nombre, "this replica leads");
     liderar(
         config,

@@ -289,8 +289,21 @@ fn reintentar(
                 retenidas.push_front(o);
                 std::thread::sleep(espera);
                 espera = (espera * 2).min(ESPERA_MAX);
-                while let Ok(nueva) = rx.try_recv() {
-                    retener_o_rechazar(nueva, &mut retenidas);
+                loop {
+                    match rx.try_recv() {
+                        Ok(nueva) => retener_o_rechazar(nueva, &mut retenidas),
+                        Err(mpsc::TryRecvError::Empty) => break,
+                        // The maestro is gone: nobody waits for these any more, and its next
+                        // start recovers from what the store holds (jobs still `asignado` run
+                        // again; nothing acknowledged was held here).
+                        Err(mpsc::TryRecvError::Disconnected) => {
+                            tracing::error!(
+                                "maestro stopped with the store unreachable: {} held changes not written",
+                                retenidas.len()
+                            );
+                            return;
+                        }
+                    }
                 }
             }
             Err(e) => {
