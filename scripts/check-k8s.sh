@@ -119,6 +119,17 @@ def error(donde, mensaje):
     errores.append(f"{donde}: {mensaje}")
 
 
+def higiene(donde, pod, c):
+    """Every pod, ours or not: a non-root user, requests and limits."""
+    seguridad = pod.get("securityContext") or {}
+    if not seguridad.get("runAsNonRoot") or not seguridad.get("runAsUser"):
+        error(donde, "must run as a non-root user")
+    recursos = c.get("resources") or {}
+    if not recursos.get("requests") or not recursos.get("limits"):
+        error(donde, "needs resource requests and limits")
+    return recursos
+
+
 def revisar(nombre, docs):
     por_clave = {(d["kind"], d["metadata"]["name"]): d for d in docs}
     servicios = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Service"}
@@ -130,12 +141,7 @@ def revisar(nombre, docs):
         (c,) = pod["containers"]
         if not c.get("image", "").startswith("hpc-cluster"):
             # Not one of ours (the ha overlay's PostgreSQL): the pod's hygiene only.
-            seguridad = pod.get("securityContext") or {}
-            if not seguridad.get("runAsNonRoot") or not seguridad.get("runAsUser"):
-                error(donde, "must run as a non-root user")
-            recursos = c.get("resources") or {}
-            if not recursos.get("requests") or not recursos.get("limits"):
-                error(donde, "needs resource requests and limits")
+            higiene(donde, pod, c)
             continue
         args = c.get("args") or []
         if len(args) != 1 or args[0] not in AYUDAS:
@@ -186,12 +192,7 @@ def revisar(nombre, docs):
             s = servicios.get(u.hostname or "")
             if s is None or u.port not in [p["port"] for p in s["spec"]["ports"]]:
                 error(donde, f"MAESTRO_URL {env.get('MAESTRO_URL')} is not a Service's port")
-        seguridad = pod.get("securityContext") or {}
-        if not seguridad.get("runAsNonRoot") or not seguridad.get("runAsUser"):
-            error(donde, "must run as a non-root user")
-        recursos = c.get("resources") or {}
-        if not recursos.get("requests") or not recursos.get("limits"):
-            error(donde, "needs resource requests and limits")
+        recursos = higiene(donde, pod, c)
         if "gpu" in d["metadata"]["name"]:
             if "nvidia.com/gpu" not in recursos.get("limits", {}):
                 error(donde, "a GPU esclavo must ask nvidia.com/gpu in its limits")

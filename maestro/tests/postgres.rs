@@ -317,6 +317,19 @@ fn a_leader_whose_lease_was_taken_over_can_write_nothing() {
     assert!(error.contains("fenced"), "{error}");
 }
 
+/// The replica whose lease is valid in database `url`: empty until the first replica has made
+/// the table, and while no lease is valid.
+fn lider_vigente(url: &str) -> String {
+    let bin = pruebas::postgres::binarios().unwrap();
+    let sql = "SELECT replica FROM lider WHERE vence > now()";
+    let salida = Command::new(bin.join("psql"))
+        .args([url, "-XAtqc", sql])
+        .output();
+    salida.map_or(String::new(), |s| {
+        String::from_utf8_lossy(&s.stdout).trim().to_owned()
+    })
+}
+
 /// A maestro binary as replica `nombre` of database `url`, with a lease of 1.5 s; once it
 /// has printed its address.
 async fn replica(nombre: &str, puerto: u16, url: &str) -> (tokio::process::Child, String) {
@@ -353,17 +366,7 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
         return;
     };
     let url = servidor.base("replicas").unwrap();
-    // Empty until the first replica has made the table, and while no lease is valid.
-    let lider = || {
-        let bin = pruebas::postgres::binarios().unwrap();
-        let sql = "SELECT replica FROM lider WHERE vence > now()";
-        let salida = Command::new(bin.join("psql"))
-            .args([&url, "-XAtqc", sql])
-            .output();
-        salida.map_or(String::new(), |s| {
-            String::from_utf8_lossy(&s.stdout).trim().to_owned()
-        })
-    };
+    let lider = || lider_vigente(&url);
     let (mut a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
     esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
         lider() == "a"
@@ -426,16 +429,7 @@ async fn when_a_follower_dies_its_esclavo_moves_on_and_the_jobs_finish() {
         return;
     };
     let url = servidor.base("seguidor").unwrap();
-    let lider = || {
-        let bin = pruebas::postgres::binarios().unwrap();
-        let sql = "SELECT replica FROM lider WHERE vence > now()";
-        let salida = Command::new(bin.join("psql"))
-            .args([&url, "-XAtqc", sql])
-            .output();
-        salida.map_or(String::new(), |s| {
-            String::from_utf8_lossy(&s.stdout).trim().to_owned()
-        })
-    };
+    let lider = || lider_vigente(&url);
     let (_a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
     esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
         lider() == "a"

@@ -149,6 +149,25 @@ pub fn por_estado(estado: EstadoTrabajo) -> bool {
     estado != EstadoTrabajo::Completado
 }
 
+/// The row of a job after a failed attempt: `(estado, terminado_ms, motivo)`, pending again or,
+/// when `definitivo`, failed for good with why.
+pub fn tras_fallo(
+    fin_ms: u64,
+    error: &str,
+    fallos: u32,
+    definitivo: bool,
+) -> (&'static str, Option<i64>, Option<String>) {
+    if definitivo {
+        (
+            "fallido",
+            Some(fin_ms as i64),
+            Some(format!("failed {fallos} times; last: {error}")),
+        )
+    } else {
+        ("pendiente", None, None)
+    }
+}
+
 /// How a job came in, the `via` column that `GET /trabajos?origen=` filters on.
 pub fn via(origen: &Origen) -> Via {
     match origen {

@@ -426,15 +426,8 @@ fn pasos_de<'s>(s: &'s Sentencias, c: &Cambio, pasos: &mut Vec<(&'s Statement, V
             definitivo,
         } => {
             paso(&s.cerrar_intento, cierre(intento, *fin_ms, Some(error)));
-            let (estado, terminado, motivo) = if *definitivo {
-                (
-                    "fallido",
-                    Some(*fin_ms as i64),
-                    Some(format!("failed {fallos} times; last: {error}")),
-                )
-            } else {
-                ("pendiente", None, None)
-            };
+            let (estado, terminado, motivo) =
+                crate::almacen::filas::tras_fallo(*fin_ms, error, *fallos, *definitivo);
             paso(
                 &s.fallar,
                 vec![

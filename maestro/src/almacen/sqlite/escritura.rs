@@ -134,15 +134,8 @@ fn aplicar(t: &Transaction<'_>, c: &Cambio) -> anyhow::Result<()> {
             definitivo,
         } => {
             cerrar_intento(t, *id, *intento, *fin_ms, Some(error))?;
-            let (estado, terminado, motivo) = if *definitivo {
-                (
-                    "fallido",
-                    Some(*fin_ms as i64),
-                    Some(format!("failed {fallos} times; last: {error}")),
-                )
-            } else {
-                ("pendiente", None, None)
-            };
+            let (estado, terminado, motivo) =
+                crate::almacen::filas::tras_fallo(*fin_ms, error, *fallos, *definitivo);
             t.prepare_cached(
                 "UPDATE trabajos SET estado = ?2, esclavo = NULL, fallos = ?3, terminado_ms = ?4,
                  motivo = ?5 WHERE id = ?1 AND estado IN ('pendiente', 'asignado')",
