@@ -4,7 +4,8 @@
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use comun::api::{
-    Detalle, EstadoCluster, InformeArchivo, LineaRechazada, Resultado, Resumen, Trabajo,
+    Detalle, EstadoCluster, InfoAlmacen, InfoReplica, InformeArchivo, LineaRechazada, Resultado,
+    Resumen, Trabajo,
 };
 use comun::{Algoritmo, Estado};
 use serde::Serialize;
@@ -51,7 +52,14 @@ pub fn resumen(r: &Resumen) -> String {
 
 /// The `estado` view: counts, queue by priority, esclavos, watched file.
 pub fn estado(url: &str, e: &EstadoCluster) -> String {
-    let mut s = format!("maestro {url}\n{}\n\n", resumen(&e.resumen));
+    let mut s = format!(
+        "maestro {url}\n{}\n{}\n\n",
+        resumen(&e.resumen),
+        almacen(&e.almacen)
+    );
+    if !e.replicas.is_empty() {
+        s.push_str(&format!("Maestro replicas\n{}\n\n", replicas(&e.replicas)));
+    }
     let mut cola = tabla(["prioridad", "pendientes", "asignados"]);
     for c in &e.cola {
         cola.add_row(vec![
@@ -74,6 +82,48 @@ pub fn estado(url: &str, e: &EstadoCluster) -> String {
         s.push_str(&archivo(a));
     }
     s
+}
+
+/// `store: postgresql hpc@db:5432/hpc, healthy (last commit 0 s ago)`.
+fn almacen(a: &InfoAlmacen) -> String {
+    let mut s = format!("store: {} {}, ", a.tipo, a.ubicacion);
+    if a.sano {
+        s.push_str("healthy");
+    } else {
+        s.push_str("UNREACHABLE");
+    }
+    if let Some(t) = a.ultimo_commit_ms {
+        s.push_str(&format!(" (last commit {} ago)", hace(t)));
+    }
+    if a.retenidos > 0 {
+        s.push_str(&format!("; {} changes held until it is back", a.retenidos));
+    }
+    if let (Some(e), Some(t)) = (&a.error, a.error_ms) {
+        s.push_str(&format!("\nlast store error, {} ago: {e}", hace(t)));
+    }
+    s
+}
+
+fn replicas(r: &[InfoReplica]) -> Table {
+    let mut t = tabla(["replica", "url", "role", "leads since", "epoch", "seen"]);
+    for x in r {
+        let papel = match (x.lider, x.viva) {
+            (true, _) => "leader",
+            (false, true) => "follower",
+            (false, false) => "silent",
+        };
+        t.add_row(vec![
+            x.nombre.clone(),
+            x.url.clone(),
+            papel.into(),
+            x.lider_desde_ms.map_or("-".into(), |d| {
+                format!("{} ({} ago)", comun::fecha::iso8601(d), hace(d))
+            }),
+            x.epoca.map_or("-".into(), |e| e.to_string()),
+            format!("{} ago", hace(x.visto_ms)),
+        ]);
+    }
+    t
 }
 
 fn esclavos(e: &EstadoCluster) -> Table {

@@ -276,6 +276,53 @@ pub struct EstadoCluster {
     pub esclavos: Vec<EsclavoInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archivo: Option<InformeArchivo>,
+    /// Where the maestro keeps the jobs, and whether that store takes its writes.
+    pub almacen: InfoAlmacen,
+    /// The maestro replicas sharing a PostgreSQL database, seen in the last ten minutes; empty
+    /// for a maestro on its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<InfoReplica>,
+}
+
+/// The maestro's store, as its writer last found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InfoAlmacen {
+    /// `sqlite` or `postgresql`.
+    pub tipo: String,
+    /// The SQLite file, or the PostgreSQL server and database (never the password).
+    pub ubicacion: String,
+    /// Whether the last commit went through (false while the store cannot be reached).
+    pub sano: bool,
+    /// Changes the maestro made in memory and holds until the store can be reached again.
+    pub retenidos: u64,
+    /// The last commit that went through, in milliseconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ultimo_commit_ms: Option<u64>,
+    /// The last failed commit's error, and when it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_ms: Option<u64>,
+}
+
+/// One maestro replica, as the shared database knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InfoReplica {
+    pub nombre: String,
+    /// Where the other replicas forward requests to while it leads.
+    pub url: String,
+    /// Whether it holds the leadership now (plans and dispatches).
+    pub lider: bool,
+    /// Since when it leads, in milliseconds since the epoch (the leader only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lider_desde_ms: Option<u64>,
+    /// The leadership's fencing number (the leader only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoca: Option<i64>,
+    /// When it last announced itself, in milliseconds since the epoch.
+    pub visto_ms: u64,
+    /// Whether it announced itself within two lease times.
+    pub viva: bool,
 }
 
 /// Answer to `GET /ping` of every service.

@@ -92,6 +92,9 @@ pub struct Config {
     /// [`crate::almacen::postgres::lider`]); its writes are refused once another replica takes
     /// over. `None`: the only maestro on its database.
     pub epoca_lider: Option<i64>,
+    /// With `epoca_lider`: the replicas as the leader last read them from the database, for
+    /// `GET /estado`.
+    pub replicas: Option<tokio::sync::watch::Receiver<Vec<comun::api::InfoReplica>>>,
     /// Time between two samples of the time series; they keep [`crate::series::CAPACIDAD`].
     pub paso_series: Duration,
 }
@@ -117,6 +120,7 @@ impl Config {
             sincronizacion: Sincronizacion::default(),
             base: None,
             epoca_lider: None,
+            replicas: None,
             paso_series: por_defecto::PASO_SERIES,
         }
     }

@@ -26,6 +26,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use comun::api::InfoReplica;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_postgres::Client;
@@ -100,6 +101,9 @@ pub async fn run(
         })
     };
     let epoca = loop {
+        if let Err(e) = lider::anunciar(&cliente, &replica.nombre, &replica.url).await {
+            tracing::warn!("{e:#}");
+        }
         match lider::tomar(&cliente, &replica.nombre, &replica.url, replica.plazo).await {
             Ok(Some(epoca)) => break epoca,
             Ok(None) => {}
@@ -164,6 +168,9 @@ async fn liderar(
 ) -> anyhow::Result<()> {
     config.epoca_lider = Some(epoca);
     let base = config.base.clone().expect("checked at start");
+    let (replicas_tx, replicas) = watch::channel(Vec::new());
+    ver_replicas(&cliente, &replica, &replicas_tx).await;
+    config.replicas = Some(replicas);
     let cliente = Arc::new(tokio::sync::Mutex::new(cliente));
     let (perdido_tx, perdido) = watch::channel(false);
     let renovacion = {
@@ -182,7 +189,7 @@ async fn liderar(
                     }
                 }
                 match lider::renovar(&c, epoca, replica.plazo).await {
-                    Ok(true) => {}
+                    Ok(true) => ver_replicas(&c, &replica, &replicas_tx).await,
                     Ok(false) => {
                         tracing::error!(epoca, "another replica has taken over the leadership");
                         let _ = perdido_tx.send(true);
@@ -215,6 +222,20 @@ async fn liderar(
         tracing::warn!("{e:#}");
     }
     r
+}
+
+/// Announces this replica and reads them all, for `GET /estado`.
+async fn ver_replicas(c: &Client, replica: &Replica, tx: &watch::Sender<Vec<InfoReplica>>) {
+    let r = async {
+        lider::anunciar(c, &replica.nombre, &replica.url).await?;
+        lider::replicas(c, replica.plazo).await
+    };
+    match r.await {
+        Ok(v) => {
+            tx.send_replace(v);
+        }
+        Err(e) => tracing::warn!("{e:#}"),
+    }
 }
 
 /// What a follower forwards with.

@@ -470,9 +470,19 @@ async fn the_cluster_pages_show_esclavos_jobs_nodes_gpus_and_alerts() {
         r#"data-alerta data-nivel="critico""#,
         "nodo-gpu GPU 0: NVIDIA H200",
         r#"data-grafico="cola""#,
+        r#"data-almacen="sano""#,
+        if apoyo::en_postgres() {
+            r#"<span class="nota">postgresql</span>"#
+        } else {
+            r#"<span class="nota">sqlite</span>"#
+        },
     ] {
         assert!(inicio.contains(esperado), "{esperado} in {inicio}");
     }
+    assert!(
+        !inicio.contains("Last commit: none yet"),
+        "a job was committed: {inicio}"
+    );
     let (_, _, lista) = leer(&m.url, "/panel/trabajos?estado=completado&esclavo=e1", None).await;
     assert!(
         lista.contains(&format!(

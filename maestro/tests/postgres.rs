@@ -230,6 +230,9 @@ async fn a_postgresql_restart_under_load_loses_no_acknowledged_job_and_the_maest
         rechazos.load(Ordering::Relaxed) >= 5
     })
     .await;
+    let a = estado(&m.url).await.almacen;
+    assert!(!a.sano, "/estado tells the store is unreachable: {a:?}");
+    assert!(a.error.is_some() && a.error_ms.is_some(), "{a:?}");
     let antes = aceptados_ya();
     pg.arrancar().unwrap();
     esperar_hasta(
@@ -238,6 +241,8 @@ async fn a_postgresql_restart_under_load_loses_no_acknowledged_job_and_the_maest
         || async { aceptados_ya() >= antes + 100 },
     )
     .await;
+    let a = estado(&m.url).await.almacen;
+    assert!(a.sano && a.retenidos == 0, "healthy again: {a:?}");
     parar.store(true, Ordering::Relaxed);
     enviador.await.unwrap();
     let ids = aceptados.lock().unwrap().clone();
@@ -332,29 +337,60 @@ fn lider_vigente(url: &str) -> String {
 
 /// A maestro binary as replica `nombre` of database `url`, with a lease of 1.5 s; once it
 /// has printed its address.
-async fn replica(nombre: &str, puerto: u16, url: &str) -> (tokio::process::Child, String) {
+async fn replica(nombre: &str, url: &str) -> (tokio::process::Child, String) {
     let datos = tempfile::tempdir().unwrap().keep();
-    let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args([
-            "--puerto",
-            &puerto.to_string(),
-            "--sin-archivo",
-            "--base",
-            url,
-        ])
-        .args(["--replica", nombre, "--plazo-lider-ms", "1500"])
-        .arg("--datos")
-        .arg(&datos)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting the maestro binary");
-    let (primera, _) =
-        pruebas::proceso::primera_linea(&mut hijo, "maestro", Duration::from_secs(20)).await;
-    let direccion = format!("http://127.0.0.1:{puerto}");
-    assert_eq!(primera, format!("maestro escuchando en {direccion}"));
-    (hijo, direccion)
+    let puerto = pruebas::direccion_libre().port();
+    let args = ["--replica", nombre, "--plazo-lider-ms", "1500"];
+    let hijo = maestro_binario_en(&datos, puerto, Some(url), &args).await;
+    (hijo, format!("http://127.0.0.1:{puerto}"))
+}
+
+/// Two replicas on a new database `nombre`: `a`, which leads, and `b`, which follows.
+struct DosReplicas {
+    url: String,
+    a: (tokio::process::Child, String),
+    b: (tokio::process::Child, String),
+}
+
+impl DosReplicas {
+    async fn iniciar(nombre: &str) -> Option<Self> {
+        let url = pruebas::postgres::compartido()?.base(nombre).unwrap();
+        let a = replica("a", &url).await;
+        esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
+            lider_vigente(&url) == "a"
+        })
+        .await;
+        let b = replica("b", &url).await;
+        Some(DosReplicas { url, a, b })
+    }
+}
+
+/// `GET /estado` of `url`.
+async fn estado(url: &str) -> comun::api::EstadoCluster {
+    reqwest::get(format!("{url}/estado"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The replicas `/estado` shows, as `(name, role)`, and the leader's epoch.
+async fn papeles(url: &str) -> (Vec<(String, &'static str)>, Option<i64>) {
+    let e = estado(url).await;
+    let papeles = e
+        .replicas
+        .iter()
+        .map(|r| {
+            let papel = match (r.lider, r.viva) {
+                (true, _) => "leader",
+                (false, true) => "follower",
+                (false, false) => "silent",
+            };
+            (r.nombre.clone(), papel)
+        })
+        .collect();
+    (papeles, e.replicas.iter().find_map(|r| r.epoca))
 }
 
 /// Two replicas on one database: the first leads, the second forwards what it is asked; jobs
@@ -362,19 +398,33 @@ async fn replica(nombre: &str, puerto: u16, url: &str) -> (tokio::process::Child
 /// over by itself, and every job accepted by either, before or after, finishes exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_finishes_once() {
-    let Some(servidor) = pruebas::postgres::compartido() else {
+    let Some(r) = DosReplicas::iniciar("replicas").await else {
         return;
     };
-    let url = servidor.base("replicas").unwrap();
+    let DosReplicas {
+        url,
+        a: (mut a, url_a),
+        b: (_b, url_b),
+    } = r;
     let lider = || lider_vigente(&url);
-    let (mut a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
-    esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
-        lider() == "a"
-    })
-    .await;
-    let (_b, url_b) = replica("b", pruebas::direccion_libre().port(), &url).await;
     let _e = esclavo(&url_b, "e1", 4).await;
     assert_eq!(lider(), "a", "the second replica follows");
+    // `/estado`, through the follower, shows both: a leads, b follows.
+    let esperado = vec![("a".to_string(), "leader"), ("b".to_string(), "follower")];
+    esperar_hasta(
+        Duration::from_secs(10),
+        "both replicas in /estado",
+        || async { papeles(&url_b).await.0 == esperado },
+    )
+    .await;
+    let (_, epoca_a) = papeles(&url_b).await;
+    let e = estado(&url_b).await;
+    let a_lidera = e.replicas.iter().find(|r| r.lider).unwrap();
+    assert!(
+        a_lidera.lider_desde_ms.is_some() && a_lidera.url == url_a,
+        "{a_lidera:?}"
+    );
+    assert_eq!(e.almacen.tipo, "postgresql");
     let mut ids = Vec::new();
     for i in 0..60 {
         let donde = if i % 2 == 0 { &url_a } else { &url_b };
@@ -407,6 +457,19 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
         "takeover: lease taken {relevo:?} after the leader's SIGKILL, answering at {respuesta:?}"
     );
     assert!(relevo < Duration::from_secs(5), "{relevo:?}");
+    // b leads now under a newer epoch; a, silent, is shown as such once two leases pass.
+    let esperado = vec![("a".to_string(), "silent"), ("b".to_string(), "leader")];
+    esperar_hasta(
+        Duration::from_secs(10),
+        "b leads in /estado, a silent",
+        || async { papeles(&url_b).await.0 == esperado },
+    )
+    .await;
+    let (_, epoca_b) = papeles(&url_b).await;
+    assert!(
+        epoca_b > epoca_a && epoca_a.is_some(),
+        "{epoca_a:?} then {epoca_b:?}"
+    );
     for _ in 0..20 {
         ids.push(espera(&url_b, 10, Prioridad::MEDIA).await);
     }
@@ -425,17 +488,15 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
 /// on to the next replica of its list by itself (`--maestro b,a`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_a_follower_dies_its_esclavo_moves_on_and_the_jobs_finish() {
-    let Some(servidor) = pruebas::postgres::compartido() else {
+    let Some(r) = DosReplicas::iniciar("seguidor").await else {
         return;
     };
-    let url = servidor.base("seguidor").unwrap();
+    let DosReplicas {
+        url,
+        a: (_a, url_a),
+        b: (mut b, url_b),
+    } = r;
     let lider = || lider_vigente(&url);
-    let (_a, url_a) = replica("a", pruebas::direccion_libre().port(), &url).await;
-    esperar_hasta(Duration::from_secs(20), "replica a leads", || async {
-        lider() == "a"
-    })
-    .await;
-    let (mut b, url_b) = replica("b", pruebas::direccion_libre().port(), &url).await;
     // Registered through the follower, its first URL.
     let mut config = esclavo::Config::new(format!("{url_b},{url_a}"), "e1");
     config.capacidad = 4;

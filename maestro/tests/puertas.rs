@@ -61,6 +61,26 @@ async fn a_julia_job_submitted_through_the_api_completes_with_its_checksum_and_i
         assert_eq!(png.headers()["content-type"], "image/png");
         assert_eq!(&png.bytes().await.unwrap()[..8], b"\x89PNG\r\n\x1a\n");
     }
+    // `/estado` names the store the jobs went to, healthy, with a commit; no replicas.
+    let estado: EstadoCluster = reqwest::get(format!("{}/estado", m.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a = &estado.almacen;
+    let tipo = if en_postgres() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(a.tipo, tipo, "{a:?}");
+    assert!(a.sano && a.error.is_none() && a.retenidos == 0, "{a:?}");
+    assert!(a.ultimo_commit_ms.is_some(), "{a:?}");
+    if !en_postgres() {
+        assert!(a.ubicacion.ends_with("maestro.db"), "{a:?}");
+    }
+    assert!(estado.replicas.is_empty(), "{:?}", estado.replicas);
     e.parar().await;
     m.parar().await;
 }

@@ -10,7 +10,7 @@
 //! `hpc_maestro_store_commit_seconds` and `hpc_maestro_store_batch_changes`).
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -87,6 +87,49 @@ impl MedidasEscritor {
     }
 }
 
+/// How the writer last found the store: what `GET /estado` shows of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Salud {
+    /// Whether the last commit went through.
+    pub sano: bool,
+    /// Orders held until the store can be reached again.
+    pub retenidos: u64,
+    /// The last commit that went through (ms since the epoch).
+    pub ultimo_commit_ms: Option<u64>,
+    /// The last failed commit's error and when (ms since the epoch).
+    pub error: Option<(String, u64)>,
+}
+
+/// The writer's [`Salud`], shared with the maestro's readers.
+#[derive(Clone)]
+struct Parte(Arc<Mutex<Salud>>);
+
+impl Parte {
+    fn cambiar(&self, f: impl FnOnce(&mut Salud)) {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    fn bien(&self, retenidos: usize) {
+        self.cambiar(|s| {
+            s.sano = true;
+            s.retenidos = retenidos as u64;
+            s.ultimo_commit_ms = Some(comun::ahora_ms());
+        });
+    }
+
+    /// A failed commit; `ausente`: the store could not be reached. Leaves the count of held
+    /// orders as it was unless `retenidos` says.
+    fn mal(&self, error: &anyhow::Error, ausente: bool, retenidos: Option<usize>) {
+        self.cambiar(|s| {
+            s.sano &= !ausente;
+            if let Some(n) = retenidos {
+                s.retenidos = n as u64;
+            }
+            s.error = Some((format!("{error:#}"), comun::ahora_ms()));
+        });
+    }
+}
+
 /// The callers' side of the writer.
 pub struct Escritor {
     buzon: Mutex<Buzon>,
@@ -94,6 +137,7 @@ pub struct Escritor {
     confirmado: watch::Receiver<NumeroOrden>,
     /// The writer's commit times and batch sizes.
     pub medidas: MedidasEscritor,
+    salud: Parte,
 }
 
 impl Escritor {
@@ -103,9 +147,14 @@ impl Escritor {
         let (confirmado_tx, confirmado) = watch::channel(NumeroOrden::default());
         let medidas = MedidasEscritor::new();
         let m = medidas.clone();
+        let salud = Parte(Arc::new(Mutex::new(Salud {
+            sano: true,
+            ..Salud::default()
+        })));
+        let parte = salud.clone();
         std::thread::Builder::new()
             .name("maestro-db".into())
-            .spawn(move || escribir(escritura, rx, confirmado_tx, m))
+            .spawn(move || escribir(escritura, rx, confirmado_tx, m, parte))
             .context("starting the database writer")?;
         let buzon = Buzon {
             ultima: NumeroOrden::default(),
@@ -115,7 +164,17 @@ impl Escritor {
             buzon: Mutex::new(buzon),
             confirmado,
             medidas,
+            salud,
         })
+    }
+
+    /// How the writer last found the store.
+    pub fn salud(&self) -> Salud {
+        self.salud
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Numbers and sends an order; false if the writer is gone.
@@ -209,6 +268,7 @@ fn escribir(
     rx: mpsc::Receiver<Orden>,
     confirmado: watch::Sender<NumeroOrden>,
     medidas: MedidasEscritor,
+    salud: Parte,
 ) {
     while let Ok(primera) = rx.recv() {
         let mut lote = vec![primera];
@@ -222,9 +282,13 @@ fn escribir(
         let inicio = Instant::now();
         let cambios: usize = lote.iter().map(|o| o.cambios.len()).sum();
         match escritura.confirmar(lote.iter().flat_map(|o| &o.cambios)) {
-            Ok(()) => lote.into_iter().for_each(|o| responder(o, Ok(()))),
+            Ok(()) => {
+                salud.bien(0);
+                lote.into_iter().for_each(|o| responder(o, Ok(())));
+            }
             Err(e) => {
                 tracing::error!("group commit failed ({e:#}); retrying each change on its own");
+                salud.mal(&e, escritura.pasajero(&e), None);
                 let mut retenidas = VecDeque::new();
                 for o in lote {
                     if !retenidas.is_empty() {
@@ -232,20 +296,21 @@ fn escribir(
                         continue;
                     }
                     match escritura.confirmar(o.cambios.iter()) {
-                        Ok(()) => responder(o, Ok(())),
+                        Ok(()) => {
+                            salud.bien(0);
+                            responder(o, Ok(()));
+                        }
                         Err(e) if escritura.pasajero(&e) && !o.es_admision() => {
+                            salud.mal(&e, true, Some(retenidas.len() + 1));
                             tracing::error!(
                                 "store unreachable ({e:#}): holding the changes already decided until it is back"
                             );
                             retenidas.push_back(o);
                         }
-                        Err(e) => {
-                            tracing::error!("database change failed: {e:#}");
-                            responder(o, Err(format!("{e:#}")));
-                        }
+                        Err(e) => fallar(o, &e, escritura.pasajero(&e), &salud),
                     }
                 }
-                reintentar(&mut escritura, retenidas, &rx);
+                reintentar(&mut escritura, retenidas, &rx, &salud);
             }
         }
         medidas.commit.observe(inicio.elapsed().as_secs_f64());
@@ -277,16 +342,19 @@ fn reintentar(
     escritura: &mut impl Escritura,
     mut retenidas: VecDeque<Orden>,
     rx: &mpsc::Receiver<Orden>,
+    salud: &Parte,
 ) {
     let mut espera = Duration::from_millis(50);
     while let Some(o) = retenidas.pop_front() {
         match escritura.confirmar(o.cambios.iter()) {
             Ok(()) => {
                 responder(o, Ok(()));
+                salud.bien(retenidas.len());
                 espera = Duration::from_millis(50);
             }
             Err(e) if escritura.pasajero(&e) => {
                 retenidas.push_front(o);
+                salud.mal(&e, true, Some(retenidas.len()));
                 std::thread::sleep(espera);
                 espera = (espera * 2).min(ESPERA_MAX);
                 loop {
@@ -306,13 +374,17 @@ fn reintentar(
                     }
                 }
             }
-            Err(e) => {
-                tracing::error!("database change failed: {e:#}");
-                responder(o, Err(format!("{e:#}")));
-            }
+            Err(e) => fallar(o, &e, false, salud),
         }
     }
     tracing::info!("store reachable again: held changes written");
+}
+
+/// An order the store refused: it fails alone, and its caller hears why.
+fn fallar(o: Orden, e: &anyhow::Error, ausente: bool, salud: &Parte) {
+    tracing::error!("database change failed: {e:#}");
+    salud.mal(e, ausente, None);
+    responder(o, Err(format!("{e:#}")));
 }
 
 fn responder(o: Orden, r: Result<(), String>) {

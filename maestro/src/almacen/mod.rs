@@ -93,6 +93,9 @@ pub struct Almacen {
     lectura: Arc<dyn Lectura>,
     /// The id the next uploaded image gets.
     siguiente_entrada: Arc<AtomicU64>,
+    /// `sqlite` or `postgresql`, and where.
+    tipo: &'static str,
+    ubicacion: Arc<str>,
 }
 
 impl Almacen {
@@ -102,11 +105,13 @@ impl Almacen {
     pub fn abrir(config: &Config) -> anyhow::Result<(Almacen, Recuperado)> {
         if let Some(base) = &config.base {
             let (escritura, lectura, recuperado) = postgres::abrir(base, config.epoca_lider)?;
-            let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+            let mut almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+            (almacen.tipo, almacen.ubicacion) = ("postgresql", postgres::describir(base).into());
             return Ok((almacen, recuperado));
         }
         let (escritura, lectura, recuperado) = sqlite::abrir(&config.datos, config.sincronizacion)?;
-        let almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+        let mut almacen = Almacen::con(escritura, lectura, recuperado.siguiente_entrada)?;
+        almacen.ubicacion = sqlite::ruta(&config.datos).display().to_string().into();
         Ok((almacen, recuperado))
     }
 
@@ -120,7 +125,24 @@ impl Almacen {
             escritor: Arc::new(Escritor::arrancar(escritura)?),
             lectura: Arc::new(lectura),
             siguiente_entrada: Arc::new(AtomicU64::new(siguiente_entrada)),
+            tipo: "sqlite",
+            ubicacion: Arc::from(""),
         })
+    }
+
+    /// What the store is, where, and how its writer last found it (`GET /estado`).
+    pub fn info(&self) -> comun::api::InfoAlmacen {
+        let s = self.escritor.salud();
+        let (error, error_ms) = s.error.map_or((None, None), |(e, t)| (Some(e), Some(t)));
+        comun::api::InfoAlmacen {
+            tipo: self.tipo.into(),
+            ubicacion: self.ubicacion.to_string(),
+            sano: s.sano,
+            retenidos: s.retenidos,
+            ultimo_commit_ms: s.ultimo_commit_ms,
+            error,
+            error_ms,
+        }
     }
 
     /// Stores an uploaded PNG (already checked) under a new id: the id, and the commit to

@@ -160,7 +160,7 @@ async fn ping() -> Json<Ping> {
     get,
     path = "/estado",
     tags = ["original", "cluster"],
-    description = "The queue by priority and state, the esclavos, the watched jobs file's report.",
+    description = "The queue by priority and state, the esclavos, the watched jobs file's report, the store's health and, with several maestros on one PostgreSQL database, the replicas and which one leads.",
     responses((status = 200, description = "The cluster's state", body = EstadoCluster))
 )]
 async fn estado_cluster(State(s): State<Arc<Servicio>>) -> Json<EstadoCluster> {
@@ -172,5 +172,12 @@ async fn estado_cluster(State(s): State<Arc<Servicio>>) -> Json<EstadoCluster> {
         cola: estado.cola_por_prioridad(),
         esclavos: estado.esclavos_info(ahora),
         archivo,
+        almacen: s.almacen.info(),
+        replicas: s
+            .config
+            .replicas
+            .as_ref()
+            .map(|r| r.borrow().clone())
+            .unwrap_or_default(),
     })
 }

@@ -61,6 +61,66 @@ struct Inicio {
     /// `(value, name, pending, running)` per priority.
     cola: Vec<(u8, String, u64, u64)>,
     alertas: Vec<AlertaVista>,
+    almacen: AlmacenVista,
+    replicas: Vec<ReplicaVista>,
+}
+
+/// The store, written for people.
+pub struct AlmacenVista {
+    pub tipo: String,
+    pub ubicacion: String,
+    pub sano: bool,
+    pub ultimo_commit: String,
+    pub retenidos: u64,
+    /// The last error, with how long ago.
+    pub error: Option<String>,
+}
+
+impl AlmacenVista {
+    fn new(a: comun::api::InfoAlmacen) -> Self {
+        let ahora = comun::ahora_ms();
+        let hace = |t: u64| format!("{} ago", duracion_ms(ahora.saturating_sub(t)));
+        AlmacenVista {
+            ultimo_commit: a.ultimo_commit_ms.map_or("none yet".into(), hace),
+            error: a
+                .error
+                .zip(a.error_ms)
+                .map(|(e, t)| format!("{}: {e}", hace(t))),
+            tipo: a.tipo,
+            ubicacion: a.ubicacion,
+            sano: a.sano,
+            retenidos: a.retenidos,
+        }
+    }
+}
+
+/// A maestro replica, written for people.
+pub struct ReplicaVista {
+    pub nombre: String,
+    pub url: String,
+    /// `leader`, `follower` or `silent` (not seen within two lease times).
+    pub papel: &'static str,
+    pub desde: String,
+    pub epoca: String,
+    pub visto: String,
+}
+
+impl ReplicaVista {
+    fn new(r: &comun::api::InfoReplica) -> Self {
+        let ahora = comun::ahora_ms();
+        ReplicaVista {
+            nombre: r.nombre.clone(),
+            url: r.url.clone(),
+            papel: match (r.lider, r.viva) {
+                (true, _) => "leader",
+                (false, true) => "follower",
+                (false, false) => "silent",
+            },
+            desde: r.lider_desde_ms.map_or(String::new(), instante),
+            epoca: r.epoca.map_or(String::new(), |e| e.to_string()),
+            visto: format!("{} ago", duracion_ms(ahora.saturating_sub(r.visto_ms))),
+        }
+    }
 }
 
 /// What the overview reads from memory, under one short lock.
@@ -141,6 +201,13 @@ pub async fn resumen(State(s): State<Arc<Servicio>>, sesion: Sesion) -> Response
             })
             .collect(),
         alertas: alertas(&f.memoria.alertas),
+        almacen: AlmacenVista::new(s.almacen.info()),
+        replicas: s
+            .config
+            .replicas
+            .as_ref()
+            .map(|r| r.borrow().iter().map(ReplicaVista::new).collect())
+            .unwrap_or_default(),
     };
     html(StatusCode::OK, &pagina)
 }

@@ -29,7 +29,17 @@ pub async fn maestro(config: maestro::Config, puerto: u16) -> Servicio {
 /// The maestro binary on `puerto`, its data in `datos`, with no watched file and `args`
 /// besides; once it has printed the address it serves (its first line).
 pub async fn maestro_binario(datos: &Path, puerto: u16, args: &[&str]) -> tokio::process::Child {
-    let base = base_de_pruebas(datos);
+    maestro_binario_en(datos, puerto, base_de_pruebas(datos).as_deref(), args).await
+}
+
+/// [`maestro_binario`] with its store in the PostgreSQL database `base` (`None`: SQLite in
+/// `datos`).
+pub async fn maestro_binario_en(
+    datos: &Path,
+    puerto: u16,
+    base: Option<&str>,
+    args: &[&str],
+) -> tokio::process::Child {
     let mut hijo = tokio::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
         .args(["--puerto", &puerto.to_string(), "--sin-archivo"])
         .args(args)

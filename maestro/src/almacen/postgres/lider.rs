@@ -17,6 +17,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use comun::api::InfoReplica;
 use tokio_postgres::Client;
 
 /// The fencing statement: one row while `epoca` ($1) is still the leader's.
@@ -96,6 +97,50 @@ pub async fn leer(c: &Client) -> anyhow::Result<Lider> {
         vigente: f.try_get(3)?,
         desde_ms: f.try_get::<_, i64>(4)?.max(0) as u64,
     })
+}
+
+/// Records that replica `nombre`, reachable at `url`, is alive now (every replica, every
+/// third of the lease), for `GET /estado`.
+pub async fn anunciar(c: &Client, nombre: &str, url: &str) -> anyhow::Result<()> {
+    c.execute(
+        "INSERT INTO replicas (nombre, url, visto) VALUES ($1, $2, now())
+         ON CONFLICT (nombre) DO UPDATE SET url = $2, visto = now()",
+        &[&nombre, &url],
+    )
+    .await
+    .context("announcing this replica")?;
+    Ok(())
+}
+
+/// The replicas seen in the last ten minutes, by name; alive: seen within two lease times.
+pub async fn replicas(c: &Client, plazo: Duration) -> anyhow::Result<Vec<InfoReplica>> {
+    let filas = c
+        .query(
+            "SELECT r.nombre, r.url, l.replica = r.nombre AND l.vence > now(),
+               (extract(epoch FROM l.desde) * 1000)::bigint, l.epoca,
+               (extract(epoch FROM r.visto) * 1000)::bigint,
+               r.visto > now() - make_interval(secs => $1)
+             FROM replicas r CROSS JOIN lider l
+             WHERE r.visto > now() - interval '10 minutes' ORDER BY r.nombre",
+            &[&(2.0 * plazo.as_secs_f64())],
+        )
+        .await
+        .context("reading the replicas")?;
+    filas
+        .iter()
+        .map(|f| {
+            let lider: bool = f.try_get(2)?;
+            Ok(InfoReplica {
+                nombre: f.try_get(0)?,
+                url: f.try_get(1)?,
+                lider,
+                lider_desde_ms: lider.then(|| f.get::<_, i64>(3).max(0) as u64),
+                epoca: lider.then(|| f.get(4)),
+                visto_ms: f.try_get::<_, i64>(5)?.max(0) as u64,
+                viva: f.try_get(6)?,
+            })
+        })
+        .collect()
 }
 
 /// Fails unless `epoca` is still the leader's.

@@ -127,6 +127,13 @@ CREATE TABLE lider (
 );
 INSERT INTO lider VALUES (1, '', '', 0, 'epoch', 'epoch');
 ",
+    "
+CREATE TABLE replicas (
+    nombre TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    visto TIMESTAMPTZ NOT NULL
+);
+",
 ];
 
 /// Parses `--base`: a `postgresql://` (or `postgres://`) URL, or libpq's `key=value` string.

@@ -18,7 +18,7 @@
 mod escritura;
 mod lectura;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use comun::TrabajoId;
@@ -158,6 +158,11 @@ fn indices_completados() -> String {
     sql
 }
 
+/// The database file in the data folder `datos`.
+pub fn ruta(datos: &Path) -> PathBuf {
+    datos.join("maestro.db")
+}
+
 /// Opens (or creates) `datos/maestro.db` and brings it back to a consistent state after a
 /// crash: the writing and the reading halves, and what it holds.
 pub fn abrir(
@@ -166,7 +171,7 @@ pub fn abrir(
 ) -> anyhow::Result<(EscrituraSqlite, LecturaSqlite, Recuperado)> {
     std::fs::create_dir_all(datos)
         .with_context(|| format!("creating the data folder {}", datos.display()))?;
-    let ruta = datos.join("maestro.db");
+    let ruta = ruta(datos);
     let mut conexion = abrir_conexion(&ruta, sincronizacion)?;
     conexion
         .execute_batch(ESQUEMA)
@@ -310,7 +315,7 @@ mod tests {
 
     /// Opens a store on `datos` after writing there the database of [`TRABAJOS_SIN_PLAZO`].
     fn abrir_anterior(datos: &Path) -> (Almacen, Recuperado) {
-        Connection::open(datos.join("maestro.db"))
+        Connection::open(ruta(datos))
             .unwrap()
             .execute_batch(TRABAJOS_SIN_PLAZO)
             .unwrap();
