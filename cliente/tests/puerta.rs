@@ -202,7 +202,10 @@ async fn estado_and_trabajos_print_json_that_parses_and_tables_for_people() {
     assert!(s.stdout.contains("esclavo1"), "{s:#?}");
     assert!(s.stdout.contains("1 completados"), "{s:#?}");
     assert!(s.stdout.contains("store: sqlite "), "{s:#?}");
-    assert!(s.stdout.contains("maestro.db, healthy (last commit"), "{s:#?}");
+    assert!(
+        s.stdout.contains("maestro.db, healthy (last commit"),
+        "{s:#?}"
+    );
 
     let s = cliente(&["--maestro", c.url(), "trabajos", "--estado", "completado"]).await;
     s.esperar_codigo(0);

@@ -7,10 +7,11 @@
 //! each request to the leader's URL (from the row `lider`) and answers `GET /ping` itself. Once
 //! it has the lease it stops forwarding, opens the store under its fencing number (recovery
 //! as at a restart: running jobs are queued again, late results of earlier attempts are
-//! ignored) and runs as the maestro on the same socket, renewing the lease. It stops when the
-//! lease is definitely another's (a renewal that finds a newer epoch): the process exits with
-//! an error, so that its supervisor starts it again as a follower. Meanwhile fencing refuses
-//! each of its writes.
+//! ignored) and runs as the maestro on the same socket, renewing the lease. It steps down when
+//! the lease is another's (a renewal that finds a newer epoch) or may be (no renewal went
+//! through for a whole lease time: the database unreachable, or this replica cut off from
+//! it): it drops its state in memory and follows again on the same socket, its esclavos moving
+//! on to the new leader. Meanwhile fencing refuses each of its writes.
 //!
 //! Takeover bound: a leader's lease lasts `plazo` after its last renewal (every `plazo`/3), and
 //! followers try every `plazo`/3: a follower leads at most about `plazo` + `plazo`/3 after the
@@ -18,7 +19,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use axum::Router;
@@ -52,8 +53,8 @@ pub struct Replica {
     pub plazo: Duration,
 }
 
-/// Runs this maestro as one of several replicas on `config.base` until `shutdown`, or until it
-/// loses the leadership it held (an error: start it again and it follows).
+/// Runs this maestro as one of several replicas on `config.base` until `shutdown`: it follows
+/// until it takes the lease, leads until it loses it, then follows again, on the same socket.
 pub async fn run(
     config: Config,
     replica: Replica,
@@ -73,20 +74,61 @@ pub async fn run(
         shutdown.await;
         let _ = parar_tx.send(true);
     });
+    let socket = listener.into_std()?;
     // A replica started again under its name, or the first one, leads at once: nothing is
     // forwarded before that first try.
+    let desde = Instant::now();
     let primera = lider::tomar(&cliente, &replica.nombre, &replica.url, replica.plazo).await;
-    if let Ok(Some(epoca)) = primera {
-        tracing::info!(epoca, replica = %replica.nombre, "this replica leads");
-        return liderar(config, replica, epoca, cliente, listener, parar).await;
+    let mut lease = primera.ok().flatten().map(|epoca| Lease { epoca, desde });
+    loop {
+        let lease = match lease.take() {
+            Some(l) => l,
+            None => match seguir(&config, &replica, &socket, &mut cliente, &parar).await? {
+                Some(l) => l,
+                None => return Ok(()),
+            },
+        };
+        tracing::info!(epoca = lease.epoca, replica = %replica.nombre, "this replica leads");
+        let escucha = TcpListener::from_std(socket.try_clone()?)?;
+        let fin = liderar(
+            config.clone(),
+            replica.clone(),
+            lease,
+            escucha,
+            parar.clone(),
+        )
+        .await?;
+        if fin == Fin::Parada {
+            return Ok(());
+        }
+        tracing::warn!(replica = %replica.nombre, "following again");
+        if cliente.is_closed() {
+            match postgres::conectar(&base).await {
+                Ok(c) => cliente = c,
+                Err(e) => tracing::warn!("{e:#}"),
+            }
+        }
     }
-    let socket = listener.into_std()?;
-    let actual = lider::leer(&cliente).await.ok().filter(|l| l.vigente);
+}
+
+/// Follows: forwards every request to the leader until this replica takes the lease (`None`
+/// once told to stop).
+async fn seguir(
+    config: &Config,
+    replica: &Replica,
+    socket: &std::net::TcpListener,
+    cliente: &mut Client,
+    parar: &watch::Receiver<bool>,
+) -> anyhow::Result<Option<Lease>> {
+    let base = config.base.clone().expect("checked at start");
+    // Never itself: a lease of its own that it gave up is retaken at the first try.
+    let otro = |l: &lider::Lider| l.vigente && l.replica != replica.nombre;
+    let actual = lider::leer(cliente).await.ok().filter(otro);
     tracing::info!(lider = ?actual.as_ref().map(|l| &l.url), "following");
     let (lider_tx, lider_rx) = watch::channel(actual.map(|l| l.url));
     let (fin_tx, fin_rx) = watch::channel(false);
     let proxy = {
-        let router = router(Proxy::new(&config, lider_rx)?);
+        let router = router(Proxy::new(config, lider_rx)?);
         let listener = TcpListener::from_std(socket.try_clone()?)?;
         let transporte = config.transporte.clone();
         let (mut parar, mut fin) = (parar.clone(), fin_rx);
@@ -100,18 +142,25 @@ pub async fn run(
             plataforma::servir(listener, router, &transporte, apagado).await
         })
     };
-    let epoca = loop {
-        if let Err(e) = lider::anunciar(&cliente, &replica.nombre, &replica.url).await {
+    let lease = loop {
+        if cliente.is_closed() {
+            match postgres::conectar(&base).await {
+                Ok(c) => *cliente = c,
+                Err(e) => tracing::warn!("{e:#}"),
+            }
+        }
+        if let Err(e) = lider::anunciar(cliente, &replica.nombre, &replica.url).await {
             tracing::warn!("{e:#}");
         }
-        match lider::tomar(&cliente, &replica.nombre, &replica.url, replica.plazo).await {
-            Ok(Some(epoca)) => break epoca,
+        let desde = Instant::now();
+        match lider::tomar(cliente, &replica.nombre, &replica.url, replica.plazo).await {
+            Ok(Some(epoca)) => break Lease { epoca, desde },
             Ok(None) => {}
             Err(e) => tracing::warn!("{e:#}"),
         }
-        match lider::leer(&cliente).await {
+        match lider::leer(cliente).await {
             Ok(l) => {
-                let url = l.vigente.then_some(l.url);
+                let url = otro(&l).then_some(l.url);
                 lider_tx.send_if_modified(|actual| {
                     let cambio = *actual != url;
                     if cambio {
@@ -123,17 +172,12 @@ pub async fn run(
             }
             Err(e) => tracing::warn!("{e:#}"),
         }
-        if cliente.is_closed() {
-            match postgres::conectar(&base).await {
-                Ok(c) => cliente = c,
-                Err(e) => tracing::warn!("{e:#}"),
-            }
-        }
         let mut parar = parar.clone();
         tokio::select! {
             _ = parar.wait_for(|p| *p) => {
                 let _ = fin_tx.send(true);
-                return proxy.await.context("the forwarding server panicked")?;
+                proxy.await.context("the forwarding server panicked")??;
+                return Ok(None);
             }
             _ = tokio::time::sleep(replica.plazo / 3) => {}
         }
@@ -144,30 +188,45 @@ pub async fn run(
     if let Ok(r) = tokio::time::timeout(Duration::from_secs(1), proxy).await {
         r.context("the forwarding server panicked")??;
     }
-    tracing::info!(epoca, replica = %replica.nombre, "this replica leads");
-    liderar(
-        config,
-        replica,
-        epoca,
-        cliente,
-        TcpListener::from_std(socket)?,
-        parar,
-    )
-    .await
+    Ok(Some(lease))
 }
 
-/// Runs the maestro under leadership `epoca`, renewing its lease, until `parar` or until the
-/// lease is another's.
+/// How a leadership ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Fin {
+    /// The maestro was told to stop.
+    Parada,
+    /// The lease is, or may be, another's.
+    Perdida,
+}
+
+/// A lease this replica took: its epoch, and an instant before the database granted it (the
+/// lease is valid until at least `desde` + the lease time, whatever the clocks).
+struct Lease {
+    epoca: i64,
+    desde: Instant,
+}
+
+/// How long a deposed leader waits for its requests before it stops serving anyway.
+const GRACIA_DEPUESTO: Duration = Duration::from_secs(2);
+
+/// Runs the maestro under `lease`, renewing it, until `parar`, until the lease is another's,
+/// or until no renewal went through for a whole lease time (the database unreachable: another
+/// replica may lead by now, so this one steps down rather than keep esclavos it cannot
+/// dispatch to). Its state in memory goes with it: the next leader, or this replica again,
+/// rebuilds it from the database.
 async fn liderar(
     mut config: Config,
     replica: Replica,
-    epoca: i64,
-    cliente: Client,
+    lease: Lease,
     listener: TcpListener,
     parar: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Fin> {
+    let epoca = lease.epoca;
     config.epoca_lider = Some(epoca);
     let base = config.base.clone().expect("checked at start");
+    // Its own connection, for the renewals: the follower's may be stuck on a partition.
+    let cliente = postgres::conectar(&base).await?;
     let (replicas_tx, replicas) = watch::channel(Vec::new());
     ver_replicas(&cliente, &replica, &replicas_tx).await;
     config.replicas = Some(replicas);
@@ -176,26 +235,41 @@ async fn liderar(
     let renovacion = {
         let cliente = cliente.clone();
         tokio::spawn(async move {
+            let mut valida_desde = lease.desde;
             loop {
                 tokio::time::sleep(replica.plazo / 3).await;
-                let mut c = cliente.lock().await;
-                if c.is_closed() {
-                    match postgres::conectar(&base).await {
-                        Ok(nuevo) => *c = nuevo,
-                        Err(e) => {
-                            tracing::warn!("{e:#}");
-                            continue;
-                        }
+                let inicio = Instant::now();
+                let intento = async {
+                    let mut c = cliente.lock().await;
+                    if c.is_closed() {
+                        *c = postgres::conectar(&base).await?;
                     }
-                }
-                match lider::renovar(&c, epoca, replica.plazo).await {
-                    Ok(true) => ver_replicas(&c, &replica, &replicas_tx).await,
+                    let renovada = lider::renovar(&c, epoca, replica.plazo).await?;
+                    if renovada {
+                        ver_replicas(&c, &replica, &replicas_tx).await;
+                    }
+                    anyhow::Ok(renovada)
+                };
+                let r = tokio::time::timeout(replica.plazo / 3, intento).await;
+                match r
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("renewing the leadership: no answer")))
+                {
+                    Ok(true) => valida_desde = inicio,
                     Ok(false) => {
                         tracing::error!(epoca, "another replica has taken over the leadership");
                         let _ = perdido_tx.send(true);
                         return;
                     }
-                    // Unknown: the fencing keeps the writes safe until a renewal says.
+                    // Fencing keeps the writes safe meanwhile; once the lease may have
+                    // expired, another replica may lead: step down.
+                    Err(e) if valida_desde.elapsed() >= replica.plazo => {
+                        tracing::error!(
+                            epoca,
+                            "{e:#}: no renewal for a whole lease time, stepping down"
+                        );
+                        let _ = perdido_tx.send(true);
+                        return;
+                    }
                     Err(e) => tracing::warn!("{e:#}"),
                 }
             }
@@ -210,18 +284,33 @@ async fn liderar(
             }
         }
     };
-    let r = crate::run(config, listener, apagado).await;
+    // A deposed leader's requests may wait on commits that will never come (a partition):
+    // it waits for them a little, then drops them.
+    let limite = {
+        let mut perdido = perdido.clone();
+        async move {
+            let _ = perdido.wait_for(|p| *p).await;
+            tokio::time::sleep(GRACIA_DEPUESTO).await;
+        }
+    };
+    let r = tokio::select! {
+        r = crate::run(config, listener, apagado) => r,
+        _ = limite => Ok(()),
+    };
     renovacion.abort();
     if *perdido.borrow() {
-        anyhow::bail!(
-            "this replica lost the leadership (epoch {epoca}) to another: exiting, to start again \
-             as a follower"
-        );
+        if let Err(e) = r {
+            tracing::warn!("the deposed maestro stopped with an error: {e:#}");
+        }
+        return Ok(Fin::Perdida);
     }
-    if let Err(e) = lider::soltar(&*cliente.lock().await, epoca).await {
-        tracing::warn!("{e:#}");
+    let soltar = async { lider::soltar(&*cliente.lock().await, epoca).await };
+    match tokio::time::timeout(Duration::from_secs(2), soltar).await {
+        Ok(Err(e)) => tracing::warn!("{e:#}"),
+        Err(_) => tracing::warn!("releasing the leadership: no answer"),
+        Ok(Ok(())) => {}
     }
-    r
+    r.map(|()| Fin::Parada)
 }
 
 /// Announces this replica and reads them all, for `GET /estado`.
