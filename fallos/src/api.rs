@@ -220,3 +220,81 @@ pub struct TerminadoEsclavo {
 pub async fn estado_esclavo(http: &reqwest::Client, url: &str) -> anyhow::Result<VistaEsclavo> {
     leer(http.get(format!("{url}/estado")).send().await?).await
 }
+
+/// What [`enviar_tareas`] went through to have a batch acknowledged.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Envio {
+    /// Tries that failed (no connection, no answer, 5xx) before one went through.
+    pub reintentos: u32,
+    /// Whether a retry found the batch already queued (409: an earlier try whose answer was
+    /// lost had gone through) and read its ids back by `task_id`.
+    pub ya_estaba: bool,
+}
+
+/// `POST /tasks` of `tareas` (each with a unique `task_id`), to the maestros of `urls` in turn
+/// from `primero`, until one acknowledges the batch, within `plazo`: the batch's job ids, in
+/// order. A batch is queued all or nothing, and a `task_id` only once, so a retry after an
+/// answer that was lost cannot queue anything twice: its 409 says the batch is in, and the ids
+/// are read back by `task_id`. This is how a client submits safely through a failover.
+pub async fn enviar_tareas(
+    http: &reqwest::Client,
+    urls: &[String],
+    primero: usize,
+    tareas: &[serde_json::Value],
+    plazo: Duration,
+) -> anyhow::Result<(Vec<TrabajoId>, Envio)> {
+    #[derive(Deserialize)]
+    struct Vista {
+        id: TrabajoId,
+    }
+    #[derive(Deserialize)]
+    struct Creadas {
+        tasks: Vec<Vista>,
+    }
+    let cuerpo = serde_json::json!({ "tasks": tareas });
+    let inicio = Instant::now();
+    let mut envio = Envio::default();
+    for intento in 0.. {
+        anyhow::ensure!(
+            inicio.elapsed() < plazo,
+            "no maestro of {urls:?} acknowledged the batch within {plazo:?} ({} tries)",
+            envio.reintentos
+        );
+        let url = &urls[(primero + intento) % urls.len()];
+        let r = http.post(format!("{url}/tasks")).json(&cuerpo).send().await;
+        match r {
+            Ok(r) if r.status() == 201 => {
+                let c: Creadas = r.json().await.context("reading POST /tasks' answer")?;
+                return Ok((c.tasks.into_iter().map(|t| t.id).collect(), envio));
+            }
+            Ok(r) if r.status() == 409 => {
+                envio.ya_estaba = true;
+                let releer = async {
+                    let mut ids = Vec::with_capacity(tareas.len());
+                    for t in tareas {
+                        let task_id = t["task_id"].as_str().context("a task without task_id")?;
+                        let r = http.get(format!("{url}/tasks/{task_id}")).send().await?;
+                        ids.push(leer::<Vista>(r).await?.id);
+                    }
+                    anyhow::Ok(ids)
+                };
+                // A maestro going away meanwhile: the next try finds the batch again.
+                if let Ok(ids) = releer.await {
+                    return Ok((ids, envio));
+                }
+            }
+            Ok(r) if r.status().is_server_error() => {}
+            Ok(r) => {
+                let estado = r.status();
+                anyhow::bail!(
+                    "POST /tasks: {estado}: {}",
+                    r.text().await.unwrap_or_default()
+                );
+            }
+            Err(_) => {}
+        }
+        envio.reintentos += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    unreachable!("the loop returns")
+}

@@ -18,6 +18,8 @@
 //! | `memoria_caida` | a memoria node reports its node in `crítico`, so jobs wait rather than run on that node's esclavo (the healthy esclavo is full); SIGKILL of the memoria process | after `--plazo-memoria-ms` its report is stale (`GET /memoria` says `obsoleto`) and the waiting jobs run on the esclavo it was steering them from |
 //! | `disco_lento` | the disk stalls (the maestro's database write lock is held from outside, as a disk taking seconds to fsync would) while a slot frees and the maestro sends a waiting job; SIGKILL of the maestro before that assignment is durable; restart | every job completes once; each attempt number of a job is run by one esclavo only, and the job sent during the stall has an attempt row naming the esclavo that ran it |
 //! | `drenaje` | SIGTERM (not SIGKILL), as an autoscaler or `docker stop` sends it: to esclavo A (`--gracia-s 3`) running a 1.5 s job and an 8 s one; then to the maestro while three clients submit batches; restart | A drains: the maestro lists it `drenando` and sends a new job to B; the short job finishes on A; the long one is handed back when the grace period ends and runs again on B at once, without counting as a failure (`--max-intentos 1`); A exits 0 and is forgotten. The maestro exits 0; restarted, it finishes every acknowledged job and holds no other |
+//! | `replicas_sigkill` | two maestro replicas on one PostgreSQL database (lease 1.5 s), two esclavos with `--maestro a,b`, four clients submitting 10,000 `espera` tasks of 2 ms in batches of 100 to both (`POST /tasks`, each task with a `task_id`); SIGKILL of the leader once 3,000 are acknowledged | the follower takes over by itself; a batch whose answer the kill lost is sent again and found queued (409, ids read back by `task_id`), never queued twice; every acknowledged job completes once (read from PostgreSQL); the takeover time is reported |
+//! | `replicas_particion` | the leader cut off from PostgreSQL alone (a blackhole route to the database's address in its namespace) while it still reaches its esclavos and the clients | it steps down by itself (no renewal for a lease time) and the follower takes over; its writes cannot commit, and fencing refuses them once the lease is another's; after the route heals it follows; 100 more jobs go through it; every job completes once, one attempt giving its result |
 //! | `carga` | load: 32 concurrent clients submit 100,000 `espera` jobs of 0–2 ms (batches of 50–200 on `POST /trabajos`, every 20th request a single `POST /agregar_trabajo`; a probe adds a single job every 20 ms until the backlog is nearly done) to a maestro (`--sincronizacion full`) with 4 esclavos of 16 slots, while a chaos task SIGKILLs a random esclavo every ~2 s and restarts it under the same name | every job completes once within 240 s; the maestro's RSS, sampled every 250 ms, stays under 400 MiB; throughput and submit latency (p50, p99, worst, of batches and of single jobs) are reported |
 //!
 //! # Running them
@@ -41,7 +43,11 @@
 //! small machine, other tests' CPU load could starve heartbeats and turn a deliberate fault into
 //! an accidental one. Each scenario takes its own ports and a fresh data folder.
 //!
-//! **The partition scenario needs root** and iproute2 (`ip netns`, veth, bridge). Without them
+//! **PostgreSQL.** The `replicas_*` scenarios start their own throwaway server with
+//! `pruebas::postgres` (Debian's `postgresql`); without it they pass after saying loudly that
+//! they did not run, unless `HPC_EXIGIR_POSTGRES=1` (CI), which makes them fail.
+//!
+//! **The partition scenarios need root** and iproute2 (`ip netns`, veth, bridge). Without them
 //! it fails, saying so. On machines without root, `HPC_SIN_NETNS=1` excludes it: the test then
 //! passes after printing, loudly, that the partition was not tested, and its figures file says
 //! `excluido`. It names its namespaces `hpcf-<pid>-…` and removes them when it ends, panics

@@ -159,6 +159,61 @@ impl Red {
         println!("[fallos] healing the link of {nodo}");
         ip(&["-n", &self.puente(), "link", "set", &puerto, "up"]);
     }
+
+    /// One more address of the root namespace on the nodes' subnet, `198.18.N.253`: a service
+    /// of the test listening there (PostgreSQL) can be cut from one node alone
+    /// ([`Red::bloquear`]) while the node still reaches the test at `198.18.N.254`.
+    pub fn segunda_ip_raiz(&self) -> Ipv4Addr {
+        let dir = Ipv4Addr::new(198, 18, self.subred, 253);
+        let ya = Command::new("ip")
+            .args(["-4", "addr", "show", "dev", &self.enlace_raiz])
+            .output()
+            .is_ok_and(|s| String::from_utf8_lossy(&s.stdout).contains(&format!("{dir}/")));
+        if !ya {
+            ip(&[
+                "addr",
+                "add",
+                &format!("{dir}/32"),
+                "dev",
+                &self.enlace_raiz,
+            ]);
+        }
+        dir
+    }
+
+    /// The subnet of the scenario, as `198.18.N.0/24`.
+    pub fn subred(&self) -> String {
+        format!("198.18.{}.0/24", self.subred)
+    }
+
+    /// Cuts `nodo` off from one address only: a blackhole route in its namespace, so its
+    /// packets to `destino` go nowhere while the rest of its traffic flows.
+    pub fn bloquear(&self, nodo: &str, destino: Ipv4Addr) {
+        println!("[fallos] cutting {nodo} off from {destino}");
+        let ruta = format!("{destino}/32");
+        ip(&[
+            "-n",
+            &self.espacio(nodo),
+            "route",
+            "add",
+            "blackhole",
+            &ruta,
+        ]);
+    }
+
+    /// Undoes [`Red::bloquear`].
+    pub fn desbloquear(&self, nodo: &str, destino: Ipv4Addr) {
+        println!("[fallos] reconnecting {nodo} to {destino}");
+        let ruta = format!("{destino}/32");
+        ip(&[
+            "-n",
+            &self.espacio(nodo),
+            "route",
+            "del",
+            "blackhole",
+            &ruta,
+        ]);
+    }
 }
 
 impl Drop for Red {

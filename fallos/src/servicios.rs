@@ -176,6 +176,11 @@ pub struct OpcionesMaestro {
     pub sincronizacion: &'static str,
     pub rust_log: &'static str,
     pub red: Option<EnRed>,
+    /// A PostgreSQL database URL (`--base`); `None`: SQLite in `datos`.
+    pub base: Option<String>,
+    /// With `base`: the replica's name (`--replica`); its lease is `plazo_lider_ms`.
+    pub replica: Option<&'static str>,
+    pub plazo_lider_ms: u64,
 }
 
 impl Default for OpcionesMaestro {
@@ -189,6 +194,9 @@ impl Default for OpcionesMaestro {
             sincronizacion: "full",
             rust_log: "info",
             red: None,
+            base: None,
+            replica: None,
+            plazo_lider_ms: 1500,
         }
     }
 }
@@ -213,7 +221,7 @@ impl Maestro {
             (Some(_), 0) => 5001,
             (_, p) => p,
         };
-        let args: Vec<OsString> = vec![
+        let mut args: Vec<OsString> = vec![
             "--puerto".into(),
             puerto.to_string().into(),
             "--datos".into(),
@@ -228,12 +236,32 @@ impl Maestro {
             "--sincronizacion".into(),
             o.sincronizacion.into(),
         ];
-        let l = esc.lanzamiento("maestro", "maestro", args, o.rust_log, o.red.as_ref());
-        let p = Proceso::lanzar("maestro", &l)
+        let host = o.red.as_ref().map_or(Ipv4Addr::LOCALHOST, |r| r.ip);
+        if let Some(base) = &o.base {
+            args.extend(["--base".into(), base.into()]);
+        }
+        if let Some(r) = o.replica {
+            args.extend([
+                "--replica".into(),
+                r.into(),
+                "--plazo-lider-ms".into(),
+                o.plazo_lider_ms.to_string().into(),
+            ]);
+            if puerto != 0 {
+                args.extend([
+                    "--url-replica".into(),
+                    format!("http://{host}:{puerto}").into(),
+                ]);
+            }
+        }
+        let nombre = o
+            .replica
+            .map_or("maestro".into(), |r| format!("maestro-{r}"));
+        let l = esc.lanzamiento("maestro", &nombre, args, o.rust_log, o.red.as_ref());
+        let p = Proceso::lanzar(&nombre, &l)
             .await
             .unwrap_or_else(|e| panic!("{e:#}"));
         self.puerto = p.puerto;
-        let host = o.red.as_ref().map_or(Ipv4Addr::LOCALHOST, |r| r.ip);
         self.api = Api::new(format!("http://{host}:{}", p.puerto));
         println!(
             "[fallos] maestro pid {} at {} (data {})",
@@ -285,8 +313,14 @@ impl Maestro {
     }
 
     /// Copies its (stopped) database to the scenario's log folder, for a post-mortem; returns
-    /// where.
+    /// where. On PostgreSQL, the database's URL is written there instead (the server lives
+    /// until the scenario ends).
     pub fn copiar_base(&self) -> PathBuf {
+        if let Some(base) = &self.opciones.base {
+            let nota = self.registros.join("base-postgresql.txt");
+            let _ = std::fs::write(&nota, format!("{base}\n"));
+            return nota;
+        }
         for sufijo in ["", "-wal", "-shm"] {
             let origen = self.datos.join(format!("maestro.db{sufijo}"));
             if origen.exists() {

@@ -4,7 +4,7 @@
 //! Two views are checked. While the maestro runs, `/resumen`: nothing active, nothing failed or
 //! cancelled, as many jobs as were acknowledged, and (if the maestro never restarted) a
 //! `completados` counter equal to them; a result recorded twice would push the counter past
-//! the number of jobs. Then the maestro is stopped and its SQLite file is read directly: every
+//! the number of jobs. Then the maestro is stopped and its database (the SQLite file, or its PostgreSQL database) is read directly: every
 //! acknowledged job is there, `completado`, with a result, and exactly one attempt closed
 //! without an error, run by the esclavo the job names, and no attempt left open (an attempt
 //! superseded by another's result must end too); no other job is there. A failure keeps a copy
@@ -115,8 +115,13 @@ pub async fn verificar(
         .await
         .expect("/resumen after the drain");
     maestro.parar().await;
-    let base = leer_base(&maestro.base_de_datos())
-        .unwrap_or_else(|e| panic!("reading {}: {e:#}", maestro.base_de_datos().display()));
+    let base = match &maestro.opciones.base {
+        Some(url) => leer_postgres(url)
+            .await
+            .unwrap_or_else(|e| panic!("reading {url}: {e:#}")),
+        None => leer_base(&maestro.base_de_datos())
+            .unwrap_or_else(|e| panic!("reading {}: {e:#}", maestro.base_de_datos().display())),
+    };
     let mut c = contar(&base, &esperados);
     c.resumen = r;
     let duplicados_contador = if maestro.reinicios == 0 {
@@ -262,6 +267,47 @@ fn leer_base(ruta: &Path) -> anyhow::Result<Base> {
     })?;
     for f in filas {
         let (id, fila) = f?;
+        base.intentos.entry(id).or_default().push(fila);
+    }
+    Ok(base)
+}
+
+/// [`leer_base`] of a maestro on PostgreSQL (the same tables and columns).
+async fn leer_postgres(url: &str) -> anyhow::Result<Base> {
+    let (c, conexion) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .context("connecting")?;
+    tokio::spawn(conexion);
+    let mut base = Base::default();
+    let filas = c
+        .query(
+            "SELECT id, estado, esclavo, resultado IS NOT NULL FROM trabajos",
+            &[],
+        )
+        .await?;
+    for f in filas {
+        let id = TrabajoId(f.try_get::<_, i64>(0)? as u64);
+        let fila = FilaTrabajo {
+            estado: f.try_get(1)?,
+            esclavo: f.try_get(2)?,
+            con_resultado: f.try_get(3)?,
+        };
+        base.trabajos.insert(id, fila);
+    }
+    let filas = c
+        .query(
+            "SELECT trabajo, numero, esclavo, fin_ms IS NOT NULL, error FROM intentos",
+            &[],
+        )
+        .await?;
+    for f in filas {
+        let id = TrabajoId(f.try_get::<_, i64>(0)? as u64);
+        let fila = FilaIntento {
+            numero: f.try_get::<_, i64>(1)? as u32,
+            esclavo: f.try_get(2)?,
+            cerrado: f.try_get(3)?,
+            error: f.try_get(4)?,
+        };
         base.intentos.entry(id).or_default().push(fila);
     }
     Ok(base)

@@ -123,7 +123,12 @@ async fn seguir(
     let base = config.base.clone().expect("checked at start");
     // Never itself: a lease of its own that it gave up is retaken at the first try.
     let otro = |l: &lider::Lider| l.vigente && l.replica != replica.nombre;
-    let actual = lider::leer(cliente).await.ok().filter(otro);
+    // Every call bounded: a connection cut off from the database hangs rather than fails.
+    let plazo = replica.plazo / 3;
+    let actual = a_tiempo(plazo, lider::leer(cliente))
+        .await
+        .ok()
+        .filter(otro);
     tracing::info!(lider = ?actual.as_ref().map(|l| &l.url), "following");
     let (lider_tx, lider_rx) = watch::channel(actual.map(|l| l.url));
     let (fin_tx, fin_rx) = watch::channel(false);
@@ -142,23 +147,30 @@ async fn seguir(
             plataforma::servir(listener, router, &transporte, apagado).await
         })
     };
+    let mut colgada = false;
     let lease = loop {
-        if cliente.is_closed() {
-            match postgres::conectar(&base).await {
-                Ok(c) => *cliente = c,
+        if cliente.is_closed() || colgada {
+            match a_tiempo(plazo, postgres::conectar(&base)).await {
+                Ok(c) => (*cliente, colgada) = (c, false),
                 Err(e) => tracing::warn!("{e:#}"),
             }
         }
-        if let Err(e) = lider::anunciar(cliente, &replica.nombre, &replica.url).await {
+        let anuncio = lider::anunciar(cliente, &replica.nombre, &replica.url);
+        if let Err(e) = a_tiempo(plazo, anuncio).await {
             tracing::warn!("{e:#}");
+            colgada = true;
         }
         let desde = Instant::now();
-        match lider::tomar(cliente, &replica.nombre, &replica.url, replica.plazo).await {
+        let toma = lider::tomar(cliente, &replica.nombre, &replica.url, replica.plazo);
+        match a_tiempo(replica.plazo, toma).await {
             Ok(Some(epoca)) => break Lease { epoca, desde },
             Ok(None) => {}
-            Err(e) => tracing::warn!("{e:#}"),
+            Err(e) => {
+                tracing::warn!("{e:#}");
+                colgada = true;
+            }
         }
-        match lider::leer(cliente).await {
+        match a_tiempo(plazo, lider::leer(cliente)).await {
             Ok(l) => {
                 let url = otro(&l).then_some(l.url);
                 lider_tx.send_if_modified(|actual| {
@@ -189,6 +201,16 @@ async fn seguir(
         r.context("the forwarding server panicked")??;
     }
     Ok(Some(lease))
+}
+
+/// `f`, or an error once `plazo` has passed without its answer.
+async fn a_tiempo<T>(
+    plazo: Duration,
+    f: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::time::timeout(plazo, f)
+        .await
+        .unwrap_or_else(|_| anyhow::bail!("PostgreSQL did not answer within {plazo:?}"))
 }
 
 /// How a leadership ended.
@@ -235,13 +257,13 @@ async fn liderar(
     let renovacion = {
         let cliente = cliente.clone();
         tokio::spawn(async move {
-            let mut valida_desde = lease.desde;
+            let (mut valida_desde, mut colgada) = (lease.desde, false);
             loop {
                 tokio::time::sleep(replica.plazo / 3).await;
                 let inicio = Instant::now();
                 let intento = async {
                     let mut c = cliente.lock().await;
-                    if c.is_closed() {
+                    if c.is_closed() || colgada {
                         *c = postgres::conectar(&base).await?;
                     }
                     let renovada = lider::renovar(&c, epoca, replica.plazo).await?;
@@ -250,10 +272,9 @@ async fn liderar(
                     }
                     anyhow::Ok(renovada)
                 };
-                let r = tokio::time::timeout(replica.plazo / 3, intento).await;
-                match r
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("renewing the leadership: no answer")))
-                {
+                let r = a_tiempo(replica.plazo / 3, intento).await;
+                colgada = r.is_err();
+                match r {
                     Ok(true) => valida_desde = inicio,
                     Ok(false) => {
                         tracing::error!(epoca, "another replica has taken over the leadership");

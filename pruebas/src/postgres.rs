@@ -184,6 +184,24 @@ impl Postgres {
         }
     }
 
+    /// Lets clients from `cidr` (as `198.18.0.0/15`) in without a password, as from
+    /// 127.0.0.1; the server must also listen there (`listen_addresses` in
+    /// [`Postgres::iniciar_con`]). A running server is restarted to read it.
+    pub fn permitir(&mut self, cidr: &str) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let ruta = self.carpeta.join("datos").join("pg_hba.conf");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&ruta)
+            .with_context(|| format!("opening {}", ruta.display()))?;
+        writeln!(f, "host all all {cidr} trust")?;
+        if self.proceso.is_some() {
+            self.parar();
+            self.arrancar()?;
+        }
+        Ok(())
+    }
+
     /// Kills the server with SIGKILL, as a crash would, and waits for it to be gone.
     pub fn matar(&mut self) {
         if let Some(mut p) = self.proceso.take() {
@@ -253,16 +271,22 @@ pub fn compartido() -> Option<&'static Postgres> {
     static SERVIDOR: OnceLock<Option<Postgres>> = OnceLock::new();
     SERVIDOR
         .get_or_init(|| {
-            if binarios().is_none() {
-                if std::env::var(EXIGIR).is_ok_and(|v| v == "1") {
-                    panic!("{EXIGIR}=1 but PostgreSQL is not installed: {COMO_INSTALAR}");
-                }
-                eprintln!("{}", aviso());
-                return None;
-            }
-            Some(Postgres::iniciar().expect("starting the test PostgreSQL server"))
+            disponible().then(|| Postgres::iniciar().expect("starting the test PostgreSQL server"))
         })
         .as_ref()
+}
+
+/// Whether PostgreSQL is installed; if not, says so loudly ([`aviso`]), or panics where
+/// [`EXIGIR`] is set.
+pub fn disponible() -> bool {
+    if binarios().is_some() {
+        return true;
+    }
+    if std::env::var(EXIGIR).is_ok_and(|v| v == "1") {
+        panic!("{EXIGIR}=1 but PostgreSQL is not installed: {COMO_INSTALAR}");
+    }
+    eprintln!("{}", aviso());
+    false
 }
 
 /// What a run without PostgreSQL says.

@@ -209,8 +209,21 @@ pub async fn conectar(base: &Base) -> anyhow::Result<Client> {
             tracing::warn!("PostgreSQL connection closed: {e}");
         }
     });
+    // A maestro cut off in the middle of a transaction must not keep its locks (the fencing
+    // row's among them, which a takeover waits for) until TCP gives up, hours later.
+    cliente
+        .batch_execute(&format!(
+            "SET idle_in_transaction_session_timeout = {}",
+            TRANSACCION_ABANDONADA.as_millis()
+        ))
+        .await
+        .context("setting the session's idle-in-transaction limit")?;
     Ok(cliente)
 }
+
+/// How long the server keeps a transaction whose maestro stopped sending in the middle of it
+/// (the writer sends each transaction whole, so it is never idle inside one otherwise).
+pub const TRANSACCION_ABANDONADA: Duration = Duration::from_secs(5);
 
 /// Applies the steps of [`MIGRACIONES`] the database lacks, under the advisory lock.
 pub async fn migrar(cliente: &mut Client) -> anyhow::Result<()> {
