@@ -134,6 +134,11 @@ CREATE TABLE replicas (
     visto TIMESTAMPTZ NOT NULL
 );
 ",
+    // The open attempts alone: closing a finished job's other attempts then costs what the
+    // running jobs number, not a scan of every attempt ever made (the planner chose one).
+    "
+CREATE INDEX intentos_abiertos ON intentos (trabajo) WHERE fin_ms IS NULL;
+",
 ];
 
 /// Parses `--base`: a `postgresql://` (or `postgres://`) URL, or libpq's `key=value` string.
