@@ -424,17 +424,18 @@ async fn reenviar(State(p): State<Proxy>, req: Request) -> Response {
     let estado = respuesta.status();
     let mut cabeceras = HeaderMap::new();
     copiar(respuesta.headers(), &mut cabeceras);
-    match respuesta.bytes().await {
-        Ok(b) => {
-            let mut r = Response::new(Body::from(b));
-            *r.status_mut() = estado;
-            *r.headers_mut() = cabeceras;
-            r
+    // Streamed as it comes, not buffered: the dashboard's event stream never ends.
+    let trozos = futures_util::stream::unfold(respuesta, |mut r| async move {
+        match r.chunk().await {
+            Ok(Some(b)) => Some((Ok(b), r)),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), r)),
         }
-        Err(e) => no_disponible(&format!(
-            "the leading maestro {lider} broke off its answer: {e}"
-        )),
-    }
+    });
+    let mut r = Response::new(Body::from_stream(trozos));
+    *r.status_mut() = estado;
+    *r.headers_mut() = cabeceras;
+    r
 }
 
 fn no_disponible(mensaje: &str) -> Response {

@@ -424,6 +424,21 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
     )
     .await;
     let (_, epoca_a) = papeles(&url_b).await;
+    // The dashboard's event stream, through the follower: streamed, not buffered.
+    let mut eventos = reqwest::get(format!("{url_b}/panel/eventos"))
+        .await
+        .unwrap();
+    assert_eq!(eventos.status(), 200);
+    let mut leido = String::new();
+    while !leido.contains("event: resumen") {
+        let trozo = tokio::time::timeout(Duration::from_secs(10), eventos.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no event through the follower in 10 s: {leido}"))
+            .unwrap()
+            .expect("the stream stays open");
+        leido.push_str(&String::from_utf8_lossy(&trozo));
+    }
+    drop(eventos);
     let e = estado(&url_b).await;
     let a_lidera = e.replicas.iter().find(|r| r.lider).unwrap();
     assert!(
