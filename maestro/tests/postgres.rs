@@ -439,6 +439,19 @@ async fn when_the_leader_dies_the_follower_takes_over_and_every_accepted_job_fin
         leido.push_str(&String::from_utf8_lossy(&trozo));
     }
     drop(eventos);
+    // The overview, through the follower, lists both with their roles.
+    let inicio = reqwest::get(format!("{url_b}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for esperado in [
+        r#"data-replica="a" data-papel="leader""#,
+        r#"data-replica="b" data-papel="follower""#,
+    ] {
+        assert!(inicio.contains(esperado), "{esperado} in {inicio}");
+    }
     let e = estado(&url_b).await;
     let a_lidera = e.replicas.iter().find(|r| r.lider).unwrap();
     assert!(

@@ -22,7 +22,6 @@ struct Sentencias {
     marcar_archivo: Statement,
     marcar_linea: Statement,
     asignar: Statement,
-    abrir_intento: Statement,
     devolver: Statement,
     borrar_intento: Statement,
     ceder: Statement,
@@ -66,7 +65,7 @@ impl Conexion {
             .await
             .map_err(|e| anyhow::anyhow!("setting the writer's planner options: {e}"))?;
         let p = |sql: &'static str| cliente.prepare(sql);
-        let (a, b, c, d, e, f, g, h) = tokio::try_join!(
+        let (a, b, c, d, f, g, h) = tokio::try_join!(
             p(
                 "INSERT INTO trabajos (id, parametros, algoritmo, prioridad, estado, creado_ms,
                  origen, plazo_s, tipo, via, task_id, descripcion, algoritmo_pedido)
@@ -86,16 +85,17 @@ impl Conexion {
                 "INSERT INTO lineas_cargadas (archivo, texto, ocurrencia, trabajo)
                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
             ),
-            p(
-                "UPDATE trabajos t SET estado = 'asignado', esclavo = n.esclavo,
-                 intentos = n.numero, iniciado_ms = COALESCE(t.iniciado_ms, n.inicio),
-                 motivo = NULL
-               FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
-                 AS n (id, esclavo, numero, inicio)
-               WHERE t.id = n.id AND t.estado || '' = 'pendiente'"
-            ),
-            p("INSERT INTO intentos (trabajo, numero, esclavo, inicio_ms)
-               SELECT * FROM UNNEST($1::bigint[], $3::bigint[], $2::text[], $4::bigint[])
+            // A run of assignments: the jobs and their new attempts, in one statement.
+            p("WITH n AS (
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[])
+                   AS n (id, esclavo, numero, inicio)),
+               asignados AS (
+                 UPDATE trabajos t SET estado = 'asignado', esclavo = n.esclavo,
+                   intentos = n.numero, iniciado_ms = COALESCE(t.iniciado_ms, n.inicio),
+                   motivo = NULL
+                 FROM n WHERE t.id = n.id AND t.estado || '' = 'pendiente')
+               INSERT INTO intentos (trabajo, numero, esclavo, inicio_ms)
+               SELECT id, numero, esclavo, inicio FROM n
                ON CONFLICT (trabajo, numero) DO UPDATE SET esclavo = EXCLUDED.esclavo,
                  inicio_ms = EXCLUDED.inicio_ms, fin_ms = NULL, error = NULL"),
             p(
@@ -149,7 +149,6 @@ impl Conexion {
             marcar_archivo: b,
             marcar_linea: c,
             asignar: d,
-            abrir_intento: e,
             devolver: f,
             borrar_intento: g,
             ceder: h,
@@ -305,16 +304,13 @@ impl Corrida {
             Corrida::Ninguna => {}
             Corrida::Nuevos(n) => pasos.push((&s.insertar, n.valores())),
             Corrida::Asignados(a) => {
-                let valores = || -> Vec<Valor> {
-                    vec![
-                        Box::new(a.id.clone()),
-                        Box::new(a.esclavo.clone()),
-                        Box::new(a.numero.clone()),
-                        Box::new(a.inicio.clone()),
-                    ]
-                };
-                pasos.push((&s.asignar, valores()));
-                pasos.push((&s.abrir_intento, valores()));
+                let valores: Vec<Valor> = vec![
+                    Box::new(a.id),
+                    Box::new(a.esclavo),
+                    Box::new(a.numero),
+                    Box::new(a.inicio),
+                ];
+                pasos.push((&s.asignar, valores));
             }
             Corrida::Completados(r) => {
                 // Each result closes its own attempt and completes its job first; the other
