@@ -56,13 +56,20 @@ impl Servicio {
     }
 
     /// Lays over a job read from the store what memory knows and the store may not have yet:
-    /// a pending job's reason to wait, a dispatch not yet committed.
+    /// a pending job's reason to wait, a dispatch not yet committed (its state and esclavo
+    /// together: the view never says running on no esclavo).
     pub fn con_memoria(&self, t: &mut Trabajo) {
         let estado = self.estado();
         match estado.trabajos.en_memoria(t.id) {
             Some(EstadoTrabajo::Pendiente) => {
                 t.estado = EstadoTrabajo::Pendiente;
                 t.motivo = estado.explicar(t.id);
+            }
+            Some(EstadoTrabajo::Asignado) => {
+                t.estado = EstadoTrabajo::Asignado;
+                if let Some(c) = estado.trabajos.en_curso.get(&t.id) {
+                    t.esclavo = Some(c.esclavo.nombre.clone());
+                }
             }
             Some(e) => t.estado = e,
             None => {}
