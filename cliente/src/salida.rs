@@ -107,11 +107,7 @@ fn almacen(a: &InfoAlmacen) -> String {
 fn replicas(r: &[InfoReplica]) -> Table {
     let mut t = tabla(["replica", "url", "role", "leads since", "epoch", "seen"]);
     for x in r {
-        let papel = match (x.lider, x.viva) {
-            (true, _) => "leader",
-            (false, true) => "follower",
-            (false, false) => "silent",
-        };
+        let papel = x.papel();
         t.add_row(vec![
             x.nombre.clone(),
             x.url.clone(),

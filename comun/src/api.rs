@@ -325,6 +325,17 @@ pub struct InfoReplica {
     pub viva: bool,
 }
 
+impl InfoReplica {
+    /// `leader`, `follower`, or `silent` (not seen within two lease times).
+    pub fn papel(&self) -> &'static str {
+        match (self.lider, self.viva) {
+            (true, _) => "leader",
+            (false, true) => "follower",
+            (false, false) => "silent",
+        }
+    }
+}
+
 /// Answer to `GET /ping` of every service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Ping {

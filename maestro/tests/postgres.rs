@@ -387,14 +387,7 @@ async fn papeles(url: &str) -> (Vec<(String, &'static str)>, Option<i64>) {
     let papeles = e
         .replicas
         .iter()
-        .map(|r| {
-            let papel = match (r.lider, r.viva) {
-                (true, _) => "leader",
-                (false, true) => "follower",
-                (false, false) => "silent",
-            };
-            (r.nombre.clone(), papel)
-        })
+        .map(|r| (r.nombre.clone(), r.papel()))
         .collect();
     (papeles, e.replicas.iter().find_map(|r| r.epoca))
 }

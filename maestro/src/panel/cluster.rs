@@ -111,11 +111,7 @@ impl ReplicaVista {
         ReplicaVista {
             nombre: r.nombre.clone(),
             url: r.url.clone(),
-            papel: match (r.lider, r.viva) {
-                (true, _) => "leader",
-                (false, true) => "follower",
-                (false, false) => "silent",
-            },
+            papel: r.papel(),
             desde: r.lider_desde_ms.map_or(String::new(), instante),
             epoca: r.epoca.map_or(String::new(), |e| e.to_string()),
             visto: format!("{} ago", duracion_ms(ahora.saturating_sub(r.visto_ms))),
