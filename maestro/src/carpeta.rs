@@ -5,15 +5,17 @@
 //!
 //! **A file is taken only once it is complete.** With file notification (inotify through the
 //! `notify` crate) a file is taken when the writer closes it or renames it into the folder; a
-//! file written to and not yet closed is left alone, however long the writer pauses. Without
-//! notification (or for files already there at start) the slow poll takes a file once its size
-//! and modification time stood still for one whole poll period.
+//! file written to since the watch began is never taken by the poll, so one not yet closed is
+//! left alone however long the writer pauses (and however late the notification comes).
+//! Without notification, after it lost events, or for files last written before the watch
+//! began, the slow poll takes a file once its size and modification time stood still for one
+//! whole poll period.
 //!
 //! **Exactly once.** A file's jobs are committed in one transaction together with its name
 //! and SHA-256 (`archivos_tareas`); the move comes after. A maestro killed between the two
 //! finds the file again at start, sees it in the store, and only moves it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -22,7 +24,7 @@ use std::time::SystemTime;
 use comun::api::Origen;
 use comun::tareas::ErrorTarea;
 use notify::Watcher;
-use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
@@ -37,12 +39,12 @@ pub const RECHAZADOS: &str = "rechazados";
 /// file's tasks, before moving it (the crash the exactly-once rule is about).
 pub const PRUEBA_ABORTAR_TRAS_COMMIT: &str = "HPC_PRUEBA_ABORTAR_TRAS_COMMIT_TAREAS";
 
-/// What the watcher hears about a file.
+/// What the watcher hears.
 enum Aviso {
-    /// Written to: not complete until closed.
-    Escribiendose(OsString),
-    /// Closed after writing, or renamed into the folder: complete.
+    /// A file closed after writing, or renamed into the folder: complete.
     Completo(OsString),
+    /// Notification failed or lost events: from now on the poll alone decides.
+    Perdida(String),
 }
 
 /// Watches `carpeta` until `parar` flips.
@@ -58,11 +60,12 @@ pub async fn vigilar(s: Arc<Servicio>, carpeta: PathBuf, mut parar: watch::Recei
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let observador = observar(&carpeta, tx);
+    // Taken once the watch is in place: whatever is written later has an event coming.
+    let vigilado_desde = observador.as_ref().map(|_| SystemTime::now());
     let mut v = Vigilante {
         servicio: s,
         carpeta,
-        notificado: observador.is_some(),
-        abiertos: HashSet::new(),
+        vigilado_desde,
         firmas: HashMap::new(),
     };
     tracing::info!("watching the task folder {}", v.carpeta.display());
@@ -71,9 +74,15 @@ pub async fn vigilar(s: Arc<Servicio>, carpeta: PathBuf, mut parar: watch::Recei
     loop {
         tokio::select! {
             Some(aviso) = rx.recv() => match aviso {
-                Aviso::Escribiendose(n) => { v.abiertos.insert(n); }
+                Aviso::Perdida(por_que) => {
+                    if v.vigilado_desde.take().is_some() {
+                        tracing::warn!(
+                            "file notification failed ({por_que}); polling the task folder \
+                             instead: a file is taken once it stood still for a poll period"
+                        );
+                    }
+                }
                 Aviso::Completo(n) => {
-                    v.abiertos.remove(&n);
                     v.firmas.remove(&n);
                     let ruta = v.carpeta.join(&n);
                     if es_tarea(&ruta) {
@@ -102,29 +111,26 @@ fn observar(
     tx: mpsc::UnboundedSender<Aviso>,
 ) -> Option<notify::RecommendedWatcher> {
     let mut w = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        let Ok(ev) = ev else { return };
+        let ev = match ev {
+            Ok(ev) if ev.need_rescan() => {
+                let _ = tx.send(Aviso::Perdida("the kernel's event queue overflowed".into()));
+                return;
+            }
+            Ok(ev) => ev,
+            Err(e) => {
+                let _ = tx.send(Aviso::Perdida(e.to_string()));
+                return;
+            }
+        };
         let completo = matches!(
             ev.kind,
             EventKind::Access(AccessKind::Close(AccessMode::Write))
                 | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
         );
-        let escribiendo = matches!(
-            ev.kind,
-            EventKind::Create(CreateKind::File | CreateKind::Any)
-                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
-        );
         // A rename with both ends names the new one last.
-        let Some(nombre) = ev.paths.last().and_then(|p| p.file_name()) else {
-            return;
-        };
-        let aviso = if completo {
-            Aviso::Completo(nombre.to_os_string())
-        } else if escribiendo {
-            Aviso::Escribiendose(nombre.to_os_string())
-        } else {
-            return;
-        };
-        let _ = tx.send(aviso);
+        if let (true, Some(nombre)) = (completo, ev.paths.last().and_then(|p| p.file_name())) {
+            let _ = tx.send(Aviso::Completo(nombre.to_os_string()));
+        }
     })
     .map_err(|e| tracing::warn!("no file watcher ({e}); polling the task folder instead"))
     .ok()?;
@@ -142,17 +148,16 @@ fn observar(
 struct Vigilante {
     servicio: Arc<Servicio>,
     carpeta: PathBuf,
-    /// Whether file notification works: then a file being written is known.
-    notificado: bool,
-    /// Files written to and not closed yet: the poll leaves them alone.
-    abiertos: HashSet<OsString>,
+    /// Since when file notification watches the folder, while it works: a file written to
+    /// since then is taken when its writer closes it (or renames it in), never by the poll.
+    vigilado_desde: Option<SystemTime>,
     /// Size and mtime of each file at the previous poll.
     firmas: HashMap<OsString, (u64, SystemTime)>,
 }
 
 impl Vigilante {
-    /// Takes the files whose size and mtime stood still since the previous poll (and that no
-    /// writer holds open, as far as notification tells).
+    /// Takes the files whose size and mtime stood still since the previous poll and that
+    /// notification does not answer for.
     async fn sondear(&mut self) {
         let Ok(entradas) = std::fs::read_dir(&self.carpeta) else {
             return;
@@ -173,7 +178,8 @@ impl Vigilante {
             };
             let nombre = e.file_name();
             let quieto = self.firmas.get(&nombre) == Some(&firma);
-            if quieto && !(self.notificado && self.abiertos.contains(&nombre)) {
+            let notificado = self.vigilado_desde.is_some_and(|desde| firma.1 > desde);
+            if quieto && !notificado {
                 listos.push(ruta);
             } else {
                 vistas.insert(nombre, firma);

@@ -7,7 +7,7 @@
 //! commit → publish): it is in the store before its answer, so it survives a SIGKILL of the
 //! maestro that follows.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use comun::api::{Cursor, FiltroTrabajos, ListaTrabajos, MAX_LISTA, RespuestaAccion, Trabajo};
 use comun::{Estado as EstadoTrabajo, Prioridad, TrabajoId};
@@ -91,7 +91,7 @@ impl Servicio {
     /// earlier attempts and their errors kept, its failures forgotten; it is pending, in the
     /// queue by its priority and id. 409 naming its state for any other job (and for a
     /// cancelled one whose esclavo has not stopped its attempt yet), 404 for an unknown one.
-    pub async fn reintentar(&self, id: TrabajoId) -> Result<RespuestaAccion, ErrorApi> {
+    pub async fn reintentar(self: &Arc<Self>, id: TrabajoId) -> Result<RespuestaAccion, ErrorApi> {
         let _uno = REINTENTANDO.lock().await;
         // The store must hold every change decided until now (a failure committed without
         // waiting, say) before it tells this job's state.
@@ -124,7 +124,7 @@ impl Servicio {
     /// place among the jobs of that priority, by id. 409 naming its state for a job that is
     /// not pending, 404 for an unknown one.
     pub async fn priorizar(
-        &self,
+        self: &Arc<Self>,
         id: TrabajoId,
         prioridad: Prioridad,
     ) -> Result<RespuestaAccion, ErrorApi> {

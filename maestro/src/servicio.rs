@@ -127,12 +127,17 @@ impl Servicio {
     /// Decide → commit → publish. Returns what the transition returned, once its changes are
     /// committed.
     pub async fn transicion<T>(
-        &self,
+        self: &Arc<Self>,
         f: impl FnOnce(&mut Estado) -> (T, Vec<Cambio>),
     ) -> anyhow::Result<T> {
         let (valor, commit, efectos) = self.decidir(f);
-        commit.esperar().await?;
-        self.publicar(efectos);
+        let s = self.clone();
+        hasta_el_final(async move {
+            commit.esperar().await?;
+            s.publicar(efectos);
+            Ok(())
+        })
+        .await?;
         Ok(valor)
     }
 
@@ -172,7 +177,7 @@ impl Servicio {
     /// once they are committed; on error nothing was queued. A `task_id` already taken is
     /// refused with a [`TaskIdsRepetidos`] error (`downcast_ref` finds it).
     pub async fn admitir(
-        &self,
+        self: &Arc<Self>,
         nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
     ) -> anyhow::Result<Vec<TrabajoId>> {
         self.admitir_con(nuevos, Vec::new()).await
@@ -181,7 +186,7 @@ impl Servicio {
     /// [`Servicio::admitir`], with `mas` changes committed in the same transaction as the
     /// jobs (a task file's mark), and only if they are.
     pub async fn admitir_con(
-        &self,
+        self: &Arc<Self>,
         nuevos: Vec<(NuevoTrabajo, Origen, Option<LineaCargada>)>,
         mas: Vec<Cambio>,
     ) -> anyhow::Result<Vec<TrabajoId>> {
@@ -196,12 +201,16 @@ impl Servicio {
             (filas, cambios)
         });
         let filas = filas?;
-        if let Err(e) = commit.esperar().await {
-            self.transicion_sin_esperar(|e| (e.olvidar_task_ids(&filas), Vec::new()));
-            return Err(e);
-        }
-        self.transicion_sin_esperar(|e| (e.encolar(&filas), Vec::new()));
-        Ok(filas.into_iter().map(|f| f.id).collect())
+        let s = self.clone();
+        hasta_el_final(async move {
+            if let Err(e) = commit.esperar().await {
+                s.transicion_sin_esperar(|e| (e.olvidar_task_ids(&filas), Vec::new()));
+                return Err(e);
+            }
+            s.transicion_sin_esperar(|e| (e.encolar(&filas), Vec::new()));
+            Ok(filas.into_iter().map(|f| f.id).collect())
+        })
+        .await
     }
 
     /// The job with this `task_id`.
@@ -243,4 +252,16 @@ impl Servicio {
             });
         }
     }
+}
+
+/// Runs `fin` (a commit's wait and what follows it) to its end even when the caller is dropped
+/// meanwhile, as an HTTP handler is when its client hangs up: committed jobs that were never
+/// queued would wait in the store, unseen, until a restart, and a task_id retried by that
+/// client would find them taken.
+async fn hasta_el_final<T: Send + 'static>(
+    fin: impl Future<Output = anyhow::Result<T>> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::spawn(fin)
+        .await
+        .map_err(|e| anyhow::anyhow!("finishing a commit panicked: {e}"))?
 }

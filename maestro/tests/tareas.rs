@@ -302,6 +302,53 @@ async fn a_task_id_already_taken_is_refused_by_name_through_the_api_and_the_fold
     m.parar().await;
 }
 
+/// A client that hangs up while its batch waits for the commit (its handler dropped) does not
+/// leave the jobs committed but out of the queue: they are counted, found by `task_id` and run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_client_hung_up_before_the_commit_is_still_queued_and_run() {
+    let datos = tempfile::tempdir().unwrap();
+    let m = maestro(config_maestro(datos.path()), 0).await;
+    let detenido = Detenido::tomar(datos.path()).await;
+    let impaciente = reqwest::Client::builder()
+        .timeout(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let tareas: Vec<Value> = (0..3)
+        .map(|i| json!({ "task_id": format!("colgado-{i}"), "algorithm": "espera",
+                          "parameters": { "ms": 10 } }))
+        .collect();
+    let r = impaciente
+        .post(format!("{}/tasks", m.url))
+        .json(&json!({ "tasks": tareas }))
+        .send()
+        .await;
+    assert!(
+        r.as_ref().is_err_and(|e| e.is_timeout()),
+        "the commit was to wait past the client's patience: {r:?}"
+    );
+    // The client is gone; its jobs are not in the store while the commit waits.
+    sostener(Duration::from_secs(1), "the batch not committed", || async {
+        match reqwest::get(format!("{}/tasks/colgado-0", m.url)).await {
+            Ok(r) if r.status() == 404 => Ok(()),
+            otro => Err(format!("{otro:?}")),
+        }
+    })
+    .await;
+    detenido.soltar().await;
+    let _e = esclavo(&m.url, "e1", 2).await;
+    esperar_hasta(PLAZO, "the three jobs completed", || async {
+        resumen(&m.url).await.completados == 3
+    })
+    .await;
+    for i in 0..3 {
+        assert_eq!(
+            tarea(&m.url, &format!("colgado-{i}")).await.status,
+            "completed"
+        );
+    }
+    m.parar().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tasks_workers_and_health_answer_in_the_orchestrators_shape_for_each_status() {
     let datos = tempfile::tempdir().unwrap();

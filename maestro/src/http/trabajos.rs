@@ -482,7 +482,7 @@ pub async fn resumen(
 
 /// Cancels job `id` (pending or running): what `DELETE /trabajos/{id}` and
 /// `DELETE /tasks/{task_id}` do.
-pub(super) async fn cancelar_id(s: &Servicio, id: TrabajoId) -> Res<Cancelado> {
+pub(super) async fn cancelar_id(s: &Arc<Servicio>, id: TrabajoId) -> Res<Cancelado> {
     let cancelado = s
         .transicion(|e| match e.cancelar(id, comun::ahora_ms()) {
             Some(cambio) => (true, vec![cambio]),

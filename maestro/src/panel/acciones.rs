@@ -87,7 +87,7 @@ impl SobreTrabajo {
     /// Checks the session, runs `accion` on the job, and goes back to its page.
     async fn hacer(
         self,
-        accion: impl AsyncFnOnce(&Servicio, TrabajoId, &Campos) -> Result<(), Fallo>,
+        accion: impl AsyncFnOnce(&Arc<Servicio>, TrabajoId, &Campos) -> Result<(), Fallo>,
     ) -> Res {
         let pagina = format!("/panel/trabajos/{}", self.id);
         let SobreTrabajo {

@@ -115,3 +115,41 @@ pub async fn esclavo_en(maestro: &str, nombre: &str, capacidad: u32, nodo: &str)
     .await;
     e
 }
+
+/// The store of the maestro on `datos`, held from outside so that its commits wait (as a disk
+/// that takes seconds to fsync would make them) until [`Detenido::soltar`]: SQLite's write
+/// lock, or PostgreSQL's lock on the jobs' table in the binary `postgres`.
+pub enum Detenido {
+    Sqlite(rusqlite::Connection),
+    Postgres(tokio_postgres::Client),
+}
+
+impl Detenido {
+    pub async fn tomar(datos: &Path) -> Detenido {
+        match base_de_pruebas(datos) {
+            None => {
+                let c = rusqlite::Connection::open(datos.join("maestro.db")).unwrap();
+                c.execute_batch("BEGIN IMMEDIATE").expect("taking SQLite's write lock");
+                Detenido::Sqlite(c)
+            }
+            Some(url) => {
+                let (c, conexion) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connecting to the maestro's database");
+                tokio::spawn(conexion);
+                c.batch_execute("BEGIN; LOCK TABLE trabajos IN EXCLUSIVE MODE")
+                    .await
+                    .expect("locking the jobs' table");
+                Detenido::Postgres(c)
+            }
+        }
+    }
+
+    /// Lets the waiting commits through.
+    pub async fn soltar(self) {
+        match self {
+            Detenido::Sqlite(c) => c.execute_batch("ROLLBACK").unwrap(),
+            Detenido::Postgres(c) => c.batch_execute("ROLLBACK").await.unwrap(),
+        }
+    }
+}
