@@ -231,6 +231,28 @@ pub struct Envio {
     pub ya_estaba: bool,
 }
 
+/// What the replica at `url` says of who leads (`GET /estado`): the HTTP status, and the
+/// leading replica's name and fencing epoch when the answer names one; `None` when nothing
+/// answered.
+pub async fn lider(http: &reqwest::Client, url: &str) -> Option<(u16, Option<(String, i64)>)> {
+    let r = http.get(format!("{url}/estado")).send().await.ok()?;
+    let codigo = r.status().as_u16();
+    let e = r.json::<comun::api::EstadoCluster>().await.ok();
+    let lider = e.and_then(|e| e.replicas.into_iter().find(|r| r.lider));
+    Some((
+        codigo,
+        lider.map(|r| (r.nombre, r.epoca.unwrap_or_default())),
+    ))
+}
+
+/// Whether the replica at `url` answers that `replica` leads.
+pub async fn lidera(http: &reqwest::Client, url: &str, replica: &str) -> bool {
+    lider(http, url)
+        .await
+        .and_then(|(_, l)| l)
+        .is_some_and(|(nombre, _)| nombre == replica)
+}
+
 /// `POST /tasks` of `tareas` (each with a unique `task_id`), to the maestros of `urls` in turn
 /// from `primero`, until one acknowledges the batch, within `plazo`: the batch's job ids, in
 /// order. A batch is queued all or nothing, and a `task_id` only once, so a retry after an

@@ -78,6 +78,24 @@ impl Escenario {
         d
     }
 
+    /// The options of replica `nombre` on database `base`: its own data folder, a lease of
+    /// `plazo_lider_ms`, esclavos lost after 2 s.
+    pub fn replica(
+        &self,
+        base: &str,
+        nombre: &'static str,
+        plazo_lider_ms: u64,
+    ) -> OpcionesMaestro {
+        OpcionesMaestro {
+            base: Some(base.to_string()),
+            replica: Some(nombre),
+            plazo_lider_ms,
+            plazo_esclavo_ms: 2000,
+            datos: Some(self.carpeta_datos(nombre)),
+            ..OpcionesMaestro::default()
+        }
+    }
+
     fn lanzamiento(
         &self,
         servicio: &'static str,

@@ -11,24 +11,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use fallos::api::enviar_tareas;
-use fallos::{
-    Aceptados, Escenario, Informe, Maestro, OpcionesEsclavo, OpcionesMaestro, esperar_hasta,
-    verificar,
-};
+use fallos::api::{enviar_tareas, lidera};
+use fallos::{Aceptados, Escenario, Informe, Maestro, OpcionesEsclavo, esperar_hasta, verificar};
 
 const PLAZO: Duration = Duration::from_secs(120);
 const LOTE: usize = 50;
 const PLAZO_LIDER_MS: u64 = 1500;
 
-/// `GET /estado` of `url`: the leading replica and its epoch, when it answered.
+/// The leading replica and its epoch, as `url` tells, when it answered one.
 async fn lider(http: &reqwest::Client, url: &str) -> Option<(String, i64)> {
-    let r = http.get(format!("{url}/estado")).send().await.ok()?;
-    let e = r.json::<comun::api::EstadoCluster>().await.ok()?;
-    e.replicas
-        .into_iter()
-        .find(|r| r.lider)
-        .map(|r| (r.nombre, r.epoca.unwrap_or_default()))
+    fallos::api::lider(http, url).await.and_then(|(_, l)| l)
 }
 
 /// Replicas `a` (leading) and `b` (following) on a new database of `pg`.
@@ -38,19 +30,9 @@ async fn replicas(
     http: &reqwest::Client,
 ) -> (Maestro, Maestro) {
     let base = pg.base("replicas").unwrap();
-    let opciones = |replica| OpcionesMaestro {
-        base: Some(base.clone()),
-        replica: Some(replica),
-        plazo_lider_ms: PLAZO_LIDER_MS,
-        plazo_esclavo_ms: 2000,
-        datos: Some(esc.carpeta_datos(replica)),
-        ..OpcionesMaestro::default()
-    };
+    let opciones = |replica| esc.replica(&base, replica, PLAZO_LIDER_MS);
     let a = esc.maestro(opciones("a")).await;
-    esperar_hasta(PLAZO, "replica a leads", || async {
-        lider(http, a.url()).await.is_some_and(|(n, _)| n == "a")
-    })
-    .await;
+    esperar_hasta(PLAZO, "replica a leads", || lidera(http, a.url(), "a")).await;
     let b = esc.maestro(opciones("b")).await;
     (a, b)
 }

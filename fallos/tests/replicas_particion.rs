@@ -22,11 +22,8 @@ const PLAZO_LIDER_MS: u64 = 1500;
 
 /// `GET /estado` of `url`: its status, and the leading replica's name when it answered.
 async fn estado(http: &reqwest::Client, url: &str) -> Option<(u16, Option<String>)> {
-    let r = http.get(format!("{url}/estado")).send().await.ok()?;
-    let codigo = r.status().as_u16();
-    let e = r.json::<comun::api::EstadoCluster>().await.ok();
-    let lider = e.and_then(|e| e.replicas.into_iter().find(|r| r.lider).map(|r| r.nombre));
-    Some((codigo, lider))
+    let (codigo, lider) = fallos::api::lider(http, url).await?;
+    Some((codigo, lider.map(|(nombre, _)| nombre)))
 }
 
 /// Tasks `prefijo-0…n-1` of `TRABAJO_MS`, submitted in batches through `urls`.
@@ -77,13 +74,8 @@ async fn a_leader_cut_off_from_postgresql_is_fenced_steps_down_and_nothing_is_re
     );
     let esc = Escenario::nuevo("replicas_particion");
     let opciones = |replica| OpcionesMaestro {
-        base: Some(base.clone()),
-        replica: Some(replica),
-        plazo_lider_ms: PLAZO_LIDER_MS,
-        plazo_esclavo_ms: 2000,
         red: Some(red.en(replica)),
-        datos: Some(esc.carpeta_datos(replica)),
-        ..OpcionesMaestro::default()
+        ..esc.replica(&base, replica, PLAZO_LIDER_MS)
     };
     let http = fallos::api::cliente_http();
     let a = esc.maestro(opciones("a")).await;

@@ -8,11 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use fallos::api::enviar_tareas;
-use fallos::{
-    Aceptados, Escenario, Informe, OpcionesEsclavo, OpcionesMaestro, esperar_a, esperar_hasta,
-    verificar,
-};
+use fallos::api::{enviar_tareas, lidera};
+use fallos::{Aceptados, Escenario, Informe, OpcionesEsclavo, esperar_a, esperar_hasta, verificar};
 
 const PLAZO: Duration = Duration::from_secs(120);
 const TRABAJOS: usize = 10_000;
@@ -23,17 +20,6 @@ const TRABAJO_MS: u64 = 2;
 const MATAR_TRAS: u64 = 3_000;
 const PLAZO_LIDER_MS: u64 = 1500;
 
-/// Whether `url`'s `GET /estado` names `replica` as the leader.
-async fn lidera(http: &reqwest::Client, url: &str, replica: &str) -> bool {
-    let Ok(r) = http.get(format!("{url}/estado")).send().await else {
-        return false;
-    };
-    let Ok(e) = r.json::<comun::api::EstadoCluster>().await else {
-        return false;
-    };
-    e.replicas.iter().any(|r| r.lider && r.nombre == replica)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leader_sigkilled_under_10000_submissions_to_two_replicas_loses_and_repeats_nothing() {
     if !pruebas::postgres::disponible() {
@@ -42,14 +28,7 @@ async fn the_leader_sigkilled_under_10000_submissions_to_two_replicas_loses_and_
     let pg = pruebas::postgres::Postgres::iniciar().expect("starting PostgreSQL");
     let base = pg.base("replicas").unwrap();
     let esc = Escenario::nuevo("replicas_sigkill");
-    let opciones = |replica| OpcionesMaestro {
-        base: Some(base.clone()),
-        replica: Some(replica),
-        plazo_lider_ms: PLAZO_LIDER_MS,
-        plazo_esclavo_ms: 2000,
-        datos: Some(esc.carpeta_datos(replica)),
-        ..OpcionesMaestro::default()
-    };
+    let opciones = |replica| esc.replica(&base, replica, PLAZO_LIDER_MS);
     let http = fallos::api::cliente_http();
     let mut a = esc.maestro(opciones("a")).await;
     esperar_hasta(PLAZO, "replica a leads", || lidera(&http, a.url(), "a")).await;

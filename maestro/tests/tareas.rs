@@ -314,8 +314,10 @@ async fn a_batch_whose_client_hung_up_before_the_commit_is_still_queued_and_run(
         .build()
         .unwrap();
     let tareas: Vec<Value> = (0..3)
-        .map(|i| json!({ "task_id": format!("colgado-{i}"), "algorithm": "espera",
-                          "parameters": { "ms": 10 } }))
+        .map(|i| {
+            json!({ "task_id": format!("colgado-{i}"), "algorithm": "espera",
+                          "parameters": { "ms": 10 } })
+        })
         .collect();
     let r = impaciente
         .post(format!("{}/tasks", m.url))
@@ -327,12 +329,16 @@ async fn a_batch_whose_client_hung_up_before_the_commit_is_still_queued_and_run(
         "the commit was to wait past the client's patience: {r:?}"
     );
     // The client is gone; its jobs are not in the store while the commit waits.
-    sostener(Duration::from_secs(1), "the batch not committed", || async {
-        match reqwest::get(format!("{}/tasks/colgado-0", m.url)).await {
-            Ok(r) if r.status() == 404 => Ok(()),
-            otro => Err(format!("{otro:?}")),
-        }
-    })
+    sostener(
+        Duration::from_secs(1),
+        "the batch not committed",
+        || async {
+            match reqwest::get(format!("{}/tasks/colgado-0", m.url)).await {
+                Ok(r) if r.status() == 404 => Ok(()),
+                otro => Err(format!("{otro:?}")),
+            }
+        },
+    )
     .await;
     detenido.soltar().await;
     let _e = esclavo(&m.url, "e1", 2).await;

@@ -129,7 +129,8 @@ impl Detenido {
         match base_de_pruebas(datos) {
             None => {
                 let c = rusqlite::Connection::open(datos.join("maestro.db")).unwrap();
-                c.execute_batch("BEGIN IMMEDIATE").expect("taking SQLite's write lock");
+                c.execute_batch("BEGIN IMMEDIATE")
+                    .expect("taking SQLite's write lock");
                 Detenido::Sqlite(c)
             }
             Some(url) => {
