@@ -16,6 +16,20 @@ pub fn iso8601(ms: u64) -> String {
         .unwrap_or_default()
 }
 
+/// An instant as people read it on a page: `2026-11-29 12:03:07 UTC` (whole seconds).
+pub fn legible(ms: u64) -> String {
+    let t = utc(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// An instant as a file name's prefix, sorting in time order: `20261129T120307Z`.
 pub fn para_archivo(ms: u64) -> String {
     let t = utc(ms);

@@ -2,31 +2,7 @@
 //! percentages.
 
 /// An instant (ms since the Unix epoch) as `2026-11-29 12:03:07 UTC`.
-pub fn instante(ms: u64) -> String {
-    let s = ms / 1000;
-    let (dias, resto) = (s / 86_400, s % 86_400);
-    let (a, m, d) = fecha_civil(dias as i64);
-    format!(
-        "{a:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        resto / 3600,
-        resto % 3600 / 60,
-        resto % 60
-    )
-}
-
-/// Year, month and day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn fecha_civil(dias: i64) -> (i64, u32, u32) {
-    let z = dias + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let a = yoe + era * 400 + i64::from(m <= 2);
-    (a, m, d)
-}
+pub use comun::fecha::legible as instante;
 
 /// A duration in milliseconds, as `850 ms`, `12.3 s`, `4 min 05 s`, `2 h 03 min`.
 pub fn duracion_ms(ms: u64) -> String {
