@@ -4,18 +4,20 @@
 //! every bad task by index, `task_id`, field and reason ([`comun::tareas`] reads them).
 //!
 //! **A file is taken only once it is complete.** With file notification (inotify through the
-//! `notify` crate) a file is taken when the writer closes it or renames it into the folder; a
-//! file written to since the watch began is never taken by the poll, so one not yet closed is
-//! left alone however long the writer pauses (and however late the notification comes).
-//! Without notification, after it lost events, or for files last written before the watch
-//! began, the slow poll takes a file once its size and modification time stood still for one
-//! whole poll period.
+//! `notify` crate) a file is taken when the writer closes it or renames it into the folder; the
+//! poll never takes a file that appeared after the watch began, so one not yet closed is left
+//! alone however long the writer pauses, and however late the notification comes. The files
+//! already there when it began (and every file, without notification or after it lost events)
+//! are the slow poll's: it takes one once its size and modification time stood still for one
+//! whole poll period, unless a write to it was heard meanwhile (then its close takes it). The
+//! `processed/` and `rechazados/` folders are made once the watch is in place: a script that
+//! waits for them knows that what it writes next is watched.
 //!
 //! **Exactly once.** A file's jobs are committed in one transaction together with its name
 //! and SHA-256 (`archivos_tareas`); the move comes after. A maestro killed between the two
 //! finds the file again at start, sees it in the store, and only moves it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,7 +26,7 @@ use std::time::SystemTime;
 use comun::api::Origen;
 use comun::tareas::ErrorTarea;
 use notify::Watcher;
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind, RenameMode};
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, watch};
 
@@ -41,6 +43,8 @@ pub const PRUEBA_ABORTAR_TRAS_COMMIT: &str = "HPC_PRUEBA_ABORTAR_TRAS_COMMIT_TAR
 
 /// What the watcher hears.
 enum Aviso {
+    /// Written to: not complete until closed.
+    Escribiendose(OsString),
     /// A file closed after writing, or renamed into the folder: complete.
     Completo(OsString),
     /// Notification failed or lost events: from now on the poll alone decides.
@@ -49,23 +53,34 @@ enum Aviso {
 
 /// Watches `carpeta` until `parar` flips.
 pub async fn vigilar(s: Arc<Servicio>, carpeta: PathBuf, mut parar: watch::Receiver<bool>) {
-    for sub in [PROCESADOS, RECHAZADOS] {
-        if let Err(e) = std::fs::create_dir_all(carpeta.join(sub)) {
+    let crear = |ruta: &Path| {
+        std::fs::create_dir_all(ruta).map_err(|e| {
             tracing::error!(
                 "cannot create {}: {e}; not watching the task folder",
-                carpeta.join(sub).display()
-            );
-            return;
-        }
+                ruta.display()
+            )
+        })
+    };
+    if crear(&carpeta).is_err() {
+        return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let observador = observar(&carpeta, tx);
-    // Taken once the watch is in place: whatever is written later has an event coming.
-    let vigilado_desde = observador.as_ref().map(|_| SystemTime::now());
+    // Listed once the watch is in place: whatever appears later has its events coming.
+    let sondeables = observador.as_ref().map(|_| {
+        std::fs::read_dir(&carpeta)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default()
+    });
+    for sub in [PROCESADOS, RECHAZADOS] {
+        if crear(&carpeta.join(sub)).is_err() {
+            return;
+        }
+    }
     let mut v = Vigilante {
         servicio: s,
         carpeta,
-        vigilado_desde,
+        sondeables,
         firmas: HashMap::new(),
     };
     tracing::info!("watching the task folder {}", v.carpeta.display());
@@ -73,9 +88,16 @@ pub async fn vigilar(s: Arc<Servicio>, carpeta: PathBuf, mut parar: watch::Recei
     sondeo.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            // What notification said comes first: a poll must not act on older news.
+            biased;
             Some(aviso) = rx.recv() => match aviso {
+                Aviso::Escribiendose(n) => {
+                    if let Some(s) = &mut v.sondeables {
+                        s.remove(&n);
+                    }
+                }
                 Aviso::Perdida(por_que) => {
-                    if v.vigilado_desde.take().is_some() {
+                    if v.sondeables.take().is_some() {
                         tracing::warn!(
                             "file notification failed ({por_que}); polling the task folder \
                              instead: a file is taken once it stood still for a poll period"
@@ -84,6 +106,10 @@ pub async fn vigilar(s: Arc<Servicio>, carpeta: PathBuf, mut parar: watch::Recei
                 }
                 Aviso::Completo(n) => {
                     v.firmas.remove(&n);
+                    // Complete: should taking it fail now, the poll tries it again.
+                    if let Some(s) = &mut v.sondeables {
+                        s.insert(n.clone());
+                    }
                     let ruta = v.carpeta.join(&n);
                     if es_tarea(&ruta) {
                         v.tomar(&ruta).await;
@@ -127,10 +153,23 @@ fn observar(
             EventKind::Access(AccessKind::Close(AccessMode::Write))
                 | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
         );
+        let escribiendo = matches!(
+            ev.kind,
+            EventKind::Create(CreateKind::File | CreateKind::Any)
+                | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
+        );
         // A rename with both ends names the new one last.
-        if let (true, Some(nombre)) = (completo, ev.paths.last().and_then(|p| p.file_name())) {
-            let _ = tx.send(Aviso::Completo(nombre.to_os_string()));
-        }
+        let Some(nombre) = ev.paths.last().and_then(|p| p.file_name()) else {
+            return;
+        };
+        let nombre = nombre.to_os_string();
+        let _ = tx.send(if completo {
+            Aviso::Completo(nombre)
+        } else if escribiendo {
+            Aviso::Escribiendose(nombre)
+        } else {
+            return;
+        });
     })
     .map_err(|e| tracing::warn!("no file watcher ({e}); polling the task folder instead"))
     .ok()?;
@@ -148,9 +187,10 @@ fn observar(
 struct Vigilante {
     servicio: Arc<Servicio>,
     carpeta: PathBuf,
-    /// Since when file notification watches the folder, while it works: a file written to
-    /// since then is taken when its writer closes it (or renames it in), never by the poll.
-    vigilado_desde: Option<SystemTime>,
+    /// While file notification works, the files the poll may take: those there when the watch
+    /// began, none heard written to since. Every other file is taken when its writer closes
+    /// it (or renames it in). `None`: no notification, the poll takes every file.
+    sondeables: Option<HashSet<OsString>>,
     /// Size and mtime of each file at the previous poll.
     firmas: HashMap<OsString, (u64, SystemTime)>,
 }
@@ -164,7 +204,9 @@ impl Vigilante {
         };
         let mut vistas = HashMap::new();
         let mut listos = Vec::new();
+        let mut presentes = HashSet::new();
         for e in entradas.flatten() {
+            presentes.insert(e.file_name());
             let ruta = e.path();
             if !es_tarea(&ruta) {
                 continue;
@@ -178,14 +220,18 @@ impl Vigilante {
             };
             let nombre = e.file_name();
             let quieto = self.firmas.get(&nombre) == Some(&firma);
-            let notificado = self.vigilado_desde.is_some_and(|desde| firma.1 > desde);
-            if quieto && !notificado {
+            let sondeable = self.sondeables.as_ref().is_none_or(|s| s.contains(&nombre));
+            if quieto && sondeable {
                 listos.push(ruta);
             } else {
                 vistas.insert(nombre, firma);
             }
         }
         self.firmas = vistas;
+        // A name gone from the folder: a new file under it is not one of the first ones.
+        if let Some(s) = &mut self.sondeables {
+            s.retain(|n| presentes.contains(n));
+        }
         listos.sort();
         for ruta in listos {
             self.tomar(&ruta).await;
