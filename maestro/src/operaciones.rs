@@ -56,8 +56,8 @@ impl Servicio {
     }
 
     /// Lays over a job read from the store what memory knows and the store may not have yet:
-    /// a pending job's reason to wait, a dispatch not yet committed (its state and esclavo
-    /// together: the view never says running on no esclavo).
+    /// a pending job's reason to wait, a dispatch not yet committed (its state, esclavo and
+    /// start together: the view never says running on no esclavo, or since no time).
     pub fn con_memoria(&self, t: &mut Trabajo) {
         let estado = self.estado();
         match estado.trabajos.en_memoria(t.id) {
@@ -69,6 +69,9 @@ impl Servicio {
                 t.estado = EstadoTrabajo::Asignado;
                 if let Some(c) = estado.trabajos.en_curso.get(&t.id) {
                     t.esclavo = Some(c.esclavo.nombre.clone());
+                    let desde = c.inicio.elapsed().as_millis() as u64;
+                    t.iniciado_ms
+                        .get_or_insert(comun::ahora_ms().saturating_sub(desde));
                 }
             }
             Some(e) => t.estado = e,
