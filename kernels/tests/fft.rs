@@ -263,12 +263,18 @@ fn a_run_stops_between_passes() {
     for (n, m) in [(1 << 22, 1), (3, 1_500_007)] {
         for algoritmo in [Algoritmo::Secuencial, Algoritmo::Paralelo] {
             let p = ParamsFft::new(n, m, 1).unwrap();
-            let (r, completo) = cronometrar(&p, algoritmo, &Control::ninguno());
-            let transformada = r.unwrap().duracion;
+            // Timed on the fastest of three runs: the first, on cold memory, took 211 ms where
+            // the next took 130 (CI, 2026-11-30), and a cancel timed on it came after the end.
+            let (mut completo, mut transformada) = (Duration::MAX, Duration::MAX);
+            for _ in 0..3 {
+                let (r, t) = cronometrar(&p, algoritmo, &Control::ninguno());
+                completo = completo.min(t);
+                transformada = transformada.min(r.unwrap().duracion);
+            }
             let parado = Control::ninguno();
             parado.cancelar("before the start");
             let (r, _) = cronometrar(&p, algoritmo, &parado);
-            assert!(matches!(r, Err(ErrorKernel::Cancelado { .. })), "{r:?}");
+            assert!(matches!(r, Err(ErrorKernel::Cancelado { .. })), "{:?}", r.map(|e| e.duracion));
 
             // Cancelled a third of the way into the transform (after the signal's generation):
             // it must stop well before the transform's end.
@@ -284,14 +290,15 @@ fn a_run_stops_between_passes() {
             let contexto = format!("{n} × {m} on {algoritmo}: {t:?}, the whole run {completo:?}");
             match r {
                 Err(ErrorKernel::Cancelado { motivo }) => assert_eq!(motivo, "stop now"),
-                otro => panic!("{contexto}: {otro:?}"),
+                otro => panic!("{contexto}: {:?}", otro.map(|e| e.duracion)),
             }
             assert!(t < completo - transformada / 3, "{contexto}");
 
             let (r, _) = cronometrar(&p, algoritmo, &Control::con_plazo(momento));
             assert!(
                 matches!(r, Err(ErrorKernel::PlazoExcedido { .. })),
-                "{contexto}: {r:?}"
+                "{contexto}: {:?}",
+                r.map(|e| e.duracion)
             );
         }
     }
