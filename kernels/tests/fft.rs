@@ -274,7 +274,11 @@ fn a_run_stops_between_passes() {
             let parado = Control::ninguno();
             parado.cancelar("before the start");
             let (r, _) = cronometrar(&p, algoritmo, &parado);
-            assert!(matches!(r, Err(ErrorKernel::Cancelado { .. })), "{:?}", r.map(|e| e.duracion));
+            assert!(
+                matches!(r, Err(ErrorKernel::Cancelado { .. })),
+                "{:?}",
+                r.map(|e| e.duracion)
+            );
 
             // Cancelled a third of the way into the transform (after the signal's generation):
             // it must stop well before the transform's end.
