@@ -16,32 +16,23 @@ pub fn iso8601(ms: u64) -> String {
         .unwrap_or_default()
 }
 
+/// An instant's UTC year, month, day, hour, minute and second.
+fn campos(ms: u64) -> (i32, u8, u8, u8, u8, u8) {
+    let t = utc(ms);
+    let (h, mi, s) = t.to_hms();
+    (t.year(), u8::from(t.month()), t.day(), h, mi, s)
+}
+
 /// An instant as people read it on a page: `2026-11-29 12:03:07 UTC` (whole seconds).
 pub fn legible(ms: u64) -> String {
-    let t = utc(ms);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let (a, m, d, h, mi, s) = campos(ms);
+    format!("{a:04}-{m:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
 }
 
 /// An instant as a file name's prefix, sorting in time order: `20261129T120307Z`.
 pub fn para_archivo(ms: u64) -> String {
-    let t = utc(ms);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let (a, m, d, h, mi, s) = campos(ms);
+    format!("{a:04}{m:02}{d:02}T{h:02}{mi:02}{s:02}Z")
 }
 
 #[cfg(test)]
